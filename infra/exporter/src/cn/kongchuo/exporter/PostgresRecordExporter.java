@@ -12,6 +12,10 @@
  *       src/cn/kongchuo/exporter/PostgresRecordExporter.java
  *   $JDK/bin/jar cf exporter.jar -C OUT .
  *
+ * javac prints three "unknown enum constant ... org.immutables" warnings (annotations on the
+ * protocol classes whose jar isn't shipped); they are harmless, exit code is 0. Add -nowarn to
+ * silence them.
+ *
  * The jar must contain ONLY classes of this package. Zeebe loads exporter jars child-first
  * (io.camunda.zeebe.util.jar.ExternalJarClassLoader) and falls back to the broker classpath,
  * so the exporter API, protocol, slf4j and the PostgreSQL driver (lib/postgresql-42.7.4.jar)
@@ -29,7 +33,8 @@
  *
  * Table: zeebe_record(partition_id, position, record_key, ts, value_type, intent, value jsonb),
  * one row per exported EVENT, primary key (partition_id, position). "value" is exactly the
- * engine's JSON of the record value. The latest state of an entity is its row with the highest
+ * engine's JSON of the record value (only a raw NUL in a string, which jsonb cannot store, is
+ * replaced by U+FFFD). The latest state of an entity is its row with the highest
  * position for (value_type, record_key).
  */
 package cn.kongchuo.exporter;

@@ -4,7 +4,7 @@ CREATE TYPE "CaseStatus" AS ENUM ('OPEN', 'SCHOOL_CONFIRMED', 'RETURNED', 'CLOSE
 -- CreateTable
 CREATE TABLE "DropoutCase" (
     "id" UUID NOT NULL,
-    "caseNumber" TEXT NOT NULL,
+    "serial" SERIAL NOT NULL,
     "childName" TEXT NOT NULL,
     "schoolName" TEXT NOT NULL,
     "reportedBy" TEXT NOT NULL,
@@ -30,7 +30,7 @@ CREATE TABLE "CaseAction" (
 );
 
 -- CreateIndex
-CREATE UNIQUE INDEX "DropoutCase_caseNumber_key" ON "DropoutCase"("caseNumber");
+CREATE UNIQUE INDEX "DropoutCase_serial_key" ON "DropoutCase"("serial");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "DropoutCase_processInstanceKey_key" ON "DropoutCase"("processInstanceKey");

@@ -1,0 +1,93 @@
+/**
+ * The API: fastify with zod schemas on every route (validation, serialization and the OpenAPI
+ * document at /api/docs come from the same schemas) and one error handler over the error catalog.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { EngineClient } from '../infra/camunda/client.js';
+import type { EngineRecords } from '../infra/camunda/records.js';
+import type { Prisma } from '../infra/db/prisma.js';
+import { AppError, errorCatalog } from './errors.js';
+import { dropoutReportRoutes } from './routes/dropout-reports.js';
+import { healthRoutes } from './routes/health.js';
+import { taskRoutes } from './routes/tasks.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    prisma: Prisma;
+    engine: EngineClient;
+    records: EngineRecords;
+  }
+}
+
+export interface AppDeps {
+  prisma: Prisma;
+  engine: EngineClient;
+  records: EngineRecords;
+  logger: Logger;
+}
+
+/** Requests larger than this are refused before they are parsed. */
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** gRPC "unavailable" and connection refusals mean the engine is down, not that the request is bad. */
+function isEngineUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e.code === 14 || e.code === 'ECONNREFUSED' || /UNAVAILABLE|ECONNREFUSED/.test(String(e.message));
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate('prisma', deps.prisma);
+  app.decorate('engine', deps.engine);
+  app.decorate('records', deps.records);
+
+  await app.register(swagger, {
+    openapi: { info: { title: '控辍保学 API', version: '0.1.0' } },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof AppError) {
+      return reply.code(err.status).send({ error: { code: err.code, message: err.message, details: err.details } });
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      return reply.code(400).send({
+        error: { code: 'VALIDATION_FAILED', message: errorCatalog.VALIDATION_FAILED.message, details: err.validation },
+      });
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: { code: err.code ?? 'BAD_REQUEST', message: err.message } });
+    }
+    if (isEngineUnavailable(err)) {
+      req.log.warn({ err: err.message }, 'engine unavailable');
+      return reply.code(503).send({ error: { code: 'ENGINE_UNAVAILABLE', message: errorCatalog.ENGINE_UNAVAILABLE.message } });
+    }
+    // Never leak a 5xx message: it may carry SQL or personal data.
+    req.log.error({ err }, 'unhandled error');
+    return reply.code(500).send({ error: { code: 'INTERNAL', message: errorCatalog.INTERNAL.message } });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `${errorCatalog.NOT_FOUND.message} (${req.method} ${req.url})` } }),
+  );
+
+  await app.register(healthRoutes);
+  await app.register(dropoutReportRoutes);
+  await app.register(taskRoutes);
+  return app as unknown as FastifyInstance;
+}

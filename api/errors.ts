@@ -1,0 +1,27 @@
+/**
+ * The error catalog: every error the API returns has a stable code, an HTTP status and a message a
+ * caseworker can act on (Chinese, since the console shows it as is).
+ */
+export const errorCatalog = {
+  VALIDATION_FAILED: { status: 400, message: '提交的数据不符合要求，请按提示修改后重试。' },
+  NOT_FOUND: { status: 404, message: '没有找到该资源。' },
+  TASK_NOT_FOUND: { status: 404, message: '没有找到该任务，可能已被处理或编号有误。' },
+  TASK_NOT_OPEN: { status: 409, message: '该任务已经办结或已取消，无需再次提交。' },
+  UNKNOWN_TASK_TYPE: { status: 422, message: '该任务类型没有对应的办理表单，请联系管理员。' },
+  ENGINE_UNAVAILABLE: { status: 503, message: '流程引擎暂时不可用，请稍后重试；已填写的内容未提交。' },
+  INTERNAL: { status: 500, message: '系统内部错误，请稍后重试或联系管理员。' },
+} as const;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly details?: unknown,
+    message?: string,
+  ) {
+    super(message ?? errorCatalog[code].message);
+    this.status = errorCatalog[code].status;
+  }
+}

@@ -1,0 +1,24 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/api/health',
+    {
+      schema: {
+        summary: 'Liveness of the API and reachability of its database and the engine read model',
+        response: { 200: z.object({ status: z.literal('UP') }), 503: z.object({ status: z.literal('DOWN'), reason: z.string() }) },
+      },
+    },
+    async (_req, reply) => {
+      try {
+        await app.prisma.$queryRaw`SELECT 1`;
+        await app.records.pool.query('SELECT 1');
+        return { status: 'UP' as const };
+      } catch {
+        return reply.code(503).send({ status: 'DOWN' as const, reason: 'database unreachable' });
+      }
+    },
+  );
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/api/docs'));
+};

@@ -1,0 +1,151 @@
+/**
+ * Read model of the engine: queries over the record stream our exporter writes into the engine
+ * database (table zeebe_record). It answers what the engine's own search API answers on an
+ * Orchestration Cluster with secondary storage: open user tasks, instance state, incidents.
+ * Records arrive after the exporter's flush interval (~0.25 s): callers poll, never sleep.
+ */
+import pg from 'pg';
+import { z } from 'zod';
+
+/** Latest state of a user task, from its USER_TASK records. */
+export const userTaskSchema = z.object({
+  userTaskKey: z.string(),
+  state: z.enum(['CREATED', 'COMPLETED', 'CANCELED']),
+  elementId: z.string(),
+  bpmnProcessId: z.string(),
+  processDefinitionKey: z.string(),
+  processInstanceKey: z.string(),
+  candidateGroups: z.array(z.string()),
+  candidateUsers: z.array(z.string()),
+  assignee: z.string().nullable(),
+  dueDate: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type UserTask = z.infer<typeof userTaskSchema>;
+
+/** Intents after which a task can no longer be worked on. */
+const CLOSED_TASK_INTENTS = ['COMPLETING', 'COMPLETED', 'CANCELING', 'CANCELED'];
+
+interface TaskRow {
+  key: string;
+  intent: string;
+  value: {
+    elementId: string;
+    bpmnProcessId: string;
+    processDefinitionKey: number | string;
+    processInstanceKey: number | string;
+    candidateGroupsList: string[];
+    candidateUsersList: string[];
+    assignee: string;
+    dueDate: string;
+    creationTimestamp: number;
+  };
+  process_definition_key: string;
+  process_instance_key: string;
+}
+
+function toTask(row: TaskRow): UserTask {
+  const v = row.value;
+  const state = row.intent.startsWith('COMPLET') ? 'COMPLETED' : row.intent.startsWith('CANCEL') ? 'CANCELED' : 'CREATED';
+  return {
+    userTaskKey: row.key,
+    state,
+    elementId: v.elementId,
+    bpmnProcessId: v.bpmnProcessId,
+    processDefinitionKey: row.process_definition_key,
+    processInstanceKey: row.process_instance_key,
+    candidateGroups: v.candidateGroupsList ?? [],
+    candidateUsers: v.candidateUsersList ?? [],
+    assignee: v.assignee || null,
+    dueDate: v.dueDate || null,
+    createdAt: new Date(v.creationTimestamp).toISOString(),
+  };
+}
+
+/** Keys are int64: read them as text (->>) so no digit is lost to a JavaScript number. */
+const LATEST_TASKS = `
+  SELECT DISTINCT ON (record_key) record_key::text AS key, intent, value,
+         value->>'processDefinitionKey' AS process_definition_key,
+         value->>'processInstanceKey' AS process_instance_key
+    FROM zeebe_record
+   WHERE value_type = 'USER_TASK' AND intent <> 'CREATING'`;
+
+export interface TaskFilter {
+  candidateGroup?: string;
+  processInstanceKey?: string;
+  bpmnProcessId?: string;
+}
+
+export type EngineRecords = ReturnType<typeof createEngineRecords>;
+
+export function createEngineRecords(engineDatabaseUrl: string) {
+  const pool = new pg.Pool({ connectionString: engineDatabaseUrl, max: 4 });
+
+  return {
+    pool,
+
+    /** Open user tasks, oldest first, narrowed by the filter. */
+    async openUserTasks(filter: TaskFilter = {}): Promise<UserTask[]> {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.processInstanceKey) {
+        params.push(filter.processInstanceKey);
+        where.push(`value->>'processInstanceKey' = $${params.length}`);
+      }
+      if (filter.bpmnProcessId) {
+        params.push(filter.bpmnProcessId);
+        where.push(`value->>'bpmnProcessId' = $${params.length}`);
+      }
+      const sql = `${LATEST_TASKS} ${where.length ? `AND ${where.join(' AND ')}` : ''}
+        ORDER BY record_key, position DESC`;
+      const { rows } = await pool.query<TaskRow>(sql, params);
+      return rows
+        .filter((r) => !CLOSED_TASK_INTENTS.includes(r.intent))
+        .map(toTask)
+        .filter((t) => !filter.candidateGroup || t.candidateGroups.includes(filter.candidateGroup))
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    },
+
+    /** One user task in its latest state, or undefined when the engine never created it. */
+    async userTask(userTaskKey: string): Promise<UserTask | undefined> {
+      if (!/^\d{1,19}$/.test(userTaskKey)) return undefined;
+      const { rows } = await pool.query<TaskRow>(
+        `${LATEST_TASKS} AND record_key = $1 ORDER BY record_key, position DESC`,
+        [userTaskKey],
+      );
+      return rows[0] ? toTask(rows[0]) : undefined;
+    },
+
+    /** ACTIVE, COMPLETED or TERMINATED; undefined when the instance is not (yet) exported. */
+    async processInstanceState(processInstanceKey: string) {
+      const { rows } = await pool.query<{ intent: string }>(
+        `SELECT intent FROM zeebe_record
+          WHERE value_type = 'PROCESS_INSTANCE' AND record_key = $1 AND value->>'bpmnElementType' = 'PROCESS'
+          ORDER BY position DESC LIMIT 1`,
+        [processInstanceKey],
+      );
+      const intent = rows[0]?.intent;
+      if (!intent) return undefined;
+      if (intent === 'ELEMENT_COMPLETED') return 'COMPLETED' as const;
+      if (intent === 'ELEMENT_TERMINATED') return 'TERMINATED' as const;
+      return 'ACTIVE' as const;
+    },
+
+    /** Unresolved incidents of an instance, with the engine's message. */
+    async openIncidents(processInstanceKey: string) {
+      const { rows } = await pool.query<{ key: string; intent: string; message: string; element_id: string }>(
+        `SELECT DISTINCT ON (record_key) record_key::text AS key, intent,
+                value->>'errorMessage' AS message, value->>'elementId' AS element_id
+           FROM zeebe_record
+          WHERE value_type = 'INCIDENT' AND value->>'processInstanceKey' = $1
+          ORDER BY record_key, position DESC`,
+        [processInstanceKey],
+      );
+      return rows
+        .filter((r) => r.intent === 'CREATED')
+        .map((r) => ({ key: r.key, message: r.message, elementId: r.element_id }));
+    },
+
+    close: () => pool.end(),
+  };
+}

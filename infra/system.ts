@@ -1,0 +1,139 @@
+/**
+ * Starts the whole system in order — database → engine → migrations → deployment → workers → API —
+ * timing each step, and stops it in reverse. A failing step stops whatever had started before it,
+ * so a failed start leaves nothing running. Used by `npm start` and by the test suite's setup.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { pino, type Logger } from 'pino';
+import { buildApp } from '../api/app.js';
+import { type RunningWorkers, startWorkers } from '../workers/runtime.js';
+import { createEngineClient, type EngineClient } from './camunda/client.js';
+import { ensureDistribution } from './camunda/distribution.js';
+import { type EngineHandle, startEngine } from './camunda/engine.js';
+import { ensureExporterJar } from './camunda/exporter.js';
+import { createEngineRecords, type EngineRecords } from './camunda/records.js';
+import { type Config, REPO_ROOT } from './config.js';
+import { findJdk } from './java.js';
+import { assertPortsFree } from './ports.js';
+import { applyMigrations } from './db/migrate.js';
+import { createPrisma, type Prisma } from './db/prisma.js';
+import { type Databases, startDatabases, toJdbc } from './db/postgres.js';
+
+export const PROCESSES_DIR = path.join(REPO_ROOT, 'processes');
+
+export interface System {
+  cfg: Config;
+  dbs: Databases;
+  engine: EngineHandle;
+  client: EngineClient;
+  records: EngineRecords;
+  prisma: Prisma;
+  workers: RunningWorkers;
+  apiUrl: string;
+  timings: { step: string; ms: number }[];
+  stop: () => Promise<void>;
+}
+
+export interface StartOptions {
+  /** Progress lines for a person (npm start prints them). */
+  say?: (line: string) => void;
+  /** Start the HTTP API (tests may drive it in-process instead). */
+  listen?: boolean;
+}
+
+async function exporterTableExists(engineUrl: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: engineUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ ok: boolean }>(`SELECT to_regclass('public.zeebe_record') IS NOT NULL AS ok`);
+    return rows[0]?.ok === true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function appLogger(cfg: Config): Logger {
+  fs.mkdirSync(cfg.logDir, { recursive: true });
+  return pino({ level: cfg.LOG_LEVEL }, pino.destination({ dest: path.join(cfg.logDir, 'app.log'), sync: false }));
+}
+
+export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise<System> {
+  const say = opts.say ?? (() => {});
+  const timings: { step: string; ms: number }[] = [];
+  const stops: { name: string; fn: () => Promise<unknown> }[] = [];
+  const stopAll = async () => {
+    for (const { name, fn } of stops.reverse()) {
+      try {
+        await fn();
+        say(`  stopped ${name}`);
+      } catch (err) {
+        say(`  stopping ${name} failed: ${(err as Error).message}`);
+      }
+    }
+    stops.length = 0;
+  };
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    say(`• ${name}…`);
+    const result = await fn();
+    const ms = Date.now() - t0;
+    timings.push({ step: name, ms });
+    say(`  ${name}: ${(ms / 1000).toFixed(1)} s`);
+    return result;
+  };
+
+  try {
+    if (opts.listen !== false) await assertPortsFree(cfg.BIND_HOST, { API_PORT: cfg.API_PORT });
+    const dbs = await step('database', () => startDatabases(cfg, say));
+    stops.push({ name: 'database', fn: dbs.stop });
+
+    const engine = await step('engine', async () => {
+      const jdk = findJdk(cfg.JAVA_HOME);
+      const dist = await ensureDistribution(cfg.cacheDir, cfg.CAMUNDA_VERSION, say);
+      const exporter = await ensureExporterJar(dist, jdk, cfg.cacheDir);
+      const db = { ...toJdbc(dbs.engineUrl), exporterReady: () => exporterTableExists(dbs.engineUrl) };
+      return startEngine({ cfg, dist, jdk, db, exporter, log: say });
+    });
+    stops.push({ name: 'engine', fn: engine.stop });
+
+    await step('migrations', async () => {
+      const applied = await applyMigrations(dbs.appUrl);
+      if (applied.length) say(`  applied ${applied.join(', ')}`);
+    });
+
+    const client = createEngineClient(cfg);
+    stops.push({ name: 'engine client', fn: client.close });
+    await step('deployment', async () => {
+      const { processes } = await client.deployDirectory(PROCESSES_DIR);
+      say(`  ${processes.map((p) => `${p.bpmnProcessId} v${p.version}`).join(', ') || 'nothing to deploy'}`);
+    });
+
+    const logger = appLogger(cfg);
+    const prisma = createPrisma(dbs.appUrl);
+    stops.push({ name: 'prisma', fn: () => prisma.$disconnect() });
+    const records = createEngineRecords(dbs.engineUrl);
+    stops.push({ name: 'read model', fn: records.close });
+
+    const workers = await step('workers', async () => startWorkers(client.grpc, prisma, logger.child({ part: 'workers' })));
+    stops.push({ name: 'workers', fn: workers.close });
+
+    const apiUrl = `http://${cfg.BIND_HOST}:${cfg.API_PORT}`;
+    if (opts.listen !== false) {
+      const app = await step('api', async () => {
+        const a = await buildApp({ prisma, engine: client, records, logger: logger.child({ part: 'api' }) });
+        await a.listen({ host: cfg.BIND_HOST, port: cfg.API_PORT });
+        return a;
+      });
+      stops.push({ name: 'api', fn: () => app.close() });
+    }
+
+    return { cfg, dbs, engine, client, records, prisma, workers, apiUrl, timings, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,42 @@
+import type { z } from 'zod';
+import type { JobContext } from '../lib/define-worker.js';
+import type { openDropoutCaseInput, openDropoutCaseOutput } from './schema.js';
+
+/** 辍-<year>-<serial, six digits>: the number printed on the case file and its documents. */
+export function formatCaseNumber(serial: number, openedAt: Date): string {
+  return `辍-${openedAt.getFullYear()}-${String(serial).padStart(6, '0')}`;
+}
+
+/**
+ * Opens the 一人一案 for the reported child. Keyed by the process instance, so a redelivered job
+ * finds the case it already opened instead of opening a second one.
+ */
+export async function openDropoutCase(
+  input: z.infer<typeof openDropoutCaseInput>,
+  ctx: JobContext,
+): Promise<z.infer<typeof openDropoutCaseOutput>> {
+  const c = await ctx.prisma.$transaction(async (tx) => {
+    const existing = await tx.dropoutCase.findUnique({ where: { processInstanceKey: ctx.processInstanceKey } });
+    if (existing) return existing;
+    const created = await tx.dropoutCase.create({
+      data: {
+        childName: input.childName,
+        schoolName: input.schoolName,
+        reportedBy: input.reportedBy,
+        reason: input.reason ?? null,
+        processInstanceKey: ctx.processInstanceKey,
+      },
+    });
+    await tx.caseAction.create({
+      data: {
+        caseId: created.id,
+        kind: 'CASE_OPENED',
+        actor: 'system',
+        note: `教师 ${input.reportedBy} 报告疑似辍学，开立一人一案`,
+        idempotencyKey: `job:${ctx.jobKey}`,
+      },
+    });
+    return created;
+  });
+  return { caseId: c.id, caseNumber: formatCaseNumber(c.serial, c.openedAt) };
+}

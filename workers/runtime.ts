@@ -1,0 +1,85 @@
+/**
+ * Runs every registered worker against the engine. Each job ends in exactly one acknowledgement:
+ * complete (output validated), a BPMN error the diagram handles, or a failure — with retries and
+ * back-off for a transient fault, with no retries (an incident for a person to look at) when the
+ * job's variables or the handler's output break their schema.
+ */
+import type { ZeebeGrpcClient } from '@camunda8/sdk/dist/zeebe/index.js';
+import type { IOutputVariables, JSONDoc } from '@camunda8/sdk/dist/zeebe/lib/interfaces-1.0.js';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Prisma } from '../infra/db/prisma.js';
+import { BpmnError, type WorkerDefinition } from './lib/define-worker.js';
+import { workers as registered } from './registry.js';
+
+/** Wait before a failed job is offered again. */
+const RETRY_BACKOFF_MS = 5_000;
+/** How long a job stays locked to this worker before the engine offers it to another. */
+const JOB_TIMEOUT_MS = 60_000;
+/** Jobs in flight per job type: the in-flight limit that keeps a slow database from being flooded. */
+const MAX_JOBS_IN_FLIGHT = 16;
+/** How long shutdown waits for in-flight jobs to finish. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+function explain(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+export interface RunningWorkers {
+  types: string[];
+  close: () => Promise<void>;
+}
+
+export function startWorkers(
+  grpc: ZeebeGrpcClient,
+  prisma: Prisma,
+  log: Logger,
+  definitions: WorkerDefinition[] = registered,
+): RunningWorkers {
+  const running = definitions.map((def) =>
+    grpc.createWorker({
+      taskType: def.type,
+      maxJobsToActivate: MAX_JOBS_IN_FLIGHT,
+      timeout: JOB_TIMEOUT_MS,
+      loglevel: 'ERROR',
+      taskHandler: async (job) => {
+        const jobLog = log.child({ jobType: def.type, jobKey: job.key, processInstanceKey: job.processInstanceKey });
+        const input = def.input.safeParse(job.variables);
+        if (!input.success) {
+          jobLog.warn({ issues: input.error.issues.length }, 'job variables do not match the worker schema');
+          return job.fail({ errorMessage: `Invalid job variables: ${explain(input.error)}`, retries: 0 });
+        }
+        try {
+          const result = await def.handler(input.data, {
+            jobKey: job.key,
+            processInstanceKey: job.processInstanceKey,
+            bpmnProcessId: job.bpmnProcessId,
+            elementId: job.elementId,
+            retries: job.retries,
+            prisma,
+          });
+          const output = def.output.safeParse(result);
+          if (!output.success) {
+            jobLog.error({ issues: output.error.issues.length }, 'worker output does not match its schema');
+            return job.fail({ errorMessage: `Invalid worker output: ${explain(output.error)}`, retries: 0 });
+          }
+          return job.complete(output.data as IOutputVariables);
+        } catch (err) {
+          if (err instanceof BpmnError) {
+            jobLog.info({ errorCode: err.code }, 'business error raised to the diagram');
+            return job.error({ errorCode: err.code, errorMessage: err.message, variables: err.variables as JSONDoc });
+          }
+          const message = err instanceof Error ? err.message : String(err);
+          jobLog.error({ err: message, retriesLeft: job.retries - 1 }, 'job failed');
+          return job.fail({ errorMessage: message, retries: job.retries - 1, retryBackOff: RETRY_BACKOFF_MS });
+        }
+      },
+    }),
+  );
+  return {
+    types: definitions.map((d) => d.type),
+    close: async () => {
+      await Promise.all(running.map((w) => w.close(DRAIN_TIMEOUT_MS)));
+    },
+  };
+}
