@@ -97,7 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** Addresses derived from the configuration, used by every client of the engine. */
 export function engineAddresses(cfg: Config) {
-  const host = cfg.BIND_HOST === '0.0.0.0' ? '127.0.0.1' : cfg.BIND_HOST;
+  const loopback = cfg.BIND_HOST === '0.0.0.0' ? '127.0.0.1' : cfg.BIND_HOST === '::' ? '::1' : cfg.BIND_HOST;
+  const host = loopback.includes(':') ? `[${loopback}]` : loopback;
   return {
     rest: `http://${host}:${cfg.ENGINE_REST_PORT}`,
     grpc: `${host}:${cfg.ENGINE_GRPC_PORT}`,

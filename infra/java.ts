@@ -64,7 +64,11 @@ export function findJdk(javaHome: string | undefined, jvmDir = JVM_DIR): Jdk {
     ? fs
         .readdirSync(jvmDir)
         .map((d) => path.join(jvmDir, d))
-        .filter((d) => fs.statSync(d).isDirectory() && !fs.lstatSync(d).isSymbolicLink())
+        .filter((d) => {
+          // lstat: a dangling link left by an uninstalled JDK must not abort the search.
+          const st = fs.lstatSync(d);
+          return st.isDirectory() && !st.isSymbolicLink();
+        })
     : [];
   const found = candidates
     .map((home) => {

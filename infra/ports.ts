@@ -3,10 +3,14 @@ import net from 'node:net';
 
 export class PortInUseError extends Error {}
 
+/** Resolves false only when the port is taken; any other bind failure is reported as it is. */
 function isFree(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const server = net.createServer();
-    server.once('error', () => resolve(false));
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') resolve(false);
+      else reject(new PortInUseError(`Cannot bind ${host}:${port}: ${err.code ?? err.message}. Check BIND_HOST and the port.`));
+    });
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }

@@ -30,7 +30,7 @@ export function createEngineClient(cfg: Config) {
     CAMUNDA_AUTH_STRATEGY: 'NONE',
     // The SDK logs to stdout through its own loggers; ours are pino. Keep it to errors.
     CAMUNDA_LOG_LEVEL: 'error',
-    ZEEBE_CLIENT_LOG_LEVEL: 'ERROR',
+    zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: 'ERROR' },
   });
   const grpc = c8.getZeebeGrpcApiClient();
   const rest = c8.getCamundaRestClient();

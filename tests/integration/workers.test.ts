@@ -1,0 +1,53 @@
+/**
+ * Engine-backed: the worker runtime's contract — schema-checked input, idempotent handlers.
+ */
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { createEngineClient } from '../../infra/camunda/client.js';
+import { createEngineRecords } from '../../infra/camunda/records.js';
+import { createPrisma } from '../../infra/db/prisma.js';
+import { openDropoutCase } from '../../workers/open-dropout-case/handler.js';
+import { eventually } from './helpers.js';
+import { testConfig } from './test-env.js';
+
+const engine = createEngineClient(testConfig());
+const records = createEngineRecords(inject('engineDatabaseUrl'));
+const prisma = createPrisma(inject('appDatabaseUrl'));
+
+afterAll(async () => {
+  await Promise.all([engine.close(), records.close(), prisma.$disconnect()]);
+});
+
+describe('job workers (engine-backed)', () => {
+  it('turns job variables that break the schema into an incident naming the field, and writes nothing', async () => {
+    const { processInstanceKey } = await engine.startProcess('dropout-case-intake', { schoolName: '城关小学' });
+    const incidents = await eventually(async () => {
+      const found = await records.openIncidents(processInstanceKey);
+      return found.length ? found : undefined;
+    }, 'an incident');
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({ elementId: 'openDropoutCase' });
+    expect(incidents[0]!.message).toMatch(/^Invalid job variables: .*childName/);
+    expect(await prisma.dropoutCase.count({ where: { processInstanceKey } })).toBe(0);
+  });
+
+  it('opens one case however often the same job is delivered', async () => {
+    const ctx = {
+      jobKey: '9007199254740001',
+      processInstanceKey: `test-${Date.now()}`,
+      bpmnProcessId: 'dropout-case-intake',
+      elementId: 'openDropoutCase',
+      retries: 3,
+      prisma,
+    };
+    const input = { childName: '王小红', schoolName: '东关小学', reportedBy: '赵老师' };
+    const first = await openDropoutCase(input, ctx);
+    const second = await openDropoutCase(input, ctx);
+    expect(second).toEqual(first);
+    expect(first.caseNumber).toMatch(/^辍-\d{4}-\d{6}$/);
+    const c = await prisma.dropoutCase.findUniqueOrThrow({
+      where: { processInstanceKey: ctx.processInstanceKey },
+      include: { actions: true },
+    });
+    expect(c.actions).toHaveLength(1);
+  });
+});
