@@ -76,14 +76,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     if (isEngineUnavailable(err)) {
       req.log.warn({ err: err.message }, 'engine unavailable');
-      return reply.code(503).send({ error: { code: 'ENGINE_UNAVAILABLE', message: errorCatalog.ENGINE_UNAVAILABLE.message } });
+      return reply
+        .code(503)
+        .send({ error: { code: 'ENGINE_UNAVAILABLE', message: errorCatalog.ENGINE_UNAVAILABLE.message } });
     }
     // Never leak a 5xx message: it may carry SQL or personal data.
     req.log.error({ err }, 'unhandled error');
     return reply.code(500).send({ error: { code: 'INTERNAL', message: errorCatalog.INTERNAL.message } });
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `${errorCatalog.NOT_FOUND.message} (${req.method} ${req.url})` } }),
+    reply
+      .code(404)
+      .send({ error: { code: 'NOT_FOUND', message: `${errorCatalog.NOT_FOUND.message} (${req.method} ${req.url})` } }),
   );
 
   await app.register(healthRoutes);

@@ -31,7 +31,10 @@ export const envSchema = z.object({
   /** Download cache for the Camunda distribution and the built exporter (outside the repo). */
   KC_CACHE_DIR: z.string().default(path.join(os.homedir(), '.cache', 'kongchuo')),
   /** Camunda distribution version fetched from Maven Central. */
-  CAMUNDA_VERSION: z.string().regex(/^\d+\.\d+\.\d+(-[\w.]+)?$/).default(PINNED_CAMUNDA_VERSION),
+  CAMUNDA_VERSION: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+(-[\w.]+)?$/)
+    .default(PINNED_CAMUNDA_VERSION),
   /** JDK used for the engine; else the newest JDK 21+ under /usr/lib/jvm. */
   JAVA_HOME: z.string().optional(),
   /** App database on an external PostgreSQL; unset = embedded PostgreSQL 17. */
@@ -55,7 +58,10 @@ export const envSchema = z.object({
   /** Tests only: lets tests move the engine clock (/actuator/clock). Never in production. */
   ENGINE_CLOCK_CONTROLLED: flag,
   /** Heap for the engine JVM. */
-  ENGINE_HEAP: z.string().regex(/^\d+[mg]$/).default('1g'),
+  ENGINE_HEAP: z
+    .string()
+    .regex(/^\d+[mg]$/)
+    .default('1g'),
   /** Seconds to wait for the engine to become ready. */
   ENGINE_START_TIMEOUT_S: z.coerce.number().int().positive().default(180),
   /** API (and console) port. */
@@ -74,9 +80,7 @@ export class ConfigError extends Error {}
 
 /** Parses and checks the environment once; throws ConfigError naming every bad key. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const picked = Object.fromEntries(
-    Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
-  );
+  const picked = Object.fromEntries(Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
   const parsed = envSchema.safeParse(picked);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);

@@ -9,7 +9,10 @@ function isFree(host: string, port: number): Promise<boolean> {
     const server = net.createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') resolve(false);
-      else reject(new PortInUseError(`Cannot bind ${host}:${port}: ${err.code ?? err.message}. Check BIND_HOST and the port.`));
+      else
+        reject(
+          new PortInUseError(`Cannot bind ${host}:${port}: ${err.code ?? err.message}. Check BIND_HOST and the port.`),
+        );
     });
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
   });

@@ -37,6 +37,7 @@ Press Ctrl-C to stop.`);
 main().catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   console.error(`\nStart failed: ${message}`);
-  if (!(err instanceof ConfigError) && process.env.LOG_LEVEL === 'debug' && err instanceof Error) console.error(err.stack);
+  if (!(err instanceof ConfigError) && process.env.LOG_LEVEL === 'debug' && err instanceof Error)
+    console.error(err.stack);
   process.exit(1);
 });

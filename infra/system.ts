@@ -118,7 +118,9 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
     const records = createEngineRecords(dbs.engineUrl);
     stops.push({ name: 'read model', fn: records.close });
 
-    const workers = await step('workers', async () => startWorkers(client.grpc, prisma, logger.child({ part: 'workers' })));
+    const workers = await step('workers', async () =>
+      startWorkers(client.grpc, prisma, logger.child({ part: 'workers' })),
+    );
     stops.push({ name: 'workers', fn: workers.close });
 
     const apiUrl = `http://${cfg.BIND_HOST}:${cfg.API_PORT}`;

@@ -7,7 +7,10 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         summary: 'Liveness of the API and reachability of its database and the engine read model',
-        response: { 200: z.object({ status: z.literal('UP') }), 503: z.object({ status: z.literal('DOWN'), reason: z.string() }) },
+        response: {
+          200: z.object({ status: z.literal('UP') }),
+          503: z.object({ status: z.literal('DOWN'), reason: z.string() }),
+        },
       },
     },
     async (_req, reply) => {

@@ -15,7 +15,10 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Open user tasks, oldest first',
         querystring: z.object({
           candidateGroup: z.string().max(100).optional(),
-          processInstanceKey: z.string().regex(/^\d{1,19}$/).optional(),
+          processInstanceKey: z
+            .string()
+            .regex(/^\d{1,19}$/)
+            .optional(),
         }),
         response: { 200: z.object({ data: z.array(userTaskSchema), total: z.number() }) },
       },

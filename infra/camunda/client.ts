@@ -48,8 +48,8 @@ export function createEngineClient(cfg: Config) {
         .map((f) => path.join(dir, f));
       if (files.length === 0) return { files, processes: [] as { bpmnProcessId: string; version: number }[] };
       const res = await grpc.deployResources(files.map(toResource));
-      const processes = (res.deployments as { process?: { bpmnProcessId: string; version: number } }[]).flatMap(
-        (d) => (d.process ? [{ bpmnProcessId: d.process.bpmnProcessId, version: d.process.version }] : []),
+      const processes = (res.deployments as { process?: { bpmnProcessId: string; version: number } }[]).flatMap((d) =>
+        d.process ? [{ bpmnProcessId: d.process.bpmnProcessId, version: d.process.version }] : [],
       );
       return { files, processes };
     },

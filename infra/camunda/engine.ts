@@ -206,7 +206,9 @@ export async function startEngine({ cfg, dist, jdk, db, exporter, log }: StartEn
   }
   child.once('exit', (code, signal) => {
     if (code !== 0 && code !== 143 && signal !== 'SIGTERM') {
-      log(`The engine stopped unexpectedly (code ${code}, signal ${signal}). Last lines of ${logFile}:\n${tail(logFile)}`);
+      log(
+        `The engine stopped unexpectedly (code ${code}, signal ${signal}). Last lines of ${logFile}:\n${tail(logFile)}`,
+      );
     }
   });
   return { pid, logFile, addresses, stop };

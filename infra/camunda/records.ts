@@ -46,7 +46,11 @@ interface TaskRow {
 
 function toTask(row: TaskRow): UserTask {
   const v = row.value;
-  const state = row.intent.startsWith('COMPLET') ? 'COMPLETED' : row.intent.startsWith('CANCEL') ? 'CANCELED' : 'CREATED';
+  const state = row.intent.startsWith('COMPLET')
+    ? 'COMPLETED'
+    : row.intent.startsWith('CANCEL')
+      ? 'CANCELED'
+      : 'CREATED';
   return {
     userTaskKey: row.key,
     state,

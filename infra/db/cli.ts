@@ -27,7 +27,11 @@ async function main(): Promise<number> {
       log(applied.length ? `Applied: ${applied.join(', ')}` : 'Database is up to date.');
     } else {
       const folder = await createMigration(dbs.appUrl, name!);
-      log(folder ? `Wrote api/prisma/migrations/${folder}/migration.sql` : 'schema.prisma and migrations agree; nothing written.');
+      log(
+        folder
+          ? `Wrote api/prisma/migrations/${folder}/migration.sql`
+          : 'schema.prisma and migrations agree; nothing written.',
+      );
     }
     return 0;
   } finally {

@@ -10,11 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
-import type {
-  MigrationList,
-  SchemaEngine as SchemaEngineType,
-  SchemaFilter,
-} from '@prisma/schema-engine-wasm';
+import type { MigrationList, SchemaEngine as SchemaEngineType, SchemaFilter } from '@prisma/schema-engine-wasm';
 import pg from 'pg';
 import { REPO_ROOT } from '../config.js';
 import { withDatabase } from './postgres.js';

@@ -14,7 +14,10 @@ const report = { childName: '张小明', schoolName: '城关小学', reportedBy:
 
 async function openTaskOf(processInstanceKey: string): Promise<UserTask> {
   return eventually(async () => {
-    const res = await api<{ data: UserTask[] }>('GET', `/api/tasks?candidateGroup=school&processInstanceKey=${processInstanceKey}`);
+    const res = await api<{ data: UserTask[] }>(
+      'GET',
+      `/api/tasks?candidateGroup=school&processInstanceKey=${processInstanceKey}`,
+    );
     return res.body.data[0];
   }, 'the school confirmation task');
 }
@@ -32,11 +35,18 @@ describe('dropout report intake (engine-backed)', () => {
     expect(Math.round(dueInMs / 86_400_000)).toBe(3);
 
     // The worker ran before the task existed: the case is open, numbered, with its opening action.
-    const opened = await prisma.dropoutCase.findUniqueOrThrow({ where: { processInstanceKey: pik }, include: { actions: true } });
+    const opened = await prisma.dropoutCase.findUniqueOrThrow({
+      where: { processInstanceKey: pik },
+      include: { actions: true },
+    });
     expect(opened).toMatchObject({ childName: '张小明', schoolName: '城关小学', status: 'OPEN' });
     expect(opened.actions.map((a) => a.kind)).toEqual(['CASE_OPENED']);
 
-    const done = await api('POST', `/api/tasks/${task.userTaskKey}/completion`, { confirmed: true, actor: '王校长', note: '已家访核实' });
+    const done = await api('POST', `/api/tasks/${task.userTaskKey}/completion`, {
+      confirmed: true,
+      actor: '王校长',
+      note: '已家访核实',
+    });
     expect(done.status).toBe(204);
 
     const state = await eventually(async () => {
@@ -71,7 +81,10 @@ describe('dropout report intake (engine-backed)', () => {
 
     const still = await api<UserTask>('GET', `/api/tasks/${task.userTaskKey}`);
     expect(still.body.state).toBe('CREATED');
-    const c = await prisma.dropoutCase.findUniqueOrThrow({ where: { processInstanceKey: body.processInstanceKey }, include: { actions: true } });
+    const c = await prisma.dropoutCase.findUniqueOrThrow({
+      where: { processInstanceKey: body.processInstanceKey },
+      include: { actions: true },
+    });
     expect(c.status).toBe('OPEN');
     expect(c.actions).toHaveLength(1);
   });
@@ -79,7 +92,9 @@ describe('dropout report intake (engine-backed)', () => {
   it('answers a second completion of the same task with 409 and writes nothing twice', async () => {
     const { body } = await api<{ processInstanceKey: string }>('POST', '/api/dropout-reports', report);
     const task = await openTaskOf(body.processInstanceKey);
-    expect((await api('POST', `/api/tasks/${task.userTaskKey}/completion`, { confirmed: false, actor: '王校长' })).status).toBe(204);
+    expect(
+      (await api('POST', `/api/tasks/${task.userTaskKey}/completion`, { confirmed: false, actor: '王校长' })).status,
+    ).toBe(204);
     await eventually(async () => {
       const t = await api<UserTask>('GET', `/api/tasks/${task.userTaskKey}`);
       return t.body.state === 'COMPLETED' ? true : undefined;
@@ -91,7 +106,10 @@ describe('dropout report intake (engine-backed)', () => {
     });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('TASK_NOT_OPEN');
-    const c = await prisma.dropoutCase.findUniqueOrThrow({ where: { processInstanceKey: body.processInstanceKey }, include: { actions: true } });
+    const c = await prisma.dropoutCase.findUniqueOrThrow({
+      where: { processInstanceKey: body.processInstanceKey },
+      include: { actions: true },
+    });
     expect(c.status).toBe('CLOSED');
     expect(c.actions.map((a) => a.kind).sort()).toEqual(['CASE_OPENED', 'SCHOOL_REJECTED_REPORT']);
   });

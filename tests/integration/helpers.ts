@@ -12,7 +12,11 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, what: stri
 }
 
 /** JSON request to our API; returns status and parsed body. */
-export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function api<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(`${inject('apiUrl')}${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },

@@ -74,9 +74,15 @@ describe('start faults (engine-backed)', () => {
   });
 
   it('an unreachable DATABASE_URL: one message naming it and the fix, exit 1, no engine started', async () => {
-    const res = await start({ ...faultEnv, API_PORT: '23001', DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/kongchuo' });
+    const res = await start({
+      ...faultEnv,
+      API_PORT: '23001',
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/kongchuo',
+    });
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/Start failed: Cannot use PostgreSQL at postgresql:\/\/postgres@127\.0\.0\.1:1\/kongchuo/);
+    expect(res.stderr).toMatch(
+      /Start failed: Cannot use PostgreSQL at postgresql:\/\/postgres@127\.0\.0\.1:1\/kongchuo/,
+    );
     expect(res.stderr).toContain('DATABASE_URL');
     expect(await isListening(29600)).toBe(false);
   });
@@ -86,7 +92,12 @@ describe('start faults (engine-backed)', () => {
     const jdk = findJdk(cfg.JAVA_HOME);
     const dist = await ensureDistribution(cfg.cacheDir, cfg.CAMUNDA_VERSION, () => {});
     const exporter = await ensureExporterJar(dist, jdk, cfg.cacheDir);
-    const db = { jdbcUrl: 'jdbc:postgresql://127.0.0.1:1/none', user: 'x', password: '', exporterReady: async () => false };
+    const db = {
+      jdbcUrl: 'jdbc:postgresql://127.0.0.1:1/none',
+      user: 'x',
+      password: '',
+      exporterReady: async () => false,
+    };
     const failure = startEngine({ cfg, dist, jdk, db, exporter, log: () => {} });
     await expect(failure).rejects.toThrow(EngineError);
     await expect(failure).rejects.toThrow(/exited during start[\s\S]*heap size/i);
