@@ -154,6 +154,9 @@ export async function startEngine({ cfg, dist, jdk, db, exporter, log }: StartEn
   const out = fs.openSync(logFile, 'w');
   const child: ChildProcess = spawn(path.join(dist.home, 'bin', 'broker'), [], {
     cwd: dist.home,
+    // Its own process group: a terminal's Ctrl-C reaches only us, and we stop the engine in order
+    // (after the API and the workers, before the database its exporter writes to).
+    detached: true,
     stdio: ['ignore', out, out],
     env: {
       PATH: process.env.PATH,

