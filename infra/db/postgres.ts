@@ -4,7 +4,7 @@
  * for the app, one for the engine.
  */
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -130,9 +130,48 @@ async function importEmbeddedPostgres() {
   return mod.default;
 }
 
+/** Where data directories go when the postgres user cannot reach KC_DATA_DIR (e.g. a clone under /root). */
+const FALLBACK_PG_ROOT = '/var/lib/kongchuo';
+
+function uidOf(user: string): number | undefined {
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`));
+  return line ? Number(line.split(':')[2]) : undefined;
+}
+
+/** True when every existing ancestor of `dir` lets the postgres user pass (owner or world-executable). */
+export function reachableByPostgres(dir: string, postgresUid = uidOf('postgres')): boolean {
+  for (let d = path.dirname(path.resolve(dir)); ; d = path.dirname(d)) {
+    if (fs.existsSync(d)) {
+      const st = fs.statSync(d);
+      if (st.uid !== postgresUid && (st.mode & 0o001) === 0) return false;
+    }
+    if (d === path.dirname(d)) return true;
+  }
+}
+
+/**
+ * The embedded server's data directory: KC_DATA_DIR/pg. As root, PostgreSQL runs as the "postgres"
+ * user, which cannot enter a directory such as /root (mode 700); then the data goes under
+ * /var/lib/kongchuo/<hash of KC_DATA_DIR>/pg instead, the same place on every start.
+ */
+function embeddedDataDir(cfg: Config, log: (m: string) => void): string {
+  const preferred = path.join(cfg.dataDir, 'pg');
+  if (process.getuid?.() !== 0 || reachableByPostgres(preferred)) return preferred;
+  const fallback = path.join(
+    FALLBACK_PG_ROOT,
+    createHash('sha256').update(cfg.dataDir).digest('hex').slice(0, 12),
+    'pg',
+  );
+  log(`The postgres user cannot reach ${preferred}; keeping the database in ${fallback}.`);
+  return fallback;
+}
+
 async function embedded(cfg: Config, log: (m: string) => void): Promise<Databases> {
   const EmbeddedPostgres = await importEmbeddedPostgres();
-  const pgDir = path.join(cfg.dataDir, 'pg');
+  const pgDir = embeddedDataDir(cfg, log);
   const password = embeddedPassword(cfg.dataDir);
   await stopStalePostmaster(pgDir, log);
   await assertPortsFree(cfg.BIND_HOST, { PG_PORT: cfg.PG_PORT });
