@@ -37,8 +37,8 @@ export interface EngineHandle {
 /** YAML is JSON's superset, so the generated configuration is written as JSON into a .yaml file. */
 export function engineConfiguration(cfg: Config, db: EngineDatabase, exporter: ExporterJar, dataDir: string) {
   if (cfg.KC_MODE !== 'local') {
-    // The broker-only distribution has no identity provider to protect its API with; production
-    // runs the engine from the Helm chart (infra/production), never unprotected from here.
+    // The broker-only distribution has no identity provider to protect its API with; a production
+    // engine runs with authentication from Camunda's own deployment, never unprotected from here.
     throw new EngineError('npm start runs the engine only in KC_MODE=local (unprotected, loopback).');
   }
   const host = cfg.BIND_HOST;
