@@ -4,8 +4,8 @@
  * Orchestration Cluster with secondary storage: open user tasks, instance state, incidents.
  * Records arrive after the exporter's flush interval (~0.25 s): callers poll, never sleep.
  */
-import pg from 'pg';
 import { z } from 'zod';
+import { resilientPool } from '../db/pool.js';
 
 /** Latest state of a user task, from its USER_TASK records. */
 export const userTaskSchema = z.object({
@@ -83,7 +83,7 @@ export interface TaskFilter {
 export type EngineRecords = ReturnType<typeof createEngineRecords>;
 
 export function createEngineRecords(engineDatabaseUrl: string) {
-  const pool = new pg.Pool({ connectionString: engineDatabaseUrl, max: 4 });
+  const pool = resilientPool(engineDatabaseUrl, 4);
 
   return {
     pool,

@@ -101,6 +101,7 @@ const PG_TEXT_OID = 25;
  */
 function catalogSafePool(databaseUrl: string): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  pool.on('error', () => {}); // an idle connection cut by the server must not crash the process
   const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<pg.QueryResult>;
   const patched = async (...args: unknown[]) => {
     const result = await query(...args);
