@@ -13,7 +13,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import type { EngineClient } from '../infra/camunda/client.js';
+import { type EngineClient, EngineUnavailableError } from '../infra/camunda/client.js';
 import type { EngineRecords } from '../infra/camunda/records.js';
 import type { Prisma } from '../infra/db/prisma.js';
 import { AppError, errorCatalog } from './errors.js';
@@ -39,10 +39,11 @@ export interface AppDeps {
 /** Requests larger than this are refused before they are parsed. */
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
-/** gRPC "unavailable" and connection refusals mean the engine is down, not that the request is bad. */
+/** gRPC "unavailable" (code 14) and unreachable REST mean the engine is down, not that the request is bad. */
 function isEngineUnavailable(err: unknown): boolean {
+  if (err instanceof EngineUnavailableError) return true;
   const e = err as { code?: unknown; message?: unknown };
-  return e.code === 14 || e.code === 'ECONNREFUSED' || /UNAVAILABLE|ECONNREFUSED/.test(String(e.message));
+  return e.code === 14 || /14 UNAVAILABLE/.test(String(e.message));
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {

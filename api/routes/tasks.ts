@@ -1,9 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { engineHttpStatus } from '../../infra/camunda/client.js';
 import { userTaskSchema } from '../../infra/camunda/records.js';
 import { AppError } from '../errors.js';
 import { taskForms } from '../tasks/forms.js';
 import { errorResponse } from './shared.js';
+
+/** Long enough for the engine client's own retries before it reports the engine unavailable. */
+const COMPLETION_TX_TIMEOUT_MS = 20_000;
 
 const keyParam = z.object({ key: z.string().regex(/^\d{1,19}$/, '任务编号应为数字') });
 
@@ -63,8 +67,24 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!form) throw new AppError('UNKNOWN_TASK_TYPE', { elementId: task.elementId });
       const input = form.schema.safeParse(req.body);
       if (!input.success) throw new AppError('VALIDATION_FAILED', input.error.issues);
-      const variables = await form.apply(app.prisma, task, input.data);
-      await app.engine.completeUserTask(task.userTaskKey, variables);
+      // All or nothing: the domain change commits only after the engine accepted the completion, so a
+      // refused or failed completion (engine down, task closed meanwhile) leaves the records as they were.
+      await app.prisma.$transaction(
+        async (tx) => {
+          // Two submissions of one task queue here; the second then finds the first one's records.
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(task.userTaskKey)})`;
+          const variables = await form.apply(tx, task, input.data);
+          try {
+            await app.engine.completeUserTask(task.userTaskKey, variables);
+          } catch (err) {
+            // The read model lags the engine: a task completed a moment ago still looks open here.
+            const status = engineHttpStatus(err);
+            if (status === 404 || status === 409) throw new AppError('TASK_NOT_OPEN');
+            throw err;
+          }
+        },
+        { timeout: COMPLETION_TX_TIMEOUT_MS },
+      );
       return reply.code(204).send(null);
     },
   );

@@ -4,15 +4,18 @@
  * validates with the same schemas.
  */
 import { z } from 'zod';
-import type { Prisma } from '../../infra/db/prisma.js';
+import type { Tx } from '../../infra/db/prisma.js';
 import type { UserTask } from '../../infra/camunda/records.js';
 import { AppError } from '../errors.js';
 
 export interface TaskForm<S extends z.ZodType = z.ZodType> {
   title: string;
   schema: S;
-  /** Writes the domain change (idempotent per task) and returns the variables to complete with. */
-  apply: (prisma: Prisma, task: UserTask, input: z.infer<S>) => Promise<Record<string, unknown>>;
+  /**
+   * Writes the domain change inside the completion's transaction and returns the variables to complete
+   * the task with. The transaction commits only once the engine has accepted the completion.
+   */
+  apply: (tx: Tx, task: UserTask, input: z.infer<S>) => Promise<Record<string, unknown>>;
 }
 
 /** Keeps the schema's type flowing into `apply`. */
@@ -29,12 +32,11 @@ const confirmDropoutBySchool = defineTaskForm({
     /** Who submits; replaced by the signed-in user once authentication lands (issue 3). */
     actor: z.string().trim().min(1).max(50),
   }),
-  async apply(prisma, task, input) {
-    await prisma.$transaction(async (tx) => {
-      const c = await tx.dropoutCase.findUnique({ where: { processInstanceKey: task.processInstanceKey } });
-      if (!c) throw new AppError('NOT_FOUND', undefined, '该任务对应的一人一案不存在。');
-      const idempotencyKey = `usertask:${task.userTaskKey}`;
-      if (await tx.caseAction.findUnique({ where: { idempotencyKey } })) return;
+  async apply(tx, task, input) {
+    const c = await tx.dropoutCase.findUnique({ where: { processInstanceKey: task.processInstanceKey } });
+    if (!c) throw new AppError('NOT_FOUND', undefined, '该任务对应的一人一案不存在。');
+    const idempotencyKey = `usertask:${task.userTaskKey}`;
+    if (!(await tx.caseAction.findUnique({ where: { idempotencyKey } }))) {
       await tx.caseAction.create({
         data: {
           caseId: c.id,
@@ -48,7 +50,7 @@ const confirmDropoutBySchool = defineTaskForm({
         where: { id: c.id },
         data: { status: input.confirmed ? 'SCHOOL_CONFIRMED' : 'CLOSED' },
       });
-    });
+    }
     return { schoolConfirmed: input.confirmed };
   },
 });

@@ -11,6 +11,34 @@ import { type Config, engineAddresses } from '../config.js';
 
 export type EngineClient = ReturnType<typeof createEngineClient>;
 
+/** The engine could not be reached (connection refused, timed out): worth a retry later. */
+export class EngineUnavailableError extends Error {}
+
+/** The engine's REST API answered with an error status. */
+export class EngineHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`engine answered ${status}: ${body.slice(0, 300)}`);
+  }
+}
+
+/** The HTTP status with which the engine's REST API refused a call, if that is what `err` is. */
+export function engineHttpStatus(err: unknown): number | undefined {
+  return err instanceof EngineHttpError ? err.status : undefined;
+}
+
+/** How long one REST call to the engine may take before it counts as unavailable. */
+const REST_TIMEOUT_MS = 10_000;
+
+/**
+ * The SDK retries gRPC calls forever by default; a caseworker's request must fail fast instead
+ * (503, "try again") when the engine is down. Workers' job polling has its own back-off.
+ */
+const GRPC_MAX_RETRIES = 3;
+const GRPC_MAX_RETRY_BACKOFF_S = 2;
+
 /** Resource kinds the engine deploys from processes/. */
 const DEPLOYABLE = /\.(bpmn|dmn|form)$/;
 
@@ -30,14 +58,36 @@ export function createEngineClient(cfg: Config) {
     CAMUNDA_AUTH_STRATEGY: 'NONE',
     // The SDK logs to stdout through its own loggers; ours are pino. Keep it to errors.
     CAMUNDA_LOG_LEVEL: 'error',
-    zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: 'ERROR' },
+    zeebeGrpcSettings: {
+      ZEEBE_CLIENT_LOG_LEVEL: 'ERROR',
+      ZEEBE_GRPC_CLIENT_MAX_RETRIES: GRPC_MAX_RETRIES,
+      ZEEBE_GRPC_CLIENT_MAX_RETRY_TIMEOUT_SECONDS: GRPC_MAX_RETRY_BACKOFF_S,
+    },
   });
   const grpc = c8.getZeebeGrpcApiClient();
-  const rest = c8.getCamundaRestClient();
+
+  /**
+   * REST calls go through fetch, not the SDK's REST client: on a refused connection that client
+   * rejects and then also emits an unhandled 'error' (got's cancelable promise), which would crash
+   * the API server whenever the engine is down.
+   */
+  async function restPost(pathname: string, body: unknown): Promise<void> {
+    let res: Response;
+    try {
+      res = await fetch(`${addr.rest}${pathname}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(REST_TIMEOUT_MS),
+      });
+    } catch (err) {
+      throw new EngineUnavailableError(`engine REST unreachable at ${addr.rest}: ${(err as Error).message}`);
+    }
+    if (!res.ok) throw new EngineHttpError(res.status, await res.text());
+  }
 
   return {
     grpc,
-    rest,
 
     /** Deploys every BPMN/DMN/form under `dir` in one deployment (all or nothing). */
     async deployDirectory(dir: string) {
@@ -60,7 +110,7 @@ export function createEngineClient(cfg: Config) {
     },
 
     async completeUserTask(userTaskKey: string, variables: Record<string, unknown>) {
-      await rest.completeUserTask({ userTaskKey, variables: variables as JSONDoc });
+      await restPost(`/v2/user-tasks/${encodeURIComponent(userTaskKey)}/completion`, { variables });
     },
 
     async close() {
