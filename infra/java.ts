@@ -2,7 +2,7 @@
  * Finds a JDK the engine can run on. Camunda's distribution needs Java 21 or newer; the default
  * `java` on our machines is 17, so JAVA_HOME is checked first and then every JDK under /usr/lib/jvm.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -32,21 +32,13 @@ export function parseJavaMajor(versionOutput: string): number | undefined {
   return first === 1 && m[2] ? Number(m[2]) : first;
 }
 
-function probeStderr(home: string): Jdk | undefined {
+/** Runs `<home>/bin/java -version` (it prints to stderr) and reads the major version. */
+function probe(home: string): Jdk | undefined {
   const bin = path.join(home, 'bin', 'java');
   if (!fs.existsSync(bin)) return undefined;
-  const res = execFileSyncStderr(bin);
-  const major = parseJavaMajor(res);
+  const res = spawnSync(bin, ['-version'], { encoding: 'utf8' });
+  const major = parseJavaMajor(`${res.stderr ?? ''}${res.stdout ?? ''}`);
   return major ? { home, major } : undefined;
-}
-
-function execFileSyncStderr(bin: string): string {
-  try {
-    // java -version writes to stderr: route it to stdout so one string holds it.
-    return execFileSync('/bin/sh', ['-c', `"${bin}" -version 2>&1`], { encoding: 'utf8' });
-  } catch {
-    return '';
-  }
 }
 
 /**
@@ -57,7 +49,7 @@ export function findJdk(javaHome: string | undefined, jvmDir = JVM_DIR): Jdk {
   const tried: string[] = [];
   if (javaHome) {
     tried.push(`JAVA_HOME=${javaHome}`);
-    const jdk = probeStderr(javaHome);
+    const jdk = probe(javaHome);
     if (jdk && jdk.major >= MIN_JAVA_MAJOR) return jdk;
   }
   const candidates = fs.existsSync(jvmDir)
@@ -73,7 +65,7 @@ export function findJdk(javaHome: string | undefined, jvmDir = JVM_DIR): Jdk {
   const found = candidates
     .map((home) => {
       tried.push(home);
-      return probeStderr(home);
+      return probe(home);
     })
     .filter((j): j is Jdk => j !== undefined && j.major >= MIN_JAVA_MAJOR)
     .sort((a, b) => b.major - a.major);

@@ -28,9 +28,6 @@ export interface EngineDatabase {
 }
 
 export interface EngineHandle {
-  pid: number;
-  logFile: string;
-  addresses: ReturnType<typeof engineAddresses>;
   stop: () => Promise<void>;
 }
 
@@ -167,18 +164,21 @@ export async function startEngine({ cfg, dist, jdk, db, exporter, log }: StartEn
     },
   });
   fs.closeSync(out);
-  const pid = child.pid;
-  if (pid === undefined) throw new EngineError(`Could not start ${dist.home}/bin/broker.`);
-  fs.writeFileSync(pidFile(dataDir), String(pid));
 
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let exited: { code: number | null; signal: NodeJS.Signals | null; error?: Error } | undefined;
   const exitPromise = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
       exited = { code, signal };
       fs.rmSync(pidFile(dataDir), { force: true });
       resolve();
     });
+    // A launcher that cannot be executed emits 'error' and never 'exit'; unhandled, it would crash us.
+    child.once('error', (error) => {
+      exited = { code: null, signal: null, error };
+      resolve();
+    });
   });
+  if (child.pid !== undefined) fs.writeFileSync(pidFile(dataDir), String(child.pid));
 
   const stop = async () => {
     if (exited) return;
@@ -188,16 +188,18 @@ export async function startEngine({ cfg, dist, jdk, db, exporter, log }: StartEn
     clearTimeout(timer);
   };
 
-  const addresses = engineAddresses(cfg);
   const deadline = Date.now() + cfg.ENGINE_START_TIMEOUT_S * 1000;
   for (;;) {
+    if (exited?.error) {
+      throw new EngineError(`Could not run ${dist.home}/bin/broker: ${exited.error.message}`);
+    }
     if (exited) {
       throw new EngineError(
         `The engine exited during start (code ${exited.code}, signal ${exited.signal}). ` +
           `Last lines of ${logFile}:\n${tail(logFile)}`,
       );
     }
-    if (await isReady(addresses, db)) break;
+    if (await isReady(engineAddresses(cfg), db)) break;
     if (Date.now() > deadline) {
       await stop();
       throw new EngineError(
@@ -214,10 +216,13 @@ export async function startEngine({ cfg, dist, jdk, db, exporter, log }: StartEn
       );
     }
   });
-  return { pid, logFile, addresses, stop };
+  return { stop };
 }
 
-/** Test-mode clock control on the management port (only when ENGINE_CLOCK_CONTROLLED=true). */
+/**
+ * Test-mode clock control on the management port (only when ENGINE_CLOCK_CONTROLLED=true). There is
+ * deliberately no reset: moving the clock backwards strands the engine's scheduled work (README).
+ */
 export function engineClock(managementUrl: string) {
   const call = async (method: string, suffix = '', body?: unknown) => {
     const res = await fetch(`${managementUrl}/actuator/clock${suffix}`, {
@@ -230,8 +235,6 @@ export function engineClock(managementUrl: string) {
   };
   return {
     now: () => call('GET'),
-    pin: (epochMilli: number) => call('POST', '/pin', { epochMilli }),
     add: (offsetMilli: number) => call('POST', '/add', { offsetMilli }),
-    reset: () => call('DELETE'),
   };
 }
