@@ -33,7 +33,8 @@ function sources(dir: string): string[] {
 export async function ensureExporterJar(dist: Distribution, jdk: Jdk, cacheDir: string): Promise<ExporterJar> {
   const files = sources(SOURCE_DIR).sort();
   const hash = createHash('sha256').update(dist.version);
-  for (const f of files) hash.update(f).update(fs.readFileSync(f));
+  // Relative paths: every clone of the same source shares one cached jar.
+  for (const f of files) hash.update(path.relative(SOURCE_DIR, f)).update(fs.readFileSync(f));
   const dir = path.join(cacheDir, 'exporter', hash.digest('hex').slice(0, 16));
   const jarPath = path.join(dir, 'kongchuo-exporter.jar');
   if (fs.existsSync(jarPath)) return { jarPath };

