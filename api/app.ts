@@ -19,6 +19,7 @@ import type { Prisma } from '../infra/db/prisma.js';
 import { AppError, errorCatalog } from './errors.js';
 import { dropoutReportRoutes } from './routes/dropout-reports.js';
 import { healthRoutes } from './routes/health.js';
+import { processInstanceRoutes } from './routes/process-instances.js';
 import { taskRoutes } from './routes/tasks.js';
 
 declare module 'fastify' {
@@ -93,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(dropoutReportRoutes);
+  await app.register(processInstanceRoutes);
   await app.register(taskRoutes);
   return app as unknown as FastifyInstance;
 }

@@ -99,10 +99,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/** The host a local client dials for a server bound to BIND_HOST (wildcards become loopback), URL-ready. */
+export function clientHost(cfg: Config): string {
+  const host = cfg.BIND_HOST === '0.0.0.0' ? '127.0.0.1' : cfg.BIND_HOST === '::' ? '::1' : cfg.BIND_HOST;
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /** Addresses derived from the configuration, used by every client of the engine. */
 export function engineAddresses(cfg: Config) {
-  const loopback = cfg.BIND_HOST === '0.0.0.0' ? '127.0.0.1' : cfg.BIND_HOST === '::' ? '::1' : cfg.BIND_HOST;
-  const host = loopback.includes(':') ? `[${loopback}]` : loopback;
+  const host = clientHost(cfg);
   return {
     rest: `http://${host}:${cfg.ENGINE_REST_PORT}`,
     grpc: `${host}:${cfg.ENGINE_GRPC_PORT}`,

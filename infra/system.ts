@@ -8,39 +8,30 @@ import path from 'node:path';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { buildApp } from '../api/app.js';
-import { type RunningWorkers, startWorkers } from '../workers/runtime.js';
-import { createEngineClient, type EngineClient } from './camunda/client.js';
+import { startWorkers } from '../workers/runtime.js';
+import { createEngineClient } from './camunda/client.js';
 import { ensureDistribution } from './camunda/distribution.js';
-import { type EngineHandle, startEngine } from './camunda/engine.js';
+import { startEngine } from './camunda/engine.js';
 import { ensureExporterJar } from './camunda/exporter.js';
-import { createEngineRecords, type EngineRecords } from './camunda/records.js';
-import { type Config, REPO_ROOT } from './config.js';
+import { createEngineRecords } from './camunda/records.js';
+import { clientHost, type Config, REPO_ROOT } from './config.js';
 import { findJdk } from './java.js';
 import { assertPortsFree } from './ports.js';
 import { applyMigrations } from './db/migrate.js';
-import { createPrisma, type Prisma } from './db/prisma.js';
+import { createPrisma } from './db/prisma.js';
 import { type Databases, startDatabases, toJdbc } from './db/postgres.js';
 
 export const PROCESSES_DIR = path.join(REPO_ROOT, 'processes');
 
 export interface System {
-  cfg: Config;
   dbs: Databases;
-  engine: EngineHandle;
-  client: EngineClient;
-  records: EngineRecords;
-  prisma: Prisma;
-  workers: RunningWorkers;
   apiUrl: string;
-  timings: { step: string; ms: number }[];
   stop: () => Promise<void>;
 }
 
 export interface StartOptions {
   /** Progress lines for a person (npm start prints them). */
   say?: (line: string) => void;
-  /** Start the HTTP API (tests may drive it in-process instead). */
-  listen?: boolean;
 }
 
 async function exporterTableExists(engineUrl: string): Promise<boolean> {
@@ -63,7 +54,6 @@ function appLogger(cfg: Config): Logger {
 
 export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise<System> {
   const say = opts.say ?? (() => {});
-  const timings: { step: string; ms: number }[] = [];
   const stops: { name: string; fn: () => Promise<unknown> }[] = [];
   const stopAll = async () => {
     for (const { name, fn } of stops.reverse()) {
@@ -80,14 +70,12 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
     const t0 = Date.now();
     say(`• ${name}…`);
     const result = await fn();
-    const ms = Date.now() - t0;
-    timings.push({ step: name, ms });
-    say(`  ${name}: ${(ms / 1000).toFixed(1)} s`);
+    say(`  ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return result;
   };
 
   try {
-    if (opts.listen !== false) await assertPortsFree(cfg.BIND_HOST, { API_PORT: cfg.API_PORT });
+    await assertPortsFree(cfg.BIND_HOST, { API_PORT: cfg.API_PORT });
     const dbs = await step('database', () => startDatabases(cfg, say));
     stops.push({ name: 'database', fn: dbs.stop });
 
@@ -113,6 +101,8 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
     });
 
     const logger = appLogger(cfg);
+    // Stopped after everything that logs: pino writes asynchronously and would drop the last lines.
+    stops.push({ name: 'logs', fn: () => new Promise<void>((resolve) => logger.flush(() => resolve())) });
     const prisma = createPrisma(dbs.appUrl);
     stops.push({ name: 'prisma', fn: () => prisma.$disconnect() });
     const records = createEngineRecords(dbs.engineUrl);
@@ -123,17 +113,14 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
     );
     stops.push({ name: 'workers', fn: workers.close });
 
-    const apiUrl = `http://${cfg.BIND_HOST}:${cfg.API_PORT}`;
-    if (opts.listen !== false) {
-      const app = await step('api', async () => {
-        const a = await buildApp({ prisma, engine: client, records, logger: logger.child({ part: 'api' }) });
-        await a.listen({ host: cfg.BIND_HOST, port: cfg.API_PORT });
-        return a;
-      });
-      stops.push({ name: 'api', fn: () => app.close() });
-    }
+    const app = await step('api', async () => {
+      const a = await buildApp({ prisma, engine: client, records, logger: logger.child({ part: 'api' }) });
+      await a.listen({ host: cfg.BIND_HOST, port: cfg.API_PORT });
+      return a;
+    });
+    stops.push({ name: 'api', fn: () => app.close() });
 
-    return { cfg, dbs, engine, client, records, prisma, workers, apiUrl, timings, stop: stopAll };
+    return { dbs, apiUrl: `http://${clientHost(cfg)}:${cfg.API_PORT}`, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

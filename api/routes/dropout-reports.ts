@@ -21,28 +21,4 @@ export const dropoutReportRoutes: FastifyPluginAsyncZod = async (app) => {
       return reply.code(201).send({ processInstanceKey });
     },
   );
-
-  app.get(
-    '/api/process-instances/:key',
-    {
-      schema: {
-        summary: 'State of a process instance and its open incidents',
-        params: z.object({ key: z.string().regex(/^\d{1,19}$/) }),
-        response: {
-          200: z.object({
-            processInstanceKey: z.string(),
-            state: z.enum(['ACTIVE', 'COMPLETED', 'TERMINATED']),
-            incidents: z.array(z.object({ key: z.string(), message: z.string(), elementId: z.string() })),
-          }),
-          404: errorResponse,
-        },
-      },
-    },
-    async (req, reply) => {
-      const state = await app.records.processInstanceState(req.params.key);
-      if (!state) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: '没有找到该流程实例。' } });
-      const incidents = await app.records.openIncidents(req.params.key);
-      return { processInstanceKey: req.params.key, state, incidents };
-    },
-  );
 };

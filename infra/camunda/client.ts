@@ -1,6 +1,6 @@
 /**
- * The one place that talks to the engine through @camunda8/sdk: gRPC for deployments, instances,
- * messages and job workers (a protocol stable across engine versions), REST /v2 for user tasks.
+ * The one place that talks to the engine: @camunda8/sdk over gRPC for deployments, instances and
+ * job workers (a protocol stable across engine versions), fetch over REST /v2 for user tasks.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -54,7 +54,6 @@ export function createEngineClient(cfg: Config) {
   const addr = engineAddresses(cfg);
   const c8 = new Camunda8({
     ZEEBE_GRPC_ADDRESS: `grpc://${addr.grpc}`,
-    ZEEBE_REST_ADDRESS: addr.rest,
     CAMUNDA_AUTH_STRATEGY: 'NONE',
     // The SDK logs to stdout through its own loggers; ours are pino. Keep it to errors.
     CAMUNDA_LOG_LEVEL: 'error',
