@@ -4,9 +4,17 @@
  */
 export const errorCatalog = {
   VALIDATION_FAILED: { status: 400, message: '提交的数据不符合要求，请按提示修改后重试。' },
+  UNAUTHENTICATED: { status: 401, message: '请先登录。' },
+  LOGIN_FAILED: { status: 401, message: '用户名或密码不正确。' },
+  ACCOUNT_LOCKED: { status: 423, message: '登录失败次数过多，账号已临时锁定，请稍后再试或联系管理员。' },
+  FORBIDDEN: { status: 403, message: '您的角色无权进行此操作。' },
   NOT_FOUND: { status: 404, message: '没有找到该资源。' },
+  CONFLICT: { status: 409, message: '该记录已存在或已被他人修改，请刷新后重试。' },
+  IMPORT_REJECTED: { status: 422, message: '文件中有不符合要求的行，整个文件未导入；请按行号修改后重新上传。' },
+  UNSUPPORTED_FILE: { status: 415, message: '无法读取该文件：请上传 CSV（UTF-8 或 GBK 编码）或 XLSX 文件。' },
   TASK_NOT_FOUND: { status: 404, message: '没有找到该任务，可能已被处理或编号有误。' },
   TASK_NOT_OPEN: { status: 409, message: '该任务已经办结或已取消，无需再次提交。' },
+  TASK_NOT_YOURS: { status: 403, message: '该任务不属于您的辖区或已由他人认领。' },
   UNKNOWN_TASK_TYPE: { status: 422, message: '该任务类型没有对应的办理表单，请联系管理员。' },
   ENGINE_UNAVAILABLE: { status: 503, message: '流程引擎暂时不可用，请稍后重试；已填写的内容未提交。' },
   INTERNAL: { status: 500, message: '系统内部错误，请稍后重试或联系管理员。' },

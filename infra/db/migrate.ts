@@ -112,11 +112,30 @@ function catalogSafePool(databaseUrl: string): pg.Pool {
   return pool;
 }
 
+/**
+ * @prisma/adapter-pg 7.10 runs a migration script by splitting it on every ";", which breaks any
+ * statement with a semicolon inside (a PL/pgSQL function body, a string). PostgreSQL's simple query
+ * protocol takes the whole script at once, as the native engine sends it: do that instead.
+ */
+function wholeScriptFactory(factory: PrismaPg): PrismaPg {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    const driver = adapter.underlyingDriver() as pg.Pool;
+    const onError = (adapter as unknown as { onError: (e: unknown) => never }).onError.bind(adapter);
+    adapter.executeScript = async (script: string) => {
+      await driver.query(script).catch(onError);
+    };
+    return adapter;
+  };
+  return factory;
+}
+
 /** Opens the schema engine on `databaseUrl`, runs `fn`, and always releases the connection. */
 async function withEngine<T>(databaseUrl: string, fn: (engine: SchemaEngineType) => Promise<T>): Promise<T> {
   const { SchemaEngine } = await loadSchemaEngine();
   const pool = catalogSafePool(databaseUrl);
-  const factory = new PrismaPg(pool);
+  const factory = wholeScriptFactory(new PrismaPg(pool));
   const engine = await SchemaEngine.new(
     { datamodels: schemaFiles().map((f) => [f.path, f.content] as [string, string]) },
     () => {},
