@@ -17,16 +17,32 @@ import { type EngineClient, EngineUnavailableError } from '../infra/camunda/clie
 import type { EngineRecords } from '../infra/camunda/records.js';
 import type { Prisma } from '../infra/db/prisma.js';
 import { AppError, errorCatalog } from './errors.js';
+import { authPlugin } from './auth/plugin.js';
+import { DOCS_PREFIX } from './docs.js';
+import { authRoutes } from './routes/auth.js';
+import { campaignsRoutes } from './routes/campaigns.js';
+import { casesRoutes } from './routes/cases.js';
+import { childrenRoutes } from './routes/children.js';
+import { classesRoutes } from './routes/classes.js';
 import { dropoutReportRoutes } from './routes/dropout-reports.js';
+import { handoversRoutes } from './routes/handovers.js';
 import { healthRoutes } from './routes/health.js';
+import { importsRoutes } from './routes/imports.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { processInstanceRoutes } from './routes/process-instances.js';
+import { reportsRoutes } from './routes/reports.js';
+import { schoolsRoutes } from './routes/schools.js';
 import { taskRoutes } from './routes/tasks.js';
+import { townsRoutes } from './routes/towns.js';
+import { usersRoutes } from './routes/users.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     prisma: Prisma;
     engine: EngineClient;
     records: EngineRecords;
+    /** Session cookies only over HTTPS (production mode). */
+    secureCookies: boolean;
   }
 }
 
@@ -35,6 +51,7 @@ export interface AppDeps {
   engine: EngineClient;
   records: EngineRecords;
   logger: Logger;
+  secureCookies?: boolean;
 }
 
 /** Requests larger than this are refused before they are parsed. */
@@ -57,12 +74,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('prisma', deps.prisma);
   app.decorate('engine', deps.engine);
   app.decorate('records', deps.records);
+  app.decorate('secureCookies', deps.secureCookies ?? false);
 
   await app.register(swagger, {
-    openapi: { info: { title: '控辍保学 API', version: '0.1.0' } },
+    openapi: {
+      info: { title: '控辍保学 API', version: '0.1.0' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'kc_session' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ session: [] }, { bearer: [] }],
+    },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
+  await app.register(metricsRoutes);
+  await app.register(authPlugin);
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof AppError) {
@@ -92,9 +121,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       .send({ error: { code: 'NOT_FOUND', message: `${errorCatalog.NOT_FOUND.message} (${req.method} ${req.url})` } }),
   );
 
-  await app.register(healthRoutes);
-  await app.register(dropoutReportRoutes);
-  await app.register(processInstanceRoutes);
-  await app.register(taskRoutes);
+  for (const routes of [
+    healthRoutes,
+    authRoutes,
+    usersRoutes,
+    townsRoutes,
+    schoolsRoutes,
+    classesRoutes,
+    childrenRoutes,
+    casesRoutes,
+    dropoutReportRoutes,
+    campaignsRoutes,
+    handoversRoutes,
+    importsRoutes,
+    reportsRoutes,
+    taskRoutes,
+    processInstanceRoutes,
+  ]) {
+    await app.register(routes);
+  }
   return app as unknown as FastifyInstance;
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { buildApp } from '../api/app.js';
+import { LOG_REDACT_PATHS } from '../api/domain/mask.js';
 import { startWorkers } from '../workers/runtime.js';
 import { createEngineClient } from './camunda/client.js';
 import { ensureDistribution } from './camunda/distribution.js';
@@ -49,7 +50,7 @@ async function exporterTableExists(engineUrl: string): Promise<boolean> {
 
 function appLogger(cfg: Config): Logger {
   fs.mkdirSync(cfg.logDir, { recursive: true });
-  return pino({ level: cfg.LOG_LEVEL }, pino.destination({ dest: path.join(cfg.logDir, 'app.log'), sync: false }));
+  return pino({ level: cfg.LOG_LEVEL, redact: LOG_REDACT_PATHS }, pino.destination({ dest: path.join(cfg.logDir, 'app.log'), sync: false }));
 }
 
 export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise<System> {
@@ -114,7 +115,13 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
     stops.push({ name: 'workers', fn: workers.close });
 
     const app = await step('api', async () => {
-      const a = await buildApp({ prisma, engine: client, records, logger: logger.child({ part: 'api' }) });
+      const a = await buildApp({
+        prisma,
+        engine: client,
+        records,
+        logger: logger.child({ part: 'api' }),
+        secureCookies: cfg.KC_MODE === 'production',
+      });
       await a.listen({ host: cfg.BIND_HOST, port: cfg.API_PORT });
       return a;
     });

@@ -1,23 +1,77 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { openDropoutCaseInput } from '../../workers/open-dropout-case/schema.js';
+import type { openDropoutCaseInput } from '../../workers/open-dropout-case/schema.js';
+import { actorOf } from '../auth/actor.js';
+import { audit } from '../auth/audit.js';
+import { group } from '../auth/groups.js';
+import { scope } from '../auth/scope.js';
+import { AppError } from '../errors.js';
 import { errorResponse } from './shared.js';
 
 /** The diagram a teacher's report starts: processes/dropout-case-intake.bpmn. */
 export const DROPOUT_INTAKE_PROCESS = 'dropout-case-intake';
 
+const reportBody = z.object({
+  /** The child (id of the children record). */
+  child: z.uuid('请选择儿童'),
+  /** The child's school; defaults to the school of the child's current registry record. */
+  school: z.number().int().positive().optional(),
+  /** Last day the child attended. */
+  lastAttendance: z.iso.date('请填写最后到校日期（YYYY-MM-DD）'),
+  reason: z.string().trim().min(1, '请填写辍学原因或情况').max(500),
+});
+
 export const dropoutReportRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/api/dropout-reports',
     {
+      config: { roles: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU'] },
       schema: {
-        summary: 'A teacher reports a suspected dropout: starts the escalation flow',
-        body: openDropoutCaseInput,
-        response: { 201: z.object({ processInstanceKey: z.string() }), 400: errorResponse },
+        tags: ['cases'],
+        summary: 'Report a suspected dropout: starts the escalation flow ([T] 二(四) 随时报告)',
+        body: reportBody,
+        response: {
+          201: z.object({ processInstanceKey: z.string() }),
+          400: errorResponse,
+          404: errorResponse,
+        },
       },
     },
     async (req, reply) => {
-      const { processInstanceKey } = await app.engine.startProcess(DROPOUT_INTAKE_PROCESS, req.body);
+      const actor = actorOf(req);
+      const child = await app.prisma.child.findFirst({
+        where: { AND: [{ id: req.body.child }, scope.children(actor)] },
+        include: { registry: { orderBy: { schoolYear: 'desc' }, take: 1, include: { school: true } } },
+      });
+      if (!child) throw new AppError('NOT_FOUND', undefined, '没有找到该儿童，或该儿童不在您的辖区内。');
+      const record = child.registry[0];
+      const schoolId = req.body.school ?? record?.schoolId;
+      if (!record || schoolId !== record.schoolId) {
+        throw new AppError('VALIDATION_FAILED', [{ path: ['school'], message: '该儿童当前不在所选学校的学籍中' }]);
+      }
+      if (new Date(`${req.body.lastAttendance}T00:00:00Z`) > new Date()) {
+        throw new AppError('VALIDATION_FAILED', [{ path: ['lastAttendance'], message: '最后到校日期不能晚于今天' }]);
+      }
+      const variables: z.infer<typeof openDropoutCaseInput> & Record<string, unknown> = {
+        childId: child.id,
+        schoolId: record.schoolId,
+        classId: record.classId,
+        townCode: record.school.regionCode,
+        reportedBy: actor.userId,
+        reporterName: actor.displayName,
+        lastAttendance: req.body.lastAttendance,
+        reason: req.body.reason,
+        schoolGroup: group.school(record.schoolId),
+        townGroup: group.town(record.school.regionCode),
+        bureauGroup: group.bureau(record.school.regionCode.slice(0, 6)),
+      };
+      const { processInstanceKey } = await app.engine.startProcess(DROPOUT_INTAKE_PROCESS, variables);
+      await audit(app.prisma, actor, {
+        action: 'CREATE',
+        entity: 'DropoutReport',
+        entityId: processInstanceKey,
+        details: { childId: child.id },
+      });
       return reply.code(201).send({ processInstanceKey });
     },
   );

@@ -3,9 +3,11 @@ import { z } from 'zod';
 
 export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
-    '/api/health',
+    '/health',
     {
+      config: { public: true },
       schema: {
+        tags: ['operations'],
         summary: 'Liveness of the API and reachability of its database and the engine read model',
         response: {
           200: z.object({ status: z.literal('UP') }),
@@ -23,5 +25,5 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       }
     },
   );
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/api/docs'));
+  app.get('/', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => reply.redirect('/api/docs'));
 };

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { COUNTY_ROLES } from '../auth/actor.js';
 import { AppError } from '../errors.js';
 import { errorResponse } from './shared.js';
 
@@ -7,8 +8,10 @@ export const processInstanceRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/process-instances/:key',
     {
+      config: { roles: COUNTY_ROLES },
       schema: {
-        summary: 'State of a process instance and its open incidents',
+        tags: ['operations'],
+        summary: 'State of a process instance and its open incidents (county roles)',
         params: z.object({ key: z.string().regex(/^\d{1,19}$/) }),
         response: {
           200: z.object({

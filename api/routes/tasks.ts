@@ -1,35 +1,152 @@
+/**
+ * The caseworker's inbox over the engine's user tasks: list (jurisdiction-scoped), claim, unclaim,
+ * complete with the task type's form, and bulk completion for roster-style work.
+ */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { engineHttpStatus } from '../../infra/camunda/client.js';
-import { userTaskSchema } from '../../infra/camunda/records.js';
+import { type UserTask, userTaskSchema } from '../../infra/camunda/records.js';
+import { actorOf, type Actor } from '../auth/actor.js';
+import { audit } from '../auth/audit.js';
 import { AppError } from '../errors.js';
+import { MAX_PAGE_SIZE } from '../resources/list.js';
+import { canSee, canWorkOn, groupsWithin, isSupervising } from '../tasks/access.js';
 import { taskForms } from '../tasks/forms.js';
 import { errorResponse } from './shared.js';
 
 /** Long enough for the engine client's own retries before it reports the engine unavailable. */
 const COMPLETION_TX_TIMEOUT_MS = 20_000;
+/** Roster screens submit a class at a time; a class is well under this. */
+const MAX_BULK = 200;
 
 const keyParam = z.object({ key: z.string().regex(/^\d{1,19}$/, '任务编号应为数字') });
 
+const taskSchema = userTaskSchema.extend({
+  /** The task type's Chinese title (its form's). */
+  title: z.string(),
+  overdue: z.boolean(),
+  /** May the caller claim/complete it (false for tasks a supervisor only oversees). */
+  actionable: z.boolean(),
+});
+
 export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
+  const present = (actor: Actor, t: UserTask, now = new Date()): z.infer<typeof taskSchema> => ({
+    ...t,
+    title: taskForms[t.elementId]?.title ?? t.elementId,
+    overdue: !!t.dueDate && new Date(t.dueDate) < now,
+    actionable: canWorkOn(actor, t),
+  });
+
+  /** The task, if the caller may see it; otherwise "not found", so keys cannot be probed. */
+  async function visibleTask(actor: Actor, key: string): Promise<UserTask> {
+    const task = await app.records.userTask(key);
+    if (!task || !(await canSee(app.prisma, actor, task))) throw new AppError('TASK_NOT_FOUND');
+    return task;
+  }
+
+  function mapEngineRefusal(err: unknown): never {
+    // The read model lags the engine: a task completed or claimed a moment ago still looks open here.
+    const status = engineHttpStatus(err);
+    if (status === 404 || status === 409) throw new AppError('TASK_NOT_OPEN');
+    throw err;
+  }
+
+  /** Validates a submission without doing anything: the errors, or the parsed input. */
+  function check(actor: Actor, task: UserTask, body: unknown) {
+    if (task.state !== 'CREATED') return { error: new AppError('TASK_NOT_OPEN') };
+    if (!canWorkOn(actor, task)) return { error: new AppError('TASK_NOT_YOURS') };
+    const form = taskForms[task.elementId];
+    if (!form) return { error: new AppError('UNKNOWN_TASK_TYPE', { elementId: task.elementId }) };
+    const input = form.schema.safeParse(body);
+    if (!input.success) return { error: new AppError('VALIDATION_FAILED', input.error.issues) };
+    return { form, input: input.data };
+  }
+
+  /**
+   * All or nothing: the domain change commits only after the engine accepted the completion, so a
+   * refused or failed completion (engine down, task closed meanwhile) leaves the records as they were.
+   */
+  async function complete(actor: Actor, task: UserTask, body: unknown, ip: string) {
+    const checked = check(actor, task, body);
+    if (checked.error) throw checked.error;
+    const { form, input } = checked;
+    await app.prisma.$transaction(
+      async (tx) => {
+        // Two submissions of one task queue here; the second then finds the first one's records.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(task.userTaskKey)})`;
+        const variables = await form.apply(tx, task, input, actor);
+        await audit(tx, actor, {
+          action: 'TASK_COMPLETE',
+          entity: 'UserTask',
+          entityId: task.userTaskKey,
+          details: { elementId: task.elementId, processInstanceKey: task.processInstanceKey },
+          ip,
+        });
+        await app.engine.completeUserTask(task.userTaskKey, variables).catch(mapEngineRefusal);
+      },
+      { timeout: COMPLETION_TX_TIMEOUT_MS },
+    );
+  }
+
   app.get(
     '/api/tasks',
     {
       schema: {
-        summary: 'Open user tasks, oldest first',
+        tags: ['tasks'],
+        summary: 'The caller’s open user tasks (own groups and own claims; supervisors: their jurisdiction)',
         querystring: z.object({
-          candidateGroup: z.string().max(100).optional(),
+          /** group: my groups' and my own tasks (default); mine: claimed by me; all: my jurisdiction (supervisors). */
+          view: z.enum(['group', 'mine', 'all']).default('group'),
+          process: z.string().max(100).optional(),
+          type: z.string().max(100).optional(),
+          overdue: z.enum(['true', 'false']).optional(),
+          dueBefore: z.iso.datetime({ offset: true }).optional(),
+          assignee: z.string().max(64).optional(),
+          unassigned: z.enum(['true', 'false']).optional(),
+          town: z
+            .string()
+            .regex(/^\d{9}$/)
+            .optional(),
+          school: z.coerce.number().int().positive().optional(),
           processInstanceKey: z
             .string()
             .regex(/^\d{1,19}$/)
             .optional(),
+          sort: z.enum(['dueDate', 'createdAt']).default('dueDate'),
+          order: z.enum(['ASC', 'DESC']).default('ASC'),
+          page: z.coerce.number().int().min(1).default(1),
+          perPage: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(25),
         }),
-        response: { 200: z.object({ data: z.array(userTaskSchema), total: z.number() }) },
+        response: { 200: z.object({ data: z.array(taskSchema), total: z.number() }), 400: errorResponse, 403: errorResponse },
       },
     },
     async (req) => {
-      const data = await app.records.openUserTasks(req.query);
-      return { data, total: data.length };
+      const actor = actorOf(req);
+      const q = req.query;
+      if (q.view === 'all' && !isSupervising(actor)) throw new AppError('FORBIDDEN');
+      let groups = q.view === 'all' ? await groupsWithin(app.prisma, actor.regionCode) : actor.groups;
+      if (q.town || q.school) {
+        if (q.town && !q.town.startsWith(actor.regionCode) && !actor.regionCode.startsWith(q.town)) {
+          return { data: [], total: 0 };
+        }
+        const narrow = new Set(await groupsWithin(app.prisma, q.town ?? actor.regionCode.slice(0, 6), { schoolId: q.school }));
+        groups = groups.filter((g) => narrow.has(g));
+      }
+      const { data, total } = await app.records.openUserTasks({
+        groupsAny: q.view === 'mine' ? undefined : groups,
+        assigneeOrGroups: q.view === 'group' ? actor.username : undefined,
+        assignee: q.view === 'mine' ? actor.username : q.assignee,
+        unassigned: q.unassigned === 'true',
+        bpmnProcessId: q.process,
+        elementId: q.type,
+        processInstanceKey: q.processInstanceKey,
+        dueBefore: q.overdue === 'true' ? new Date() : q.dueBefore ? new Date(q.dueBefore) : undefined,
+        sort: q.sort,
+        order: q.order,
+        limit: q.perPage,
+        offset: (q.page - 1) * q.perPage,
+      });
+      return { data: data.map((t) => present(actor, t)), total };
     },
   );
 
@@ -37,55 +154,140 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/tasks/:key',
     {
       schema: {
+        tags: ['tasks'],
         summary: 'One user task in its latest state',
         params: keyParam,
-        response: { 200: userTaskSchema, 404: errorResponse },
+        response: { 200: taskSchema, 404: errorResponse },
       },
     },
     async (req) => {
-      const task = await app.records.userTask(req.params.key);
-      if (!task) throw new AppError('TASK_NOT_FOUND');
-      return task;
+      const actor = actorOf(req);
+      return present(actor, await visibleTask(actor, req.params.key));
     },
   );
 
   app.post(
-    '/api/tasks/:key/completion',
+    '/api/tasks/:key/claim',
     {
       schema: {
-        summary: "Complete a user task with its form's data",
+        tags: ['tasks'],
+        summary: 'Claim a task of one of my groups',
         params: keyParam,
-        body: z.record(z.string(), z.unknown()),
-        response: { 204: z.null(), 400: errorResponse, 404: errorResponse, 409: errorResponse, 422: errorResponse },
+        response: { 204: z.null(), 403: errorResponse, 404: errorResponse, 409: errorResponse },
       },
     },
     async (req, reply) => {
-      const task = await app.records.userTask(req.params.key);
-      if (!task) throw new AppError('TASK_NOT_FOUND');
+      const actor = actorOf(req);
+      const task = await visibleTask(actor, req.params.key);
       if (task.state !== 'CREATED') throw new AppError('TASK_NOT_OPEN');
-      const form = taskForms[task.elementId];
-      if (!form) throw new AppError('UNKNOWN_TASK_TYPE', { elementId: task.elementId });
-      const input = form.schema.safeParse(req.body);
-      if (!input.success) throw new AppError('VALIDATION_FAILED', input.error.issues);
-      // All or nothing: the domain change commits only after the engine accepted the completion, so a
-      // refused or failed completion (engine down, task closed meanwhile) leaves the records as they were.
-      await app.prisma.$transaction(
-        async (tx) => {
-          // Two submissions of one task queue here; the second then finds the first one's records.
-          await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(task.userTaskKey)})`;
-          const variables = await form.apply(tx, task, input.data);
-          try {
-            await app.engine.completeUserTask(task.userTaskKey, variables);
-          } catch (err) {
-            // The read model lags the engine: a task completed a moment ago still looks open here.
-            const status = engineHttpStatus(err);
-            if (status === 404 || status === 409) throw new AppError('TASK_NOT_OPEN');
-            throw err;
-          }
-        },
-        { timeout: COMPLETION_TX_TIMEOUT_MS },
-      );
+      if (!task.candidateGroups.some((g) => actor.groups.includes(g))) throw new AppError('TASK_NOT_YOURS');
+      if (task.assignee && task.assignee !== actor.username) throw new AppError('TASK_NOT_YOURS');
+      await app.engine.assignUserTask(task.userTaskKey, actor.username).catch(mapEngineRefusal);
       return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/tasks/:key/unclaim',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Give a claimed task back to its group (the assignee, or a supervisor of the jurisdiction)',
+        params: keyParam,
+        response: { 204: z.null(), 403: errorResponse, 404: errorResponse, 409: errorResponse },
+      },
+    },
+    async (req, reply) => {
+      const actor = actorOf(req);
+      const task = await visibleTask(actor, req.params.key);
+      if (task.state !== 'CREATED') throw new AppError('TASK_NOT_OPEN');
+      if (task.assignee !== actor.username && !isSupervising(actor)) throw new AppError('TASK_NOT_YOURS');
+      await app.engine.unassignUserTask(task.userTaskKey).catch(mapEngineRefusal);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/tasks/:key/complete',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Complete a task with its form’s data (422 names every invalid field)',
+        params: keyParam,
+        body: z.record(z.string(), z.unknown()),
+        response: {
+          204: z.null(),
+          400: errorResponse,
+          403: errorResponse,
+          404: errorResponse,
+          409: errorResponse,
+          422: errorResponse,
+        },
+      },
+    },
+    async (req, reply) => {
+      const actor = actorOf(req);
+      await complete(actor, await visibleTask(actor, req.params.key), req.body, req.ip);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/tasks/bulk-complete',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Complete many tasks at once (roster work): all are checked first; if any is invalid, none is done',
+        body: z.object({
+          tasks: z
+            .array(z.object({ key: keyParam.shape.key, data: z.record(z.string(), z.unknown()) }))
+            .min(1)
+            .max(MAX_BULK),
+        }),
+        response: {
+          200: z.object({
+            results: z.array(z.object({ key: z.string(), ok: z.boolean(), error: errorResponse.shape.error.optional() })),
+          }),
+          400: errorResponse,
+          422: errorResponse,
+        },
+      },
+    },
+    async (req) => {
+      const actor = actorOf(req);
+      const keys = req.body.tasks.map((t) => t.key);
+      if (new Set(keys).size !== keys.length) {
+        throw new AppError('VALIDATION_FAILED', [{ path: ['tasks'], message: '同一任务不能重复提交' }]);
+      }
+      const tasks = await Promise.all(keys.map((k) => app.records.userTask(k)));
+      const problems = await Promise.all(
+        req.body.tasks.map(async ({ data }, index) => {
+          const task = tasks[index];
+          if (!task || !(await canSee(app.prisma, actor, task))) return { index, error: new AppError('TASK_NOT_FOUND') };
+          const checked = check(actor, task, data);
+          return checked.error ? { index, error: checked.error } : undefined;
+        }),
+      );
+      const invalid = problems.filter((p) => p !== undefined);
+      if (invalid.length) {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          invalid.map((p) => ({ index: p.index, key: keys[p.index], code: p.error.code, message: p.error.message, details: p.error.details })),
+          '部分任务不能提交，全部未办理；请按提示修改后重新提交。',
+        );
+      }
+      // The engine completes tasks one by one; each completion is all-or-nothing with its records.
+      const results = [];
+      for (const [index, { data }] of req.body.tasks.entries()) {
+        try {
+          await complete(actor, tasks[index]!, data, req.ip);
+          results.push({ key: keys[index]!, ok: true });
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          results.push({ key: keys[index]!, ok: false, error: { code: err.code, message: err.message } });
+        }
+      }
+      return { results };
     },
   );
 };

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { Tx } from '../../infra/db/prisma.js';
 import type { UserTask } from '../../infra/camunda/records.js';
+import type { Actor } from '../auth/actor.js';
 import { AppError } from '../errors.js';
 
 export interface TaskForm<S extends z.ZodType = z.ZodType> {
@@ -15,7 +16,7 @@ export interface TaskForm<S extends z.ZodType = z.ZodType> {
    * Writes the domain change inside the completion's transaction and returns the variables to complete
    * the task with. The transaction commits only once the engine has accepted the completion.
    */
-  apply: (tx: Tx, task: UserTask, input: z.infer<S>) => Promise<Record<string, unknown>>;
+  apply: (tx: Tx, task: UserTask, input: z.infer<S>, actor: Actor) => Promise<Record<string, unknown>>;
 }
 
 /** Keeps the schema's type flowing into `apply`. */
@@ -29,10 +30,8 @@ const confirmDropoutBySchool = defineTaskForm({
     /** true: the child has dropped out; false: the report was unfounded (e.g. sick leave). */
     confirmed: z.boolean(),
     note: z.string().trim().max(1000).optional(),
-    /** Who submits; replaced by the signed-in user once authentication lands (issue 3). */
-    actor: z.string().trim().min(1).max(50),
   }),
-  async apply(tx, task, input) {
+  async apply(tx, task, input, actor) {
     const c = await tx.dropoutCase.findUnique({ where: { processInstanceKey: task.processInstanceKey } });
     if (!c) throw new AppError('NOT_FOUND', undefined, '该任务对应的一人一案不存在。');
     const idempotencyKey = `usertask:${task.userTaskKey}`;
@@ -41,18 +40,55 @@ const confirmDropoutBySchool = defineTaskForm({
         data: {
           caseId: c.id,
           kind: input.confirmed ? 'SCHOOL_CONFIRMED_DROPOUT' : 'SCHOOL_REJECTED_REPORT',
-          actor: input.actor,
+          actor: actor.displayName,
+          actorUserId: actor.userId,
           note: input.note ?? null,
           idempotencyKey,
         },
       });
       await tx.dropoutCase.update({
         where: { id: c.id },
-        data: { status: input.confirmed ? 'SCHOOL_CONFIRMED' : 'CLOSED' },
+        data: input.confirmed
+          ? { status: 'SCHOOL_CONFIRMED' }
+          : { status: 'CLOSED', outcome: 'UNFOUNDED', closedAt: new Date() },
       });
     }
     return { schoolConfirmed: input.confirmed };
   },
 });
 
-export const taskForms: Record<string, TaskForm> = { confirmDropoutBySchool } as Record<string, TaskForm>;
+/** The bureau sends the suspect list to the towns for one-by-one verification. */
+const dispatchSuspectList = defineTaskForm({
+  title: '下发疑似未入学名单',
+  schema: z.object({
+    note: z.string().trim().max(1000).optional(),
+  }),
+  async apply(tx, task, input, actor) {
+    const campaign = await tx.campaign.findUnique({ where: { processInstanceKey: task.processInstanceKey } });
+    if (!campaign) throw new AppError('NOT_FOUND', undefined, '该任务对应的入学核查不存在。');
+    return { dispatchedBy: actor.displayName, dispatchNote: input.note ?? null };
+  },
+});
+
+/** The county government's approval of the handover plan, recorded by the bureau ([G] 一). */
+const approveHandoverPlan = defineTaskForm({
+  title: '审批整班移交计划',
+  schema: z.object({
+    approved: z.literal(true, { message: '请确认计划已经县政府批准' }),
+    note: z.string().trim().max(1000).optional(),
+  }),
+  async apply(tx, task, input, actor) {
+    const batch = await tx.handoverBatch.findUnique({ where: { processInstanceKey: task.processInstanceKey } });
+    if (!batch) throw new AppError('NOT_FOUND', undefined, '该任务对应的整班移交不存在。');
+    if (batch.status === 'PLANNING') {
+      await tx.handoverBatch.update({ where: { id: batch.id }, data: { status: 'APPROVED', approvedAt: new Date() } });
+    }
+    return { planApprovedBy: actor.displayName, planNote: input.note ?? null };
+  },
+});
+
+export const taskForms: Record<string, TaskForm> = {
+  confirmDropoutBySchool,
+  dispatchSuspectList,
+  approveHandoverPlan,
+} as Record<string, TaskForm>;

@@ -70,13 +70,13 @@ export function createEngineClient(cfg: Config) {
    * rejects and then also emits an unhandled 'error' (got's cancelable promise), which would crash
    * the API server whenever the engine is down.
    */
-  async function restPost(pathname: string, body: unknown): Promise<void> {
+  async function restCall(method: 'POST' | 'DELETE', pathname: string, body?: unknown): Promise<void> {
     let res: Response;
     try {
       res = await fetch(`${addr.rest}${pathname}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(REST_TIMEOUT_MS),
       });
     } catch (err) {
@@ -109,7 +109,19 @@ export function createEngineClient(cfg: Config) {
     },
 
     async completeUserTask(userTaskKey: string, variables: Record<string, unknown>) {
-      await restPost(`/v2/user-tasks/${encodeURIComponent(userTaskKey)}/completion`, { variables });
+      await restCall('POST', `/v2/user-tasks/${encodeURIComponent(userTaskKey)}/completion`, { variables });
+    },
+
+    /** Claims the task for `assignee` (our username); refused by the engine when someone else holds it. */
+    async assignUserTask(userTaskKey: string, assignee: string, allowOverride = false) {
+      await restCall('POST', `/v2/user-tasks/${encodeURIComponent(userTaskKey)}/assignment`, {
+        assignee,
+        allowOverride,
+      });
+    },
+
+    async unassignUserTask(userTaskKey: string) {
+      await restCall('DELETE', `/v2/user-tasks/${encodeURIComponent(userTaskKey)}/assignee`);
     },
 
     async close() {

@@ -61,7 +61,7 @@ function toTask(row: TaskRow): UserTask {
     candidateGroups: v.candidateGroupsList ?? [],
     candidateUsers: v.candidateUsersList ?? [],
     assignee: v.assignee || null,
-    dueDate: v.dueDate || null,
+    dueDate: v.dueDate ? v.dueDate.replace(/\[.*\]$/, '') : null,
     createdAt: new Date(v.creationTimestamp).toISOString(),
   };
 }
@@ -75,12 +75,30 @@ const LATEST_TASKS = `
    WHERE value_type = 'USER_TASK' AND intent <> 'CREATING'`;
 
 export interface TaskFilter {
-  candidateGroup?: string;
+  /** Tasks offered to any of these candidate groups … */
+  groupsAny?: string[];
+  /** … or assigned to this user (ORed with groupsAny when both are given). */
+  assigneeOrGroups?: string;
+  /** Only tasks assigned to this user. */
+  assignee?: string;
+  /** Only unassigned tasks. */
+  unassigned?: boolean;
   processInstanceKey?: string;
   bpmnProcessId?: string;
+  /** Task type: the diagram's element id. */
+  elementId?: string;
+  /** Due strictly before this instant (overdue: dueBefore = now). */
+  dueBefore?: Date;
+  sort?: 'dueDate' | 'createdAt';
+  order?: 'ASC' | 'DESC';
+  limit?: number;
+  offset?: number;
 }
 
 export type EngineRecords = ReturnType<typeof createEngineRecords>;
+
+/** The engine writes dueDate as ISO date-time with a zone id suffix ("…Z[Etc/UTC]"); PostgreSQL wants it without. */
+const DUE_DATE_SQL = `nullif(regexp_replace(value->>'dueDate', '\\[.*\\]$', ''), '')::timestamptz`;
 
 export function createEngineRecords(engineDatabaseUrl: string) {
   const pool = resilientPool(engineDatabaseUrl, 4);
@@ -88,26 +106,36 @@ export function createEngineRecords(engineDatabaseUrl: string) {
   return {
     pool,
 
-    /** Open user tasks, oldest first, narrowed by the filter. */
-    async openUserTasks(filter: TaskFilter = {}): Promise<UserTask[]> {
-      const where: string[] = [];
+    /** Open user tasks narrowed by the filter, with the total before paging. */
+    async openUserTasks(filter: TaskFilter = {}): Promise<{ data: UserTask[]; total: number }> {
+      const where: string[] = [`intent NOT IN (${CLOSED_TASK_INTENTS.map((i) => `'${i}'`).join(', ')})`];
       const params: unknown[] = [];
-      if (filter.processInstanceKey) {
-        params.push(filter.processInstanceKey);
-        where.push(`value->>'processInstanceKey' = $${params.length}`);
+      const param = (v: unknown) => {
+        params.push(v);
+        return `$${params.length}`;
+      };
+      if (filter.processInstanceKey) where.push(`value->>'processInstanceKey' = ${param(filter.processInstanceKey)}`);
+      if (filter.bpmnProcessId) where.push(`value->>'bpmnProcessId' = ${param(filter.bpmnProcessId)}`);
+      if (filter.elementId) where.push(`value->>'elementId' = ${param(filter.elementId)}`);
+      if (filter.assignee) where.push(`value->>'assignee' = ${param(filter.assignee)}`);
+      if (filter.unassigned) where.push(`coalesce(value->>'assignee', '') = ''`);
+      if (filter.dueBefore) where.push(`${DUE_DATE_SQL} < ${param(filter.dueBefore.toISOString())}`);
+      if (filter.groupsAny) {
+        const groups = `(value->'candidateGroupsList') ?| ${param(filter.groupsAny)}::text[]`;
+        where.push(
+          filter.assigneeOrGroups ? `(${groups} OR value->>'assignee' = ${param(filter.assigneeOrGroups)})` : groups,
+        );
       }
-      if (filter.bpmnProcessId) {
-        params.push(filter.bpmnProcessId);
-        where.push(`value->>'bpmnProcessId' = $${params.length}`);
-      }
-      const sql = `${LATEST_TASKS} ${where.length ? `AND ${where.join(' AND ')}` : ''}
-        ORDER BY record_key, position DESC`;
-      const { rows } = await pool.query<TaskRow>(sql, params);
-      return rows
-        .filter((r) => !CLOSED_TASK_INTENTS.includes(r.intent))
-        .map(toTask)
-        .filter((t) => !filter.candidateGroup || t.candidateGroups.includes(filter.candidateGroup))
-        .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      const orderBy =
+        filter.sort === 'createdAt' ? `(value->>'creationTimestamp')::bigint` : `${DUE_DATE_SQL}`;
+      const direction = filter.order === 'DESC' ? 'DESC NULLS LAST' : 'ASC NULLS LAST';
+      const sql = `
+        WITH latest AS (${LATEST_TASKS} ORDER BY record_key, position DESC)
+        SELECT *, count(*) OVER () AS total FROM latest WHERE ${where.join(' AND ')}
+         ORDER BY ${orderBy} ${direction}, key
+         LIMIT ${param(filter.limit ?? 1000)} OFFSET ${param(filter.offset ?? 0)}`;
+      const { rows } = await pool.query<TaskRow & { total: string }>(sql, params);
+      return { data: rows.map(toTask), total: rows[0] ? Number(rows[0].total) : 0 };
     },
 
     /** One user task in its latest state, or undefined when the engine never created it. */
@@ -118,6 +146,25 @@ export function createEngineRecords(engineDatabaseUrl: string) {
         [userTaskKey],
       );
       return rows[0] ? toTask(rows[0]) : undefined;
+    },
+
+    /** Every user task of an instance opened, completed or canceled, in log order (a case timeline). */
+    async taskHistory(processInstanceKey: string) {
+      const { rows } = await pool.query<{ key: string; intent: string; element_id: string; assignee: string; ts: Date }>(
+        `SELECT record_key::text AS key, intent, value->>'elementId' AS element_id, value->>'assignee' AS assignee, ts
+           FROM zeebe_record
+          WHERE value_type = 'USER_TASK' AND value->>'processInstanceKey' = $1
+            AND intent IN ('CREATED', 'COMPLETED', 'CANCELED')
+          ORDER BY position`,
+        [processInstanceKey],
+      );
+      return rows.map((r) => ({
+        userTaskKey: r.key,
+        state: r.intent as 'CREATED' | 'COMPLETED' | 'CANCELED',
+        elementId: r.element_id,
+        assignee: r.assignee || null,
+        at: r.ts.toISOString(),
+      }));
     },
 
     /** ACTIVE, COMPLETED or TERMINATED; undefined when the instance is not (yet) exported. */

@@ -25,9 +25,12 @@ export async function openDropoutCase(
     if (existing) return existing;
     const created = await tx.dropoutCase.create({
       data: {
-        childName: input.childName,
-        schoolName: input.schoolName,
+        childId: input.childId,
+        schoolId: input.schoolId,
+        classId: input.classId,
+        regionCode: input.townCode,
         reportedBy: input.reportedBy,
+        lastAttendance: new Date(`${input.lastAttendance}T00:00:00Z`),
         reason: input.reason ?? null,
         processInstanceKey: ctx.processInstanceKey,
       },
@@ -37,7 +40,7 @@ export async function openDropoutCase(
         caseId: created.id,
         kind: 'CASE_OPENED',
         actor: 'system',
-        note: `教师 ${input.reportedBy} 报告疑似辍学，开立一人一案`,
+        note: `${input.reporterName} 报告疑似辍学（最后到校 ${input.lastAttendance}），开立一人一案`,
         idempotencyKey: `job:${ctx.jobKey}`,
       },
     });

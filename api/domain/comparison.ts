@@ -1,0 +1,111 @@
+/**
+ * Flow 1 step 2 [T 二(二)]: compare the base database (适龄入学儿童基础信息数据库) with the school registers
+ * (学籍) and list every child not found as a suspect (疑似失学儿童) to be verified one by one (逐一核实),
+ * then carry the children still suspected into the next round (re-verification and mobilisation [R]).
+ *
+ * Both are single set-based statements, so a county of a million children compares in seconds and a
+ * job redelivered by the engine changes nothing the second time.
+ */
+import { Prisma } from '../../generated/prisma/client.js';
+import type { Prisma as PrismaClient, Tx } from '../../infra/db/prisma.js';
+import { AppError } from '../errors.js';
+
+/**
+ * The department lists that make up the base database [T 二(一)]: 公安 (resident children), 扶贫
+ * (建档立卡), 残联 (disabled), 民政 (orphans, 事实无人抚养, 困境). A child on several lists is one child.
+ */
+export const BASE_LIST_KINDS = ['HOUSEHOLD', 'POVERTY', 'DISABILITY', 'WELFARE'] as const;
+
+/**
+ * A child is "in school" for the comparison when they have a registry record of the campaign's school
+ * year that is ENROLLED or SUSPENDED: a suspended pupil (休学) keeps the school register and is known to
+ * the school, so is not missing. TRANSFERRED, DROPPED_OUT and GRADUATED records do not count.
+ */
+export const IN_SCHOOL_STATUSES = ['ENROLLED', 'SUSPENDED'] as const;
+
+export interface ComparisonResult {
+  /** Suspects of the campaign after the comparison (every round). */
+  suspects: number;
+  /** Suspects added by this run: 0 when run again on the same data. */
+  added: number;
+  /** Suspects per town code (the child's household town, which verifies). */
+  byTown: Record<string, number>;
+}
+
+async function campaignExists(db: PrismaClient | Tx, campaignId: number): Promise<void> {
+  const campaign = await db.campaign.findUnique({ where: { id: campaignId }, select: { id: true } });
+  if (!campaign) throw new AppError('NOT_FOUND');
+}
+
+/**
+ * Children of the base database of the campaign's county and year (any HOUSEHOLD/POVERTY/DISABILITY/
+ * WELFARE entry of that year whose regionCode lies in the county) with no registry record of school
+ * year = campaign year in status ENROLLED or SUSPENDED — in any school, in or outside the county —
+ * become suspects of round 1, assigned to the child's household town (Child.regionCode cut to the
+ * town). Children already listed keep their row and their verification (ON CONFLICT DO NOTHING), so
+ * the comparison can be re-run after late imports and only adds the new suspects.
+ */
+export async function compareBaseWithRegistry(db: PrismaClient | Tx, campaignId: number): Promise<ComparisonResult> {
+  await campaignExists(db, campaignId);
+  const added = await db.$executeRaw`
+    INSERT INTO "SuspectedChild" ("campaignId", "childId", "regionCode", "round")
+    SELECT k.id, c.id, left(c."regionCode", 9), 1
+    FROM "Campaign" k
+    JOIN "Child" c ON c.id IN (
+      SELECT e."childId" FROM "DepartmentListEntry" e
+      WHERE e.kind::text IN (${Prisma.join(BASE_LIST_KINDS)})
+        AND e.year = k.year
+        AND starts_with(e."regionCode", k."regionCode"))
+    WHERE k.id = ${campaignId}
+      AND NOT EXISTS (
+        SELECT 1 FROM "RegistryRecord" r
+        WHERE r."childId" = c.id AND r."schoolYear" = k.year AND r.status::text IN (${Prisma.join(IN_SCHOOL_STATUSES)}))
+    ON CONFLICT ("campaignId", "childId") DO NOTHING`;
+  const towns = await db.$queryRaw<{ town: string; n: number }[]>`
+    SELECT "regionCode" AS town, count(*)::int AS n FROM "SuspectedChild"
+    WHERE "campaignId" = ${campaignId} GROUP BY 1 ORDER BY 1`;
+  const byTown = Object.fromEntries(towns.map((t) => [t.town, t.n]));
+  return { suspects: towns.reduce((sum, t) => sum + t.n, 0), added, byTown };
+}
+
+export interface NextRoundResult {
+  /** The round the children were carried into. */
+  round: number;
+  /** Children carried into it. */
+  advanced: number;
+}
+
+/**
+ * Closes round N and opens round N+1 for the children still suspected at its end: those of round N
+ * with no outcome yet (not verified in time) or an outcome that does not clear the suspicion
+ * (clearsSuspicion = false: I 因病因残, L 在家上学, …). Their outcome, verifier and verification time are
+ * reset — round N+1 verifies them afresh — while whereabouts, evidence, placement, registration and
+ * reason stay as the starting point of the re-verification. Children cleared in round N stay in it.
+ *
+ * A SuspectedChild row is unique per campaign and child, so `round` is the last round the child
+ * reached and the outcome is the one of that round; the report counts a child carried past round N as
+ * "still suspected" in round N (api/reports/verification.ts).
+ *
+ * `fromRound` (default: the campaign's latest round) makes a redelivered job harmless: once the
+ * children have moved on, nothing in round N matches any more.
+ */
+export async function nextRound(
+  db: PrismaClient | Tx,
+  campaignId: number,
+  fromRound?: number,
+): Promise<NextRoundResult> {
+  await campaignExists(db, campaignId);
+  let round = fromRound;
+  if (round === undefined) {
+    const latest = await db.suspectedChild.aggregate({ where: { campaignId }, _max: { round: true } });
+    round = latest._max.round ?? 1;
+  }
+  const advanced = await db.$executeRaw`
+    UPDATE "SuspectedChild" s
+    SET "round" = s."round" + 1, "outcomeCode" = NULL, "verifiedAt" = NULL, "verifiedBy" = NULL
+    WHERE s."campaignId" = ${campaignId}
+      AND s."round" = ${round}
+      AND (s."outcomeCode" IS NULL OR EXISTS (
+        SELECT 1 FROM "VerificationCode" v WHERE v.code = s."outcomeCode" AND NOT v."clearsSuspicion"))`;
+  return { round: round + 1, advanced };
+}

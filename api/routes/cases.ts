@@ -1,0 +1,233 @@
+/**
+ * 一人一案: dropout cases in the caller's jurisdiction, the caseworker's edits (analysis, plan,
+ * responsible person) and the timeline of everything that happened on a case.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { CaseOutcome, CaseStatus, type Prisma } from '../../generated/prisma/client.js';
+import { formatCaseNumber } from '../../workers/open-dropout-case/handler.js';
+import { actorOf } from '../auth/actor.js';
+import { audit } from '../auth/audit.js';
+import { scope } from '../auth/scope.js';
+import { maskIdNumber } from '../domain/mask.js';
+import { AppError } from '../errors.js';
+import { listQuery, listResponse, paging, uuidParam } from '../resources/list.js';
+import { taskForms } from '../tasks/forms.js';
+import { errorResponse } from './shared.js';
+
+const caseSchema = z.object({
+  id: z.string(),
+  caseNumber: z.string(),
+  childId: z.string(),
+  childName: z.string(),
+  childIdNumber: z.string().nullable(),
+  schoolId: z.number(),
+  schoolName: z.string(),
+  classId: z.number().nullable(),
+  regionCode: z.string(),
+  status: z.enum(CaseStatus),
+  outcome: z.enum(CaseOutcome).nullable(),
+  lastAttendance: z.string().nullable(),
+  reason: z.string().nullable(),
+  reasonCode: z.string().nullable(),
+  plan: z.string().nullable(),
+  responsiblePerson: z.string().nullable(),
+  processInstanceKey: z.string(),
+  openedAt: z.string(),
+  closedAt: z.string().nullable(),
+});
+
+const include = {
+  child: { select: { name: true, idNumber: true } },
+  school: { select: { name: true } },
+} as const;
+type Row = Prisma.DropoutCaseGetPayload<{ include: typeof include }>;
+
+function toCase(c: Row): z.infer<typeof caseSchema> {
+  return {
+    id: c.id,
+    caseNumber: formatCaseNumber(c.serial, c.openedAt),
+    childId: c.childId,
+    childName: c.child.name,
+    // The case file is not the child's record page: the ID number stays masked here too.
+    childIdNumber: maskIdNumber(c.child.idNumber),
+    schoolId: c.schoolId,
+    schoolName: c.school.name,
+    classId: c.classId,
+    regionCode: c.regionCode,
+    status: c.status,
+    outcome: c.outcome,
+    lastAttendance: c.lastAttendance?.toISOString().slice(0, 10) ?? null,
+    reason: c.reason,
+    reasonCode: c.reasonCode,
+    plan: c.plan,
+    responsiblePerson: c.responsiblePerson,
+    processInstanceKey: c.processInstanceKey,
+    openedAt: c.openedAt.toISOString(),
+    closedAt: c.closedAt?.toISOString() ?? null,
+  };
+}
+
+const timelineEntry = z.object({
+  at: z.string(),
+  kind: z.string(),
+  title: z.string(),
+  actor: z.string().nullable(),
+  note: z.string().nullable(),
+  documentNumber: z.string().nullable(),
+});
+
+export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
+  async function findScoped(req: Parameters<typeof actorOf>[0], id: string) {
+    const c = await app.prisma.dropoutCase.findFirst({ where: { AND: [{ id }, scope.cases(actorOf(req))] }, include });
+    if (!c) throw new AppError('NOT_FOUND');
+    return c;
+  }
+
+  app.get(
+    '/api/cases',
+    {
+      schema: {
+        tags: ['cases'],
+        summary: 'Dropout cases (一人一案) in the caller’s jurisdiction',
+        querystring: listQuery(['openedAt', 'status', 'regionCode', 'serial'] as const).extend({
+          status: z.enum(CaseStatus).optional(),
+          regionCode: z
+            .string()
+            .regex(/^\d{2,12}$/)
+            .optional(),
+          schoolId: z.coerce.number().int().positive().optional(),
+          childId: z.uuid().optional(),
+          open: z.enum(['true', 'false']).optional(),
+        }),
+        response: { 200: listResponse(caseSchema), 400: errorResponse },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const where: Prisma.DropoutCaseWhereInput = {
+        AND: [
+          scope.cases(actorOf(req)),
+          q.id ? { id: { in: q.id.filter((v) => z.uuid().safeParse(v).success) } } : {},
+          q.status ? { status: q.status } : {},
+          q.regionCode ? { regionCode: { startsWith: q.regionCode } } : {},
+          q.schoolId ? { schoolId: q.schoolId } : {},
+          q.childId ? { childId: q.childId } : {},
+          q.open ? { closedAt: q.open === 'true' ? null : { not: null } } : {},
+        ],
+      };
+      const [rows, total] = await Promise.all([
+        app.prisma.dropoutCase.findMany({ where, include, ...paging(q, 'openedAt') }),
+        app.prisma.dropoutCase.count({ where }),
+      ]);
+      return { data: rows.map(toCase), total };
+    },
+  );
+
+  app.get(
+    '/api/cases/:id',
+    {
+      schema: { tags: ['cases'], summary: 'One case', params: uuidParam, response: { 200: caseSchema, 404: errorResponse } },
+    },
+    async (req) => toCase(await findScoped(req, req.params.id)),
+  );
+
+  app.put(
+    '/api/cases/:id',
+    {
+      config: { roles: ['SCHOOL', 'TOWN', 'BUREAU', 'ADMIN'] },
+      schema: {
+        tags: ['cases'],
+        summary: 'Record the analysis, measures and responsible person (精准分析、分类施策、专人负责)',
+        params: uuidParam,
+        body: z.object({
+          reasonCode: z.string().max(8).nullable().optional(),
+          plan: z.string().trim().max(4000).nullable().optional(),
+          responsiblePerson: z.string().trim().max(50).nullable().optional(),
+        }),
+        response: { 200: caseSchema, 400: errorResponse, 404: errorResponse },
+      },
+    },
+    async (req) => {
+      const actor = actorOf(req);
+      const found = await findScoped(req, req.params.id);
+      if (req.body.reasonCode) {
+        const code = await app.prisma.verificationCode.findUnique({ where: { code: req.body.reasonCode } });
+        if (code?.kind !== 'REGISTRY_REASON') {
+          throw new AppError('VALIDATION_FAILED', [{ path: ['reasonCode'], message: '辍学原因代码不存在' }]);
+        }
+      }
+      return app.prisma.$transaction(async (tx) => {
+        const c = await tx.dropoutCase.update({ where: { id: found.id }, data: req.body, include });
+        await audit(tx, actor, {
+          action: 'UPDATE',
+          entity: 'DropoutCase',
+          entityId: c.id,
+          details: { fields: Object.keys(req.body) },
+        });
+        return toCase(c);
+      });
+    },
+  );
+
+  app.get(
+    '/api/cases/:id/timeline',
+    {
+      schema: {
+        tags: ['cases'],
+        summary: 'The whole 一人一案 story in order: actions, documents issued, tasks opened and done',
+        params: uuidParam,
+        response: { 200: z.object({ case: caseSchema, entries: z.array(timelineEntry) }), 404: errorResponse },
+      },
+    },
+    async (req) => {
+      const c = await findScoped(req, req.params.id);
+      const [actions, documents, tasks] = await Promise.all([
+        app.prisma.caseAction.findMany({ where: { caseId: c.id } }),
+        app.prisma.caseDocument.findMany({ where: { caseId: c.id } }),
+        app.records.taskHistory(c.processInstanceKey),
+      ]);
+      const entries: z.infer<typeof timelineEntry>[] = [
+        ...actions.map((a) => ({
+          at: a.occurredAt.toISOString(),
+          kind: a.kind,
+          title: ACTION_TITLES[a.kind] ?? a.kind,
+          actor: a.actor,
+          note: [a.outcome, a.note].filter(Boolean).join('；') || null,
+          documentNumber: null,
+        })),
+        ...documents.map((d) => ({
+          at: d.issuedAt.toISOString(),
+          kind: `DOCUMENT_${d.kind}`,
+          title: DOCUMENT_TITLES[d.kind],
+          actor: d.issuedBy,
+          note: d.deadline ? `限期至 ${d.deadline.toISOString().slice(0, 10)}` : null,
+          documentNumber: d.number,
+        })),
+        ...tasks.map((t) => ({
+          at: t.at,
+          kind: `TASK_${t.state}`,
+          title: `${taskForms[t.elementId]?.title ?? t.elementId}（${t.state === 'CREATED' ? '待办' : t.state === 'COMPLETED' ? '已办结' : '已取消'}）`,
+          actor: t.assignee,
+          note: null,
+          documentNumber: null,
+        })),
+      ].sort((a, b) => a.at.localeCompare(b.at));
+      return { case: toCase(c), entries };
+    },
+  );
+};
+
+/** Chinese titles of case action kinds (workers and forms write the kinds). */
+const ACTION_TITLES: Record<string, string> = {
+  CASE_OPENED: '开立一人一案',
+  SCHOOL_CONFIRMED_DROPOUT: '学校确认辍学',
+  SCHOOL_REJECTED_REPORT: '学校核实：不属辍学',
+  HOME_VISIT: '家访劝返',
+};
+
+const DOCUMENT_TITLES = {
+  CORRECTION_ORDER: '责令限期改正通知书',
+  URGE_ENROLLMENT: '敦促入学通知书',
+  JUDICIAL_NOTICE: '司法文书',
+} as const;

@@ -1,0 +1,241 @@
+/**
+ * 适龄儿童: the children record. Lists mask 身份证号, addresses and phones; a child's own page shows
+ * them in full and writes a READ_PERSONAL audit row. Every query is scoped (api/auth/scope.ts).
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { Gender, VulnerabilityFlag, type Prisma } from '../../generated/prisma/client.js';
+import { actorOf, type Actor } from '../auth/actor.js';
+import { audit } from '../auth/audit.js';
+import { scope } from '../auth/scope.js';
+import { checkIdNumber } from '../domain/id-number.js';
+import { maskAddress, maskIdNumber, maskPhone } from '../domain/mask.js';
+import { AppError } from '../errors.js';
+import { listQuery, listResponse, paging, uuidParam } from '../resources/list.js';
+import { errorResponse } from './shared.js';
+
+const guardianSchema = z.object({
+  name: z.string().trim().min(1).max(50),
+  relation: z.string().trim().min(1).max(20),
+  phone: z
+    .string()
+    .trim()
+    .regex(/^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$/, '请填写11位手机号或带区号的固定电话')
+    .nullable()
+    .optional(),
+});
+
+const childSchema = z.object({
+  id: z.string(),
+  idNumber: z.string(),
+  name: z.string(),
+  gender: z.enum(Gender),
+  birthDate: z.string(),
+  studentNumber: z.string().nullable(),
+  regionCode: z.string(),
+  householdRegionId: z.number().nullable(),
+  householdAddress: z.string().nullable(),
+  residenceAddress: z.string().nullable(),
+  flags: z.array(z.enum(VulnerabilityFlag)),
+  currentSchoolId: z.number().nullable(),
+  currentClassId: z.number().nullable(),
+  guardians: z.array(guardianSchema.extend({ phone: z.string().nullable() })),
+  updatedAt: z.string(),
+});
+
+const childInclude = { guardians: { orderBy: { id: 'asc' } } } satisfies Prisma.ChildInclude;
+type ChildRow = Prisma.ChildGetPayload<{ include: typeof childInclude }>;
+
+function toChild(c: ChildRow, masked: boolean): z.infer<typeof childSchema> {
+  return {
+    id: c.id,
+    idNumber: masked ? maskIdNumber(c.idNumber)! : c.idNumber,
+    name: c.name,
+    gender: c.gender,
+    birthDate: c.birthDate.toISOString().slice(0, 10),
+    studentNumber: masked ? maskIdNumber(c.studentNumber) : c.studentNumber,
+    regionCode: c.regionCode,
+    householdRegionId: c.householdRegionId,
+    householdAddress: masked ? maskAddress(c.householdAddress) : c.householdAddress,
+    residenceAddress: masked ? maskAddress(c.residenceAddress) : c.residenceAddress,
+    flags: c.flags,
+    currentSchoolId: c.currentSchoolId,
+    currentClassId: c.currentClassId,
+    guardians: c.guardians.map((g) => ({
+      name: g.name,
+      relation: g.relation,
+      phone: masked ? maskPhone(g.phone) : g.phone,
+    })),
+    updatedAt: c.updatedAt.toISOString(),
+  };
+}
+
+const filters = listQuery(['name', 'birthDate', 'regionCode', 'updatedAt', 'createdAt'] as const).extend({
+  q: z.string().trim().max(50).optional(),
+  idNumber: z.string().trim().max(18).optional(),
+  regionCode: z
+    .string()
+    .regex(/^\d{2,12}$/)
+    .optional(),
+  schoolId: z.coerce.number().int().positive().optional(),
+  classId: z.coerce.number().int().positive().optional(),
+  flag: z.enum(VulnerabilityFlag).optional(),
+});
+
+const writable = z.object({
+  name: z.string().trim().min(1).max(50),
+  householdRegionId: z.number().int().positive().nullable().optional(),
+  householdAddress: z.string().trim().max(200).nullable().optional(),
+  residenceAddress: z.string().trim().max(200).nullable().optional(),
+  flags: z.array(z.enum(VulnerabilityFlag)).max(20).optional(),
+  guardians: z.array(guardianSchema).max(6).optional(),
+});
+
+const createBody = writable.extend({
+  idNumber: z.string().trim(),
+  /** Town (or village) of household registration; must be inside the caller's jurisdiction. */
+  regionCode: z.string().regex(/^\d{9}(\d{3})?$/, '请选择户籍所在镇街'),
+});
+
+/** Roles that maintain children's records. */
+const EDITORS = ['ADMIN', 'BUREAU', 'TOWN', 'SCHOOL'] as const;
+
+async function findScoped(app: Parameters<FastifyPluginAsyncZod>[0], actor: Actor, id: string) {
+  const child = await app.prisma.child.findFirst({ where: { AND: [{ id }, scope.children(actor)] }, include: childInclude });
+  if (!child) throw new AppError('NOT_FOUND');
+  return child;
+}
+
+export const childrenRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/api/children',
+    {
+      schema: {
+        tags: ['children'],
+        summary: 'Children in the caller’s jurisdiction (personal data masked)',
+        querystring: filters,
+        response: { 200: listResponse(childSchema), 400: errorResponse },
+      },
+    },
+    async (req) => {
+      const actor = actorOf(req);
+      const q = req.query;
+      const where: Prisma.ChildWhereInput = {
+        AND: [
+          scope.children(actor),
+          q.id ? { id: { in: q.id.filter((v) => z.uuid().safeParse(v).success) } } : {},
+          q.q ? { name: { contains: q.q } } : {},
+          q.idNumber ? { idNumber: q.idNumber.toUpperCase() } : {},
+          q.regionCode ? { regionCode: { startsWith: q.regionCode } } : {},
+          q.schoolId ? { currentSchoolId: q.schoolId } : {},
+          q.classId ? { currentClassId: q.classId } : {},
+          q.flag ? { flags: { has: q.flag } } : {},
+        ],
+      };
+      const [rows, total] = await Promise.all([
+        app.prisma.child.findMany({ where, include: childInclude, ...paging(q, 'name') }),
+        app.prisma.child.count({ where }),
+      ]);
+      return { data: rows.map((c) => toChild(c, true)), total };
+    },
+  );
+
+  app.get(
+    '/api/children/:id',
+    {
+      schema: {
+        tags: ['children'],
+        summary: 'One child in full (audited read of personal data)',
+        params: uuidParam,
+        response: { 200: childSchema, 404: errorResponse },
+      },
+    },
+    async (req) => {
+      const actor = actorOf(req);
+      const child = await findScoped(app, actor, req.params.id);
+      await audit(app.prisma, actor, { action: 'READ_PERSONAL', entity: 'Child', entityId: child.id, ip: req.ip });
+      return toChild(child, false);
+    },
+  );
+
+  app.post(
+    '/api/children',
+    {
+      config: { roles: [...EDITORS] },
+      schema: {
+        tags: ['children'],
+        summary: 'Register a child (身份证号 validated; birth date and gender derived from it)',
+        body: createBody,
+        response: { 201: childSchema, 400: errorResponse, 409: errorResponse, 422: errorResponse },
+      },
+    },
+    async (req, reply) => {
+      const actor = actorOf(req);
+      const id = checkIdNumber(req.body.idNumber);
+      if (!id.ok) throw new AppError('VALIDATION_FAILED', [{ path: ['idNumber'], message: id.reason }]);
+      const inJurisdiction = req.body.regionCode.startsWith(actor.role === 'SCHOOL' ? actor.regionCode.slice(0, 6) : actor.regionCode);
+      const region = await app.prisma.region.findUnique({ where: { code: req.body.regionCode } });
+      if (!region || !inJurisdiction) {
+        throw new AppError('VALIDATION_FAILED', [{ path: ['regionCode'], message: '户籍所在镇街不在您的辖区内' }]);
+      }
+      const { guardians, ...rest } = req.body;
+      const created = await app.prisma.$transaction(async (tx) => {
+        if (await tx.child.findUnique({ where: { idNumber: id.facts.idNumber } })) {
+          throw new AppError('CONFLICT', undefined, '该身份证号的儿童已登记。');
+        }
+        const child = await tx.child.create({
+          data: {
+            ...rest,
+            idNumber: id.facts.idNumber,
+            birthDate: id.facts.birthDate,
+            gender: id.facts.gender,
+            regionCode: region.code.slice(0, 9),
+            householdRegionId: rest.householdRegionId ?? region.id,
+            guardians: guardians ? { create: guardians.map((g) => ({ ...g, phone: g.phone ?? null })) } : undefined,
+          },
+          include: childInclude,
+        });
+        await audit(tx, actor, { action: 'CREATE', entity: 'Child', entityId: child.id, ip: req.ip });
+        return child;
+      });
+      return reply.code(201).send(toChild(created, false));
+    },
+  );
+
+  app.put(
+    '/api/children/:id',
+    {
+      config: { roles: [...EDITORS] },
+      schema: {
+        tags: ['children'],
+        summary: 'Update a child (the ID number, birth date and gender cannot change)',
+        params: uuidParam,
+        body: writable.partial(),
+        response: { 200: childSchema, 400: errorResponse, 404: errorResponse },
+      },
+    },
+    async (req) => {
+      const actor = actorOf(req);
+      const before = await findScoped(app, actor, req.params.id);
+      const { guardians, ...rest } = req.body;
+      const updated = await app.prisma.$transaction(async (tx) => {
+        if (guardians) {
+          await tx.guardian.deleteMany({ where: { childId: before.id } });
+          await tx.guardian.createMany({
+            data: guardians.map((g) => ({ ...g, phone: g.phone ?? null, childId: before.id })),
+          });
+        }
+        const child = await tx.child.update({ where: { id: before.id }, data: rest, include: childInclude });
+        await audit(tx, actor, {
+          action: 'UPDATE',
+          entity: 'Child',
+          entityId: child.id,
+          details: { fields: Object.keys(req.body) },
+          ip: req.ip,
+        });
+        return child;
+      });
+      return toChild(updated, false);
+    },
+  );
+};
