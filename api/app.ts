@@ -98,9 +98,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply.code(err.status).send({ error: { code: err.code, message: err.message, details: err.details } });
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
-      return reply.code(400).send({
-        error: { code: 'VALIDATION_FAILED', message: errorCatalog.VALIDATION_FAILED.message, details: err.validation },
-      });
+      // The same { path, message } shape as the forms' own validation, so the console maps both onto fields.
+      const details = err.validation.map((v) => ({
+        path: v.instancePath.split('/').filter(Boolean),
+        message: v.message,
+        in: err.validationContext,
+      }));
+      return reply
+        .code(400)
+        .send({ error: { code: 'VALIDATION_FAILED', message: errorCatalog.VALIDATION_FAILED.message, details } });
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: { code: err.code ?? 'BAD_REQUEST', message: err.message } });

@@ -30,6 +30,10 @@ export const envSchema = z.object({
   KC_DATA_DIR: z.string().default(path.join(REPO_ROOT, '.data')),
   /** Download cache for the Camunda distribution and the built exporter (outside the repo). */
   KC_CACHE_DIR: z.string().default(path.join(os.homedir(), '.cache', 'kongchuo')),
+  /** auto: on an empty database, load the synthetic demo county (local mode only); off: never. */
+  KC_DEMO_DATA: z.enum(['auto', 'off']).default('auto'),
+  /** Pupils in the demo county that auto or `npm run seed:demo` loads. */
+  KC_DEMO_PUPILS: z.coerce.number().int().min(100).max(10_000_000).default(70_000),
   /** Camunda distribution version fetched from Maven Central. */
   CAMUNDA_VERSION: z
     .string()

@@ -17,6 +17,7 @@ import { ensureExporterJar } from './camunda/exporter.js';
 import { createEngineRecords } from './camunda/records.js';
 import { clientHost, type Config, REPO_ROOT } from './config.js';
 import { findJdk } from './java.js';
+import { DEMO_PASSWORD, seedDemo } from './seed/demo.js';
 import { assertPortsFree } from './ports.js';
 import { applyMigrations } from './db/migrate.js';
 import { createPrisma } from './db/prisma.js';
@@ -94,6 +95,15 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
       if (applied.length) say(`  applied ${applied.join(', ')}`);
     });
 
+    const prisma = createPrisma(dbs.appUrl);
+    stops.push({ name: 'prisma', fn: () => prisma.$disconnect() });
+    if (cfg.KC_DEMO_DATA === 'auto' && cfg.KC_MODE === 'local' && (await prisma.region.count()) === 0) {
+      await step('demo data', async () => {
+        const summary = await seedDemo(prisma, { pupils: cfg.KC_DEMO_PUPILS, say: (l) => say(`  ${l}`) });
+        say(`  ${summary.children} children, ${summary.schools} schools, ${summary.users} demo users (password ${DEMO_PASSWORD})`);
+      });
+    }
+
     const client = createEngineClient(cfg);
     stops.push({ name: 'engine client', fn: client.close });
     await step('deployment', async () => {
@@ -104,8 +114,6 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
     const logger = appLogger(cfg);
     // Stopped after everything that logs: pino writes asynchronously and would drop the last lines.
     stops.push({ name: 'logs', fn: () => new Promise<void>((resolve) => logger.flush(() => resolve())) });
-    const prisma = createPrisma(dbs.appUrl);
-    stops.push({ name: 'prisma', fn: () => prisma.$disconnect() });
     const records = createEngineRecords(dbs.engineUrl);
     stops.push({ name: 'read model', fn: records.close });
 

@@ -38,7 +38,7 @@ describe('engine clock control (engine-backed)', () => {
     await engine.grpc.deployResource({ processFilename: path.join(REPO_ROOT, 'tests/fixtures/deadline-probe.bpmn') });
     const { processInstanceKey } = await engine.startProcess('test-deadline-probe', { deadline: 'P10D' });
     const task = await eventually(
-      async () => (await records.openUserTasks({ processInstanceKey }))[0],
+      async () => (await records.openUserTasks({ processInstanceKey })).data[0],
       'the deadline task',
     );
 

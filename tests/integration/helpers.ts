@@ -1,4 +1,6 @@
 import { inject } from 'vitest';
+import type { Prisma } from '../../infra/db/prisma.js';
+import { DEMO_PASSWORD } from '../../infra/seed/demo.js';
 
 /** Polls `fn` until it returns a value that is not undefined (the read model lags the engine). */
 export async function eventually<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
@@ -11,17 +13,70 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, what: stri
   }
 }
 
-/** JSON request to our API; returns status and parsed body. */
+/** JSON request to our API, as the holder of `token` (anonymous without one); returns status and parsed body. */
 export async function api<T = unknown>(
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; body: T }> {
+  opts: { token?: string } = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   const res = await fetch(`${inject('apiUrl')}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  const parsed = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text || null;
+  return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+const tokens = new Map<string, Promise<string>>();
+
+/** A session token of a demo user (signed in once per test file). */
+export function loginAs(username: string, password = DEMO_PASSWORD): Promise<string> {
+  let token = tokens.get(username);
+  if (!token) {
+    token = api<{ token: string }>('POST', '/api/auth/login', { username, password }).then((res) => {
+      if (res.status !== 200) throw new Error(`login as ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.token;
+    });
+    tokens.set(username, token);
+  }
+  return token;
+}
+
+/** A function calling the API as one user: `const asTeacher = await as('teacher-3'); await asTeacher('GET', …)`. */
+export async function as(username: string) {
+  const token = await loginAs(username);
+  return <T = unknown>(method: string, path: string, body?: unknown) => api<T>(method, path, body, { token });
+}
+
+/**
+ * People of the seeded demo county for a jurisdiction test: a teacher with pupils, one of her pupils,
+ * her school and town, and a school, class and town elsewhere.
+ */
+export async function demoPeople(prisma: Prisma) {
+  const teacher = await prisma.user.findFirstOrThrow({
+    where: { role: 'TEACHER', class: { registry: { some: { status: 'ENROLLED' } } } },
+    include: { class: true },
+    orderBy: { id: 'asc' },
+  });
+  const pupil = await prisma.child.findFirstOrThrow({ where: { currentClassId: teacher.classId }, orderBy: { id: 'asc' } });
+  const school = await prisma.user.findFirstOrThrow({ where: { role: 'SCHOOL', schoolId: teacher.schoolId } });
+  const town = await prisma.user.findFirstOrThrow({ where: { role: 'TOWN', regionCode: teacher.regionCode } });
+  const otherTeacher = await prisma.user.findFirstOrThrow({
+    where: { role: 'TEACHER', classId: { not: teacher.classId }, class: { registry: { some: {} } } },
+    include: { class: true },
+    orderBy: { id: 'desc' },
+  });
+  const otherPupil = await prisma.child.findFirstOrThrow({ where: { currentClassId: otherTeacher.classId } });
+  const otherSchool = await prisma.user.findFirstOrThrow({ where: { role: 'SCHOOL', schoolId: { not: teacher.schoolId } } });
+  const otherTown = await prisma.user.findFirstOrThrow({ where: { role: 'TOWN', regionCode: { not: teacher.regionCode } } });
+  const otherTownPupil = await prisma.child.findFirstOrThrow({
+    where: { regionCode: otherTown.regionCode, registry: { none: { regionCode: teacher.regionCode } } },
+  });
+  return { teacher, pupil, school, town, otherTeacher, otherPupil, otherSchool, otherTown, otherTownPupil };
 }

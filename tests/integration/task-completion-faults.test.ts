@@ -9,7 +9,7 @@ import { buildApp } from '../../api/app.js';
 import { createEngineClient } from '../../infra/camunda/client.js';
 import { createEngineRecords, type UserTask } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
-import { api, eventually } from './helpers.js';
+import { as, demoPeople, eventually, loginAs } from './helpers.js';
 import { testConfig } from './test-env.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
@@ -17,21 +17,29 @@ const records = createEngineRecords(inject('engineDatabaseUrl'));
 /** The same API, wired to an engine address where nothing listens. */
 const deadEngine = createEngineClient(testConfig({ ENGINE_GRPC_PORT: '46599', ENGINE_REST_PORT: '28099' }));
 let cutOff: FastifyInstance;
+let people: Awaited<ReturnType<typeof demoPeople>>;
+let school: Awaited<ReturnType<typeof as>>;
+/** Sessions live in the database, so the cut-off API accepts the same tokens. */
+let auth: { authorization: string };
 
 beforeAll(async () => {
   cutOff = await buildApp({ prisma, engine: deadEngine, records, logger: pino({ level: 'silent' }) });
+  people = await demoPeople(prisma);
+  school = await as(people.school.username);
+  auth = { authorization: `Bearer ${await loginAs(people.school.username)}` };
 });
 afterAll(async () => {
   await cutOff.close();
   await Promise.all([deadEngine.close(), records.close(), prisma.$disconnect()]);
 });
 
-const report = { childName: '刘小刚', schoolName: '西关小学', reportedBy: '陈老师' };
+const report = () => ({ child: people.pupil.id, lastAttendance: '2026-11-16', reason: '连续旷课' });
 
 async function newSchoolTask(): Promise<UserTask> {
-  const { body } = await api<{ processInstanceKey: string }>('POST', '/api/dropout-reports', report);
+  const teacher = await as(people.teacher.username);
+  const { body } = await teacher<{ processInstanceKey: string }>('POST', '/api/dropout-reports', report());
   return eventually(
-    async () => (await records.openUserTasks({ processInstanceKey: body.processInstanceKey }))[0],
+    async () => (await records.openUserTasks({ processInstanceKey: body.processInstanceKey })).data[0],
     'the school task',
   );
 }
@@ -41,8 +49,9 @@ describe('task completion faults (engine-backed)', () => {
     const task = await newSchoolTask();
     const res = await cutOff.inject({
       method: 'POST',
-      url: `/api/tasks/${task.userTaskKey}/completion`,
-      payload: { confirmed: true, actor: '王校长' },
+      url: `/api/tasks/${task.userTaskKey}/complete`,
+      headers: auth,
+      payload: { confirmed: true },
     });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ error: { code: 'ENGINE_UNAVAILABLE' } });
@@ -57,22 +66,23 @@ describe('task completion faults (engine-backed)', () => {
 
     // The same submission through the live engine then goes through, once.
     expect(
-      (await api('POST', `/api/tasks/${task.userTaskKey}/completion`, { confirmed: true, actor: '王校长' })).status,
+      (await school('POST', `/api/tasks/${task.userTaskKey}/complete`, { confirmed: true })).status,
     ).toBe(204);
   });
 
   it('answers 503 to a new report when the engine is unreachable', async () => {
-    const res = await cutOff.inject({ method: 'POST', url: '/api/dropout-reports', payload: report });
+    const teacherAuth = { authorization: `Bearer ${await loginAs(people.teacher.username)}` };
+    const res = await cutOff.inject({ method: 'POST', url: '/api/dropout-reports', headers: teacherAuth, payload: report() });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ error: { code: 'ENGINE_UNAVAILABLE' } });
   });
 
   it('completes a task submitted twice at once exactly once: one 204, one 409, one action', async () => {
     const task = await newSchoolTask();
-    const body = { confirmed: true, actor: '王校长' };
+    const body = { confirmed: true };
     const results = await Promise.all([
-      api('POST', `/api/tasks/${task.userTaskKey}/completion`, body),
-      api('POST', `/api/tasks/${task.userTaskKey}/completion`, body),
+      school('POST', `/api/tasks/${task.userTaskKey}/complete`, body),
+      school('POST', `/api/tasks/${task.userTaskKey}/complete`, body),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual([204, 409]);
     const c = await prisma.dropoutCase.findUniqueOrThrow({

@@ -25,6 +25,8 @@ export const testEnv: Record<string, string> = {
   ENGINE_INTERNAL_PORT: port(36502),
   API_PORT: port(13000),
   ENGINE_CLOCK_CONTROLLED: 'true',
+  KC_DEMO_DATA: 'auto',
+  KC_DEMO_PUPILS: '1500',
   LOG_LEVEL: 'info',
 };
 

@@ -6,7 +6,7 @@ import { createEngineClient } from '../../infra/camunda/client.js';
 import { createEngineRecords } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { openDropoutCase } from '../../workers/open-dropout-case/handler.js';
-import { eventually } from './helpers.js';
+import { demoPeople, eventually } from './helpers.js';
 import { testConfig } from './test-env.js';
 
 const engine = createEngineClient(testConfig());
@@ -19,14 +19,14 @@ afterAll(async () => {
 
 describe('job workers (engine-backed)', () => {
   it('turns job variables that break the schema into an incident naming the field, and writes nothing', async () => {
-    const { processInstanceKey } = await engine.startProcess('dropout-case-intake', { schoolName: '城关小学' });
+    const { processInstanceKey } = await engine.startProcess('dropout-case-intake', { schoolId: 1, reason: '旷课' });
     const incidents = await eventually(async () => {
       const found = await records.openIncidents(processInstanceKey);
       return found.length ? found : undefined;
     }, 'an incident');
     expect(incidents).toHaveLength(1);
     expect(incidents[0]).toMatchObject({ elementId: 'openDropoutCase' });
-    expect(incidents[0]!.message).toMatch(/^Invalid job variables: .*childName/);
+    expect(incidents[0]!.message).toMatch(/^Invalid job variables: .*childId/);
     expect(await prisma.dropoutCase.count({ where: { processInstanceKey } })).toBe(0);
   });
 
@@ -39,7 +39,16 @@ describe('job workers (engine-backed)', () => {
       retries: 3,
       prisma,
     };
-    const input = { childName: '王小红', schoolName: '东关小学', reportedBy: '赵老师' };
+    const people = await demoPeople(prisma);
+    const input = {
+      childId: people.pupil.id,
+      schoolId: people.teacher.schoolId!,
+      classId: people.teacher.classId,
+      townCode: people.teacher.regionCode,
+      reportedBy: people.teacher.id,
+      reporterName: people.teacher.displayName,
+      lastAttendance: '2026-11-16',
+    };
     const first = await openDropoutCase(input, ctx);
     const second = await openDropoutCase(input, ctx);
     expect(second).toEqual(first);

@@ -1,0 +1,158 @@
+/**
+ * Against the real API and database: signing in and out, lock-out after repeated failures, the
+ * password policy, public versus protected routes, and the OpenAPI document.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createPrisma } from '../../infra/db/prisma.js';
+import { MAX_FAILED_LOGINS } from '../../api/auth/sessions.js';
+import { api, as } from './helpers.js';
+
+const prisma = createPrisma(inject('appDatabaseUrl'));
+afterAll(() => prisma.$disconnect());
+
+const PASSWORD = 'Strong#Pass2026';
+let bureau: Awaited<ReturnType<typeof as>>;
+let townId: number;
+
+beforeAll(async () => {
+  bureau = await as('bureau');
+  townId = (await prisma.region.findFirstOrThrow({ where: { level: 'TOWN' } })).id;
+});
+
+async function newUser(username: string) {
+  const town = await prisma.region.findUniqueOrThrow({ where: { id: townId } });
+  const res = await bureau('POST', '/api/users', {
+    username,
+    displayName: '测试镇干部',
+    password: PASSWORD,
+    role: 'TOWN',
+    regionCode: town.code,
+  });
+  expect(res.status).toBe(201);
+}
+
+describe('authentication', () => {
+  it('signs in with a cookie and a token, answers /me, and ends the session on logout', async () => {
+    await newUser('auth-roundtrip');
+    const login = await api<{ token: string; user: { role: string } }>('POST', '/api/auth/login', {
+      username: 'auth-roundtrip',
+      password: PASSWORD,
+    });
+    expect(login.status).toBe(200);
+    expect(login.body.user.role).toBe('TOWN');
+    const cookie = login.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/kc_session=[^;]+;.*HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Strict/i);
+
+    const viaCookie = await fetch(`${inject('apiUrl')}/api/auth/me`, { headers: { cookie: cookie.split(';')[0]! } });
+    expect(viaCookie.status).toBe(200);
+    const token = login.body.token;
+    expect((await api('GET', '/api/auth/me', undefined, { token })).status).toBe(200);
+    expect(await prisma.session.count({ where: { tokenHash: token } })).toBe(0); // only the hash is stored
+
+    expect((await api('POST', '/api/auth/logout', undefined, { token })).status).toBe(204);
+    expect((await api('GET', '/api/auth/me', undefined, { token })).status).toBe(401);
+  });
+
+  it(`locks the account after ${MAX_FAILED_LOGINS} wrong passwords, even for the right one, and audits the failures`, async () => {
+    await newUser('auth-lockout');
+    const attempts = [];
+    for (let i = 0; i < MAX_FAILED_LOGINS; i++) {
+      attempts.push((await api('POST', '/api/auth/login', { username: 'auth-lockout', password: 'wrong' })).status);
+    }
+    expect(attempts).toEqual([...Array(MAX_FAILED_LOGINS - 1).fill(401), 423]);
+    const right = await api<{ error: { code: string } }>('POST', '/api/auth/login', {
+      username: 'auth-lockout',
+      password: PASSWORD,
+    });
+    expect(right).toMatchObject({ status: 423, body: { error: { code: 'ACCOUNT_LOCKED' } } });
+    const failures = await prisma.auditEvent.findMany({ where: { action: 'LOGIN_FAILED' } });
+    expect(failures.filter((f) => (f.details as { username?: string }).username === 'auth-lockout').length).toBe(
+      MAX_FAILED_LOGINS + 1,
+    );
+
+    // An administrator unlocks it.
+    const locked = await prisma.user.findUniqueOrThrow({ where: { username: 'auth-lockout' } });
+    expect((await bureau('PUT', `/api/users/${locked.id}`, { unlock: true })).status).toBe(200);
+    expect((await api('POST', '/api/auth/login', { username: 'auth-lockout', password: PASSWORD })).status).toBe(200);
+  });
+
+  it('answers an unknown user exactly like a wrong password', async () => {
+    const res = await api('POST', '/api/auth/login', { username: 'nobody-here', password: 'whatever' });
+    expect(res).toMatchObject({ status: 401, body: { error: { code: 'LOGIN_FAILED' } } });
+  });
+
+  it('refuses weak passwords and accounts outside the manager’s jurisdiction, and non-managers', async () => {
+    const town = await prisma.region.findUniqueOrThrow({ where: { id: townId } });
+    const weak = await bureau<{ error: { details: { path: string[]; message: string }[] } }>('POST', '/api/users', {
+      username: 'weak-one',
+      displayName: '弱密码',
+      password: 'abc123',
+      role: 'TOWN',
+      regionCode: town.code,
+    });
+    expect(weak.status).toBe(400);
+    expect(weak.body.error.details[0]).toMatchObject({ path: ['password'] });
+    const elsewhere = await bureau('POST', '/api/users', {
+      username: 'other-county',
+      displayName: '外县',
+      password: PASSWORD,
+      role: 'TOWN',
+      regionCode: '37',
+    });
+    expect(elsewhere.status).toBe(400);
+    const teacherUser = await prisma.user.findFirstOrThrow({ where: { role: 'TEACHER' } });
+    const teacher = await as(teacherUser.username);
+    expect((await teacher('POST', '/api/users', { username: 'x-y-z' })).status).toBe(403);
+    expect(await prisma.user.count({ where: { username: { in: ['weak-one', 'other-county'] } } })).toBe(0);
+  });
+
+  it('keeps data routes behind sign-in and leaves health, metrics and the API docs public', async () => {
+    for (const path of ['/api/children', '/api/tasks', '/api/cases', '/api/users', '/api/auth/me']) {
+      expect((await api('GET', path)).status, path).toBe(401);
+    }
+    expect((await api('GET', '/api/children', undefined, { token: 'forged-token' })).status).toBe(401);
+    expect((await api<{ status: string }>('GET', '/health')).body).toEqual({ status: 'UP' });
+    const metrics = await api<string>('GET', '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toMatch(/kongchuo_http_request_duration_seconds_bucket\{[^}]*route="\/api\/children"/);
+  });
+
+  it('describes every route in the OpenAPI document', async () => {
+    const doc = await api<{ paths: Record<string, Record<string, unknown>> }>('GET', '/api/docs/json');
+    expect(doc.status).toBe(200);
+    const expected = [
+      'post /api/auth/login',
+      'post /api/auth/logout',
+      'get /api/auth/me',
+      'get /api/children',
+      'get /api/children/{id}',
+      'post /api/children',
+      'put /api/children/{id}',
+      'get /api/schools',
+      'get /api/classes',
+      'get /api/towns',
+      'get /api/users',
+      'get /api/cases',
+      'get /api/cases/{id}/timeline',
+      'get /api/campaigns',
+      'post /api/campaigns/enrollment',
+      'get /api/handovers',
+      'post /api/handovers',
+      'post /api/dropout-reports',
+      'post /api/imports/{kind}',
+      'get /api/reports/verification',
+      'get /api/reports/dropouts',
+      'get /api/reports/retention',
+      'get /api/tasks',
+      'post /api/tasks/{key}/claim',
+      'post /api/tasks/{key}/unclaim',
+      'post /api/tasks/{key}/complete',
+      'post /api/tasks/bulk-complete',
+      'get /health',
+      'get /metrics',
+    ];
+    const documented = Object.entries(doc.body.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
+    expect(expected.filter((e) => !documented.includes(e))).toEqual([]);
+  });
+});

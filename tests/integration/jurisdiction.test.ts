@@ -1,0 +1,137 @@
+/**
+ * Against the real API and database: every list and record is filtered by the caller's jurisdiction
+ * in the data layer — tried as a teacher of another class, a town officer of another town and with
+ * guessed ids — personal data is masked in lists and audited on the record page, and writes are
+ * validated and all-or-nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { idCheckChar } from '../../api/domain/id-number.js';
+import { createPrisma } from '../../infra/db/prisma.js';
+import { as, demoPeople } from './helpers.js';
+
+const prisma = createPrisma(inject('appDatabaseUrl'));
+afterAll(() => prisma.$disconnect());
+
+type Child = { id: string; idNumber: string; currentClassId: number | null; regionCode: string; guardians: { phone: string | null }[] };
+type List<T> = { data: T[]; total: number };
+let people: Awaited<ReturnType<typeof demoPeople>>;
+let teacher: Awaited<ReturnType<typeof as>>;
+let town: Awaited<ReturnType<typeof as>>;
+
+beforeAll(async () => {
+  people = await demoPeople(prisma);
+  teacher = await as(people.teacher.username);
+  town = await as(people.town.username);
+});
+
+/** A valid 身份证号 that no demo child has (a 2015 birth, sequence from the test's own range). */
+function freshIdNumber(seq: number): string {
+  const first17 = `370481201503${String(10 + (seq % 18)).padStart(2, '0')}9${String(seq % 100).padStart(2, '0')}`;
+  return first17 + idCheckChar(first17);
+}
+
+describe('jurisdiction and privacy', () => {
+  it('shows a teacher exactly her class’s children, masked', async () => {
+    const res = await teacher<List<Child>>('GET', '/api/children?perPage=500');
+    expect(res.status).toBe(200);
+    const inClass = await prisma.child.count({ where: { currentClassId: people.teacher.classId } });
+    expect(res.body.total).toBe(inClass);
+    expect(res.body.data.length).toBe(inClass);
+    expect(res.body.data.every((c) => c.currentClassId === people.teacher.classId)).toBe(true);
+    for (const c of res.body.data) {
+      expect(c.idNumber).toMatch(/^\d{6}\*{8}[\dX*]{4}$/);
+      for (const g of c.guardians) if (g.phone) expect(g.phone).toMatch(/^\d{3}\*{4}\d{4}$/);
+    }
+  });
+
+  it('shows the full record on its own page and audits that read', async () => {
+    const before = await prisma.auditEvent.count({ where: { action: 'READ_PERSONAL', entityId: people.pupil.id } });
+    const res = await teacher<Child>('GET', `/api/children/${people.pupil.id}`);
+    expect(res.status).toBe(200);
+    expect(res.body.idNumber).toBe(people.pupil.idNumber);
+    const after = await prisma.auditEvent.findMany({ where: { action: 'READ_PERSONAL', entityId: people.pupil.id } });
+    expect(after.length).toBe(before + 1);
+    expect(after.at(-1)).toMatchObject({ userId: people.teacher.id, entity: 'Child' });
+  });
+
+  it('answers 404 for another class’s child, another town’s child and guessed ids — and audits nothing', async () => {
+    const before = await prisma.auditEvent.count({ where: { action: 'READ_PERSONAL' } });
+    expect((await teacher('GET', `/api/children/${people.otherPupil.id}`)).status).toBe(404);
+    expect((await town('GET', `/api/children/${people.otherTownPupil.id}`)).status).toBe(404);
+    expect((await town('GET', `/api/children/${randomUUID()}`)).status).toBe(404);
+    expect((await town('GET', '/api/children/not-a-uuid')).status).toBe(400);
+    expect((await town('PUT', `/api/children/${people.otherTownPupil.id}`, { name: '改名' })).status).toBe(404);
+    expect(await prisma.auditEvent.count({ where: { action: 'READ_PERSONAL' } })).toBe(before);
+    const unchanged = await prisma.child.findUniqueOrThrow({ where: { id: people.otherTownPupil.id } });
+    expect(unchanged.name).toBe(people.otherTownPupil.name);
+  });
+
+  it('lets a town officer list only the town’s children, even when asking for another town by filter or id', async () => {
+    /** Children registered in the town, or at one of its schools. */
+    const allInTown = async (ids: string[]) => {
+      const rows = await prisma.child.findMany({ where: { id: { in: ids } }, include: { registry: true } });
+      expect(rows).toHaveLength(ids.length);
+      return rows.every(
+        (c) =>
+          c.regionCode.startsWith(people.town.regionCode) ||
+          c.registry.some((r) => r.regionCode.startsWith(people.town.regionCode)),
+      );
+    };
+    const res = await town<List<Child>>('GET', '/api/children?perPage=500');
+    expect(res.status).toBe(200);
+    expect(res.body.total).toBeGreaterThan(0);
+    expect(await allInTown(res.body.data.map((c) => c.id))).toBe(true);
+    // Filtering by another town narrows inside the scope; it never widens it.
+    const filtered = await town<List<Child>>('GET', `/api/children?regionCode=${people.otherTown.regionCode}&perPage=500`);
+    expect(await allInTown(filtered.body.data.map((c) => c.id))).toBe(true);
+    const byId = await town<List<Child>>('GET', `/api/children?id=${people.otherTownPupil.id}`);
+    expect(byId.body).toEqual({ data: [], total: 0 });
+  });
+
+  it('scopes schools, classes and users to the caller', async () => {
+    const schools = await teacher<List<{ id: number }>>('GET', '/api/schools');
+    expect(schools.body.data.map((s) => s.id)).toEqual([people.teacher.schoolId]);
+    expect((await teacher('GET', `/api/schools/${people.otherSchool.schoolId}`)).status).toBe(404);
+    const classes = await teacher<List<{ id: number }>>('GET', '/api/classes');
+    expect(classes.body.data.map((c) => c.id)).toEqual([people.teacher.classId]);
+    const users = await teacher<List<{ id: number }>>('GET', '/api/users');
+    expect(users.body.data.map((u) => u.id)).toEqual([people.teacher.id]);
+    const townSchools = await town<List<{ regionCode: string }>>('GET', '/api/schools?perPage=500');
+    expect(townSchools.body.total).toBeGreaterThan(0);
+    expect(townSchools.body.data.every((s) => s.regionCode === people.town.regionCode)).toBe(true);
+    const towns = await town<List<{ code: string }>>('GET', '/api/towns');
+    expect(towns.body.data.map((t) => t.code)).toEqual([people.town.regionCode]);
+  });
+
+  it('pages and sorts lists with a total, and refuses oversized pages', async () => {
+    const bureau = await as('bureau');
+    const page1 = await bureau<List<{ id: string; name: string }>>('GET', '/api/children?sort=name&order=ASC&page=1&perPage=5');
+    const page2 = await bureau<List<{ id: string; name: string }>>('GET', '/api/children?sort=name&order=ASC&page=2&perPage=5');
+    expect(page1.body.data).toHaveLength(5);
+    expect(page1.body.total).toBe(await prisma.child.count());
+    expect(page1.body.data.map((c) => c.id).filter((id) => page2.body.data.some((d) => d.id === id))).toEqual([]);
+    const names = page1.body.data.map((c) => c.name);
+    expect([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(names);
+    expect((await bureau('GET', '/api/children?perPage=100000')).status).toBe(400);
+    expect((await bureau('GET', "/api/children?sort=idNumber';DROP TABLE")).status).toBe(400);
+  });
+
+  it('registers a child with a valid ID number once, derives birth date and gender, and refuses bad input clearly', async () => {
+    const idNumber = freshIdNumber(7);
+    const body = { idNumber, name: '测试儿童', regionCode: people.town.regionCode, guardians: [{ name: '家长', relation: '母亲', phone: '13800138000' }] };
+    const created = await town<Child & { birthDate: string; gender: string }>('POST', '/api/children', body);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ idNumber, birthDate: `2015-03-${idNumber.slice(12, 14)}`, gender: 'MALE' });
+    expect((await town('POST', '/api/children', body)).status).toBe(409);
+
+    const badCheck = idNumber.slice(0, 17) + (idNumber[17] === '0' ? '1' : '0');
+    const bad = await town<{ error: { details: { message: string }[] } }>('POST', '/api/children', { ...body, idNumber: badCheck });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details[0]!.message).toMatch(/校验位/);
+    const elsewhere = await town('POST', '/api/children', { ...body, idNumber: freshIdNumber(8), regionCode: people.otherTown.regionCode });
+    expect(elsewhere.status).toBe(400);
+    expect(await prisma.child.count({ where: { idNumber: { in: [badCheck, freshIdNumber(8)] } } })).toBe(0);
+    expect((await teacher('POST', '/api/children', { ...body, idNumber: freshIdNumber(9) })).status).toBe(403);
+  });
+});
