@@ -19,6 +19,7 @@ import type { Prisma } from '../infra/db/prisma.js';
 import { AppError, errorCatalog } from './errors.js';
 import { authPlugin } from './auth/plugin.js';
 import { DOCS_PREFIX } from './docs.js';
+import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { campaignsRoutes } from './routes/campaigns.js';
 import { casesRoutes } from './routes/cases.js';
@@ -143,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reportsRoutes,
     taskRoutes,
     processInstanceRoutes,
+    auditRoutes,
   ]) {
     await app.register(routes);
   }

@@ -51,7 +51,10 @@ async function exporterTableExists(engineUrl: string): Promise<boolean> {
 
 function appLogger(cfg: Config): Logger {
   fs.mkdirSync(cfg.logDir, { recursive: true });
-  return pino({ level: cfg.LOG_LEVEL, redact: LOG_REDACT_PATHS }, pino.destination({ dest: path.join(cfg.logDir, 'app.log'), sync: false }));
+  return pino(
+    { level: cfg.LOG_LEVEL, redact: LOG_REDACT_PATHS },
+    pino.destination({ dest: path.join(cfg.logDir, 'app.log'), sync: false }),
+  );
 }
 
 export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise<System> {
@@ -100,7 +103,9 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
     if (cfg.KC_DEMO_DATA === 'auto' && cfg.KC_MODE === 'local' && (await prisma.region.count()) === 0) {
       await step('demo data', async () => {
         const summary = await seedDemo(prisma, { pupils: cfg.KC_DEMO_PUPILS, say: (l) => say(`  ${l}`) });
-        say(`  ${summary.children} children, ${summary.schools} schools, ${summary.users} demo users (password ${DEMO_PASSWORD})`);
+        say(
+          `  ${summary.children} children, ${summary.schools} schools, ${summary.users} demo users (password ${DEMO_PASSWORD})`,
+        );
       });
     }
 

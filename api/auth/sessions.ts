@@ -49,7 +49,12 @@ export type LoginResult = { ok: true; token: string; actor: Actor; expiresAt: Da
  * Checks the password and opens a session. Unknown users cost the same time as known ones; after
  * MAX_FAILED_LOGINS consecutive failures the account is locked for LOCKOUT_MS, even for the right password.
  */
-export async function login(prisma: Prisma, username: string, password: string, now = new Date()): Promise<LoginResult> {
+export async function login(
+  prisma: Prisma,
+  username: string,
+  password: string,
+  now = new Date(),
+): Promise<LoginResult> {
   const user = await prisma.user.findUnique({ where: { username } });
   if (!user || !user.active) {
     await verifyPassword(password, await dummyHash());

@@ -45,7 +45,12 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
         });
         throw result.error;
       }
-      await audit(app.prisma, result.actor, { action: 'LOGIN', entity: 'User', entityId: result.actor.userId, ip: req.ip });
+      await audit(app.prisma, result.actor, {
+        action: 'LOGIN',
+        entity: 'User',
+        entityId: result.actor.userId,
+        ip: req.ip,
+      });
       reply.setCookie(SESSION_COOKIE, result.token, {
         path: '/',
         httpOnly: true,
@@ -59,7 +64,13 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/api/auth/logout',
-    { schema: { tags: ['auth'], summary: 'Sign out: ends the session', response: { 204: z.null(), 401: errorResponse } } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign out: ends the session',
+        response: { 204: z.null(), 401: errorResponse },
+      },
+    },
     async (req, reply) => {
       const actor = actorOf(req);
       const token = tokenOf(req);
@@ -72,7 +83,13 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/api/auth/me',
-    { schema: { tags: ['auth'], summary: 'The signed-in user and jurisdiction', response: { 200: actorSchema, 401: errorResponse } } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'The signed-in user and jurisdiction',
+        response: { 200: actorSchema, 401: errorResponse },
+      },
+    },
     async (req) => actorOf(req),
   );
 };

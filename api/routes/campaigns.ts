@@ -73,7 +73,12 @@ export const campaignsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/campaigns/:id',
     {
-      schema: { tags: ['campaigns'], summary: 'One campaign', params: intIdParam, response: { 200: campaignSchema, 404: errorResponse } },
+      schema: {
+        tags: ['campaigns'],
+        summary: 'One campaign',
+        params: intIdParam,
+        response: { 200: campaignSchema, 404: errorResponse },
+      },
     },
     async (req) => {
       const c = await app.prisma.campaign.findFirst({

@@ -127,7 +127,12 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/cases/:id',
     {
-      schema: { tags: ['cases'], summary: 'One case', params: uuidParam, response: { 200: caseSchema, 404: errorResponse } },
+      schema: {
+        tags: ['cases'],
+        summary: 'One case',
+        params: uuidParam,
+        response: { 200: caseSchema, 404: errorResponse },
+      },
     },
     async (req) => toCase(await findScoped(req, req.params.id)),
   );

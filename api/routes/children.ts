@@ -101,7 +101,10 @@ const createBody = writable.extend({
 const EDITORS = ['ADMIN', 'BUREAU', 'TOWN', 'SCHOOL'] as const;
 
 async function findScoped(app: Parameters<FastifyPluginAsyncZod>[0], actor: Actor, id: string) {
-  const child = await app.prisma.child.findFirst({ where: { AND: [{ id }, scope.children(actor)] }, include: childInclude });
+  const child = await app.prisma.child.findFirst({
+    where: { AND: [{ id }, scope.children(actor)] },
+    include: childInclude,
+  });
   if (!child) throw new AppError('NOT_FOUND');
   return child;
 }
@@ -173,7 +176,9 @@ export const childrenRoutes: FastifyPluginAsyncZod = async (app) => {
       const actor = actorOf(req);
       const id = checkIdNumber(req.body.idNumber);
       if (!id.ok) throw new AppError('VALIDATION_FAILED', [{ path: ['idNumber'], message: id.reason }]);
-      const inJurisdiction = req.body.regionCode.startsWith(actor.role === 'SCHOOL' ? actor.regionCode.slice(0, 6) : actor.regionCode);
+      const inJurisdiction = req.body.regionCode.startsWith(
+        actor.role === 'SCHOOL' ? actor.regionCode.slice(0, 6) : actor.regionCode,
+      );
       const region = await app.prisma.region.findUnique({ where: { code: req.body.regionCode } });
       if (!region || !inJurisdiction) {
         throw new AppError('VALIDATION_FAILED', [{ path: ['regionCode'], message: '户籍所在镇街不在您的辖区内' }]);

@@ -63,7 +63,12 @@ export const classesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/classes/:id',
     {
-      schema: { tags: ['classes'], summary: 'One class', params: intIdParam, response: { 200: classSchema, 404: errorResponse } },
+      schema: {
+        tags: ['classes'],
+        summary: 'One class',
+        params: intIdParam,
+        response: { 200: classSchema, 404: errorResponse },
+      },
     },
     async (req) => {
       const c = await app.prisma.schoolClass.findFirst({
@@ -94,7 +99,9 @@ export const classesRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req, reply) => {
       const actor = actorOf(req);
-      const school = await app.prisma.school.findFirst({ where: { AND: [{ id: req.body.schoolId }, scope.schools(actor)] } });
+      const school = await app.prisma.school.findFirst({
+        where: { AND: [{ id: req.body.schoolId }, scope.schools(actor)] },
+      });
       if (!school) throw new AppError('NOT_FOUND', undefined, '所选学校不在您的辖区内。');
       const created = await app.prisma.$transaction(async (tx) => {
         const dup = await tx.schoolClass.findFirst({
@@ -126,7 +133,9 @@ export const classesRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const actor = actorOf(req);
-      const found = await app.prisma.schoolClass.findFirst({ where: { AND: [{ id: req.params.id }, scope.classes(actor)] } });
+      const found = await app.prisma.schoolClass.findFirst({
+        where: { AND: [{ id: req.params.id }, scope.classes(actor)] },
+      });
       if (!found) throw new AppError('NOT_FOUND');
       return app.prisma.$transaction(async (tx) => {
         const c = await tx.schoolClass.update({ where: { id: found.id }, data: req.body, include });

@@ -77,7 +77,12 @@ export const handoversRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/handovers/:id',
     {
-      schema: { tags: ['handovers'], summary: 'One handover', params: intIdParam, response: { 200: handoverSchema, 404: errorResponse } },
+      schema: {
+        tags: ['handovers'],
+        summary: 'One handover',
+        params: intIdParam,
+        response: { 200: handoverSchema, 404: errorResponse },
+      },
     },
     async (req) => {
       const b = await app.prisma.handoverBatch.findFirst({

@@ -25,5 +25,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       }
     },
   );
-  app.get('/', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => reply.redirect('/api/docs'));
+  app.get('/', { config: { public: true }, schema: { hide: true } }, async (_req, reply) =>
+    reply.redirect('/api/docs'),
+  );
 };

@@ -84,7 +84,12 @@ export const schoolsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/schools/:id',
     {
-      schema: { tags: ['schools'], summary: 'One school', params: intIdParam, response: { 200: schoolSchema, 404: errorResponse } },
+      schema: {
+        tags: ['schools'],
+        summary: 'One school',
+        params: intIdParam,
+        response: { 200: schoolSchema, 404: errorResponse },
+      },
     },
     async (req) => {
       const school = await app.prisma.school.findFirst({
@@ -142,11 +147,18 @@ export const schoolsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const actor = actorOf(req);
-      const found = await app.prisma.school.findFirst({ where: { AND: [{ id: req.params.id }, scope.schools(actor)] } });
+      const found = await app.prisma.school.findFirst({
+        where: { AND: [{ id: req.params.id }, scope.schools(actor)] },
+      });
       if (!found) throw new AppError('NOT_FOUND');
       return app.prisma.$transaction(async (tx) => {
         const s = await tx.school.update({ where: { id: found.id }, data: req.body, select });
-        await audit(tx, actor, { action: 'UPDATE', entity: 'School', entityId: s.id, details: { fields: Object.keys(req.body) } });
+        await audit(tx, actor, {
+          action: 'UPDATE',
+          entity: 'School',
+          entityId: s.id,
+          details: { fields: Object.keys(req.body) },
+        });
         return s;
       });
     },

@@ -117,7 +117,11 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
           page: z.coerce.number().int().min(1).default(1),
           perPage: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(25),
         }),
-        response: { 200: z.object({ data: z.array(taskSchema), total: z.number() }), 400: errorResponse, 403: errorResponse },
+        response: {
+          200: z.object({ data: z.array(taskSchema), total: z.number() }),
+          400: errorResponse,
+          403: errorResponse,
+        },
       },
     },
     async (req) => {
@@ -129,7 +133,9 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         if (q.town && !q.town.startsWith(actor.regionCode) && !actor.regionCode.startsWith(q.town)) {
           return { data: [], total: 0 };
         }
-        const narrow = new Set(await groupsWithin(app.prisma, q.town ?? actor.regionCode.slice(0, 6), { schoolId: q.school }));
+        const narrow = new Set(
+          await groupsWithin(app.prisma, q.town ?? actor.regionCode.slice(0, 6), { schoolId: q.school }),
+        );
         groups = groups.filter((g) => narrow.has(g));
       }
       const { data, total } = await app.records.openUserTasks({
@@ -246,7 +252,9 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         }),
         response: {
           200: z.object({
-            results: z.array(z.object({ key: z.string(), ok: z.boolean(), error: errorResponse.shape.error.optional() })),
+            results: z.array(
+              z.object({ key: z.string(), ok: z.boolean(), error: errorResponse.shape.error.optional() }),
+            ),
           }),
           400: errorResponse,
           422: errorResponse,
@@ -263,7 +271,8 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       const problems = await Promise.all(
         req.body.tasks.map(async ({ data }, index) => {
           const task = tasks[index];
-          if (!task || !(await canSee(app.prisma, actor, task))) return { index, error: new AppError('TASK_NOT_FOUND') };
+          if (!task || !(await canSee(app.prisma, actor, task)))
+            return { index, error: new AppError('TASK_NOT_FOUND') };
           const checked = check(actor, task, data);
           return checked.error ? { index, error: checked.error } : undefined;
         }),
@@ -272,7 +281,13 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       if (invalid.length) {
         throw new AppError(
           'VALIDATION_FAILED',
-          invalid.map((p) => ({ index: p.index, key: keys[p.index], code: p.error.code, message: p.error.message, details: p.error.details })),
+          invalid.map((p) => ({
+            index: p.index,
+            key: keys[p.index],
+            code: p.error.code,
+            message: p.error.message,
+            details: p.error.details,
+          })),
           '部分任务不能提交，全部未办理；请按提示修改后重新提交。',
         );
       }

@@ -124,10 +124,18 @@ export const usersRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/users/:id',
     {
-      schema: { tags: ['users'], summary: 'One account', params: intIdParam, response: { 200: userSchema, 404: errorResponse } },
+      schema: {
+        tags: ['users'],
+        summary: 'One account',
+        params: intIdParam,
+        response: { 200: userSchema, 404: errorResponse },
+      },
     },
     async (req) => {
-      const u = await app.prisma.user.findFirst({ where: { AND: [{ id: req.params.id }, scope.users(actorOf(req))] }, select });
+      const u = await app.prisma.user.findFirst({
+        where: { AND: [{ id: req.params.id }, scope.users(actorOf(req))] },
+        select,
+      });
       if (!u) throw new AppError('NOT_FOUND');
       return toUser(u);
     },
@@ -153,7 +161,13 @@ export const usersRoutes: FastifyPluginAsyncZod = async (app) => {
           throw new AppError('CONFLICT', undefined, '该用户名已被使用。');
         }
         const u = await tx.user.create({
-          data: { username: req.body.username, displayName: req.body.displayName, role: req.body.role, passwordHash, ...where },
+          data: {
+            username: req.body.username,
+            displayName: req.body.displayName,
+            role: req.body.role,
+            passwordHash,
+            ...where,
+          },
           select,
         });
         await audit(tx, actor, { action: 'CREATE', entity: 'User', entityId: u.id, details: { role: u.role } });
@@ -193,7 +207,8 @@ export const usersRoutes: FastifyPluginAsyncZod = async (app) => {
       };
       return app.prisma.$transaction(async (tx) => {
         const u = await tx.user.update({ where: { id: found.id }, data, select });
-        if (req.body.password || req.body.active === false) await tx.session.deleteMany({ where: { userId: found.id } });
+        if (req.body.password || req.body.active === false)
+          await tx.session.deleteMany({ where: { userId: found.id } });
         await audit(tx, actor, {
           action: 'UPDATE',
           entity: 'User',

@@ -126,8 +126,7 @@ export function createEngineRecords(engineDatabaseUrl: string) {
           filter.assigneeOrGroups ? `(${groups} OR value->>'assignee' = ${param(filter.assigneeOrGroups)})` : groups,
         );
       }
-      const orderBy =
-        filter.sort === 'createdAt' ? `(value->>'creationTimestamp')::bigint` : `${DUE_DATE_SQL}`;
+      const orderBy = filter.sort === 'createdAt' ? `(value->>'creationTimestamp')::bigint` : `${DUE_DATE_SQL}`;
       const direction = filter.order === 'DESC' ? 'DESC NULLS LAST' : 'ASC NULLS LAST';
       const sql = `
         WITH latest AS (${LATEST_TASKS} ORDER BY record_key, position DESC)
@@ -150,7 +149,13 @@ export function createEngineRecords(engineDatabaseUrl: string) {
 
     /** Every user task of an instance opened, completed or canceled, in log order (a case timeline). */
     async taskHistory(processInstanceKey: string) {
-      const { rows } = await pool.query<{ key: string; intent: string; element_id: string; assignee: string; ts: Date }>(
+      const { rows } = await pool.query<{
+        key: string;
+        intent: string;
+        element_id: string;
+        assignee: string;
+        ts: Date;
+      }>(
         `SELECT record_key::text AS key, intent, value->>'elementId' AS element_id, value->>'assignee' AS assignee, ts
            FROM zeebe_record
           WHERE value_type = 'USER_TASK' AND value->>'processInstanceKey' = $1

@@ -63,7 +63,9 @@ describe('county flows (engine-backed)', () => {
     expect((await town('POST', '/api/campaigns/enrollment', { county: COUNTY, year: year + 1 })).status).toBe(403);
     expect(await prisma.campaign.count({ where: { year: year + 1 } })).toBe(0);
 
-    expect((await bureau('POST', `/api/tasks/${task.userTaskKey}/complete`, { note: '已下发各镇街' })).status).toBe(204);
+    expect((await bureau('POST', `/api/tasks/${task.userTaskKey}/complete`, { note: '已下发各镇街' })).status).toBe(
+      204,
+    );
   });
 
   it('starts the whole-class handover: every grade-6 class goes whole to a middle school, then the plan is approved', async () => {
@@ -92,7 +94,10 @@ describe('county flows (engine-backed)', () => {
       expect(['MIDDLE', 'NINE_YEAR']).toContain(receiver.kind);
     }
     const pending = grade6.reduce((n, c) => n + c.registry.length, 0);
-    const listed = await bureau<{ classes: number; pupils: Record<string, number> }>('GET', `/api/handovers/${started.body.id}`);
+    const listed = await bureau<{ classes: number; pupils: Record<string, number> }>(
+      'GET',
+      `/api/handovers/${started.body.id}`,
+    );
     expect(listed.body).toMatchObject({ classes: grade6.length, pupils: { PENDING: pending } });
 
     const refused = await bureau('POST', `/api/tasks/${task.userTaskKey}/complete`, { approved: false });
@@ -125,13 +130,17 @@ describe('county flows (engine-backed)', () => {
     expect(invalid.body.error.details.map((d) => d.index)).toEqual([1]);
     const stillOpen = await school<{ total: number }>('GET', `/api/tasks/${keys[0]}`);
     expect(stillOpen.status).toBe(200);
-    expect(await prisma.caseAction.count({ where: { idempotencyKey: { in: keys.map((k) => `usertask:${k}`) } } })).toBe(0);
+    expect(await prisma.caseAction.count({ where: { idempotencyKey: { in: keys.map((k) => `usertask:${k}`) } } })).toBe(
+      0,
+    );
 
     const done = await school<{ results: { key: string; ok: boolean }[] }>('POST', '/api/tasks/bulk-complete', {
       tasks: keys.map((key) => ({ key, data: { confirmed: true } })),
     });
     expect(done.status).toBe(200);
     expect(done.body.results).toEqual(keys.map((key) => ({ key, ok: true })));
-    expect(await prisma.caseAction.count({ where: { idempotencyKey: { in: keys.map((k) => `usertask:${k}`) } } })).toBe(2);
+    expect(await prisma.caseAction.count({ where: { idempotencyKey: { in: keys.map((k) => `usertask:${k}`) } } })).toBe(
+      2,
+    );
   });
 });

@@ -64,7 +64,10 @@ export async function demoPeople(prisma: Prisma) {
     include: { class: true },
     orderBy: { id: 'asc' },
   });
-  const pupil = await prisma.child.findFirstOrThrow({ where: { currentClassId: teacher.classId }, orderBy: { id: 'asc' } });
+  const pupil = await prisma.child.findFirstOrThrow({
+    where: { currentClassId: teacher.classId },
+    orderBy: { id: 'asc' },
+  });
   const school = await prisma.user.findFirstOrThrow({ where: { role: 'SCHOOL', schoolId: teacher.schoolId } });
   const town = await prisma.user.findFirstOrThrow({ where: { role: 'TOWN', regionCode: teacher.regionCode } });
   const otherTeacher = await prisma.user.findFirstOrThrow({
@@ -73,8 +76,12 @@ export async function demoPeople(prisma: Prisma) {
     orderBy: { id: 'desc' },
   });
   const otherPupil = await prisma.child.findFirstOrThrow({ where: { currentClassId: otherTeacher.classId } });
-  const otherSchool = await prisma.user.findFirstOrThrow({ where: { role: 'SCHOOL', schoolId: { not: teacher.schoolId } } });
-  const otherTown = await prisma.user.findFirstOrThrow({ where: { role: 'TOWN', regionCode: { not: teacher.regionCode } } });
+  const otherSchool = await prisma.user.findFirstOrThrow({
+    where: { role: 'SCHOOL', schoolId: { not: teacher.schoolId } },
+  });
+  const otherTown = await prisma.user.findFirstOrThrow({
+    where: { role: 'TOWN', regionCode: { not: teacher.regionCode } },
+  });
   const otherTownPupil = await prisma.child.findFirstOrThrow({
     where: { regionCode: otherTown.regionCode, registry: { none: { regionCode: teacher.regionCode } } },
   });

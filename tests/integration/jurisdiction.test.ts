@@ -13,7 +13,13 @@ import { as, demoPeople } from './helpers.js';
 const prisma = createPrisma(inject('appDatabaseUrl'));
 afterAll(() => prisma.$disconnect());
 
-type Child = { id: string; idNumber: string; currentClassId: number | null; regionCode: string; guardians: { phone: string | null }[] };
+type Child = {
+  id: string;
+  idNumber: string;
+  currentClassId: number | null;
+  regionCode: string;
+  guardians: { phone: string | null }[];
+};
 type List<T> = { data: T[]; total: number };
 let people: Awaited<ReturnType<typeof demoPeople>>;
 let teacher: Awaited<ReturnType<typeof as>>;
@@ -83,7 +89,10 @@ describe('jurisdiction and privacy', () => {
     expect(res.body.total).toBeGreaterThan(0);
     expect(await allInTown(res.body.data.map((c) => c.id))).toBe(true);
     // Filtering by another town narrows inside the scope; it never widens it.
-    const filtered = await town<List<Child>>('GET', `/api/children?regionCode=${people.otherTown.regionCode}&perPage=500`);
+    const filtered = await town<List<Child>>(
+      'GET',
+      `/api/children?regionCode=${people.otherTown.regionCode}&perPage=500`,
+    );
     expect(await allInTown(filtered.body.data.map((c) => c.id))).toBe(true);
     const byId = await town<List<Child>>('GET', `/api/children?id=${people.otherTownPupil.id}`);
     expect(byId.body).toEqual({ data: [], total: 0 });
@@ -106,8 +115,14 @@ describe('jurisdiction and privacy', () => {
 
   it('pages and sorts lists with a total, and refuses oversized pages', async () => {
     const bureau = await as('bureau');
-    const page1 = await bureau<List<{ id: string; name: string }>>('GET', '/api/children?sort=name&order=ASC&page=1&perPage=5');
-    const page2 = await bureau<List<{ id: string; name: string }>>('GET', '/api/children?sort=name&order=ASC&page=2&perPage=5');
+    const page1 = await bureau<List<{ id: string; name: string }>>(
+      'GET',
+      '/api/children?sort=name&order=ASC&page=1&perPage=5',
+    );
+    const page2 = await bureau<List<{ id: string; name: string }>>(
+      'GET',
+      '/api/children?sort=name&order=ASC&page=2&perPage=5',
+    );
     expect(page1.body.data).toHaveLength(5);
     expect(page1.body.total).toBe(await prisma.child.count());
     expect(page1.body.data.map((c) => c.id).filter((id) => page2.body.data.some((d) => d.id === id))).toEqual([]);
@@ -119,19 +134,51 @@ describe('jurisdiction and privacy', () => {
 
   it('registers a child with a valid ID number once, derives birth date and gender, and refuses bad input clearly', async () => {
     const idNumber = freshIdNumber(7);
-    const body = { idNumber, name: '测试儿童', regionCode: people.town.regionCode, guardians: [{ name: '家长', relation: '母亲', phone: '13800138000' }] };
+    const body = {
+      idNumber,
+      name: '测试儿童',
+      regionCode: people.town.regionCode,
+      guardians: [{ name: '家长', relation: '母亲', phone: '13800138000' }],
+    };
     const created = await town<Child & { birthDate: string; gender: string }>('POST', '/api/children', body);
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ idNumber, birthDate: `2015-03-${idNumber.slice(12, 14)}`, gender: 'MALE' });
     expect((await town('POST', '/api/children', body)).status).toBe(409);
 
     const badCheck = idNumber.slice(0, 17) + (idNumber[17] === '0' ? '1' : '0');
-    const bad = await town<{ error: { details: { message: string }[] } }>('POST', '/api/children', { ...body, idNumber: badCheck });
+    const bad = await town<{ error: { details: { message: string }[] } }>('POST', '/api/children', {
+      ...body,
+      idNumber: badCheck,
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details[0]!.message).toMatch(/校验位/);
-    const elsewhere = await town('POST', '/api/children', { ...body, idNumber: freshIdNumber(8), regionCode: people.otherTown.regionCode });
+    const elsewhere = await town('POST', '/api/children', {
+      ...body,
+      idNumber: freshIdNumber(8),
+      regionCode: people.otherTown.regionCode,
+    });
     expect(elsewhere.status).toBe(400);
     expect(await prisma.child.count({ where: { idNumber: { in: [badCheck, freshIdNumber(8)] } } })).toBe(0);
     expect((await teacher('POST', '/api/children', { ...body, idNumber: freshIdNumber(9) })).status).toBe(403);
+  });
+
+  it('lets supervisors query the audit log, which nobody can rewrite', async () => {
+    await teacher('GET', `/api/children/${people.pupil.id}`);
+    const supervisor = await as('supervisor');
+    const res = await supervisor<List<{ action: string; userId: number; entityId: string }>>(
+      'GET',
+      `/api/audit-events?action=READ_PERSONAL&entityId=${people.pupil.id}&userId=${people.teacher.id}`,
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.total).toBeGreaterThan(0);
+    expect(res.body.data.every((e) => e.action === 'READ_PERSONAL' && e.userId === people.teacher.id)).toBe(true);
+    expect((await teacher('GET', '/api/audit-events')).status).toBe(403);
+
+    const first = await prisma.auditEvent.findFirstOrThrow();
+    await expect(prisma.auditEvent.update({ where: { id: first.id }, data: { entity: 'forged' } })).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(prisma.auditEvent.deleteMany({})).rejects.toThrow(/append-only/);
+    expect((await prisma.auditEvent.findUniqueOrThrow({ where: { id: first.id } })).entity).toBe(first.entity);
   });
 });

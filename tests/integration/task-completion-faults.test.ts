@@ -65,14 +65,17 @@ describe('task completion faults (engine-backed)', () => {
     expect((await records.userTask(task.userTaskKey))?.state).toBe('CREATED');
 
     // The same submission through the live engine then goes through, once.
-    expect(
-      (await school('POST', `/api/tasks/${task.userTaskKey}/complete`, { confirmed: true })).status,
-    ).toBe(204);
+    expect((await school('POST', `/api/tasks/${task.userTaskKey}/complete`, { confirmed: true })).status).toBe(204);
   });
 
   it('answers 503 to a new report when the engine is unreachable', async () => {
     const teacherAuth = { authorization: `Bearer ${await loginAs(people.teacher.username)}` };
-    const res = await cutOff.inject({ method: 'POST', url: '/api/dropout-reports', headers: teacherAuth, payload: report() });
+    const res = await cutOff.inject({
+      method: 'POST',
+      url: '/api/dropout-reports',
+      headers: teacherAuth,
+      payload: report(),
+    });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ error: { code: 'ENGINE_UNAVAILABLE' } });
   });
