@@ -35,7 +35,8 @@ export function checkIdNumber(raw: string, today = new Date()): IdCheck {
   const m = Number(idNumber.slice(10, 12));
   const d = Number(idNumber.slice(12, 14));
   const birthDate = new Date(Date.UTC(y, m - 1, d));
-  const realDate = birthDate.getUTCFullYear() === y && birthDate.getUTCMonth() === m - 1 && birthDate.getUTCDate() === d;
+  const realDate =
+    birthDate.getUTCFullYear() === y && birthDate.getUTCMonth() === m - 1 && birthDate.getUTCDate() === d;
   if (!realDate || y < 1900) return { ok: false, reason: `身份证号中的出生日期 ${idNumber.slice(6, 14)} 不存在` };
   if (birthDate.getTime() > today.getTime()) return { ok: false, reason: '身份证号中的出生日期晚于今天' };
   const expected = idCheckChar(idNumber.slice(0, 17));

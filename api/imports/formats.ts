@@ -107,7 +107,7 @@ export const IMPORT_FORMATS: Record<KindParam, KindFormat> = {
       TOWN,
       col('householdAddress', '户籍地址', false, '最多200字', ['户籍所在地', '户籍详细地址', '户口所在地']),
       col('residenceAddress', '现居住地址', false, '最多200字', ['现住址', '现居住地', '居住地址', '家庭住址']),
-      col('guardianName', '监护人姓名', false, '最多50字', ['监护人', '家长姓名']),
+      col('guardianName', '监护人姓名', false, '最多50字；只填了电话时记为“未登记”', ['监护人', '家长姓名']),
       col('guardianRelation', '与儿童关系', false, '如父亲、母亲、祖父母，最多20字；空则记为“监护人”', [
         '监护人关系',
         '与监护人关系',

@@ -21,8 +21,12 @@ export interface Table {
   rows: TableRow[];
 }
 
-/** A zip whose entries unpack to more than this is refused before it is opened (zip bombs). */
-const MAX_XLSX_UNPACKED_BYTES = 300 * 1024 * 1024;
+/**
+ * A zip whose entries unpack to more than this is refused before it is opened (zip bombs): exceljs
+ * holds the whole workbook in memory, about ten times its unpacked size (a 70,000-row list unpacks to
+ * 32 MB).
+ */
+const MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024;
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -96,7 +100,8 @@ export function cellText(v: ExcelJS.CellValue): string {
   if (typeof v === 'number') return Number.isInteger(v) && !Number.isSafeInteger(v) ? v.toExponential() : String(v);
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
   if (v instanceof Date) return v.toISOString().slice(0, 10);
-  if ('formula' in v || 'sharedFormula' in v) return `=${v.formula ?? (v as ExcelJS.CellSharedFormulaValue).sharedFormula}`;
+  if ('formula' in v || 'sharedFormula' in v)
+    return `=${v.formula ?? (v as ExcelJS.CellSharedFormulaValue).sharedFormula}`;
   if ('richText' in v) return v.richText.map((r) => r.text).join('');
   if ('hyperlink' in v) return typeof v.text === 'string' ? v.text : cellText(v.text as ExcelJS.CellValue);
   if ('error' in v) return v.error;
