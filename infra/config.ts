@@ -32,8 +32,8 @@ export const envSchema = z.object({
   KC_CACHE_DIR: z.string().default(path.join(os.homedir(), '.cache', 'kongchuo')),
   /** auto: on an empty database, load the synthetic demo county (local mode only); off: never. */
   KC_DEMO_DATA: z.enum(['auto', 'off']).default('auto'),
-  /** Pupils in the demo county that auto or `npm run seed:demo` loads. */
-  KC_DEMO_PUPILS: z.coerce.number().int().min(100).max(10_000_000).default(70_000),
+  /** Pupils in the demo county that auto loads (one county's ID numbers allow about 2.5 million). */
+  KC_DEMO_PUPILS: z.coerce.number().int().min(100).max(2_500_000).default(70_000),
   /** Camunda distribution version fetched from Maven Central. */
   CAMUNDA_VERSION: z
     .string()

@@ -151,12 +151,19 @@ function planRegions(rng: Random): { regions: RegionRow[]; towns: TownPlan[] } {
       code: `${COUNTY.code}${pad(i + 1, 3)}`,
       name,
       street,
-      weight: street ? STREET_WEIGHTS[i]! : Math.round(rng.int(70, 130)) / 100,
+      weight: street ? STREET_WEIGHTS[i]! : rng.int(70, 130) / 100,
       villages: [],
     };
   });
   for (const t of towns) {
-    regions.push({ id: t.id, code: t.code, name: t.name, level: 'TOWN', parentId: 3, educationOffice: `${t.name}教育办` });
+    regions.push({
+      id: t.id,
+      code: t.code,
+      name: t.name,
+      level: 'TOWN',
+      parentId: 3,
+      educationOffice: `${t.name}教育办`,
+    });
   }
   let nextId = 4 + towns.length;
   for (const t of towns) {
@@ -215,7 +222,8 @@ function draftSchools(rng: Random, towns: TownPlan[], pupils: number): SchoolDra
   };
   towns.forEach((town, t) => {
     const prefix = `滕州市${town.name}`;
-    const place = (i: number) => town.villages[i % town.villages.length]!.name.replace(/(村|社区)$/, '');
+    // 张庄村 → 张庄小学, but 高村 stays 高村小学.
+    const place = (i: number) => town.villages[i % town.villages.length]!.name.replace(/^(..+?)(村|社区)$/, '$1');
     for (let i = 0; i < perTown.PRIMARY[t]!; i++) {
       const name = unique(
         i === 0 ? `${prefix}中心小学` : `${prefix}${place(i - 1)}小学`,
@@ -289,7 +297,6 @@ export function planCounty(options: DemoOptions = {}): CountyPlan {
   let classId = 0;
   drafts.forEach((d, i) => {
     const id = i + 1;
-    const village = rng.pick(d.town.villages);
     const classes: ClassPlan[] = [];
     for (let g = 1; g <= 9; g++) {
       const n = seats[i]![g]!;
@@ -318,7 +325,7 @@ export function planCounty(options: DemoOptions = {}): CountyPlan {
       regionCode: d.town.code,
       address: d.town.street
         ? `山东省滕州市${d.town.name}${rng.pick(ROADS)}${rng.int(1, 399)}号`
-        : `山东省滕州市${d.town.name}${village.name}`,
+        : `山东省滕州市${d.town.name}${rng.pick(d.town.villages).name}`,
       principal: adultName(rng, rng.chance(0.6) ? 'MALE' : 'FEMALE'),
       phone: `0632-${rng.int(5500000, 5999999)}`,
       classes,
@@ -448,7 +455,7 @@ function guardiansOf(rng: Random, childId: string, family: string, flags: Vulner
 }
 
 function listCategory(rng: Random, kind: Exclude<ListKind, 'HOUSEHOLD'>, flags: VulnerabilityFlag[]): string {
-  if (kind === 'POVERTY') return rng.pick(POVERTY_CATEGORIES);
+  if (kind === 'POVERTY') return POVERTY_CATEGORIES.pick(rng);
   if (kind === 'DISABILITY') return rng.pick(DISABILITIES) + rng.pick(DISABILITY_GRADES);
   if (flags.includes('ORPHAN')) return '孤儿';
   if (flags.includes('NO_CAREGIVER')) return '事实无人抚养儿童';
@@ -481,24 +488,26 @@ export function* generatePupils(plan: CountyPlan): Generator<PupilGroup> {
     return { village, address };
   };
   const cityAddress = (town: TownPlan) => `山东省滕州市${town.name}${rng.pick(ROADS)}${rng.int(1, 399)}号`;
+  const streets = plan.towns.filter((t) => t.street);
 
-  function child(group: PupilGroup, grade: number, opts: { school?: SchoolPlan; cls?: ClassPlan; town?: TownPlan }) {
-    const { school, cls } = opts;
+  /** One child living in `near`: a pupil of `cls` at `school`, or (without them) a child in no register. */
+  function child(group: PupilGroup, grade: number, near: TownPlan, school?: SchoolPlan, cls?: ClassPlan) {
     const suspect = !school;
     const flags = drawFlags(rng, suspect ? SUSPECT_RATES : PUPIL_RATES, school?.kind === 'SPECIAL');
-    const schoolTown = school ? plan.towns.find((t) => t.code === school.regionCode)! : opts.town!;
-    // 户籍: mostly the school's town; 随迁 children and ~4 % others are registered in another town.
-    const moved = school?.kind === 'SPECIAL' || flags.includes('MIGRANT') || rng.chance(0.045);
-    const town = school && moved ? otherTown(schoolTown) : schoolTown;
+    // 户籍: mostly the school's town; 随迁 children and ~4 % others are registered in another town;
+    // the special school takes children from the whole county.
+    let town = near;
+    if (school?.kind === 'SPECIAL') town = townPicker.pick(rng);
+    else if (school && (flags.includes('MIGRANT') || rng.chance(0.045))) town = otherTown(near);
     const gender: Gender = rng.chance(0.535) ? 'MALE' : 'FEMALE';
     const { idNumber, birthDate } = ids.allocate(rng, grade, gender);
     const family = surname(rng);
     const id = rng.uuid(++serial);
     const home = homeAddress(town);
     let residence = home.address;
-    if (flags.includes('MIGRANT')) residence = cityAddress(schoolTown);
+    if (flags.includes('MIGRANT')) residence = cityAddress(near);
     else if (suspect && rng.chance(0.4)) residence = `${rng.pick(AWAY_CITIES)}（随父母务工）`;
-    else if (rng.chance(0.12)) residence = cityAddress(rng.pick(plan.towns.filter((t) => t.street)));
+    else if (rng.chance(0.12)) residence = cityAddress(rng.pick(streets));
     group.children.push({
       id,
       idNumber,
@@ -544,7 +553,14 @@ export function* generatePupils(plan: CountyPlan): Generator<PupilGroup> {
       }
     }
     const entry = (kind: ListKind, category: string | null) =>
-      group.entries.push({ kind, lineNumber: lines[kind]++, year: plan.year, childId: id, regionCode: town.code, category });
+      group.entries.push({
+        kind,
+        lineNumber: lines[kind]++,
+        year: plan.year,
+        childId: id,
+        regionCode: town.code,
+        category,
+      });
     entry('HOUSEHOLD', null);
     if (flags.includes('REGISTERED_POOR')) entry('POVERTY', listCategory(rng, 'POVERTY', flags));
     if (flags.includes('DISABLED')) entry('DISABILITY', listCategory(rng, 'DISABILITY', flags));
@@ -563,13 +579,14 @@ export function* generatePupils(plan: CountyPlan): Generator<PupilGroup> {
   });
   for (const school of plan.schools) {
     const group = empty(school);
-    for (const cls of school.classes) for (let i = 0; i < cls.pupils; i++) child(group, cls.grade, { school, cls });
+    const town = plan.towns.find((t) => t.code === school.regionCode)!;
+    for (const cls of school.classes) for (let i = 0; i < cls.pupils; i++) child(group, cls.grade, town, school, cls);
     yield group;
   }
   // Not in any register: often the youngest (deferred) and the oldest (left over-age).
   const grades = new Weighted([1, 2, 3, 4, 5, 6, 7, 8, 9], [2, 1, 1, 1, 1, 1, 1, 1.2, 1.5]);
   const suspects = empty(null);
-  for (let i = 0; i < plan.suspects; i++) child(suspects, grades.pick(rng), { town: townPicker.pick(rng) });
+  for (let i = 0; i < plan.suspects; i++) child(suspects, grades.pick(rng), townPicker.pick(rng));
   yield suspects;
 }
 
@@ -636,15 +653,19 @@ export function demoUsers(plan: CountyPlan): UserPlan[] {
 export interface DemoSummary {
   seed: number;
   year: number;
-  regions: Record<RegionLevel, number>;
-  schools: Record<SchoolKind, number> & { private: number };
+  regions: number;
+  schools: number;
+  schoolsByKind: Record<SchoolKind, number>;
+  privateSchools: number;
   classes: number;
   /** Enrolled pupils plus the children found in no register. */
   children: number;
   guardians: number;
-  registryRecords: Record<'ENROLLED' | 'DROPPED_OUT' | 'SUSPENDED', number>;
+  registryRecords: number;
+  registryByStatus: Record<'ENROLLED' | 'DROPPED_OUT' | 'SUSPENDED', number>;
   departmentEntries: Record<ListKind, number>;
-  users: Record<Role, number>;
+  users: number;
+  usersByRole: Record<Role, number>;
   /** Children in the household list with no registry record this year: what verification must find. */
   suspects: { total: number; byTown: Record<string, number>; childIds: string[] };
 }
@@ -662,23 +683,21 @@ export function startSummary(plan: CountyPlan, users: UserPlan[]): DemoSummary {
   return {
     seed: plan.seed,
     year: plan.year,
-    regions: countBy(
-      ['PROVINCE', 'CITY', 'COUNTY', 'TOWN', 'VILLAGE'],
-      plan.regions.map((r) => r.level),
+    regions: plan.regions.length,
+    schools: plan.schools.length,
+    schoolsByKind: countBy(
+      kinds,
+      plan.schools.map((s) => s.kind),
     ),
-    schools: {
-      ...countBy(
-        kinds,
-        plan.schools.map((s) => s.kind),
-      ),
-      private: plan.schools.filter((s) => s.ownership === 'PRIVATE').length,
-    },
+    privateSchools: plan.schools.filter((s) => s.ownership === 'PRIVATE').length,
     classes: plan.schools.reduce((n, s) => n + s.classes.length, 0),
     children: 0,
     guardians: 0,
-    registryRecords: { ENROLLED: 0, DROPPED_OUT: 0, SUSPENDED: 0 },
+    registryRecords: 0,
+    registryByStatus: { ENROLLED: 0, DROPPED_OUT: 0, SUSPENDED: 0 },
     departmentEntries: { HOUSEHOLD: 0, POVERTY: 0, DISABILITY: 0, WELFARE: 0 },
-    users: countBy(
+    users: users.length,
+    usersByRole: countBy(
       roles,
       users.map((u) => u.role),
     ),
@@ -689,7 +708,8 @@ export function startSummary(plan: CountyPlan, users: UserPlan[]): DemoSummary {
 export function addToSummary(summary: DemoSummary, group: PupilGroup): void {
   summary.children += group.children.length;
   summary.guardians += group.guardians.length;
-  for (const r of group.registry) summary.registryRecords[r.status as keyof DemoSummary['registryRecords']] += 1;
+  summary.registryRecords += group.registry.length;
+  for (const r of group.registry) summary.registryByStatus[r.status as keyof DemoSummary['registryByStatus']] += 1;
   for (const e of group.entries) summary.departmentEntries[e.kind] += 1;
   if (group.school) return;
   for (const c of group.children) {

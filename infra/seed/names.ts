@@ -108,7 +108,9 @@ export function adultName(rng: Random, sex: Sex, family = surname(rng)): string 
 const VILLAGE_HEADS = [...'张李王刘孙杨陈徐赵马高朱宋褚于韩胡郭魏孟周黄吴曹田姜侯崔颜邵杜程许吕丁任殷袁董薛'];
 const VILLAGE_TAILS = ['庄', '楼', '营', '寨', '集', '屯', '洼', '岗', '店', '桥', '湖', '官庄', '河', '堂', '村'];
 const COMMUNITY_NAMES =
-  '杏坛 学院 龙泉 善国 文化 荆河 红荷 北辛 大同 塔寺 玄武 平行 东城 西城 南湖 北湖 益康 鑫城 御园 柳园 桃园 书院 墨子 鲁班 奚公'.split(' ');
+  '杏坛 学院 龙泉 善国 文化 荆河 红荷 北辛 大同 塔寺 玄武 平行 东城 西城 南湖 北湖 益康 鑫城 御园 柳园 桃园 书院 墨子 鲁班 奚公'.split(
+    ' ',
+  );
 
 /** A village (镇) or a community (街道), distinct within its town. */
 export function villageName(rng: Random, street: boolean, taken: Set<string>): string {
@@ -123,7 +125,20 @@ export function villageName(rng: Random, street: boolean, taken: Set<string>): s
   }
 }
 
-export const ROADS = ['荆河路', '善国路', '学院路', '解放路', '龙泉路', '杏坛路', '北辛路', '大同路', '塔寺路', '平行路', '文化路', '墨子路'];
+export const ROADS = [
+  '荆河路',
+  '善国路',
+  '学院路',
+  '解放路',
+  '龙泉路',
+  '杏坛路',
+  '北辛路',
+  '大同路',
+  '塔寺路',
+  '平行路',
+  '文化路',
+  '墨子路',
+];
 
 /** Where children of families working away live (省外/省内就读 of the verification outcomes). */
 export const AWAY_CITIES = [
@@ -141,8 +156,15 @@ export const PRIVATE_NAMES = ['育才', '启明', '英才', '博文', '明德', 
 
 export const DISABILITIES = ['视力残疾', '听力残疾', '言语残疾', '肢体残疾', '智力残疾', '精神残疾', '多重残疾'];
 export const DISABILITY_GRADES = ['一级', '二级', '三级', '四级'];
-export const POVERTY_CATEGORIES = ['建档立卡脱贫户', '低保户', '防返贫监测户', '特困供养'];
-export const DIFFICULTY_CATEGORIES = ['困境儿童（家庭经济困难）', '困境儿童（自身重病重残）', '困境儿童（家庭监护缺失）'];
+export const POVERTY_CATEGORIES = new Weighted(
+  ['建档立卡脱贫户', '低保户', '防返贫监测户', '特困供养'],
+  [50, 30, 15, 5],
+);
+export const DIFFICULTY_CATEGORIES = [
+  '困境儿童（家庭经济困难）',
+  '困境儿童（自身重病重残）',
+  '困境儿童（家庭监护缺失）',
+];
 
 export const DROPOUT_NOTES = ['连续旷课，家长称孩子厌学', '随父母外出务工，未办理转学手续', '沉迷网络，多次劝返未果'];
 export const SUSPEND_NOTES = ['因病休学，附医院诊断证明', '因伤休学，家长申请', '心理疾病，遵医嘱休学'];

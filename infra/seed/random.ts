@@ -68,17 +68,21 @@ export class Random {
   }
 
   /**
-   * A version-4-shaped UUID whose last 32 bits are `serial`: unique by construction within one run,
-   * random-looking elsewhere, and reproducible for a seed.
+   * A version-4-shaped UUID whose last 32 bits are a bijection of `serial`: unique by construction
+   * within one run, random-looking, and reproducible for a seed.
    */
   uuid(serial: number): string {
     const hex = (n: number, len: number) => (n >>> 0).toString(16).padStart(len, '0');
     const a = this.uint32();
     const b = this.uint32();
     const c = this.uint32();
+    // xorshift and multiplication by an odd constant are both invertible on 32 bits.
+    let s = Math.imul(serial ^ (serial >>> 16), 0x45d9f3b);
+    s = Math.imul(s ^ (s >>> 16), 0x45d9f3b);
+    s ^= s >>> 16;
     return (
       `${hex(a, 8)}-${hex(b >>> 16, 4)}-4${hex(b & 0xfff, 3)}-` +
-      `${hex(0x8000 | (c & 0x3fff), 4)}-${hex(c >>> 16, 4)}${hex(serial, 8)}`
+      `${hex(0x8000 | (c & 0x3fff), 4)}-${hex(c >>> 16, 4)}${hex(s, 8)}`
     );
   }
 }
