@@ -27,7 +27,7 @@ export interface ReportFile {
 }
 
 const UTF8_BOM = '\uFEFF';
-const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+export const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const SHEET_NAME_MAX = 31;
 
 /** Percentage with two decimals, or null when there is nothing to divide by (shown as an empty cell). */
