@@ -79,11 +79,16 @@ export async function demoPeople(prisma: Prisma) {
   const otherSchool = await prisma.user.findFirstOrThrow({
     where: { role: 'SCHOOL', schoolId: { not: teacher.schoolId } },
   });
-  const otherTown = await prisma.user.findFirstOrThrow({
-    where: { role: 'TOWN', regionCode: { not: teacher.regionCode } },
-  });
+  // A child of another town who is not at school in the teacher's town either, and that town's officer.
   const otherTownPupil = await prisma.child.findFirstOrThrow({
-    where: { regionCode: otherTown.regionCode, registry: { none: { regionCode: teacher.regionCode } } },
+    where: {
+      regionCode: { not: { startsWith: teacher.regionCode } },
+      registry: { none: { regionCode: { startsWith: teacher.regionCode } } },
+    },
+    orderBy: { id: 'asc' },
+  });
+  const otherTown = await prisma.user.findFirstOrThrow({
+    where: { role: 'TOWN', regionCode: otherTownPupil.regionCode.slice(0, 9) },
   });
   return { teacher, pupil, school, town, otherTeacher, otherPupil, otherSchool, otherTown, otherTownPupil };
 }
