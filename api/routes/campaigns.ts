@@ -7,6 +7,7 @@ import { audit } from '../auth/audit.js';
 import { group } from '../auth/groups.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
+import { startFlowFor } from '../flows/start-flow.js';
 import { intIdParam, intIds, listQuery, listResponse, paging } from '../resources/list.js';
 import { errorResponse } from './shared.js';
 
@@ -104,24 +105,28 @@ export const campaignsRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       const actor = actorOf(req);
       if (!req.body.county.startsWith(actor.regionCode)) throw new AppError('FORBIDDEN');
-      const campaign = await app.prisma.$transaction(async (tx) => {
-        const existing = await tx.campaign.findUnique({
-          where: { regionCode_year: { regionCode: req.body.county, year: req.body.year } },
-        });
-        if (existing) throw new AppError('CONFLICT', { id: existing.id }, '该县本年度的入学核查已经启动。');
-        const c = await tx.campaign.create({
-          data: { regionCode: req.body.county, year: req.body.year, createdBy: actor.userId },
-        });
-        // Started inside the transaction: if the engine refuses, no campaign row is left without its flow.
-        const { processInstanceKey } = await app.engine.startProcess(ENROLLMENT_PROCESS, {
-          campaignId: c.id,
-          county: c.regionCode,
-          year: c.year,
-          bureauGroup: group.bureau(c.regionCode),
-        });
-        const started = await tx.campaign.update({ where: { id: c.id }, data: { processInstanceKey }, include });
-        await audit(tx, actor, { action: 'CREATE', entity: 'Campaign', entityId: c.id, details: req.body });
-        return started;
+      const campaign = await startFlowFor({
+        conflictMessage: '该县本年度的入学核查已经启动。',
+        create: () =>
+          app.prisma.campaign.create({
+            data: { regionCode: req.body.county, year: req.body.year, createdBy: actor.userId },
+          }),
+        start: async (c) =>
+          (
+            await app.engine.startProcess(ENROLLMENT_PROCESS, {
+              campaignId: c.id,
+              county: c.regionCode,
+              year: c.year,
+              bureauGroup: group.bureau(c.regionCode),
+            })
+          ).processInstanceKey,
+        link: (c, processInstanceKey) =>
+          app.prisma.$transaction(async (tx) => {
+            const started = await tx.campaign.update({ where: { id: c.id }, data: { processInstanceKey }, include });
+            await audit(tx, actor, { action: 'CREATE', entity: 'Campaign', entityId: c.id, details: req.body });
+            return started;
+          }),
+        undo: (c) => app.prisma.campaign.delete({ where: { id: c.id } }),
       });
       return reply.code(201).send(toCampaign(campaign));
     },

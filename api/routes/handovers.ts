@@ -7,6 +7,7 @@ import { audit } from '../auth/audit.js';
 import { group } from '../auth/groups.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
+import { startFlowFor } from '../flows/start-flow.js';
 import { intIdParam, intIds, listQuery, listResponse, paging } from '../resources/list.js';
 import { countyYearBody } from './campaigns.js';
 import { errorResponse } from './shared.js';
@@ -108,21 +109,29 @@ export const handoversRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       const actor = actorOf(req);
       if (!req.body.county.startsWith(actor.regionCode)) throw new AppError('FORBIDDEN');
-      const batch = await app.prisma.$transaction(async (tx) => {
-        const existing = await tx.handoverBatch.findUnique({
-          where: { regionCode_year: { regionCode: req.body.county, year: req.body.year } },
-        });
-        if (existing) throw new AppError('CONFLICT', { id: existing.id }, '该县本年度的整班移交已经启动。');
-        const b = await tx.handoverBatch.create({ data: { regionCode: req.body.county, year: req.body.year } });
-        const { processInstanceKey } = await app.engine.startProcess(HANDOVER_PROCESS, {
-          handoverId: b.id,
-          county: b.regionCode,
-          year: b.year,
-          bureauGroup: group.bureau(b.regionCode),
-        });
-        const started = await tx.handoverBatch.update({ where: { id: b.id }, data: { processInstanceKey }, include });
-        await audit(tx, actor, { action: 'CREATE', entity: 'HandoverBatch', entityId: b.id, details: req.body });
-        return started;
+      const batch = await startFlowFor({
+        conflictMessage: '该县本年度的整班移交已经启动。',
+        create: () => app.prisma.handoverBatch.create({ data: { regionCode: req.body.county, year: req.body.year } }),
+        start: async (b) =>
+          (
+            await app.engine.startProcess(HANDOVER_PROCESS, {
+              handoverId: b.id,
+              county: b.regionCode,
+              year: b.year,
+              bureauGroup: group.bureau(b.regionCode),
+            })
+          ).processInstanceKey,
+        link: (b, processInstanceKey) =>
+          app.prisma.$transaction(async (tx) => {
+            const started = await tx.handoverBatch.update({
+              where: { id: b.id },
+              data: { processInstanceKey },
+              include,
+            });
+            await audit(tx, actor, { action: 'CREATE', entity: 'HandoverBatch', entityId: b.id, details: req.body });
+            return started;
+          }),
+        undo: (b) => app.prisma.handoverBatch.delete({ where: { id: b.id } }),
       });
       return reply.code(201).send(await toHandover(batch));
     },

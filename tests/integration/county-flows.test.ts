@@ -4,11 +4,23 @@
  * and bulk completion for roster-style work.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import pg from 'pg';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { as, demoPeople, eventually } from './helpers.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
-afterAll(() => prisma.$disconnect());
+const engineDb = new pg.Pool({ connectionString: inject('engineDatabaseUrl') });
+afterAll(() => Promise.all([prisma.$disconnect(), engineDb.end()]));
+
+/** Job failures of an instance: a worker that ran before its record was committed would show here. */
+async function failedJobs(processInstanceKey: string): Promise<number> {
+  const { rows } = await engineDb.query<{ n: string }>(
+    `SELECT count(*) AS n FROM zeebe_record WHERE value_type = 'JOB' AND intent = 'FAILED'
+        AND value->>'processInstanceKey' = $1`,
+    [processInstanceKey],
+  );
+  return Number(rows[0]!.n);
+}
 
 type Task = { userTaskKey: string; elementId: string; processInstanceKey: string };
 const COUNTY = '370481';
@@ -56,6 +68,7 @@ describe('county flows (engine-backed)', () => {
     expect(suspects.map((s) => s.childId).sort()).toEqual([...missing].sort());
     const campaign = await bureau<{ status: string; suspects: number }>('GET', `/api/campaigns/${started.body.id}`);
     expect(campaign.body).toMatchObject({ status: 'VERIFYING', suspects: missing.length });
+    expect(await failedJobs(started.body.processInstanceKey)).toBe(0);
 
     expect((await bureau('POST', '/api/campaigns/enrollment', { county: COUNTY, year })).status).toBe(409);
     expect((await bureau('POST', '/api/campaigns/enrollment', { county: '370402', year })).status).toBe(403);
@@ -99,6 +112,7 @@ describe('county flows (engine-backed)', () => {
       `/api/handovers/${started.body.id}`,
     );
     expect(listed.body).toMatchObject({ classes: grade6.length, pupils: { PENDING: pending } });
+    expect(await failedJobs(started.body.processInstanceKey)).toBe(0);
 
     const refused = await bureau('POST', `/api/tasks/${task.userTaskKey}/complete`, { approved: false });
     expect(refused.status).toBe(400);

@@ -80,6 +80,21 @@ describe('task completion faults (engine-backed)', () => {
     expect(res.json()).toMatchObject({ error: { code: 'ENGINE_UNAVAILABLE' } });
   });
 
+  it('answers 503 to a county flow start when the engine is unreachable and keeps no campaign or handover', async () => {
+    const bureauAuth = { authorization: `Bearer ${await loginAs('bureau')}` };
+    for (const url of ['/api/campaigns/enrollment', '/api/handovers']) {
+      const res = await cutOff.inject({
+        method: 'POST',
+        url,
+        headers: bureauAuth,
+        payload: { county: '370481', year: 2099 },
+      });
+      expect(res.statusCode, url).toBe(503);
+    }
+    expect(await prisma.campaign.count({ where: { year: 2099 } })).toBe(0);
+    expect(await prisma.handoverBatch.count({ where: { year: 2099 } })).toBe(0);
+  });
+
   it('completes a task submitted twice at once exactly once: one 204, one 409, one action', async () => {
     const task = await newSchoolTask();
     const body = { confirmed: true };
