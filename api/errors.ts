@@ -14,6 +14,7 @@ export const errorCatalog = {
   FILE_TOO_LARGE: { status: 413, message: '文件超过 50 MB，未导入；请按镇街拆分后分别上传。' },
   UNSUPPORTED_FILE: { status: 415, message: '无法读取该文件：请上传 CSV（UTF-8 或 GBK 编码）或 XLSX 文件。' },
   TASK_NOT_FOUND: { status: 404, message: '没有找到该任务，可能已被处理或编号有误。' },
+  FORM_INVALID: { status: 422, message: '表单中有未填或填写不正确的项，请按提示修改后重新提交。' },
   TASK_NOT_OPEN: { status: 409, message: '该任务已经办结或已取消，无需再次提交。' },
   TASK_NOT_YOURS: { status: 403, message: '该任务不属于您的辖区或已由他人认领。' },
   UNKNOWN_TASK_TYPE: { status: 422, message: '该任务类型没有对应的办理表单，请联系管理员。' },

@@ -58,7 +58,10 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     const form = taskForms[task.elementId];
     if (!form) return { error: new AppError('UNKNOWN_TASK_TYPE', { elementId: task.elementId }) };
     const input = form.schema.safeParse(body);
-    if (!input.success) return { error: new AppError('VALIDATION_FAILED', input.error.issues) };
+    if (!input.success) {
+      const fields = input.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }));
+      return { error: new AppError('FORM_INVALID', fields) };
+    }
     return { form, input: input.data };
   }
 
@@ -280,7 +283,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       const invalid = problems.filter((p) => p !== undefined);
       if (invalid.length) {
         throw new AppError(
-          'VALIDATION_FAILED',
+          'FORM_INVALID',
           invalid.map((p) => ({
             index: p.index,
             key: keys[p.index],

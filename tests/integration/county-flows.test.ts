@@ -115,7 +115,7 @@ describe('county flows (engine-backed)', () => {
     expect(await failedJobs(started.body.processInstanceKey)).toBe(0);
 
     const refused = await bureau('POST', `/api/tasks/${task.userTaskKey}/complete`, { approved: false });
-    expect(refused.status).toBe(400);
+    expect(refused.status).toBe(422);
     expect((await bureau('POST', `/api/tasks/${task.userTaskKey}/complete`, { approved: true })).status).toBe(204);
     const batch = await prisma.handoverBatch.findUniqueOrThrow({ where: { id: started.body.id } });
     expect(batch.status).toBe('APPROVED');
@@ -140,7 +140,7 @@ describe('county flows (engine-backed)', () => {
         { key: keys[1], data: { confirmed: 'maybe' } },
       ],
     });
-    expect(invalid.status).toBe(400);
+    expect(invalid.status).toBe(422);
     expect(invalid.body.error.details.map((d) => d.index)).toEqual([1]);
     const stillOpen = await school<{ total: number }>('GET', `/api/tasks/${keys[0]}`);
     expect(stillOpen.status).toBe(200);

@@ -124,8 +124,8 @@ describe('dropout report intake (engine-backed)', () => {
       `/api/tasks/${task.userTaskKey}/complete`,
       { confirmed: 'yes' },
     );
-    expect(bad.status).toBe(400);
-    expect(bad.body.error.code).toBe('VALIDATION_FAILED');
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.code).toBe('FORM_INVALID');
     expect(bad.body.error.details.map((d) => d.path.join('.'))).toEqual(['confirmed']);
 
     expect((await school<Task>('GET', `/api/tasks/${task.userTaskKey}`)).body.state).toBe('CREATED');
@@ -172,6 +172,35 @@ describe('dropout report intake (engine-backed)', () => {
       const res = await school<{ data: Task[] }>('GET', `/api/tasks?view=mine&processInstanceKey=${pik}`);
       return res.body.data.length === 0 ? true : undefined;
     }, 'the task back in the group');
+  });
+
+  it('lets the bureau oversee the county’s tasks, narrowed by town, school, type and due date', async () => {
+    const pik = await report();
+    const task = await schoolTaskOf(pik);
+    const bureau = await as('bureau');
+    const keys = async (query: string) => {
+      const res = await bureau<{ data: (Task & { actionable: boolean })[] }>(
+        'GET',
+        `/api/tasks?view=all&perPage=500&${query}`,
+      );
+      expect(res.status, query).toBe(200);
+      return res.body.data.filter((t) => t.processInstanceKey === pik);
+    };
+    const seen = await keys('');
+    expect(seen.map((t) => t.userTaskKey)).toEqual([task.userTaskKey]);
+    expect(seen[0]!.actionable).toBe(false); // overseeing is not working on it
+    expect(await keys(`town=${people.teacher.regionCode}`)).toHaveLength(1);
+    expect(await keys(`town=${people.otherTown.regionCode}`)).toHaveLength(0);
+    expect(await keys(`school=${people.teacher.schoolId}`)).toHaveLength(1);
+    expect(await keys(`school=${people.otherSchool.schoolId}`)).toHaveLength(0);
+    expect(await keys('type=confirmDropoutBySchool')).toHaveLength(1);
+    expect(await keys('type=approveHandoverPlan')).toHaveLength(0);
+    expect(
+      await keys(`dueBefore=${encodeURIComponent(new Date(Date.now() + 30 * 86_400_000).toISOString())}`),
+    ).toHaveLength(1);
+    expect(await keys('overdue=true')).toHaveLength(0);
+    expect((await bureau('POST', `/api/tasks/${task.userTaskKey}/complete`, { confirmed: true })).status).toBe(403);
+    expect((await teacher('GET', '/api/tasks?view=all')).status).toBe(403);
   });
 
   it('answers unknown and malformed task keys with 404 and 400 in the error shape', async () => {
