@@ -12,6 +12,7 @@ afterAll(() => prisma.$disconnect());
 
 type Task = {
   userTaskKey: string;
+  processInstanceKey: string;
   elementId: string;
   candidateGroups: string[];
   state: string;
