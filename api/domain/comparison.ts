@@ -25,7 +25,7 @@ export const BASE_LIST_KINDS: ImportKind[] = ['HOUSEHOLD', 'POVERTY', 'DISABILIT
 export const IN_SCHOOL_STATUSES: RegistryStatus[] = ['ENROLLED', 'SUSPENDED'];
 
 export interface ComparisonResult {
-  /** Suspects of the campaign after the comparison (every round). */
+  /** Children listed as suspects of the campaign after the comparison (each once, whatever its round). */
   suspects: number;
   /** Suspects added by this run: 0 when run again on the same data. */
   added: number;
@@ -67,10 +67,11 @@ export async function compareBaseWithRegistry(db: PrismaClient | Tx, campaignId:
         SELECT 1 FROM "RegistryRecord" r
         WHERE r."childId" = c.id AND r."schoolYear" = ${year}
           AND r.status = ANY (${IN_SCHOOL_STATUSES}::"RegistryStatus"[]))
-    ON CONFLICT ("campaignId", "childId") DO NOTHING`;
+    ON CONFLICT ("campaignId", "childId", "round") DO NOTHING`;
+  // Every suspect enters in round 1: its round-1 rows are the campaign's suspects, one per child.
   const towns = await db.$queryRaw<{ town: string; n: number }[]>`
     SELECT "regionCode" AS town, count(*)::int AS n FROM "SuspectedChild"
-    WHERE "campaignId" = ${campaignId} GROUP BY 1 ORDER BY 1`;
+    WHERE "campaignId" = ${campaignId} AND "round" = 1 GROUP BY 1 ORDER BY 1`;
   const byTown = Object.fromEntries(towns.map((t) => [t.town, t.n]));
   return { suspects: towns.reduce((sum, t) => sum + t.n, 0), added, byTown };
 }
@@ -84,17 +85,13 @@ export interface NextRoundResult {
 
 /**
  * Closes round N and opens round N+1 for the children still suspected at its end: those of round N
- * with no outcome yet (not verified in time) or an outcome that does not clear the suspicion
- * (clearsSuspicion = false: I 因病因残, L 在家上学, …). Their outcome, verifier and verification time are
- * reset — round N+1 verifies them afresh — while whereabouts, evidence, placement, registration and
- * reason stay as the starting point of the re-verification. Children cleared in round N stay in it.
+ * with no outcome (not verified in time) or an outcome that does not clear the suspicion
+ * (clearsSuspicion = false: I 因病因残, L 在家上学, …). Each gets a new row in round N+1, to be verified
+ * afresh, starting from what round N found (whereabouts, evidence, placement, registration, reason);
+ * the round-N row keeps its outcome, so the report of round N stays as it was.
  *
- * A SuspectedChild row is unique per campaign and child, so `round` is the last round the child
- * reached and the outcome is the one of that round; the report counts a child carried past round N as
- * "still suspected" in round N (api/reports/verification.ts).
- *
- * `fromRound` (default: the campaign's latest round) makes a redelivered job harmless: once the
- * children have moved on, nothing in round N matches any more.
+ * Safe to repeat: a child already in round N+1 is skipped (unique campaign, child, round).
+ * `fromRound` defaults to the campaign's latest round.
  */
 export async function nextRound(
   db: PrismaClient | Tx,
@@ -108,11 +105,15 @@ export async function nextRound(
     round = latest._max.round ?? 1;
   }
   const advanced = await db.$executeRaw`
-    UPDATE "SuspectedChild" s
-    SET "round" = s."round" + 1, "outcomeCode" = NULL, "verifiedAt" = NULL, "verifiedBy" = NULL
+    INSERT INTO "SuspectedChild" ("campaignId", "childId", "regionCode", "round", whereabouts, evidence,
+      placement, registration, "reasonCode")
+    SELECT s."campaignId", s."childId", s."regionCode", s."round" + 1, s.whereabouts, s.evidence,
+      s.placement, s.registration, s."reasonCode"
+    FROM "SuspectedChild" s
     WHERE s."campaignId" = ${campaignId}
       AND s."round" = ${round}
       AND (s."outcomeCode" IS NULL OR EXISTS (
-        SELECT 1 FROM "VerificationCode" v WHERE v.code = s."outcomeCode" AND NOT v."clearsSuspicion"))`;
+        SELECT 1 FROM "VerificationCode" v WHERE v.code = s."outcomeCode" AND NOT v."clearsSuspicion"))
+    ON CONFLICT ("campaignId", "childId", "round") DO NOTHING`;
   return { round: round + 1, advanced };
 }

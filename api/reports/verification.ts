@@ -4,16 +4,14 @@
  * from the list (核减) and how many remain suspected (疑似失学), and the registration fixes (注册建籍:
  * 已建籍 / 未建籍 / 未查到).
  *
- * A SuspectedChild row holds the last round the child reached (api/domain/comparison.ts nextRound), so
- * round r of the report covers the children who entered it (round ≥ r):
- * - suspects: children who entered round r;
- * - outcomes[code] / reasons[code]: children whose verification ended in round r, by outcome code and
- *   registry reason code; pending: those of them not verified yet (未核实);
- * - carriedForward: children carried into a later round (转入下一轮) — still suspected at the end of r;
- * - removed (核减): ended in r with an outcome that clears the suspicion;
- * - stillSuspected (疑似失学): ended in r with an outcome that does not clear it, plus carriedForward;
+ * A SuspectedChild row is one child in one round (api/domain/comparison.ts nextRound), so round r of
+ * the report is exactly its rows:
+ * - suspects: children verified in round r;
+ * - outcomes[code] / reasons[code]: their outcome and registry reason codes; pending: not verified (未核实);
+ * - removed (核减): an outcome that clears the suspicion; stillSuspected (疑似失学): one that does not;
  *   so suspects = removed + stillSuspected + pending;
- * - registration: registration fixes recorded for the children who entered round r.
+ * - carriedForward (转入下一轮): those of them carried into round r + 1 (still suspected or unverified);
+ * - registration: the registration fixes recorded in round r.
  */
 import { z } from 'zod';
 import type { Prisma as PrismaClient } from '../../infra/db/prisma.js';
@@ -66,13 +64,15 @@ export const verificationReport = z.object({
 });
 export type VerificationReport = z.infer<typeof verificationReport>;
 
-/** Suspects of one town with the same round, outcome, reason and registration fix. */
+/** Suspects of one town and round with the same outcome, reason, registration fix and carrying. */
 export interface SuspectGroup {
   town: string;
   round: number;
   outcome: string | null;
   reason: string | null;
   registration: RegistrationFix | null;
+  /** Carried into the next round. */
+  carried: boolean;
   n: number;
 }
 
@@ -91,16 +91,12 @@ function emptyRow(codes: VerificationCodeRow[]): VerificationRow {
   };
 }
 
-/** Adds one group (of a child whose last round is `group.round`) to the row of round `round`. */
-function addGroup(row: VerificationRow, group: SuspectGroup, round: number, clears: Map<string, boolean>): void {
+/** Adds one group of round-r suspects to a row of round r. */
+function addGroup(row: VerificationRow, group: SuspectGroup, clears: Map<string, boolean>): void {
   row.suspects += group.n;
   if (group.registration) row.registration[group.registration] += group.n;
-  if (group.round > round) {
-    row.carriedForward += group.n;
-    row.stillSuspected += group.n;
-    return;
-  }
   if (group.reason !== null) row.reasons[group.reason] = (row.reasons[group.reason] ?? 0) + group.n;
+  if (group.carried) row.carriedForward += group.n;
   if (group.outcome === null) {
     row.pending += group.n;
     return;
@@ -131,9 +127,9 @@ export function assembleVerification(
     const rows = new Map(townCodes.map((code) => [code, emptyRow(codes)]));
     const total = emptyRow(codes);
     for (const g of groups) {
-      if (g.round < round) continue;
-      addGroup(rows.get(g.town)!, g, round, clears);
-      addGroup(total, g, round, clears);
+      if (g.round !== round) continue;
+      addGroup(rows.get(g.town)!, g, clears);
+      addGroup(total, g, clears);
     }
     rounds.push({
       round,
@@ -152,10 +148,13 @@ export async function verificationReportOf(
 ): Promise<VerificationReport> {
   const groups = await db.$queryRaw<SuspectGroup[]>`
     SELECT s."regionCode" AS town, s.round, s."outcomeCode" AS outcome, s."reasonCode" AS reason,
-      s.registration::text AS registration, count(*)::int AS n
+      s.registration::text AS registration,
+      EXISTS (SELECT 1 FROM "SuspectedChild" n
+              WHERE n."campaignId" = s."campaignId" AND n."childId" = s."childId" AND n.round = s.round + 1) AS carried,
+      count(*)::int AS n
     FROM "SuspectedChild" s
     WHERE s."campaignId" = ${campaign.id} AND starts_with(s."regionCode", ${region})
-    GROUP BY 1, 2, 3, 4, 5`;
+    GROUP BY 1, 2, 3, 4, 5, 6`;
   const codes = await db.verificationCode.findMany({ orderBy: [{ kind: 'asc' }, { code: 'asc' }] });
   const towns = await db.region.findMany({
     where: { level: 'TOWN', code: { startsWith: region } },

@@ -24,7 +24,8 @@ const campaignSchema = z.object({
   suspects: z.number(),
 });
 
-const include = { _count: { select: { suspects: true } } } as const;
+/** Suspects are counted by their round-1 rows: every suspect enters there, once. */
+const include = { _count: { select: { suspects: { where: { round: 1 } } } } } as const;
 type Row = Prisma.CampaignGetPayload<{ include: typeof include }>;
 const toCampaign = ({ _count, createdBy: _createdBy, ...c }: Row) => ({
   ...c,

@@ -16,7 +16,13 @@ let townId: number;
 
 beforeAll(async () => {
   bureau = await as('bureau');
-  townId = (await prisma.region.findFirstOrThrow({ where: { level: 'TOWN' } })).id;
+  // A town of the bureau's own county (other tests add regions elsewhere).
+  townId = (
+    await prisma.region.findFirstOrThrow({
+      where: { level: 'TOWN', code: { startsWith: '370481' } },
+      orderBy: { code: 'asc' },
+    })
+  ).id;
 });
 
 async function newUser(username: string) {

@@ -297,9 +297,9 @@ describe('compareBaseWithRegistry', () => {
 });
 
 describe('GET /api/reports/verification', () => {
-  const outcome = (key: string, outcomeCode: string | null, registration?: 'REGISTERED') =>
+  const outcome = (key: string, outcomeCode: string | null, registration?: 'REGISTERED', round = 1) =>
     prisma.suspectedChild.update({
-      where: { campaignId_childId: { campaignId, childId: children[key]! } },
+      where: { campaignId_childId_round: { campaignId, childId: children[key]!, round } },
       data: { outcomeCode, registration, verifiedAt: outcomeCode ? new Date() : null },
     });
   const url = () => `/api/reports/verification?campaign=${campaignId}`;
@@ -334,12 +334,13 @@ describe('GET /api/reports/verification', () => {
   it('carries the still suspected and the unverified into round 2, once', async () => {
     expect(await nextRound(prisma, campaignId)).toEqual({ round: 2, advanced: 3 });
     expect(await nextRound(prisma, campaignId, 1)).toEqual({ round: 2, advanced: 0 });
-    await outcome('k4', 'I');
-    await outcome('m2', 'A');
+    await outcome('k4', 'I', undefined, 2);
+    await outcome('m2', 'A', undefined, 2);
     const res = await bureau<VerificationReport>('GET', url());
     const [first, second] = res.body.rounds;
-    expect(first!.total).toMatchObject({ suspects: 7, removed: 4, stillSuspected: 3, carriedForward: 3, pending: 0 });
-    expect(first!.total.outcomes).toMatchObject({ B: 1, E: 1, F: 1, H: 1, I: 0, L: 0 });
+    // Round 1 keeps its own outcomes; the three not cleared in it are carried forward.
+    expect(first!.total).toMatchObject({ suspects: 7, removed: 4, stillSuspected: 2, carriedForward: 3, pending: 1 });
+    expect(first!.total.outcomes).toMatchObject({ B: 1, E: 1, F: 1, H: 1, I: 1, L: 1 });
     expect(second!.towns.find((t) => t.townCode === T1)).toMatchObject({ suspects: 1, stillSuspected: 1 });
     expect(second!.towns.find((t) => t.townCode === T2)).toMatchObject({ suspects: 2, removed: 1, pending: 1 });
     expect(second!.total).toMatchObject({ suspects: 3, removed: 1, stillSuspected: 1, pending: 1 });

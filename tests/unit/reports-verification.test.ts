@@ -27,12 +27,12 @@ const towns = [
 ];
 
 function group(town: string, round: number, outcome: string | null, n: number, extra: Partial<SuspectGroup> = {}) {
-  return { town, round, outcome, reason: null, registration: null, n, ...extra };
+  return { town, round, outcome, reason: null, registration: null, carried: false, n, ...extra };
 }
 
 /**
- * The [R] district's first batch: 282 suspects, 277 removed (A3 B81 C5 D18 E49 F4 G23 H94), and 5 still
- * suspected carried into the second round, where they were verified again as I2 L3.
+ * The [R] district's first batch: 282 suspects, 277 removed (A3 B81 C5 D18 E49 F4 G23 H94) and 5 still
+ * suspected (I2 L3), carried into the second round, where they were verified again as I2 L3.
  */
 const R_GROUPS: SuspectGroup[] = [
   group('370481001', 1, 'A', 3),
@@ -45,6 +45,8 @@ const R_GROUPS: SuspectGroup[] = [
   group('370481002', 1, 'G', 23),
   group('370481001', 1, 'H', 60),
   group('370481002', 1, 'H', 34),
+  group('370481001', 1, 'I', 2, { carried: true }),
+  group('370481002', 1, 'L', 3, { carried: true }),
   group('370481001', 2, 'I', 2),
   group('370481002', 2, 'L', 3),
 ];
@@ -52,10 +54,10 @@ const R_GROUPS: SuspectGroup[] = [
 describe('assembleVerification', () => {
   const report = assembleVerification(campaign, '370481', codes, towns, R_GROUPS);
 
-  it('reproduces the [R] first round: 282 suspects, 277 removed by code, 5 still suspected', () => {
+  it('reproduces the [R] first round: 282 suspects, 277 removed by code, 5 still suspected (I2 L3)', () => {
     const total = report.rounds[0]!.total;
     expect(total.suspects).toBe(282);
-    expect(total.outcomes).toEqual({ A: 3, B: 81, C: 5, D: 18, E: 49, F: 4, G: 23, H: 94, I: 0, L: 0 });
+    expect(total.outcomes).toEqual({ A: 3, B: 81, C: 5, D: 18, E: 49, F: 4, G: 23, H: 94, I: 2, L: 3 });
     expect(total.removed).toBe(277);
     expect(total.carriedForward).toBe(5);
     expect(total.stillSuspected).toBe(5);
@@ -91,13 +93,14 @@ describe('assembleVerification', () => {
     expect(withPending.rounds[0]!.total.pending).toBe(4);
   });
 
-  it('counts registry reasons and registration fixes of the children who entered the round', () => {
+  it('counts registry reasons and registration fixes recorded in each round', () => {
     const r = assembleVerification(campaign, '370481', codes, towns, [
       group('370481001', 1, 'B', 2, { reason: 'B2', registration: 'REGISTERED' }),
+      group('370481001', 1, 'L', 1, { carried: true }),
       group('370481001', 2, 'L', 1, { reason: 'A2', registration: 'NOT_REGISTERED' }),
     ]);
     expect(r.rounds[0]!.total.reasons).toEqual({ A2: 0, B2: 2 });
-    expect(r.rounds[0]!.total.registration).toEqual({ REGISTERED: 2, NOT_REGISTERED: 1, NOT_FOUND: 0 });
+    expect(r.rounds[0]!.total.registration).toEqual({ REGISTERED: 2, NOT_REGISTERED: 0, NOT_FOUND: 0 });
     expect(r.rounds[1]!.total.reasons).toEqual({ A2: 1, B2: 0 });
     expect(r.rounds[1]!.total.registration).toEqual({ REGISTERED: 0, NOT_REGISTERED: 1, NOT_FOUND: 0 });
   });
