@@ -7,6 +7,7 @@
 import { loadConfig } from '../config.js';
 import { startDatabases } from './postgres.js';
 import { applyMigrations, createMigration } from './migrate.js';
+import { runCli } from '../run-cli.js';
 
 const [command, name] = process.argv.slice(2);
 const log = (m: string) => console.error(m);
@@ -39,10 +40,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    log(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  },
-);
+runCli(main, log);

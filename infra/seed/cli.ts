@@ -12,6 +12,7 @@ import { startDatabases } from '../db/postgres.js';
 import { createPrisma } from '../db/prisma.js';
 import { DEMO_PASSWORD, DemoDataExistsError, type DemoSummary, seedDemo } from './demo.js';
 import { demoOptionsSchema } from './generate.js';
+import { runCli } from '../run-cli.js';
 
 const log = (m: string) => console.error(m);
 
@@ -96,10 +97,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    log(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  },
-);
+runCli(main, log);
