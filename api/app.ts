@@ -12,6 +12,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { type EngineClient, EngineUnavailableError } from '../infra/camunda/client.js';
 import type { EngineRecords } from '../infra/camunda/records.js';
@@ -65,10 +66,26 @@ function isEngineUnavailable(err: unknown): boolean {
   return e.code === 14 || /14 UNAVAILABLE/.test(String(e.message));
 }
 
+/**
+ * A request Node's HTTP parser refuses (raw non-ASCII in the URL, broken headers) never reaches a
+ * route: answer it in our error shape rather than Node's, then close the connection.
+ */
+function answerMalformedRequest(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) return;
+  const body = JSON.stringify({
+    error: { code: 'BAD_REQUEST', message: errorCatalog.MALFORMED_REQUEST.message, details: { reason: err.code } },
+  });
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
+    clientErrorHandler: answerMalformedRequest,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

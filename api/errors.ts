@@ -4,6 +4,7 @@
  */
 export const errorCatalog = {
   VALIDATION_FAILED: { status: 400, message: '提交的数据不符合要求，请按提示修改后重试。' },
+  MALFORMED_REQUEST: { status: 400, message: '请求格式不正确：网址中的中文等字符须经 URL 编码，请求头须完整。' },
   UNAUTHENTICATED: { status: 401, message: '请先登录。' },
   LOGIN_FAILED: { status: 401, message: '用户名或密码不正确。' },
   ACCOUNT_LOCKED: { status: 423, message: '登录失败次数过多，账号已临时锁定，请稍后再试或联系管理员。' },

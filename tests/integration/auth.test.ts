@@ -2,6 +2,7 @@
  * Against the real API and database: signing in and out, lock-out after repeated failures, the
  * password policy, public versus protected routes, and the OpenAPI document.
  */
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { MAX_FAILED_LOGINS } from '../../api/auth/sessions.js';
@@ -160,5 +161,22 @@ describe('authentication', () => {
     ];
     const documented = Object.entries(doc.body.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
     expect(expected.filter((e) => !documented.includes(e))).toEqual([]);
+  });
+
+  it('answers a request the HTTP parser refuses (raw Chinese in the URL) in the error shape', async () => {
+    const { hostname, port } = new URL(inject('apiUrl'));
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), hostname, () => {
+        socket.write(Buffer.from(`GET /api/children?q=张 HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`, 'utf8'));
+      });
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk.toString('utf8')));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('BAD_REQUEST');
+    expect(body.error.message).toContain('URL 编码');
   });
 });
