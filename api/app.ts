@@ -33,6 +33,7 @@ import { importsRoutes } from './routes/imports.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { processInstanceRoutes } from './routes/process-instances.js';
 import { reportsRoutes } from './routes/reports.js';
+import { rostersRoutes } from './routes/rosters.js';
 import { schoolsRoutes } from './routes/schools.js';
 import { taskRoutes } from './routes/tasks.js';
 import { townsRoutes } from './routes/towns.js';
@@ -157,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     dropoutReportRoutes,
     campaignsRoutes,
     handoversRoutes,
+    rostersRoutes,
     importsRoutes,
     reportsRoutes,
     taskRoutes,

@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
+import { hashPassword } from '../../api/auth/password.js';
 import { createPrisma } from '../../infra/db/prisma.js';
+import { DEMO_PASSWORD } from '../../infra/seed/demo.js';
 import { as, demoPeople, eventually } from './helpers.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
@@ -70,6 +72,21 @@ describe('county flows (engine-backed)', () => {
     expect(campaign.body).toMatchObject({ status: 'VERIFYING', suspects: missing.length });
     expect(await failedJobs(started.body.processInstanceKey)).toBe(0);
 
+    // Each town works through its own suspect list, masked; schools and teachers verify nobody.
+    const someTown = suspects[0]!.regionCode;
+    const townOfficer = await as(`town-${someTown}`);
+    const list = await townOfficer<{ data: { regionCode: string; child: { idNumber: string } }[]; total: number }>(
+      'GET',
+      `/api/campaigns/${started.body.id}/suspects?perPage=500`,
+    );
+    expect(list.body.total).toBe(suspects.filter((x) => x.regionCode === someTown).length);
+    expect(list.body.data.every((x) => x.regionCode === someTown && x.child.idNumber.includes('*'))).toBe(true);
+    const school = await as(people.school.username);
+    expect((await school<{ total: number }>('GET', `/api/campaigns/${started.body.id}/suspects`)).body.total).toBe(0);
+    expect((await townOfficer('GET', '/api/campaigns/999999/suspects')).status).toBe(404);
+    const codes = await townOfficer<{ data: { code: string }[] }>('GET', '/api/verification-codes');
+    expect(codes.body.data.map((c) => c.code)).toEqual(expect.arrayContaining(['A', 'I', 'L', 'A2', 'B2']));
+
     expect((await bureau('POST', '/api/campaigns/enrollment', { county: COUNTY, year })).status).toBe(409);
     expect((await bureau('POST', '/api/campaigns/enrollment', { county: '370402', year })).status).toBe(403);
     const town = await as(people.town.username);
@@ -113,6 +130,51 @@ describe('county flows (engine-backed)', () => {
     );
     expect(listed.body).toMatchObject({ classes: grade6.length, pupils: { PENDING: pending } });
     expect(await failedJobs(started.body.processInstanceKey)).toBe(0);
+
+    // A receiving school sees the classes it receives and their rosters, nothing else.
+    const receiving = assignments[0]!;
+    const receiver = await prisma.user.findFirstOrThrow({ where: { role: 'SCHOOL', schoolId: receiving.toSchoolId } });
+    const asReceiver = await as(receiver.username);
+    const seen = await asReceiver<{ data: { id: number; toSchoolId: number; fromSchoolId: number }[] }>(
+      'GET',
+      `/api/handovers/${started.body.id}/assignments?perPage=500`,
+    );
+    const receivedHere = assignments.filter((a) => a.toSchoolId === receiving.toSchoolId);
+    const sentFromHere = await prisma.handoverAssignment.findMany({
+      where: { batchId: started.body.id, fromClass: { schoolId: receiving.toSchoolId } },
+    });
+    expect(seen.body.data.map((a) => a.id).sort()).toEqual(
+      [...new Set([...receivedHere, ...sentFromHere].map((a) => a.id))].sort(),
+    );
+    const roster = await asReceiver<{ data: { assignmentId: number; status: string }[]; total: number }>(
+      'GET',
+      `/api/handovers/${started.body.id}/pupils?assignment=${receiving.id}&perPage=500`,
+    );
+    expect(roster.body.total).toBe(receiving.pupils.length);
+    expect(roster.body.data.every((p) => p.assignmentId === receiving.id && p.status === 'PENDING')).toBe(true);
+    // A school with no part in the handover sees neither its plan lines nor its rosters.
+    const town = await prisma.region.findFirstOrThrow({ where: { code: people.town.regionCode } });
+    const bystander = await prisma.school.create({
+      data: { code: '3137048888', name: '旁观小学', kind: 'PRIMARY', regionId: town.id, regionCode: town.code },
+    });
+    await prisma.user.create({
+      data: {
+        username: 'school-bystander',
+        displayName: '旁观小学',
+        passwordHash: await hashPassword(DEMO_PASSWORD),
+        role: 'SCHOOL',
+        regionId: town.id,
+        regionCode: town.code,
+        schoolId: bystander.id,
+      },
+    });
+    const asBystander = await as('school-bystander');
+    expect(
+      (await asBystander<{ total: number }>('GET', `/api/handovers/${started.body.id}/assignments`)).body.total,
+    ).toBe(0);
+    expect((await asBystander<{ total: number }>('GET', `/api/handovers/${started.body.id}/pupils`)).body.total).toBe(
+      0,
+    );
 
     const refused = await bureau('POST', `/api/tasks/${task.userTaskKey}/complete`, { approved: false });
     expect(refused.status).toBe(422);
