@@ -46,6 +46,8 @@ declare module 'fastify' {
     records: EngineRecords;
     /** Session cookies only over HTTPS (production mode). */
     secureCookies: boolean;
+    /** Every route registered, as "METHOD /url" (tests check each against the OpenAPI document). */
+    routeTable: string[];
   }
 }
 
@@ -94,6 +96,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('engine', deps.engine);
   app.decorate('records', deps.records);
   app.decorate('secureCookies', deps.secureCookies ?? false);
+  const routeTable: string[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!hidden) for (const m of methods) if (m !== 'HEAD') routeTable.push(`${m} ${route.url}`);
+  });
 
   await app.register(swagger, {
     openapi: {
