@@ -106,3 +106,51 @@ describe('the case file (一人一案)', () => {
     expect((await prisma.dropoutCase.findUniqueOrThrow({ where: { id: c.id } })).plan).toBe(plan.plan);
   });
 });
+
+describe('records by id and the county lists', () => {
+  it('reads towns, classes and accounts by id inside the jurisdiction only', async () => {
+    const town = await as(people.town.username);
+    const own = await prisma.region.findUniqueOrThrow({ where: { code: people.town.regionCode } });
+    const other = await prisma.region.findUniqueOrThrow({ where: { code: people.otherTown.regionCode } });
+    expect((await town<{ code: string }>('GET', `/api/towns/${own.id}`)).body.code).toBe(own.code);
+    expect((await town('GET', `/api/towns/${other.id}`)).status).toBe(404);
+
+    const teacher = await as(people.teacher.username);
+    expect((await teacher<{ id: number }>('GET', `/api/classes/${people.teacher.classId}`)).body.id).toBe(
+      people.teacher.classId,
+    );
+    expect((await teacher('GET', `/api/classes/${people.otherTeacher.classId}`)).status).toBe(404);
+    expect((await teacher<{ username: string }>('GET', `/api/users/${people.teacher.id}`)).body.username).toBe(
+      people.teacher.username,
+    );
+    expect((await teacher('GET', `/api/users/${people.otherTeacher.id}`)).status).toBe(404);
+  });
+
+  it('lets a user rename themselves but not deactivate themselves or touch others', async () => {
+    const teacher = await as(people.teacher.username);
+    const renamed = await teacher<{ displayName: string }>('PUT', `/api/users/${people.teacher.id}`, {
+      displayName: '薛老师',
+    });
+    expect(renamed).toMatchObject({ status: 200, body: { displayName: '薛老师' } });
+    expect((await teacher('PUT', `/api/users/${people.teacher.id}`, { password: 'short' })).status).toBe(400);
+    expect((await teacher('PUT', `/api/users/${people.teacher.id}`, { active: false })).status).toBe(403);
+    expect((await teacher('PUT', `/api/users/${people.otherTeacher.id}`, { displayName: 'x' })).status).toBe(404);
+    const row = await prisma.user.findUniqueOrThrow({ where: { id: people.otherTeacher.id } });
+    expect(row.displayName).toBe(people.otherTeacher.displayName);
+  });
+
+  it('lists the county’s campaigns and handovers to everyone in the county, and the import formats', async () => {
+    const town = await as(people.town.username);
+    const campaigns = await town<{ data: { regionCode: string }[]; total: number }>('GET', '/api/campaigns');
+    expect(campaigns.status).toBe(200);
+    expect(campaigns.body.total).toBe(await prisma.campaign.count({ where: { regionCode: { startsWith: '370481' } } }));
+    const handovers = await town<{ total: number }>('GET', '/api/handovers');
+    expect(handovers.body.total).toBe(
+      await prisma.handoverBatch.count({ where: { regionCode: { startsWith: '370481' } } }),
+    );
+    const formats = await bureau<{ data: { kind: string }[] }>('GET', '/api/imports/formats');
+    expect(formats.body.data.map((f) => f.kind).sort()).toEqual(
+      ['disability', 'household', 'poverty', 'registry', 'welfare'].sort(),
+    );
+  });
+});
