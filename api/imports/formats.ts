@@ -25,7 +25,8 @@ export type ColumnKey =
   | 'schoolCode'
   | 'grade'
   | 'className'
-  | 'status';
+  | 'status'
+  | 'changeDate';
 
 export interface ColumnDef {
   key: ColumnKey;
@@ -182,6 +183,10 @@ export const IMPORT_FORMATS: Record<KindParam, KindFormat> = {
       col('grade', '年级', true, '1–9，或一年级…九年级、初一…初三'),
       col('className', '班级', true, '不能为空，如(2)班或六年级(2)班', ['班级名称', '班号']),
       col('status', '学籍状态', true, '在籍、转学、休学、辍学或毕业', ['学生状态', '在籍状态']),
+      col('changeDate', '变动日期', false, '学籍状态变动的日期，如2026-09-01；不填按导入当天记', [
+        '学籍变动日期',
+        '变动时间',
+      ]),
     ],
   },
 };

@@ -48,6 +48,8 @@ export interface RegistryPlacement {
   grade: number;
   className: string;
   status: RegistryStatus;
+  /** When the status last changed (转学, 休学, 复学, 辍学, 毕业), if the register says. */
+  changeDate?: Date;
 }
 
 export interface ValidRow {
@@ -255,6 +257,15 @@ const dateField = z.string().transform((raw, ctx): PartialDate => {
   }
   ctx.addIssue({ code: 'custom', message: `日期“${raw}”无法识别，请写成如2015-03-12` });
   return z.NEVER;
+});
+
+/** A full calendar day (a change of status happens on a day, not in a month). */
+const dayField = dateField.transform((d, ctx): Date => {
+  if (d.d === undefined) {
+    ctx.addIssue({ code: 'custom', message: '变动日期须精确到日，如2026-09-01' });
+    return z.NEVER;
+  }
+  return new Date(Date.UTC(d.y, d.m - 1, d.d));
 });
 
 const genderField = z.string().transform((v, ctx): Gender => {
@@ -567,6 +578,7 @@ function rowSchema(
           grade: required(gradeField),
           className: required(text(50)),
           status: required(statusField),
+          changeDate: optional(dayField),
         })
         .superRefine(...personChecks(format, ctx.year))
         .transform((r) => ({
@@ -578,6 +590,7 @@ function rowSchema(
             grade: r.grade,
             className: canonicalClassName(r.className, r.grade),
             status: r.status,
+            changeDate: r.changeDate,
           },
         }));
   }

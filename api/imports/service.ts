@@ -183,6 +183,7 @@ function chunks<T>(items: T[]): T[][] {
 }
 
 const isoDate = (d: Date) => d.toISOString().slice(0, 10);
+const beijingDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' });
 
 /**
  * What an import may change on a child already known, by the list that is authoritative for it:
@@ -325,6 +326,8 @@ async function writeGuardians(tx: Tx, rows: ValidRow[], children: ChildIds) {
  * pointed there.
  */
 async function writeRegistry(tx: Tx, batchId: number, year: number, rows: ValidRow[], ids: Map<string, string>) {
+  /** A change the register does not date happened, as far as we know, on the day of the import (Beijing). */
+  const today = beijingDay.format(new Date());
   const classes = new Map<string, { schoolId: number; name: string; grade: number; regionCode: string }>();
   for (const r of rows) {
     const p = r.registry!;
@@ -361,14 +364,30 @@ async function writeRegistry(tx: Tx, batchId: number, year: number, rows: ValidR
     const childIds = part.map((r) => ids.get(r.idNumber)!);
     const schoolIds = part.map((r) => r.registry!.school.id);
     const classIds = part.map((r) => classId.get(`${r.registry!.school.id}\u0000${r.registry!.className}`)!);
+    // One statement: the record's status before (every sub-statement sees the same snapshot), the upsert,
+    // and a dated change for every status that changed — 转学, 休学, 复学, 辍学, 毕业. A first record that is
+    // simply 在籍 is the enrolment itself and needs no change row.
     await tx.$executeRawUnsafe(
-      `INSERT INTO "RegistryRecord" ("childId", "schoolYear", "schoolId", "classId", grade, status, "regionCode", "batchId")
-       SELECT v.child_id, $1, v.school_id, v.class_id, v.grade, v.status::"RegistryStatus", v.region_code, $2
-       FROM unnest($3::uuid[], $4::int[], $5::int[], $6::int[], $7::text[], $8::text[])
-         AS v(child_id, school_id, class_id, grade, status, region_code)
-       ON CONFLICT ("childId", "schoolYear") DO UPDATE SET "schoolId" = EXCLUDED."schoolId",
-         "classId" = EXCLUDED."classId", grade = EXCLUDED.grade, status = EXCLUDED.status,
-         "regionCode" = EXCLUDED."regionCode", "batchId" = EXCLUDED."batchId"`,
+      `WITH v AS (
+         SELECT * FROM unnest($3::uuid[], $4::int[], $5::int[], $6::int[], $7::text[], $8::text[], $9::date[])
+           AS v(child_id, school_id, class_id, grade, status, region_code, change_date)),
+       before AS (
+         SELECT r."childId", r.status FROM "RegistryRecord" r JOIN v ON r."childId" = v.child_id
+         WHERE r."schoolYear" = $1),
+       up AS (
+         INSERT INTO "RegistryRecord" ("childId", "schoolYear", "schoolId", "classId", grade, status, "regionCode", "batchId")
+         SELECT v.child_id, $1, v.school_id, v.class_id, v.grade, v.status::"RegistryStatus", v.region_code, $2 FROM v
+         ON CONFLICT ("childId", "schoolYear") DO UPDATE SET "schoolId" = EXCLUDED."schoolId",
+           "classId" = EXCLUDED."classId", grade = EXCLUDED.grade, status = EXCLUDED.status,
+           "regionCode" = EXCLUDED."regionCode", "batchId" = EXCLUDED."batchId"
+         RETURNING id, "childId", status)
+       INSERT INTO "RegistryChange" ("recordId", kind, date)
+       SELECT up.id,
+         (CASE up.status WHEN 'ENROLLED' THEN 'RESUME' WHEN 'TRANSFERRED' THEN 'TRANSFER' WHEN 'SUSPENDED' THEN 'SUSPEND'
+                         WHEN 'DROPPED_OUT' THEN 'DROPOUT' ELSE 'GRADUATE' END)::"RegistryChangeKind",
+         v.change_date
+       FROM up JOIN v ON v.child_id = up."childId" LEFT JOIN before b ON b."childId" = up."childId"
+       WHERE b.status IS DISTINCT FROM up.status AND NOT (b.status IS NULL AND up.status = 'ENROLLED')`,
       year,
       batchId,
       childIds,
@@ -377,6 +396,7 @@ async function writeRegistry(tx: Tx, batchId: number, year: number, rows: ValidR
       part.map((r) => r.registry!.grade),
       part.map((r) => r.registry!.status),
       part.map((r) => r.registry!.school.regionCode),
+      part.map((r) => (r.registry!.changeDate ? isoDate(r.registry!.changeDate) : today)),
     );
     await tx.$executeRawUnsafe(
       `WITH v AS (

@@ -4,7 +4,13 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { Gender, VulnerabilityFlag, type Prisma } from '../../generated/prisma/client.js';
+import {
+  Gender,
+  RegistryChangeKind,
+  RegistryStatus,
+  VulnerabilityFlag,
+  type Prisma,
+} from '../../generated/prisma/client.js';
 import { actorOf, type Actor } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { scope } from '../auth/scope.js';
@@ -41,6 +47,17 @@ const childSchema = z.object({
   currentClassId: z.number().nullable(),
   guardians: z.array(guardianSchema.extend({ phone: z.string().nullable() })),
   updatedAt: z.string(),
+});
+
+const registryRecordSchema = z.object({
+  schoolYear: z.number(),
+  schoolId: z.number(),
+  schoolName: z.string(),
+  classId: z.number().nullable(),
+  className: z.string().nullable(),
+  grade: z.number(),
+  status: z.enum(RegistryStatus),
+  changes: z.array(z.object({ kind: z.enum(RegistryChangeKind), date: z.string(), note: z.string().nullable() })),
 });
 
 const childInclude = { guardians: { orderBy: { id: 'asc' } } } satisfies Prisma.ChildInclude;
@@ -241,6 +258,42 @@ export const childrenRoutes: FastifyPluginAsyncZod = async (app) => {
         return child;
       });
       return toChild(updated, false);
+    },
+  );
+
+  app.get(
+    '/api/children/:id/registry',
+    {
+      schema: {
+        tags: ['children'],
+        summary: 'A child’s registry records (学籍) by school year, with the dated status changes',
+        params: uuidParam,
+        response: { 200: z.object({ data: z.array(registryRecordSchema) }), 404: errorResponse },
+      },
+    },
+    async (req) => {
+      const child = await findScoped(app, actorOf(req), req.params.id);
+      const records = await app.prisma.registryRecord.findMany({
+        where: { childId: child.id },
+        include: {
+          school: { select: { name: true } },
+          class: { select: { name: true } },
+          changes: { orderBy: [{ date: 'asc' }, { id: 'asc' }] },
+        },
+        orderBy: { schoolYear: 'desc' },
+      });
+      return {
+        data: records.map((r) => ({
+          schoolYear: r.schoolYear,
+          schoolId: r.schoolId,
+          schoolName: r.school.name,
+          classId: r.classId,
+          className: r.class?.name ?? null,
+          grade: r.grade,
+          status: r.status,
+          changes: r.changes.map((ch) => ({ kind: ch.kind, date: ch.date.toISOString().slice(0, 10), note: ch.note })),
+        })),
+      };
     },
   );
 };

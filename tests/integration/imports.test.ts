@@ -293,6 +293,45 @@ describe('POST /api/imports/:kind', () => {
     expect(stored.registry[0]!.class).toMatchObject({ name: '四年级(9)班', grade: 4, id: stored.currentClassId });
   });
 
+  it('dates every change of a register status: on the import day, or on the day the register names', async () => {
+    const school = await prisma.school.findFirstOrThrow({
+      where: { regionCode: { startsWith: '370481' }, kind: 'PRIMARY' },
+    });
+    const c = good[2]!;
+    const row = (status: string, date: string) => [
+      `G${c.id}`,
+      c.name,
+      '',
+      c.id,
+      school.code,
+      '4',
+      '（9）班',
+      status,
+      date,
+    ];
+    const header = [...REGISTRY_HEADER, '变动日期'];
+    const changes = async () => {
+      const child = await prisma.child.findUniqueOrThrow({ where: { idNumber: c.id } });
+      return prisma.registryChange.findMany({
+        where: { record: { childId: child.id, schoolYear: YEAR } },
+        orderBy: { id: 'asc' },
+      });
+    };
+    expect((await upload('registry', toCsv([header, row('在籍', '')]))).status).toBe(201);
+    expect(await changes()).toEqual([]); // enrolment is the record itself
+    expect((await upload('registry', toCsv([header, row('休学', '')]))).status).toBe(201);
+    expect((await upload('registry', toCsv([header, row('在籍', '2026-11-20')]))).status).toBe(201);
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+    expect((await changes()).map((ch) => [ch.kind, ch.date.toISOString().slice(0, 10)])).toEqual([
+      ['SUSPEND', today],
+      ['RESUME', '2026-11-20'],
+    ]);
+    const bad = await upload<Rejection>('registry', toCsv([header, row('转学', '2026-10')]));
+    expect(bad.status).toBe(422);
+    expect(JSON.stringify(bad.body)).toContain('精确到日');
+    expect(await changes()).toHaveLength(2);
+  });
+
   it('refuses other roles, anonymous callers, non-files and oversized files', async () => {
     const before = await footprint();
     const town = await loginAs('town-370481001');

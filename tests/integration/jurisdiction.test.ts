@@ -61,6 +61,18 @@ describe('jurisdiction and privacy', () => {
     expect(after.at(-1)).toMatchObject({ userId: people.teacher.id, entity: 'Child' });
   });
 
+  it('shows the child’s registry records to the class, not to another class', async () => {
+    const res = await teacher<{ data: { schoolId: number; status: string; changes: unknown[] }[] }>(
+      'GET',
+      `/api/children/${people.pupil.id}/registry`,
+    );
+    expect(res.status).toBe(200);
+    const records = await prisma.registryRecord.findMany({ where: { childId: people.pupil.id } });
+    expect(res.body.data.map((r) => r.schoolId)).toEqual(records.map((r) => r.schoolId));
+    expect(res.body.data[0]).toMatchObject({ schoolId: people.teacher.schoolId, status: 'ENROLLED' });
+    expect((await teacher('GET', `/api/children/${people.otherPupil.id}/registry`)).status).toBe(404);
+  });
+
   it('answers 404 for another class’s child, another town’s child and guessed ids — and audits nothing', async () => {
     const before = await prisma.auditEvent.count({ where: { action: 'READ_PERSONAL' } });
     expect((await teacher('GET', `/api/children/${people.otherPupil.id}`)).status).toBe(404);
