@@ -8,7 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { idCheckChar } from '../../api/domain/id-number.js';
 import { createPrisma } from '../../infra/db/prisma.js';
-import { as, demoPeople } from './helpers.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { as, demoPeople, eventually } from './helpers.js';
+import { TEST_DATA_DIR } from './test-env.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
 afterAll(() => prisma.$disconnect());
@@ -71,6 +74,19 @@ describe('jurisdiction and privacy', () => {
     expect(res.body.data.map((r) => r.schoolId)).toEqual(records.map((r) => r.schoolId));
     expect(res.body.data[0]).toMatchObject({ schoolId: people.teacher.schoolId, status: 'ENROLLED' });
     expect((await teacher('GET', `/api/children/${people.otherPupil.id}/registry`)).status).toBe(404);
+  });
+
+  it('keeps ID numbers out of the log, even when a caller searches by one', async () => {
+    const logFile = path.join(TEST_DATA_DIR, 'logs', 'app.log');
+    const lines = () => fs.readFileSync(logFile, 'utf8');
+    const before = lines().split('"route":"/api/children"').length;
+    const found = await teacher<List<Child>>('GET', `/api/children?idNumber=${people.pupil.idNumber}`);
+    expect(found.body.total).toBe(1);
+    await eventually(
+      async () => (lines().split('"route":"/api/children"').length > before ? true : undefined),
+      'the request to be logged',
+    );
+    expect(lines()).not.toContain(people.pupil.idNumber);
   });
 
   it('answers 404 for another class’s child, another town’s child and guessed ids — and audits nothing', async () => {
