@@ -10,7 +10,7 @@ import { actorOf, type Actor } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { AppError } from '../errors.js';
 import { MAX_PAGE_SIZE } from '../resources/list.js';
-import { canSee, canWorkOn, groupsWithin, isSupervising } from '../tasks/access.js';
+import { canWorkOn, groupsWithin, isSupervising, visibilityChecker } from '../tasks/access.js';
 import { taskForms } from '../tasks/forms.js';
 import { errorResponse } from './shared.js';
 
@@ -40,7 +40,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   /** The task, if the caller may see it; otherwise "not found", so keys cannot be probed. */
   async function visibleTask(actor: Actor, key: string): Promise<UserTask> {
     const task = await app.records.userTask(key);
-    if (!task || !(await canSee(app.prisma, actor, task))) throw new AppError('TASK_NOT_FOUND');
+    if (!task || !(await visibilityChecker(app.prisma, actor)(task))) throw new AppError('TASK_NOT_FOUND');
     return task;
   }
 
@@ -271,11 +271,11 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         throw new AppError('VALIDATION_FAILED', [{ path: ['tasks'], message: '同一任务不能重复提交' }]);
       }
       const tasks = await Promise.all(keys.map((k) => app.records.userTask(k)));
+      const canSee = visibilityChecker(app.prisma, actor);
       const problems = await Promise.all(
         req.body.tasks.map(async ({ data }, index) => {
           const task = tasks[index];
-          if (!task || !(await canSee(app.prisma, actor, task)))
-            return { index, error: new AppError('TASK_NOT_FOUND') };
+          if (!task || !(await canSee(task))) return { index, error: new AppError('TASK_NOT_FOUND') };
           const checked = check(actor, task, data);
           return checked.error ? { index, error: checked.error } : undefined;
         }),

@@ -52,10 +52,17 @@ export async function groupsWithin(
   ];
 }
 
-/** May the actor see this task (work on it, or supervise its jurisdiction)? */
-export async function canSee(prisma: Prisma, actor: Actor, task: UserTask): Promise<boolean> {
-  if (canWorkOn(actor, task) || task.assignee === actor.username) return true;
-  if (!isSupervising(actor)) return false;
-  const within = new Set(await groupsWithin(prisma, actor.regionCode));
-  return task.candidateGroups.some((g) => within.has(g));
+/**
+ * May the actor see a task (work on it, or supervise its jurisdiction)? The jurisdiction's groups are
+ * read once per checker, so checking many tasks (bulk completion) costs one lookup.
+ */
+export function visibilityChecker(prisma: Prisma, actor: Actor): (task: UserTask) => Promise<boolean> {
+  let within: Promise<Set<string>> | undefined;
+  return async (task) => {
+    if (canWorkOn(actor, task) || task.assignee === actor.username) return true;
+    if (!isSupervising(actor)) return false;
+    within ??= groupsWithin(prisma, actor.regionCode).then((groups) => new Set(groups));
+    const groups = await within;
+    return task.candidateGroups.some((g) => groups.has(g));
+  };
 }
