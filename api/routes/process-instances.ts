@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { COUNTY_ROLES } from '../auth/actor.js';
+import { actorOf, COUNTY_ROLES } from '../auth/actor.js';
+import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
 import { errorResponse } from './shared.js';
 
@@ -11,7 +12,8 @@ export const processInstanceRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { roles: COUNTY_ROLES },
       schema: {
         tags: ['operations'],
-        summary: 'State of a process instance and its open incidents (county roles)',
+        summary:
+          'State of a process instance (of a case, campaign or handover in the caller’s county) and its open incidents',
         params: z.object({ key: z.string().regex(/^\d{1,19}$/) }),
         response: {
           200: z.object({
@@ -24,6 +26,15 @@ export const processInstanceRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req) => {
+      // An instance belongs to a case, a campaign or a handover: visible only inside their scope.
+      const actor = actorOf(req);
+      const key = req.params.key;
+      const [c, campaign, handover] = await Promise.all([
+        app.prisma.dropoutCase.count({ where: { AND: [{ processInstanceKey: key }, scope.cases(actor)] } }),
+        app.prisma.campaign.count({ where: { AND: [{ processInstanceKey: key }, scope.campaigns(actor)] } }),
+        app.prisma.handoverBatch.count({ where: { AND: [{ processInstanceKey: key }, scope.handovers(actor)] } }),
+      ]);
+      if (c + campaign + handover === 0) throw new AppError('NOT_FOUND', undefined, '没有找到该流程实例。');
       const state = await app.records.processInstanceState(req.params.key);
       if (!state) throw new AppError('NOT_FOUND', undefined, '没有找到该流程实例。');
       const incidents = await app.records.openIncidents(req.params.key);

@@ -4,7 +4,9 @@
  * each person seeing only their own jurisdiction.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { hashPassword } from '../../api/auth/password.js';
 import { createPrisma } from '../../infra/db/prisma.js';
+import { DEMO_PASSWORD } from '../../infra/seed/demo.js';
 import { api, as, demoPeople, eventually } from './helpers.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
@@ -90,6 +92,28 @@ describe('dropout report intake (engine-backed)', () => {
       return res.body.state === 'COMPLETED' ? res.body.state : undefined;
     }, 'the instance to complete');
     expect(state).toBe('COMPLETED');
+    // Another county's bureau does not learn of the instance; an unknown key is just as unknown.
+    const city = await prisma.region.findUniqueOrThrow({ where: { code: '3704' } });
+    const elsewhere = await prisma.region.upsert({
+      where: { code: '370499' },
+      update: {},
+      create: { code: '370499', name: '邻县', level: 'COUNTY', parentId: city.id },
+    });
+    await prisma.user.upsert({
+      where: { username: 'bureau-370499' },
+      update: {},
+      create: {
+        username: 'bureau-370499',
+        displayName: '邻县教育局',
+        passwordHash: await hashPassword(DEMO_PASSWORD),
+        role: 'BUREAU',
+        regionId: elsewhere.id,
+        regionCode: elsewhere.code,
+      },
+    });
+    const otherBureau = await as('bureau-370499');
+    expect((await otherBureau('GET', `/api/process-instances/${pik}`)).status).toBe(404);
+    expect((await bureau('GET', '/api/process-instances/123456789')).status).toBe(404);
 
     const closed = await prisma.dropoutCase.findUniqueOrThrow({
       where: { processInstanceKey: pik },
