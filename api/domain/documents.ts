@@ -6,6 +6,7 @@
  */
 import type { CaseDocument, DocumentKind } from '../../generated/prisma/client.js';
 import type { Tx } from '../../infra/db/prisma.js';
+import { chinaYear } from './china-time.js';
 
 /** The word before the year in each kind's number (文号 prefix). */
 export const DOCUMENT_PREFIX: Record<DocumentKind, string> = {
@@ -13,8 +14,6 @@ export const DOCUMENT_PREFIX: Record<DocumentKind, string> = {
   URGE_ENROLLMENT: '督学',
   JUDICIAL_NOTICE: '司法',
 };
-
-const beijingYear = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' });
 
 export function formatDocumentNumber(kind: DocumentKind, year: number, serial: number): string {
   return `${DOCUMENT_PREFIX[kind]}〔${year}〕第${String(serial).padStart(6, '0')}号`;
@@ -39,7 +38,7 @@ export async function issueDocument(tx: Tx, doc: IssueDocument): Promise<CaseDoc
   if (existing) return existing;
   const c = await tx.dropoutCase.findUniqueOrThrow({ where: { id: doc.caseId }, select: { regionCode: true } });
   const issuedAt = doc.issuedAt ?? new Date();
-  const year = Number(beijingYear.format(issuedAt));
+  const year = chinaYear(issuedAt);
   const county = c.regionCode.slice(0, 6);
   // One statement takes the next number: concurrent issuers queue on the counter row.
   const [counter] = await tx.$queryRaw<[{ last: number }]>`

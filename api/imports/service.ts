@@ -11,6 +11,7 @@ import type { Actor } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { AppError } from '../errors.js';
 import { IMPORT_FORMATS, type KindParam } from './formats.js';
+import { chinaDay } from '../domain/china-time.js';
 import { readTable } from './read-table.js';
 import {
   type RowContext,
@@ -183,7 +184,6 @@ function chunks<T>(items: T[]): T[][] {
 }
 
 const isoDate = (d: Date) => d.toISOString().slice(0, 10);
-const beijingDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' });
 
 /**
  * What an import may change on a child already known, by the list that is authoritative for it:
@@ -327,7 +327,7 @@ async function writeGuardians(tx: Tx, rows: ValidRow[], children: ChildIds) {
  */
 async function writeRegistry(tx: Tx, batchId: number, year: number, rows: ValidRow[], ids: Map<string, string>) {
   /** A change the register does not date happened, as far as we know, on the day of the import (Beijing). */
-  const today = beijingDay.format(new Date());
+  const today = chinaDay();
   const classes = new Map<string, { schoolId: number; name: string; grade: number; regionCode: string }>();
   for (const r of rows) {
     const p = r.registry!;

@@ -4,9 +4,7 @@
  * periods of a year cover it without gap or overlap; boundaries are midnight China Standard Time.
  */
 import { z } from 'zod';
-
-/** China Standard Time: UTC+8 all year (no daylight saving). */
-const CST_OFFSET_MS = 8 * 3600 * 1000;
+import { CHINA_OFFSET_MS } from '../domain/china-time.js';
 
 export const reportPeriod = z.string().regex(/^(19|20|21)\d{2}-(03|10)$/, '统计时点应为 YYYY-03 或 YYYY-10');
 
@@ -25,7 +23,7 @@ export interface Period {
 
 /** Midnight CST at the start of the given day, as an instant. */
 function cstMidnight(year: number, month1: number, day: number): Date {
-  return new Date(Date.UTC(year, month1 - 1, day) - CST_OFFSET_MS);
+  return new Date(Date.UTC(year, month1 - 1, day) - CHINA_OFFSET_MS);
 }
 
 function isoDate(year: number, month1: number, day: number): string {

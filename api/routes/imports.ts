@@ -15,6 +15,7 @@ import { IMPORT_FORMATS, KIND_PARAMS, type KindParam } from '../imports/formats.
 import { importList } from '../imports/service.js';
 import { intIds, listQuery, listResponse, paging } from '../resources/list.js';
 import { errorResponse } from './shared.js';
+import { chinaYear } from '../domain/china-time.js';
 
 /** Larger than any county's list (a 70,000-row household CSV is about 12 MB). */
 export const MAX_IMPORT_BYTES = 50 * 1024 * 1024;
@@ -65,11 +66,6 @@ const formFields = z.object({
       .optional(),
   ),
 });
-
-/** The calendar year in China (UTC+8): the default list year. */
-function currentYear(): number {
-  return new Date(Date.now() + 8 * 3600_000).getUTCFullYear();
-}
 
 interface UploadForm {
   fileName: string;
@@ -226,7 +222,7 @@ export const importsRoutes: FastifyPluginAsyncZod = async (app) => {
       const result = await importList(app.prisma, actor, {
         kind: req.params.kind,
         county: await targetCounty(app.prisma, actor, fields.data.county),
-        year: fields.data.year ?? currentYear(),
+        year: fields.data.year ?? chinaYear(),
         fileName: cleanFileName(upload.fileName),
         bytes: upload.bytes,
       });

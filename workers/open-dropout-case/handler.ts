@@ -1,15 +1,14 @@
+import { chinaYear } from '../../api/domain/china-time.js';
 import type { z } from 'zod';
 import type { JobContext } from '../lib/define-worker.js';
 import type { openDropoutCaseInput, openDropoutCaseOutput } from './schema.js';
-
-const chinaYear = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' });
 
 /**
  * 辍-<year>-<serial, six digits>: the number printed on the case file and its documents. The year is
  * Beijing time's, whatever the server's zone: a case opened at 07:00 on 1 January belongs to the new year.
  */
 export function formatCaseNumber(serial: number, openedAt: Date): string {
-  return `辍-${chinaYear.format(openedAt)}-${String(serial).padStart(6, '0')}`;
+  return `辍-${chinaYear(openedAt)}-${String(serial).padStart(6, '0')}`;
 }
 
 /**
