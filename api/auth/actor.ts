@@ -37,12 +37,5 @@ export function actorOf(req: FastifyRequest): Actor {
   return req.actor;
 }
 
-/** The caller, refused with 403 unless their role is one of `roles`. */
-export function requireRole(req: FastifyRequest, ...roles: Role[]): Actor {
-  const actor = actorOf(req);
-  if (!roles.includes(actor.role)) throw new AppError('FORBIDDEN');
-  return actor;
-}
-
 /** County-level and above: roles whose jurisdiction is a whole county (or more). */
 export const COUNTY_ROLES: Role[] = ['BUREAU', 'JUSTICE', 'POLICE', 'POLICY', 'SUPERVISOR', 'ADMIN'];

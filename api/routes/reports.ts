@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Role } from '../../generated/prisma/client.js';
 import type { Prisma } from '../../infra/db/prisma.js';
-import { type Actor, COUNTY_ROLES, requireRole } from '../auth/actor.js';
+import { type Actor, actorOf, COUNTY_ROLES } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
@@ -92,6 +92,7 @@ export const reportsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/reports/verification',
     {
+      config: { roles: REPORT_ROLES },
       schema: {
         tags: ['reports'],
         summary: '入学核查情况统计表: suspects per round and town by outcome code, 核减 and 疑似失学',
@@ -100,7 +101,7 @@ export const reportsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req, reply) => {
-      const actor = requireRole(req, ...REPORT_ROLES);
+      const actor = actorOf(req);
       const campaign = await app.prisma.campaign.findFirst({
         where: { AND: [{ id: req.query.campaign }, scope.campaigns(actor)] },
         select: { id: true, regionCode: true, year: true },
@@ -121,6 +122,7 @@ export const reportsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/reports/dropouts',
     {
+      config: { roles: DROPOUT_REPORT_ROLES },
       schema: {
         tags: ['reports'],
         summary: '辍学情况统计表 as of the end of March (YYYY-03) or October (YYYY-10), per town and school',
@@ -129,7 +131,7 @@ export const reportsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req, reply) => {
-      const actor = requireRole(req, ...DROPOUT_REPORT_ROLES);
+      const actor = actorOf(req);
       const region = await countyRegion(actor, req.query.county);
       if (actor.role === 'SCHOOL' && actor.schoolId === null) throw new AppError('NOT_FOUND');
       const period = parsePeriod(req.query.period);
@@ -148,6 +150,7 @@ export const reportsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/reports/retention',
     {
+      config: { roles: REPORT_ROLES },
       schema: {
         tags: ['reports'],
         summary: '巩固率 and 入学率 of a school year per town, with numerators and denominators',
@@ -164,7 +167,7 @@ export const reportsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req, reply) => {
-      const actor = requireRole(req, ...REPORT_ROLES);
+      const actor = actorOf(req);
       const { county, year, minAge, maxAge, format } = req.query;
       const region = await countyRegion(actor, county);
       const report = await retentionReportOf(app.prisma, county, region, year, { minAge, maxAge });
