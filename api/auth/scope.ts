@@ -30,7 +30,7 @@ export const scope = {
 
   schools(actor: Actor): Prisma.SchoolWhereInput {
     if (actor.role === 'TEACHER' || actor.role === 'SCHOOL') {
-      return actor.schoolId === null ? { id: -1 } : { id: actor.schoolId };
+      return actor.schoolId === null ? NOTHING : { id: actor.schoolId };
     }
     return inRegion(actor);
   },
@@ -64,8 +64,20 @@ export const scope = {
   },
 
   suspects(actor: Actor): Prisma.SuspectedChildWhereInput {
-    if (actor.role === 'TEACHER' || actor.role === 'SCHOOL') return { id: -1 };
+    if (actor.role === 'TEACHER' || actor.role === 'SCHOOL') return NOTHING;
     return inRegion(actor);
+  },
+
+  /**
+   * Handover plan lines (and their rosters): a teacher's own class; a school's classes sent or received;
+   * a region's lines sent from it or received by its schools.
+   */
+  handoverAssignments(actor: Actor): Prisma.HandoverAssignmentWhereInput {
+    if (actor.role === 'TEACHER') return { fromClassId: actor.classId ?? -1 };
+    if (actor.role === 'SCHOOL') {
+      return { OR: [{ fromClass: { schoolId: actor.schoolId ?? -1 } }, { toSchoolId: actor.schoolId ?? -1 }] };
+    }
+    return { OR: [inRegion(actor), { toSchool: inRegion(actor) }] };
   },
 
   importBatches(actor: Actor): Prisma.ImportBatchWhereInput {

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HandoverPupilStatus, RegistrationFix, type Prisma } from '../../generated/prisma/client.js';
-import { actorOf, type Actor, COUNTY_ROLES } from '../auth/actor.js';
+import { actorOf } from '../auth/actor.js';
 import { scope } from '../auth/scope.js';
 import { maskIdNumber } from '../domain/mask.js';
 import { AppError } from '../errors.js';
@@ -61,25 +61,6 @@ const pupilSchema = z.object({
   recordMatched: z.boolean(),
   traceNote: z.string().nullable(),
 });
-
-/**
- * Handover classes a caller may see: the county roles all of their county; a town those sent from or
- * received in it; a school those it sends or receives; a teacher her own class.
- */
-async function assignmentScope(app: Parameters<FastifyPluginAsyncZod>[0], actor: Actor) {
-  if (COUNTY_ROLES.includes(actor.role)) return { regionCode: { startsWith: actor.regionCode } };
-  if (actor.role === 'TEACHER') return { fromClassId: actor.classId ?? -1 };
-  if (actor.role === 'SCHOOL') {
-    return { OR: [{ fromClass: { schoolId: actor.schoolId ?? -1 } }, { toSchoolId: actor.schoolId ?? -1 }] };
-  }
-  const schools = await app.prisma.school.findMany({
-    where: { regionCode: { startsWith: actor.regionCode } },
-    select: { id: true },
-  });
-  return {
-    OR: [{ regionCode: { startsWith: actor.regionCode } }, { toSchoolId: { in: schools.map((s) => s.id) } }],
-  } satisfies Prisma.HandoverAssignmentWhereInput;
-}
 
 export const rostersRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -172,27 +153,24 @@ export const rostersRoutes: FastifyPluginAsyncZod = async (app) => {
       });
       if (!batch) throw new AppError('NOT_FOUND');
       const where: Prisma.HandoverAssignmentWhereInput = {
-        AND: [{ batchId: batch.id }, await assignmentScope(app, actor)],
+        AND: [{ batchId: batch.id }, scope.handoverAssignments(actor)],
       };
       const [rows, total] = await Promise.all([
         app.prisma.handoverAssignment.findMany({
           where,
-          include: { fromClass: { include: { school: { select: { id: true, name: true } } } } },
+          include: {
+            fromClass: { include: { school: { select: { id: true, name: true } } } },
+            toSchool: { select: { name: true } },
+          },
           ...paging(req.query, 'id'),
         }),
         app.prisma.handoverAssignment.count({ where }),
       ]);
-      const [receivers, counts] = await Promise.all([
-        app.prisma.school.findMany({
-          where: { id: { in: rows.map((r) => r.toSchoolId) } },
-          select: { id: true, name: true },
-        }),
-        app.prisma.handoverPupil.groupBy({
-          by: ['assignmentId', 'status'],
-          where: { assignmentId: { in: rows.map((r) => r.id) } },
-          _count: { _all: true },
-        }),
-      ]);
+      const counts = await app.prisma.handoverPupil.groupBy({
+        by: ['assignmentId', 'status'],
+        where: { assignmentId: { in: rows.map((r) => r.id) } },
+        _count: { _all: true },
+      });
       const iso = (d: Date | null) => d?.toISOString() ?? null;
       return {
         data: rows.map((a) => ({
@@ -202,7 +180,7 @@ export const rostersRoutes: FastifyPluginAsyncZod = async (app) => {
           fromSchoolId: a.fromClass.school.id,
           fromSchoolName: a.fromClass.school.name,
           toSchoolId: a.toSchoolId,
-          toSchoolName: receivers.find((s) => s.id === a.toSchoolId)?.name ?? String(a.toSchoolId),
+          toSchoolName: a.toSchool.name,
           regionCode: a.regionCode,
           signed: {
             sending: iso(a.sendingSignedAt),
@@ -242,7 +220,7 @@ export const rostersRoutes: FastifyPluginAsyncZod = async (app) => {
       const q = req.query;
       const where: Prisma.HandoverPupilWhereInput = {
         AND: [
-          { assignment: { AND: [{ batchId: batch.id }, await assignmentScope(app, actor)] } },
+          { assignment: { AND: [{ batchId: batch.id }, scope.handoverAssignments(actor)] } },
           q.assignment ? { assignmentId: q.assignment } : {},
           q.status ? { status: q.status } : {},
         ],
