@@ -11,7 +11,7 @@ import { audit } from '../auth/audit.js';
 import { AppError } from '../errors.js';
 import { MAX_PAGE_SIZE } from '../resources/list.js';
 import { canWorkOn, groupsWithin, isSupervising, visibilityChecker } from '../tasks/access.js';
-import { taskForms } from '../tasks/forms.js';
+import { type TaskForm, taskForms } from '../tasks/forms.js';
 import { errorResponse } from './shared.js';
 
 /** Long enough for the engine client's own retries before it reports the engine unavailable. */
@@ -28,6 +28,13 @@ const taskSchema = userTaskSchema.extend({
   /** May the caller claim/complete it (false for tasks a supervisor only oversees). */
   actionable: z.boolean(),
 });
+
+/** A checked submission: the task, its form and the parsed input, ready to complete. */
+interface Submission {
+  task: UserTask;
+  form: TaskForm;
+  input: unknown;
+}
 
 export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   const present = (actor: Actor, t: UserTask, now = new Date()): z.infer<typeof taskSchema> => ({
@@ -51,7 +58,14 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     throw err;
   }
 
-  /** Validates a submission without doing anything: the errors, or the parsed input. */
+  /** A visible task that is still open (claim, unclaim). */
+  async function openTask(actor: Actor, key: string): Promise<UserTask> {
+    const task = await visibleTask(actor, key);
+    if (task.state !== 'CREATED') throw new AppError('TASK_NOT_OPEN');
+    return task;
+  }
+
+  /** Validates a submission without doing anything: the error, or the task with its form and parsed input. */
   function check(actor: Actor, task: UserTask, body: unknown) {
     if (task.state !== 'CREATED') return { error: new AppError('TASK_NOT_OPEN') };
     if (!canWorkOn(actor, task)) return { error: new AppError('TASK_NOT_YOURS') };
@@ -62,17 +76,15 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       const fields = input.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }));
       return { error: new AppError('FORM_INVALID', fields) };
     }
-    return { form, input: input.data };
+    return { submission: { task, form, input: input.data } };
   }
 
   /**
    * All or nothing: the domain change commits only after the engine accepted the completion, so a
    * refused or failed completion (engine down, task closed meanwhile) leaves the records as they were.
    */
-  async function complete(actor: Actor, task: UserTask, body: unknown, ip: string) {
-    const checked = check(actor, task, body);
-    if (checked.error) throw checked.error;
-    const { form, input } = checked;
+  async function complete(actor: Actor, submission: Submission, ip: string) {
+    const { task, form, input } = submission;
     await app.prisma.$transaction(
       async (tx) => {
         // Two submissions of one task queue here; the second then finds the first one's records.
@@ -187,8 +199,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req, reply) => {
       const actor = actorOf(req);
-      const task = await visibleTask(actor, req.params.key);
-      if (task.state !== 'CREATED') throw new AppError('TASK_NOT_OPEN');
+      const task = await openTask(actor, req.params.key);
       if (!task.candidateGroups.some((g) => actor.groups.includes(g))) throw new AppError('TASK_NOT_YOURS');
       if (task.assignee && task.assignee !== actor.username) throw new AppError('TASK_NOT_YOURS');
       await app.engine.assignUserTask(task.userTaskKey, actor.username).catch(mapEngineRefusal);
@@ -208,8 +219,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req, reply) => {
       const actor = actorOf(req);
-      const task = await visibleTask(actor, req.params.key);
-      if (task.state !== 'CREATED') throw new AppError('TASK_NOT_OPEN');
+      const task = await openTask(actor, req.params.key);
       if (task.assignee !== actor.username && !isSupervising(actor)) throw new AppError('TASK_NOT_YOURS');
       await app.engine.unassignUserTask(task.userTaskKey).catch(mapEngineRefusal);
       return reply.code(204).send(null);
@@ -236,7 +246,9 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req, reply) => {
       const actor = actorOf(req);
-      await complete(actor, await visibleTask(actor, req.params.key), req.body, req.ip);
+      const checked = check(actor, await visibleTask(actor, req.params.key), req.body);
+      if (checked.error) throw checked.error;
+      await complete(actor, checked.submission, req.ip);
       return reply.code(204).send(null);
     },
   );
@@ -270,17 +282,16 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       if (new Set(keys).size !== keys.length) {
         throw new AppError('VALIDATION_FAILED', [{ path: ['tasks'], message: '同一任务不能重复提交' }]);
       }
-      const tasks = await Promise.all(keys.map((k) => app.records.userTask(k)));
+      const tasks = await app.records.userTasks(keys);
       const canSee = visibilityChecker(app.prisma, actor);
-      const problems = await Promise.all(
-        req.body.tasks.map(async ({ data }, index) => {
-          const task = tasks[index];
+      const checked = await Promise.all(
+        req.body.tasks.map(async ({ key, data }, index) => {
+          const task = tasks.get(key);
           if (!task || !(await canSee(task))) return { index, error: new AppError('TASK_NOT_FOUND') };
-          const checked = check(actor, task, data);
-          return checked.error ? { index, error: checked.error } : undefined;
+          return { index, ...check(actor, task, data) };
         }),
       );
-      const invalid = problems.filter((p) => p !== undefined);
+      const invalid = checked.filter((c) => c.error !== undefined);
       if (invalid.length) {
         throw new AppError(
           'FORM_INVALID',
@@ -296,13 +307,14 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       }
       // The engine completes tasks one by one; each completion is all-or-nothing with its records.
       const results = [];
-      for (const [index, { data }] of req.body.tasks.entries()) {
+      for (const { submission } of checked) {
+        const key = submission!.task.userTaskKey;
         try {
-          await complete(actor, tasks[index]!, data, req.ip);
-          results.push({ key: keys[index]!, ok: true });
+          await complete(actor, submission!, req.ip);
+          results.push({ key, ok: true });
         } catch (err) {
           if (!(err instanceof AppError)) throw err;
-          results.push({ key: keys[index]!, ok: false, error: { code: err.code, message: err.message } });
+          results.push({ key, ok: false, error: { code: err.code, message: err.message } });
         }
       }
       return { results };

@@ -147,6 +147,16 @@ export function createEngineRecords(engineDatabaseUrl: string) {
       return rows[0] ? toTask(rows[0]) : undefined;
     },
 
+    /** Several user tasks in their latest state, by key (one query for a bulk submission). */
+    async userTasks(userTaskKeys: string[]): Promise<Map<string, UserTask>> {
+      const keys = userTaskKeys.filter((k) => /^\d{1,19}$/.test(k));
+      const { rows } = await pool.query<TaskRow>(
+        `${LATEST_TASKS} AND record_key = ANY($1::bigint[]) ORDER BY record_key, position DESC`,
+        [keys],
+      );
+      return new Map(rows.map((r) => [r.key, toTask(r)]));
+    },
+
     /** Every user task of an instance opened, completed or canceled, in log order (a case timeline). */
     async taskHistory(processInstanceKey: string) {
       const { rows } = await pool.query<{
