@@ -23,9 +23,10 @@ export const authPlugin = fp(
     app.decorateRequest('actor', null);
     app.addHook('onRequest', async (req) => {
       const config = req.routeOptions.config;
+      // Public routes (health, metrics scrapes, login, docs) need no session: no lookup for them.
+      if (config.public || req.url.startsWith(DOCS_PREFIX)) return;
       const token = tokenOf(req);
       if (token) req.actor = await resolveSession(app.prisma, token);
-      if (config.public || req.url.startsWith(DOCS_PREFIX)) return;
       if (!req.actor) throw new AppError('UNAUTHENTICATED');
       if (config.roles && !config.roles.includes(req.actor.role)) throw new AppError('FORBIDDEN');
     });
