@@ -57,6 +57,15 @@ export function startWorkers(
             elementId: job.elementId,
             retries: job.retries,
             prisma,
+            publishMessage: async (m) => {
+              await grpc.publishMessage({
+                name: m.name,
+                correlationKey: m.correlationKey,
+                messageId: m.messageId,
+                variables: m.variables as Parameters<typeof grpc.publishMessage>[0]['variables'],
+                timeToLive: m.timeToLiveMs ?? 3_600_000,
+              });
+            },
           });
           const output = def.output.safeParse(result);
           if (!output.success) {

@@ -13,6 +13,15 @@ export const DOCUMENT_PREFIX: Record<DocumentKind, string> = {
   CORRECTION_ORDER: '责改',
   URGE_ENROLLMENT: '督学',
   JUDICIAL_NOTICE: '司法',
+  SCHOOL_REPORT: '校报',
+};
+
+/** Each kind's printed title. */
+export const DOCUMENT_TITLE: Record<DocumentKind, string> = {
+  CORRECTION_ORDER: '责令限期改正通知书',
+  URGE_ENROLLMENT: '敦促入学通知书',
+  JUDICIAL_NOTICE: '司法文书',
+  SCHOOL_REPORT: '学校辍学情况书面报告',
 };
 
 export function formatDocumentNumber(kind: DocumentKind, year: number, serial: number): string {

@@ -9,6 +9,7 @@ import { formatCaseNumber } from '../../workers/open-dropout-case/handler.js';
 import { actorOf } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { scope } from '../auth/scope.js';
+import { DOCUMENT_TITLE } from '../domain/documents.js';
 import { maskIdNumber } from '../domain/mask.js';
 import { AppError } from '../errors.js';
 import { listQuery, listResponse, paging, uuidParam } from '../resources/list.js';
@@ -175,6 +176,45 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
+  app.post(
+    '/api/cases/:id/return',
+    {
+      config: { roles: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU'] },
+      schema: {
+        tags: ['cases'],
+        summary: 'The child is back at school: ends the escalation at whatever stage it is ([T] 二(五))',
+        params: uuidParam,
+        body: z.object({ returnedOn: z.iso.date('请填写复学日期（YYYY-MM-DD）') }),
+        response: { 202: z.object({ caseId: z.uuid() }), 400: errorResponse, 404: errorResponse, 409: errorResponse },
+      },
+    },
+    async (req, reply) => {
+      const actor = actorOf(req);
+      const found = await findScoped(req, req.params.id);
+      if (found.status === 'CLOSED' || found.status === 'REFERRED' || found.status === 'RETURNED') {
+        throw new AppError('CONFLICT', undefined, '该案件已结案或已登记复学。');
+      }
+      if (new Date(`${req.body.returnedOn}T00:00:00Z`) > new Date()) {
+        throw new AppError('VALIDATION_FAILED', [{ path: ['returnedOn'], message: '复学日期不能晚于今天' }]);
+      }
+      // Correlated by the child: the escalation's message boundary ends the current stage. The message
+      // id makes a double click one message.
+      await app.engine.publishMessage({
+        name: 'child-returned',
+        correlationKey: found.childId,
+        messageId: `returned:${found.id}`,
+        variables: { returnedOn: req.body.returnedOn },
+      });
+      await audit(app.prisma, actor, {
+        action: 'UPDATE',
+        entity: 'DropoutCase',
+        entityId: found.id,
+        details: { returnedOn: req.body.returnedOn },
+      });
+      return reply.code(202).send({ caseId: found.id });
+    },
+  );
+
   app.get(
     '/api/cases/:id/timeline',
     {
@@ -204,7 +244,7 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
         ...documents.map((d) => ({
           at: d.issuedAt.toISOString(),
           kind: `DOCUMENT_${d.kind}`,
-          title: DOCUMENT_TITLES[d.kind],
+          title: DOCUMENT_TITLE[d.kind],
           actor: d.issuedBy,
           note: d.deadline ? `限期至 ${d.deadline.toISOString().slice(0, 10)}` : null,
           documentNumber: d.number,
@@ -228,11 +268,20 @@ const ACTION_TITLES: Record<string, string> = {
   CASE_OPENED: '开立一人一案',
   SCHOOL_CONFIRMED_DROPOUT: '学校确认辍学',
   SCHOOL_REJECTED_REPORT: '学校核实：不属辍学',
+  SCHOOL_CLOSED_REPORT: '学校结案',
   HOME_VISIT: '家访劝返',
+  SCHOOL_REPORTED: '学校书面报告镇街和教育局',
+  TOWN_EDUCATED_PARENTS: '镇街批评教育、责令限期改正',
+  JUSTICE_SIGNED: '司法局签发司法文书',
+  REFERRED_TO_LAW: '移送依法追究法律责任',
+  BACK_TO_TOWN: '司法局决定继续督促',
+  ESCALATED_SCHOOL_OVERDUE: '学校逾期，自动报镇街',
+  ESCALATED_TOWN_OVERDUE: '镇街逾期，自动转司法局',
+  ESCALATED_JUSTICE_OVERDUE: '司法局逾期，报县政府督办',
+  DOCUMENT_CORRECTION_ORDER: '签发责令限期改正通知书',
+  DOCUMENT_URGE_ENROLLMENT: '下达敦促入学通知书',
+  DOCUMENT_JUDICIAL_NOTICE: '签发司法文书',
+  CHILD_RETURNED: '复学',
+  FOLLOW_UP_PLAN: '复学跟踪帮扶措施',
+  CASE_CLOSED: '结案',
 };
-
-const DOCUMENT_TITLES = {
-  CORRECTION_ORDER: '责令限期改正通知书',
-  URGE_ENROLLMENT: '敦促入学通知书',
-  JUDICIAL_NOTICE: '司法文书',
-} as const;

@@ -3,13 +3,12 @@ import { z } from 'zod';
 import type { openDropoutCaseInput } from '../../workers/open-dropout-case/schema.js';
 import { actorOf } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
-import { group } from '../auth/groups.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
 import { errorResponse } from './shared.js';
 
-/** The diagram a teacher's report starts: processes/dropout-case-intake.bpmn. */
-export const DROPOUT_INTAKE_PROCESS = 'dropout-case-intake';
+/** The diagram a teacher's report starts: processes/dropout-escalation.bpmn. */
+export const DROPOUT_ESCALATION_PROCESS = 'dropout-escalation';
 
 const reportBody = z.object({
   /** The child (id of the children record). */
@@ -61,11 +60,8 @@ export const dropoutReportRoutes: FastifyPluginAsyncZod = async (app) => {
         reporterName: actor.displayName,
         lastAttendance: req.body.lastAttendance,
         reason: req.body.reason,
-        schoolGroup: group.school(record.schoolId),
-        townGroup: group.town(record.school.regionCode),
-        bureauGroup: group.bureau(record.school.regionCode.slice(0, 6)),
       };
-      const { processInstanceKey } = await app.engine.startProcess(DROPOUT_INTAKE_PROCESS, variables);
+      const { processInstanceKey } = await app.engine.startProcess(DROPOUT_ESCALATION_PROCESS, variables);
       await audit(app.prisma, actor, {
         action: 'CREATE',
         entity: 'DropoutReport',

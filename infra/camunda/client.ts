@@ -108,6 +108,23 @@ export function createEngineClient(cfg: Config) {
       return { processInstanceKey: res.processInstanceKey, version: res.version };
     },
 
+    /** Publishes a message; kept for `timeToLiveMs` (default: only correlates with an open subscription). */
+    async publishMessage(m: {
+      name: string;
+      correlationKey: string;
+      messageId?: string;
+      variables?: Record<string, unknown>;
+      timeToLiveMs?: number;
+    }) {
+      await grpc.publishMessage({
+        name: m.name,
+        correlationKey: m.correlationKey,
+        messageId: m.messageId,
+        variables: (m.variables ?? {}) as Parameters<typeof grpc.publishMessage>[0]['variables'],
+        timeToLive: m.timeToLiveMs ?? 0,
+      });
+    },
+
     async completeUserTask(userTaskKey: string, variables: Record<string, unknown>) {
       await restCall('POST', `/v2/user-tasks/${encodeURIComponent(userTaskKey)}/completion`, { variables });
     },

@@ -34,10 +34,11 @@ describe('job workers (engine-backed)', () => {
     const ctx = {
       jobKey: '9007199254740001',
       processInstanceKey: `test-${Date.now()}`,
-      bpmnProcessId: 'dropout-case-intake',
+      bpmnProcessId: 'dropout-escalation',
       elementId: 'openDropoutCase',
       retries: 3,
       prisma,
+      publishMessage: () => Promise.reject(new Error('not used by this worker')),
     };
     const people = await demoPeople(prisma);
     const input = {

@@ -14,6 +14,20 @@ export interface JobContext {
   elementId: string;
   retries: number;
   prisma: Prisma;
+  /**
+   * Publishes a message to the engine (message throw events, starting another flow). `messageId`
+   * makes it idempotent: the engine drops a second message with the same id while the first lives.
+   */
+  publishMessage: (message: PublishMessage) => Promise<void>;
+}
+
+export interface PublishMessage {
+  name: string;
+  correlationKey: string;
+  messageId: string;
+  variables: Record<string, unknown>;
+  /** How long the engine keeps the message for a subscription that opens later (default one hour). */
+  timeToLiveMs?: number;
 }
 
 export interface WorkerDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {

@@ -29,7 +29,7 @@ export async function openDropoutCase(
         classId: input.classId,
         regionCode: input.townCode,
         reportedBy: input.reportedBy,
-        lastAttendance: new Date(`${input.lastAttendance}T00:00:00Z`),
+        lastAttendance: input.lastAttendance ? new Date(`${input.lastAttendance}T00:00:00Z`) : null,
         reason: input.reason ?? null,
         processInstanceKey: ctx.processInstanceKey,
       },
@@ -39,7 +39,7 @@ export async function openDropoutCase(
         caseId: created.id,
         kind: 'CASE_OPENED',
         actor: 'system',
-        note: `${input.reporterName} 报告疑似辍学（最后到校 ${input.lastAttendance}），开立一人一案`,
+        note: `${input.reporterName} 报告疑似辍学${input.lastAttendance ? `（最后到校 ${input.lastAttendance}）` : ''}，开立一人一案`,
         idempotencyKey: `job:${ctx.jobKey}`,
       },
     });

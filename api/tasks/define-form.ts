@@ -1,0 +1,27 @@
+/**
+ * One form per user-task type (the diagram's element id): the zod schema of what the caseworker
+ * submits, and what submitting does to the domain records before the engine moves on. The console
+ * validates with the same schemas.
+ */
+import type { z } from 'zod';
+import type { Tx } from '../../infra/db/prisma.js';
+import type { UserTask } from '../../infra/camunda/records.js';
+import type { Actor } from '../auth/actor.js';
+
+export interface TaskForm<S extends z.ZodType = z.ZodType> {
+  title: string;
+  schema: S;
+  /**
+   * Writes the domain change inside the completion's transaction and returns the variables to complete
+   * the task with. The transaction commits only once the engine has accepted the completion.
+   */
+  apply: (tx: Tx, task: UserTask, input: z.infer<S>, actor: Actor) => Promise<Record<string, unknown>>;
+}
+
+/** Keeps the schema's type flowing into `apply`. */
+export function defineTaskForm<S extends z.ZodType>(form: TaskForm<S>): TaskForm<S> {
+  return form;
+}
+
+/** The idempotency key of what a user task writes: a retried submission finds it and writes nothing twice. */
+export const taskKey = (task: UserTask) => `usertask:${task.userTaskKey}`;

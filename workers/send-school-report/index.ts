@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { issueDocument } from '../../api/domain/documents.js';
+import { addCaseAction, caseOfInstance, regionName } from '../lib/cases.js';
+import { defineWorker } from '../lib/define-worker.js';
+
+/**
+ * The school's written report to the town and the county bureau, built from the case file: the
+ * child's basic facts, the reason, the measures of the 一人一案 and the result of every home visit.
+ */
+export default defineWorker({
+  type: 'send-school-report',
+  description: '学校书面报告镇街和教育局 — [T] 二(四) 学生基本情况、辍学原因、劝返措施、劝返结果',
+  input: z.object({}),
+  output: z.object({ schoolReportNumber: z.string() }),
+  async handler(_input, ctx) {
+    return ctx.prisma.$transaction(async (tx) => {
+      const c = await caseOfInstance(tx, ctx.processInstanceKey);
+      const town = await regionName(tx, c.regionCode);
+      const visits = c.actions.filter((a) => a.kind === 'HOME_VISIT');
+      const body = [
+        `关于${c.child.name}辍学情况的报告`,
+        `${town}人民政府、县教育局：`,
+        `一、学生基本情况：${c.child.name}，${c.child.gender === 'MALE' ? '男' : '女'}，${c.school.name}学生，出生于${c.child.birthDate.toISOString().slice(0, 10)}。`,
+        `二、辍学原因：${c.reasonCode ?? ''} ${c.reason ?? '未填写'}`,
+        `三、劝返措施：${c.plan ?? '未填写'}（责任人：${c.responsiblePerson ?? '未指定'}）`,
+        `四、劝返结果：${visits.length === 0 ? '班主任未在期限内完成家访' : visits.map((v) => v.note ?? '').join('；')}；劝返无效。`,
+        `${c.school.name}`,
+      ].join('\n');
+      const doc = await issueDocument(tx, {
+        caseId: c.id,
+        kind: 'SCHOOL_REPORT',
+        issuedBy: c.school.name,
+        body,
+        idempotencyKey: `job:${ctx.jobKey}`,
+      });
+      await addCaseAction(tx, {
+        caseId: c.id,
+        kind: 'SCHOOL_REPORTED',
+        note: `学校书面报告镇街和县教育局（${doc.number}）`,
+        idempotencyKey: `job:${ctx.jobKey}:action`,
+      });
+      return { schoolReportNumber: doc.number };
+    });
+  },
+});
