@@ -1,12 +1,19 @@
 /** Every job worker, registered in one place. A job type in a diagram without a worker here fails a test. */
 import closeDropoutCase from './close-dropout-case/index.js';
 import compareBaseWithRegistry from './compare-base-with-registry/index.js';
+import clearGraduateList from './clear-graduate-list/index.js';
 import draftHandoverPlan from './draft-handover-plan/index.js';
+import fileHandoverForm from './file-handover-form/index.js';
 import issueCaseDocument from './issue-case-document/index.js';
 import type { WorkerDefinition } from './lib/define-worker.js';
+import listHandoverClasses from './list-handover-classes/index.js';
+import matchRegistryRecords from './match-registry-records/index.js';
+import notifyOtherCounty from './notify-other-county/index.js';
 import openDropoutCase from './open-dropout-case/index.js';
 import recordChildReturn from './record-child-return/index.js';
 import recordEscalation from './record-escalation/index.js';
+import referToDropoutEscalation from './refer-to-dropout-escalation/index.js';
+import reportArrivals from './report-arrivals/index.js';
 import sendSchoolReport from './send-school-report/index.js';
 
 export const workers: WorkerDefinition[] = [
@@ -21,4 +28,12 @@ export const workers: WorkerDefinition[] = [
   compareBaseWithRegistry,
   // 整班移交
   draftHandoverPlan,
+  listHandoverClasses,
+  fileHandoverForm,
+  matchRegistryRecords,
+  reportArrivals,
+  notifyOtherCounty,
+  clearGraduateList,
+  // 跨流程
+  referToDropoutEscalation,
 ] as WorkerDefinition[];

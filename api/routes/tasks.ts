@@ -89,7 +89,9 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       async (tx) => {
         // Two submissions of one task queue here; the second then finds the first one's records.
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(task.userTaskKey)})`;
-        const variables = await form.apply(tx, task, input, actor);
+        const variables = await form.apply(tx, task, input, actor, {
+          variables: () => app.records.taskVariables(task),
+        });
         await audit(tx, actor, {
           action: 'TASK_COMPLETE',
           entity: 'UserTask',

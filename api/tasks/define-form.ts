@@ -15,7 +15,18 @@ export interface TaskForm<S extends z.ZodType = z.ZodType> {
    * Writes the domain change inside the completion's transaction and returns the variables to complete
    * the task with. The transaction commits only once the engine has accepted the completion.
    */
-  apply: (tx: Tx, task: UserTask, input: z.infer<S>, actor: Actor) => Promise<Record<string, unknown>>;
+  apply: (
+    tx: Tx,
+    task: UserTask,
+    input: z.infer<S>,
+    actor: Actor,
+    context: TaskContext,
+  ) => Promise<Record<string, unknown>>;
+}
+
+export interface TaskContext {
+  /** The variables the task sees in the engine (read on demand: most forms don't need them). */
+  variables: () => Promise<Record<string, unknown>>;
 }
 
 /** Keeps the schema's type flowing into `apply`. */

@@ -147,6 +147,45 @@ export function createEngineRecords(engineDatabaseUrl: string) {
       return rows[0] ? toTask(rows[0]) : undefined;
     },
 
+    /**
+     * The variables a user task sees: its own scope's, then each enclosing scope's (a multi-instance
+     * body's element, the sub-process, the instance), the innermost winning — what FEEL in the task's
+     * element would read. Forms use it to know which roster line or pupil a task is about.
+     */
+    async taskVariables(task: Pick<UserTask, 'userTaskKey' | 'processInstanceKey'>): Promise<Record<string, unknown>> {
+      const { rows: taskRows } = await pool.query<{ element_instance_key: string }>(
+        `SELECT value->>'elementInstanceKey' AS element_instance_key FROM zeebe_record
+          WHERE value_type = 'USER_TASK' AND record_key = $1 LIMIT 1`,
+        [task.userTaskKey],
+      );
+      if (!taskRows[0]) return {};
+      const { rows: scopes } = await pool.query<{ key: string; flow_scope: string }>(
+        `SELECT record_key::text AS key, value->>'flowScopeKey' AS flow_scope FROM zeebe_record
+          WHERE value->>'processInstanceKey' = $1 AND value_type = 'PROCESS_INSTANCE' AND intent = 'ELEMENT_ACTIVATING'`,
+        [task.processInstanceKey],
+      );
+      const parent = new Map(scopes.map((r) => [r.key, r.flow_scope]));
+      const depth = new Map<string, number>();
+      for (let key: string | undefined = taskRows[0].element_instance_key, d = 0; key && key !== '-1'; d++) {
+        depth.set(key, d);
+        key = parent.get(key);
+      }
+      const { rows: vars } = await pool.query<{ name: string; value: string; scope: string }>(
+        `SELECT value->>'name' AS name, value->>'value' AS value, value->>'scopeKey' AS scope FROM zeebe_record
+          WHERE value->>'processInstanceKey' = $1 AND value_type = 'VARIABLE' ORDER BY position`,
+        [task.processInstanceKey],
+      );
+      const best = new Map<string, { depth: number; value: string }>();
+      for (const v of vars) {
+        const d = depth.get(v.scope);
+        if (d === undefined) continue;
+        const seen = best.get(v.name);
+        // Later records of the same scope are updates; an inner scope shadows an outer one.
+        if (!seen || d <= seen.depth) best.set(v.name, { depth: d, value: v.value });
+      }
+      return Object.fromEntries([...best].map(([name, v]) => [name, JSON.parse(v.value) as unknown]));
+    },
+
     /** Several user tasks in their latest state, by key (one query for a bulk submission). */
     async userTasks(userTaskKeys: string[]): Promise<Map<string, UserTask>> {
       const keys = userTaskKeys.filter((k) => /^\d{1,19}$/.test(k));
