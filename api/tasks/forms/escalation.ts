@@ -7,7 +7,12 @@ import { AppError } from '../../errors.js';
 import { defineTaskForm, taskKey } from '../define-form.js';
 
 const note = z.string().trim().max(1000).optional();
-const required = (what: string) => z.string({ message: `请填写${what}` }).trim().min(1, `请填写${what}`).max(1000);
+const required = (what: string) =>
+  z
+    .string({ message: `请填写${what}` })
+    .trim()
+    .min(1, `请填写${what}`)
+    .max(1000);
 
 async function caseOf(tx: Tx, task: UserTask) {
   const c = await tx.dropoutCase.findUnique({ where: { processInstanceKey: task.processInstanceKey } });
@@ -150,7 +155,13 @@ export const issueJudicialNotice = defineTaskForm({
   title: '司法局签发司法文书',
   schema: z.object({ signedBy: required('签发人'), note }),
   async apply(tx, task, input, actor) {
-    await act(tx, task, actor, 'JUSTICE_SIGNED', `${input.signedBy} 签发司法文书${input.note ? `：${input.note}` : ''}`);
+    await act(
+      tx,
+      task,
+      actor,
+      'JUSTICE_SIGNED',
+      `${input.signedBy} 签发司法文书${input.note ? `：${input.note}` : ''}`,
+    );
     return {};
   },
 });
@@ -194,7 +205,8 @@ export const arrangeFollowUpCare = defineTaskForm({
       'FOLLOW_UP_PLAN',
       `学业指导：${input.academic}；心理辅导：${input.psychological}；家庭关爱：${input.family}`,
     );
-    if (first) await tx.dropoutCase.update({ where: { id: c.id }, data: { responsiblePerson: input.responsiblePerson } });
+    if (first)
+      await tx.dropoutCase.update({ where: { id: c.id }, data: { responsiblePerson: input.responsiblePerson } });
     return {};
   },
 });

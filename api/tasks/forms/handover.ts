@@ -45,7 +45,8 @@ export const handOverRoster = defineTaskForm({
   }),
   async apply(tx, _task, _input, _actor, context) {
     const a = await assignmentOf(tx, context);
-    if (!a.sendingSignedAt) await tx.handoverAssignment.update({ where: { id: a.id }, data: { sendingSignedAt: new Date() } });
+    if (!a.sendingSignedAt)
+      await tx.handoverAssignment.update({ where: { id: a.id }, data: { sendingSignedAt: new Date() } });
     return {};
   },
 });
@@ -72,7 +73,8 @@ export const countersignHandover = defineTaskForm({
     if (!a.sendingSignedAt || !a.receivingSignedAt) {
       throw new AppError('CONFLICT', undefined, '送出学校和接收学校尚未全部签字。');
     }
-    if (!a.townSignedAt) await tx.handoverAssignment.update({ where: { id: a.id }, data: { townSignedAt: new Date() } });
+    if (!a.townSignedAt)
+      await tx.handoverAssignment.update({ where: { id: a.id }, data: { townSignedAt: new Date() } });
     return {};
   },
 });
