@@ -1,4 +1,11 @@
 /** Every job worker, registered in one place. A job type in a diagram without a worker here fails a test. */
+import checkDepartmentLists from './check-department-lists/index.js';
+import listRoundSuspects from './list-round-suspects/index.js';
+import closeVerificationRound from './close-verification-round/index.js';
+import openNextRound from './open-next-round/index.js';
+import compileCountyReport from './compile-county-report/index.js';
+import recordDeferralLapsed from './record-deferral-lapsed/index.js';
+import placeSpecialEducation from './place-special-education/index.js';
 import closeDropoutCase from './close-dropout-case/index.js';
 import compareBaseWithRegistry from './compare-base-with-registry/index.js';
 import clearGraduateList from './clear-graduate-list/index.js';
@@ -25,7 +32,14 @@ export const workers: WorkerDefinition[] = [
   recordChildReturn,
   closeDropoutCase,
   // 入学核查
+  checkDepartmentLists,
   compareBaseWithRegistry,
+  listRoundSuspects,
+  closeVerificationRound,
+  openNextRound,
+  compileCountyReport,
+  recordDeferralLapsed,
+  placeSpecialEducation,
   // 整班移交
   draftHandoverPlan,
   listHandoverClasses,

@@ -16,7 +16,7 @@ export default defineWorker({
     return ctx.prisma.$transaction(async (tx) => {
       const { suspects } = await compareBaseWithRegistry(tx, input.campaignId);
       await tx.campaign.update({ where: { id: input.campaignId }, data: { status: 'VERIFYING' } });
-      return { suspects };
+      return { suspects, round: 1 as const };
     });
   },
 });

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { defineWorker } from '../lib/define-worker.js';
+import { suspectVariable } from '../lib/verification.js';
+
+/** The round's suspects, one verification each (the diagram's multi-instance collection). */
+export default defineWorker({
+  type: 'list-round-suspects',
+  description: '列出本轮疑似未入学儿童 — [R] 首批核查、复核动员',
+  input: z.object({ campaignId: z.number().int().positive(), round: z.number().int().positive() }),
+  output: z.object({ suspects: z.array(suspectVariable) }),
+  async handler(input, ctx) {
+    const rows = await ctx.prisma.suspectedChild.findMany({
+      where: { campaignId: input.campaignId, round: input.round },
+      select: { id: true, childId: true, regionCode: true },
+      orderBy: { id: 'asc' },
+    });
+    return { suspects: rows.map((r) => ({ suspectId: r.id, childId: r.childId, townCode: r.regionCode })) };
+  },
+});
