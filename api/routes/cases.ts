@@ -9,6 +9,7 @@ import { formatCaseNumber } from '../../workers/open-dropout-case/handler.js';
 import { actorOf } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { scope } from '../auth/scope.js';
+import { chinaDay } from '../domain/china-time.js';
 import { DOCUMENT_TITLE } from '../domain/documents.js';
 import { maskIdNumber } from '../domain/mask.js';
 import { AppError } from '../errors.js';
@@ -194,7 +195,8 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
       if (found.status === 'CLOSED' || found.status === 'REFERRED' || found.status === 'RETURNED') {
         throw new AppError('CONFLICT', undefined, '该案件已结案或已登记复学。');
       }
-      if (new Date(`${req.body.returnedOn}T00:00:00Z`) > new Date()) {
+      // Today as China counts days: from midnight to 08:00 Beijing time the UTC date is still yesterday's.
+      if (req.body.returnedOn > chinaDay()) {
         throw new AppError('VALIDATION_FAILED', [{ path: ['returnedOn'], message: '复学日期不能晚于今天' }]);
       }
       // Correlated by the child: the escalation's message boundary ends the current stage. The message

@@ -187,6 +187,7 @@ describe('county flows (engine-backed)', () => {
   it('bulk-completes a school’s tasks all at once, and none when one of them is invalid', async () => {
     const teacher = await as(people.teacher.username);
     const school = await as(people.school.username);
+    const confirmed = { decision: 'CONFIRMED', reasonCode: 'A2', plan: '每周家访', responsiblePerson: '李副校长' };
     const keys: string[] = [];
     for (let i = 0; i < 2; i++) {
       const res = await teacher<{ processInstanceKey: string }>('POST', '/api/dropout-reports', {
@@ -194,24 +195,32 @@ describe('county flows (engine-backed)', () => {
         lastAttendance: '2026-11-16',
         reason: `批量测试 ${i}`,
       });
+      // The teacher's home visit fails first; then the school has the task.
+      const visit = await taskOf(teacher, res.body.processInstanceKey);
+      const visited = await teacher('POST', `/api/tasks/${visit.userTaskKey}/complete`, {
+        visitedOn: '2026-11-18',
+        visitors: '班主任 王老师',
+        outcome: 'PERSUASION_FAILED',
+      });
+      expect(visited.status).toBe(204);
       keys.push((await taskOf(school, res.body.processInstanceKey)).userTaskKey);
     }
     const invalid = await school<{ error: { details: { index: number }[] } }>('POST', '/api/tasks/bulk-complete', {
       tasks: [
-        { key: keys[0], data: { confirmed: true } },
-        { key: keys[1], data: { confirmed: 'maybe' } },
+        { key: keys[0], data: confirmed },
+        { key: keys[1], data: { decision: 'MAYBE' } },
       ],
     });
     expect(invalid.status).toBe(422);
     expect(invalid.body.error.details.map((d) => d.index)).toEqual([1]);
-    const stillOpen = await school<{ total: number }>('GET', `/api/tasks/${keys[0]}`);
-    expect(stillOpen.status).toBe(200);
+    const stillOpen = await school<{ state: string }>('GET', `/api/tasks/${keys[0]}`);
+    expect(stillOpen).toMatchObject({ status: 200, body: { state: 'CREATED' } });
     expect(await prisma.caseAction.count({ where: { idempotencyKey: { in: keys.map((k) => `usertask:${k}`) } } })).toBe(
       0,
     );
 
     const done = await school<{ results: { key: string; ok: boolean }[] }>('POST', '/api/tasks/bulk-complete', {
-      tasks: keys.map((key) => ({ key, data: { confirmed: true } })),
+      tasks: keys.map((key) => ({ key, data: confirmed })),
     });
     expect(done.status).toBe(200);
     expect(done.body.results).toEqual(keys.map((key) => ({ key, ok: true })));

@@ -1,7 +1,8 @@
 /**
  * Engine-backed: the first vertical slice end to end as the people who do it — a teacher reports,
- * the worker opens the case, the school confirms — through our API, the real engine and PostgreSQL,
- * each person seeing only their own jurisdiction.
+ * the worker opens the case, the teacher visits the family, the school confirms and the case goes on
+ * to the town — through our API, the real engine and PostgreSQL, each person seeing only their own
+ * jurisdiction.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hashPassword } from '../../api/auth/password.js';
@@ -41,6 +42,13 @@ async function report(reason = '连续旷课三天'): Promise<string> {
   return res.body.processInstanceKey;
 }
 
+async function teacherTaskOf(processInstanceKey: string): Promise<Task> {
+  return eventually(async () => {
+    const res = await teacher<{ data: Task[] }>('GET', `/api/tasks?processInstanceKey=${processInstanceKey}`);
+    return res.body.data[0];
+  }, 'the teacher’s home-visit task');
+}
+
 async function schoolTaskOf(processInstanceKey: string): Promise<Task> {
   return eventually(async () => {
     const res = await school<{ data: Task[] }>('GET', `/api/tasks?processInstanceKey=${processInstanceKey}`);
@@ -48,10 +56,36 @@ async function schoolTaskOf(processInstanceKey: string): Promise<Task> {
   }, 'the school confirmation task');
 }
 
+const visitFailed = { visitedOn: '2026-11-18', visitors: '班主任 王老师', outcome: 'PERSUASION_FAILED' };
+const confirmed = {
+  decision: 'CONFIRMED',
+  reasonCode: 'A2',
+  plan: '厌学，班主任每周家访，学校安排学业帮扶',
+  responsiblePerson: '李副校长',
+};
+
+/** The teacher's visit fails: the report moves on to the school's task. */
+async function visitFails(processInstanceKey: string): Promise<Task> {
+  const visit = await teacherTaskOf(processInstanceKey);
+  expect((await teacher('POST', `/api/tasks/${visit.userTaskKey}/complete`, visitFailed)).status).toBe(204);
+  return schoolTaskOf(processInstanceKey);
+}
+
 describe('dropout report intake (engine-backed)', () => {
-  it('runs teacher report → case opened → the school’s task → completion → instance completed', async () => {
+  it('runs teacher report → case opened → home visit → the school’s task → confirmed → on to the town', async () => {
     const pik = await report();
-    const task = await schoolTaskOf(pik);
+    const visit = await teacherTaskOf(pik);
+    expect(visit).toMatchObject({
+      elementId: 'visitFamily',
+      candidateGroups: [`class:${people.teacher.classId}`],
+      state: 'CREATED',
+    });
+    // [P] the teacher visits within three days.
+    expect(Math.round((Date.parse(visit.dueDate) - Date.parse(visit.createdAt)) / 86_400_000)).toBe(3);
+    // The school does not work on the teacher's task.
+    expect((await school<{ data: Task[] }>('GET', `/api/tasks?processInstanceKey=${pik}`)).body.data).toEqual([]);
+
+    const task = await visitFails(pik);
     expect(task).toMatchObject({
       elementId: 'confirmDropoutBySchool',
       candidateGroups: [`school:${people.teacher.schoolId}`],
@@ -72,26 +106,31 @@ describe('dropout report intake (engine-backed)', () => {
       reportedBy: people.teacher.id,
       status: 'OPEN',
     });
-    expect(opened.actions.map((a) => a.kind)).toEqual(['CASE_OPENED']);
+    expect(opened.actions.map((a) => a.kind).sort()).toEqual(['CASE_OPENED', 'HOME_VISIT']);
 
     // The teacher does not work on the school's task; another school cannot even see it.
     const asTeacher = await teacher<{ data: Task[] }>('GET', `/api/tasks?processInstanceKey=${pik}`);
     expect(asTeacher.body.data).toEqual([]);
     const otherSchool = await as(people.otherSchool.username);
     expect((await otherSchool('GET', `/api/tasks/${task.userTaskKey}`)).status).toBe(404);
-    expect((await otherSchool('POST', `/api/tasks/${task.userTaskKey}/complete`, { confirmed: true })).status).toBe(
-      404,
-    );
+    expect((await otherSchool('POST', `/api/tasks/${task.userTaskKey}/complete`, confirmed)).status).toBe(404);
 
     expect(
-      (await school('POST', `/api/tasks/${task.userTaskKey}/complete`, { confirmed: true, note: '已家访核实' })).status,
+      (await school('POST', `/api/tasks/${task.userTaskKey}/complete`, { ...confirmed, note: '已家访核实' })).status,
     ).toBe(204);
+    // Confirmed: the school's written report goes out and the town's task opens; the instance runs on.
+    const town = await as(people.town.username);
+    const townTask = await eventually(async () => {
+      const res = await town<{ data: Task[] }>('GET', `/api/tasks?processInstanceKey=${pik}`);
+      return res.body.data[0];
+    }, 'the town’s task');
+    expect(townTask).toMatchObject({
+      elementId: 'orderCorrectionByTown',
+      candidateGroups: [`town:${people.teacher.regionCode}`],
+    });
     const bureau = await as('bureau');
-    const state = await eventually(async () => {
-      const res = await bureau<{ state: string }>('GET', `/api/process-instances/${pik}`);
-      return res.body.state === 'COMPLETED' ? res.body.state : undefined;
-    }, 'the instance to complete');
-    expect(state).toBe('COMPLETED');
+    const instance = await bureau<{ state: string; incidents: unknown[] }>('GET', `/api/process-instances/${pik}`);
+    expect(instance.body).toMatchObject({ state: 'ACTIVE', incidents: [] });
     // Another county's bureau does not learn of the instance; an unknown key is just as unknown.
     const city = await prisma.region.findUniqueOrThrow({ where: { code: '3704' } });
     const elsewhere = await prisma.region.upsert({
@@ -115,25 +154,49 @@ describe('dropout report intake (engine-backed)', () => {
     expect((await otherBureau('GET', `/api/process-instances/${pik}`)).status).toBe(404);
     expect((await bureau('GET', '/api/process-instances/123456789')).status).toBe(404);
 
-    const closed = await prisma.dropoutCase.findUniqueOrThrow({
+    const confirmedCase = await prisma.dropoutCase.findUniqueOrThrow({
       where: { processInstanceKey: pik },
       include: { actions: { orderBy: { createdAt: 'asc' } } },
     });
-    expect(closed.status).toBe('SCHOOL_CONFIRMED');
-    expect(closed.actions.map((a) => [a.kind, a.actorUserId])).toEqual([
+    expect(confirmedCase).toMatchObject({
+      status: 'SCHOOL_CONFIRMED',
+      reasonCode: 'A2',
+      plan: confirmed.plan,
+      responsiblePerson: confirmed.responsiblePerson,
+    });
+    expect(confirmedCase.actions.map((a) => [a.kind, a.actorUserId])).toEqual([
       ['CASE_OPENED', null],
+      ['HOME_VISIT', people.teacher.id],
       ['SCHOOL_CONFIRMED_DROPOUT', people.school.id],
+      ['SCHOOL_REPORTED', null],
     ]);
 
     // The case file tells the story in order, and the completion is in the audit log.
-    const timeline = await school<{ entries: { kind: string }[] }>('GET', `/api/cases/${closed.id}/timeline`);
+    const timeline = await school<{ entries: { kind: string }[] }>('GET', `/api/cases/${confirmedCase.id}/timeline`);
     expect(timeline.status).toBe(200);
     const kinds = timeline.body.entries.map((e) => e.kind);
-    expect([...kinds].sort()).toEqual(['CASE_OPENED', 'SCHOOL_CONFIRMED_DROPOUT', 'TASK_COMPLETED', 'TASK_CREATED']);
+    expect([...kinds].sort()).toEqual([
+      'CASE_OPENED',
+      'DOCUMENT_SCHOOL_REPORT',
+      'HOME_VISIT',
+      'SCHOOL_CONFIRMED_DROPOUT',
+      'SCHOOL_REPORTED',
+      'TASK_COMPLETED',
+      'TASK_COMPLETED',
+      'TASK_CREATED',
+      'TASK_CREATED',
+      'TASK_CREATED',
+    ]);
     // Actions carry the database's time and task events the engine's, which the tests move forward:
     // compare within each clock only.
-    expect(kinds.indexOf('CASE_OPENED')).toBeLessThan(kinds.indexOf('SCHOOL_CONFIRMED_DROPOUT'));
+    expect(kinds.indexOf('CASE_OPENED')).toBeLessThan(kinds.indexOf('HOME_VISIT'));
+    expect(kinds.indexOf('HOME_VISIT')).toBeLessThan(kinds.indexOf('SCHOOL_CONFIRMED_DROPOUT'));
     expect(kinds.indexOf('TASK_CREATED')).toBeLessThan(kinds.indexOf('TASK_COMPLETED'));
+    expect(
+      await prisma.auditEvent.count({
+        where: { action: 'TASK_COMPLETE', entityId: visit.userTaskKey, userId: people.teacher.id },
+      }),
+    ).toBe(1);
     expect(
       await prisma.auditEvent.count({
         where: { action: 'TASK_COMPLETE', entityId: task.userTaskKey, userId: people.school.id },
@@ -143,17 +206,17 @@ describe('dropout report intake (engine-backed)', () => {
 
   it('rejects an invalid form with the field errors and leaves the task open and the case unchanged', async () => {
     const pik = await report();
-    const task = await schoolTaskOf(pik);
-    const bad = await school<{ error: { code: string; details: { path: string[] }[] } }>(
+    const task = await teacherTaskOf(pik);
+    const bad = await teacher<{ error: { code: string; details: { path: string[] }[] } }>(
       'POST',
       `/api/tasks/${task.userTaskKey}/complete`,
-      { confirmed: 'yes' },
+      { visitedOn: '2026-11-18', outcome: 'MAYBE' },
     );
     expect(bad.status).toBe(422);
     expect(bad.body.error.code).toBe('FORM_INVALID');
-    expect(bad.body.error.details.map((d) => d.path.join('.'))).toEqual(['confirmed']);
+    expect(bad.body.error.details.map((d) => d.path.join('.'))).toEqual(['visitors', 'outcome']);
 
-    expect((await school<Task>('GET', `/api/tasks/${task.userTaskKey}`)).body.state).toBe('CREATED');
+    expect((await teacher<Task>('GET', `/api/tasks/${task.userTaskKey}`)).body.state).toBe('CREATED');
     const c = await prisma.dropoutCase.findUniqueOrThrow({
       where: { processInstanceKey: pik },
       include: { actions: true },
@@ -164,28 +227,43 @@ describe('dropout report intake (engine-backed)', () => {
 
   it('answers a second completion of the same task with 409 and writes nothing twice', async () => {
     const pik = await report();
-    const task = await schoolTaskOf(pik);
-    expect((await school('POST', `/api/tasks/${task.userTaskKey}/complete`, { confirmed: false })).status).toBe(204);
+    const task = await visitFails(pik);
+    expect(
+      (await school('POST', `/api/tasks/${task.userTaskKey}/complete`, { decision: 'UNFOUNDED', note: '已在校' }))
+        .status,
+    ).toBe(204);
     await eventually(async () => {
       const t = await school<Task>('GET', `/api/tasks/${task.userTaskKey}`);
       return t.body.state === 'COMPLETED' ? true : undefined;
     }, 'the task to be completed');
+    // The unfounded report closes the case (a worker, after the completion).
+    await eventually(async () => {
+      const c = await prisma.dropoutCase.findUniqueOrThrow({ where: { processInstanceKey: pik } });
+      return c.closedAt ? true : undefined;
+    }, 'the case to be closed');
 
-    const again = await school<{ error: { code: string } }>('POST', `/api/tasks/${task.userTaskKey}/complete`, {
-      confirmed: true,
-    });
+    const again = await school<{ error: { code: string } }>(
+      'POST',
+      `/api/tasks/${task.userTaskKey}/complete`,
+      confirmed,
+    );
     expect(again).toMatchObject({ status: 409, body: { error: { code: 'TASK_NOT_OPEN' } } });
     const c = await prisma.dropoutCase.findUniqueOrThrow({
       where: { processInstanceKey: pik },
       include: { actions: true },
     });
-    expect(c).toMatchObject({ status: 'CLOSED', outcome: 'UNFOUNDED' });
-    expect(c.actions.map((a) => a.kind).sort()).toEqual(['CASE_OPENED', 'SCHOOL_REJECTED_REPORT']);
+    expect(c).toMatchObject({ status: 'CLOSED', outcome: 'UNFOUNDED', plan: null, responsiblePerson: null });
+    expect(c.actions.map((a) => a.kind).sort()).toEqual([
+      'CASE_CLOSED',
+      'CASE_OPENED',
+      'HOME_VISIT',
+      'SCHOOL_CLOSED_REPORT',
+    ]);
   });
 
   it('lets a school member claim the task, keeps colleagues out of it while claimed, and unclaim it', async () => {
     const pik = await report();
-    const task = await schoolTaskOf(pik);
+    const task = await visitFails(pik);
     expect((await school('POST', `/api/tasks/${task.userTaskKey}/claim`)).status).toBe(204);
     const mine = await eventually(async () => {
       const res = await school<{ data: Task[] }>('GET', `/api/tasks?view=mine&processInstanceKey=${pik}`);
@@ -201,7 +279,7 @@ describe('dropout report intake (engine-backed)', () => {
 
   it('lets the bureau oversee the county’s tasks, narrowed by town, school, type and due date', async () => {
     const pik = await report();
-    const task = await schoolTaskOf(pik);
+    const task = await teacherTaskOf(pik);
     const bureau = await as('bureau');
     const keys = async (query: string) => {
       const res = await bureau<{ data: (Task & { actionable: boolean })[] }>(
@@ -218,13 +296,14 @@ describe('dropout report intake (engine-backed)', () => {
     expect(await keys(`town=${people.otherTown.regionCode}`)).toHaveLength(0);
     expect(await keys(`school=${people.teacher.schoolId}`)).toHaveLength(1);
     expect(await keys(`school=${people.otherSchool.schoolId}`)).toHaveLength(0);
-    expect(await keys('type=confirmDropoutBySchool')).toHaveLength(1);
-    expect(await keys('type=approveHandoverPlan')).toHaveLength(0);
-    expect(
-      await keys(`dueBefore=${encodeURIComponent(new Date(Date.now() + 30 * 86_400_000).toISOString())}`),
-    ).toHaveLength(1);
+    expect(await keys('type=visitFamily')).toHaveLength(1);
+    expect(await keys('type=confirmDropoutBySchool')).toHaveLength(0);
+    // Due dates are the engine's, whose clock other test files move ahead: compare with the task's own.
+    const due = Date.parse(task.dueDate);
+    expect(await keys(`dueBefore=${encodeURIComponent(new Date(due + 60_000).toISOString())}`)).toHaveLength(1);
+    expect(await keys(`dueBefore=${encodeURIComponent(new Date(due).toISOString())}`)).toHaveLength(0);
     expect(await keys('overdue=true')).toHaveLength(0);
-    expect((await bureau('POST', `/api/tasks/${task.userTaskKey}/complete`, { confirmed: true })).status).toBe(403);
+    expect((await bureau('POST', `/api/tasks/${task.userTaskKey}/complete`, visitFailed)).status).toBe(403);
     expect((await teacher('GET', '/api/tasks?view=all')).status).toBe(403);
   });
 

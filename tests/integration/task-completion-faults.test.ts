@@ -34,12 +34,25 @@ afterAll(async () => {
 });
 
 const report = () => ({ child: people.pupil.id, lastAttendance: '2026-11-16', reason: '连续旷课' });
+const confirmed = { decision: 'CONFIRMED', reasonCode: 'A2', plan: '每周家访', responsiblePerson: '李副校长' };
 
+/** A new report whose home visit failed: the school's confirmation task. */
 async function newSchoolTask(): Promise<UserTask> {
   const teacher = await as(people.teacher.username);
   const { body } = await teacher<{ processInstanceKey: string }>('POST', '/api/dropout-reports', report());
+  const processInstanceKey = body.processInstanceKey;
+  const visit = await eventually(
+    async () => (await records.openUserTasks({ processInstanceKey, elementId: 'visitFamily' })).data[0],
+    'the teacher task',
+  );
+  const visited = await teacher('POST', `/api/tasks/${visit.userTaskKey}/complete`, {
+    visitedOn: '2026-11-18',
+    visitors: '班主任 王老师',
+    outcome: 'PERSUASION_FAILED',
+  });
+  expect(visited.status).toBe(204);
   return eventually(
-    async () => (await records.openUserTasks({ processInstanceKey: body.processInstanceKey })).data[0],
+    async () => (await records.openUserTasks({ processInstanceKey, elementId: 'confirmDropoutBySchool' })).data[0],
     'the school task',
   );
 }
@@ -51,7 +64,7 @@ describe('task completion faults (engine-backed)', () => {
       method: 'POST',
       url: `/api/tasks/${task.userTaskKey}/complete`,
       headers: auth,
-      payload: { confirmed: true },
+      payload: confirmed,
     });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ error: { code: 'ENGINE_UNAVAILABLE' } });
@@ -60,12 +73,18 @@ describe('task completion faults (engine-backed)', () => {
       where: { processInstanceKey: task.processInstanceKey },
       include: { actions: true },
     });
-    expect(c.status).toBe('OPEN');
-    expect(c.actions.map((a) => a.kind)).toEqual(['CASE_OPENED']);
+    expect(c).toMatchObject({ status: 'OPEN', plan: null, responsiblePerson: null });
+    expect(c.actions.map((a) => a.kind).sort()).toEqual(['CASE_OPENED', 'HOME_VISIT']);
     expect((await records.userTask(task.userTaskKey))?.state).toBe('CREATED');
 
     // The same submission through the live engine then goes through, once.
-    expect((await school('POST', `/api/tasks/${task.userTaskKey}/complete`, { confirmed: true })).status).toBe(204);
+    expect((await school('POST', `/api/tasks/${task.userTaskKey}/complete`, confirmed)).status).toBe(204);
+    const done = await prisma.dropoutCase.findUniqueOrThrow({
+      where: { processInstanceKey: task.processInstanceKey },
+      include: { actions: true },
+    });
+    expect(done.status).toBe('SCHOOL_CONFIRMED');
+    expect(done.actions.filter((a) => a.kind === 'SCHOOL_CONFIRMED_DROPOUT')).toHaveLength(1);
   });
 
   it('answers 503 to a new report when the engine is unreachable', async () => {
@@ -97,16 +116,21 @@ describe('task completion faults (engine-backed)', () => {
 
   it('completes a task submitted twice at once exactly once: one 204, one 409, one action', async () => {
     const task = await newSchoolTask();
-    const body = { confirmed: true };
     const results = await Promise.all([
-      school('POST', `/api/tasks/${task.userTaskKey}/complete`, body),
-      school('POST', `/api/tasks/${task.userTaskKey}/complete`, body),
+      school('POST', `/api/tasks/${task.userTaskKey}/complete`, confirmed),
+      school('POST', `/api/tasks/${task.userTaskKey}/complete`, confirmed),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual([204, 409]);
     const c = await prisma.dropoutCase.findUniqueOrThrow({
       where: { processInstanceKey: task.processInstanceKey },
       include: { actions: true },
     });
-    expect(c.actions.map((a) => a.kind).sort()).toEqual(['CASE_OPENED', 'SCHOOL_CONFIRMED_DROPOUT']);
+    // The school report the confirmation leads to is the worker's, and may or may not be written yet.
+    expect(
+      c.actions
+        .map((a) => a.kind)
+        .filter((k) => k !== 'SCHOOL_REPORTED')
+        .sort(),
+    ).toEqual(['CASE_OPENED', 'HOME_VISIT', 'SCHOOL_CONFIRMED_DROPOUT']);
   });
 });

@@ -19,7 +19,12 @@ afterAll(async () => {
 
 describe('job workers (engine-backed)', () => {
   it('turns job variables that break the schema into an incident naming the field, and writes nothing', async () => {
-    const { processInstanceKey } = await engine.startProcess('dropout-case-intake', { schoolId: 1, reason: '旷课' });
+    // A town code, so the deadline table is read and the instance gets as far as the worker.
+    const { processInstanceKey } = await engine.startProcess('dropout-escalation', {
+      schoolId: 1,
+      townCode: '370481001',
+      reason: '旷课',
+    });
     const incidents = await eventually(async () => {
       const found = await records.openIncidents(processInstanceKey);
       return found.length ? found : undefined;

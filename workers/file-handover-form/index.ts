@@ -38,10 +38,10 @@ export default defineWorker({
       const signed = (d: Date | null) => (d ? d.toISOString().slice(0, 10) : '未签');
       const copy = (label: string) =>
         `<section class="copy"><h1>小学毕业生整班移交交接表</h1><p class="copy-label">（${label}）</p>` +
-        `<p>送出学校：${escape(a.fromClass.school.name)} ${escape(a.fromClass.name ?? '')}　接收学校：${escape(a.toSchool.name)}　人数：${a.pupils.length}</p>` +
+        `<p>送出学校：${escape(a.fromClass.school.name)} ${escape(a.fromClass.name ?? '')}&emsp;接收学校：${escape(a.toSchool.name)}&emsp;人数：${a.pupils.length}</p>` +
         `<table><thead><tr><th>序号</th><th>姓名</th><th>性别</th><th>身份证号</th><th>学籍号</th></tr></thead><tbody>${rows}</tbody></table>` +
-        `<p>送出学校签字：${signed(a.sendingSignedAt)}　接收学校签字：${signed(a.receivingSignedAt)}　` +
-        `镇（街道）教育办签字：${signed(a.townSignedAt)}　县教育局备案：${signed(filedAt)}</p></section>`;
+        `<p>送出学校签字：${signed(a.sendingSignedAt)}&emsp;接收学校签字：${signed(a.receivingSignedAt)}&emsp;` +
+        `镇（街道）教育办签字：${signed(a.townSignedAt)}&emsp;县教育局备案：${signed(filedAt)}</p></section>`;
       const html = `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>交接表</title>${COPIES.map(copy).join('')}</html>`;
       await tx.handoverAssignment.update({ where: { id: a.id }, data: { bureauSignedAt: filedAt, formHtml: html } });
       await tx.handoverBatch.updateMany({
