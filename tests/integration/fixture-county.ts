@@ -110,3 +110,56 @@ export async function fixtureCounty(
     users,
   };
 }
+
+/**
+ * Puts `n` children of the fixture's town on the year's department lists with no registry record
+ * that year — the suspects a comparison will find — plus one list per other department, so the base
+ * database is complete. Returns the listed children's ids.
+ */
+export async function listedChildren(prisma: Prisma, fx: FixtureCounty, year: number, n: number): Promise<string[]> {
+  const batch = (kind: 'HOUSEHOLD' | 'POVERTY' | 'DISABILITY' | 'WELFARE', rowCount: number) =>
+    prisma.importBatch.create({
+      data: {
+        kind,
+        regionCode: fx.county,
+        year,
+        fileName: `${kind}.csv`,
+        sha256: `${fx.county}-${kind}-${year}`,
+        rowCount,
+      },
+    });
+  const household = await batch('HOUSEHOLD', n);
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const born = new Date(Date.UTC(year - 10, 0, 1 + i));
+    const first17 = `${fx.county}${born.toISOString().slice(0, 10).replaceAll('-', '')}${String(500 + (i % 400)).padStart(3, '0')}`;
+    const child = await prisma.child.create({
+      data: {
+        idNumber: first17 + idCheckChar(first17),
+        name: `${SURNAMES[i % SURNAMES.length]}查${i + 1}`,
+        gender: Number(first17[16]) % 2 === 1 ? 'MALE' : 'FEMALE',
+        birthDate: born,
+        regionCode: fx.town,
+      },
+    });
+    await prisma.departmentListEntry.create({
+      data: {
+        batchId: household.id,
+        lineNumber: i + 2,
+        kind: 'HOUSEHOLD',
+        year,
+        childId: child.id,
+        regionCode: fx.town,
+      },
+    });
+    ids.push(child.id);
+  }
+  // The other three departments listed a child who is also on the household list.
+  for (const kind of ['POVERTY', 'DISABILITY', 'WELFARE'] as const) {
+    const b = await batch(kind, 1);
+    await prisma.departmentListEntry.create({
+      data: { batchId: b.id, lineNumber: 2, kind, year, childId: ids[0]!, regionCode: fx.town },
+    });
+  }
+  return ids;
+}
