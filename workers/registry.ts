@@ -6,6 +6,8 @@ import openNextRound from './open-next-round/index.js';
 import compileCountyReport from './compile-county-report/index.js';
 import recordDeferralLapsed from './record-deferral-lapsed/index.js';
 import placeSpecialEducation from './place-special-education/index.js';
+import closeDutyRound from './close-duty-round/index.js';
+import openDutyRound from './open-duty-round/index.js';
 import closeDropoutCase from './close-dropout-case/index.js';
 import compareBaseWithRegistry from './compare-base-with-registry/index.js';
 import clearGraduateList from './clear-graduate-list/index.js';
@@ -48,6 +50,9 @@ export const workers: WorkerDefinition[] = [
   reportArrivals,
   notifyOtherCounty,
   clearGraduateList,
+  // 定期职责
+  openDutyRound,
+  closeDutyRound,
   // 跨流程
   referToDropoutEscalation,
 ] as WorkerDefinition[];

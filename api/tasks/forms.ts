@@ -3,6 +3,7 @@
  * form here; each flow keeps its forms in its own module under forms/.
  */
 import type { TaskForm } from './define-form.js';
+import * as duties from './forms/duties.js';
 import * as escalation from './forms/escalation.js';
 import * as handover from './forms/handover.js';
 import * as verification from './forms/verification.js';
@@ -13,4 +14,5 @@ export const taskForms: Record<string, TaskForm> = {
   ...escalation,
   ...verification,
   ...handover,
+  ...duties,
 } as Record<string, TaskForm>;
