@@ -6,7 +6,7 @@
  */
 import type { CaseDocument, DocumentKind } from '../../generated/prisma/client.js';
 import type { Tx } from '../../infra/db/prisma.js';
-import { chinaYear } from './china-time.js';
+import { chinaDay, chinaYear } from './china-time.js';
 
 /** The word before the year in each kind's number (文号 prefix). */
 export const DOCUMENT_PREFIX: Record<DocumentKind, string> = {
@@ -55,17 +55,55 @@ export async function issueDocument(tx: Tx, doc: IssueDocument): Promise<CaseDoc
     VALUES (${doc.kind}::"DocumentKind", ${county}, ${year}, 1)
     ON CONFLICT (kind, "regionCode", year) DO UPDATE SET last = "DocumentCounter".last + 1
     RETURNING last`;
+  const number = formatDocumentNumber(doc.kind, year, counter.last);
   return tx.caseDocument.create({
     data: {
       caseId: doc.caseId,
       kind: doc.kind,
       regionCode: county,
-      number: formatDocumentNumber(doc.kind, year, counter.last),
+      number,
       issuedAt,
       deadline: doc.deadline ?? null,
       issuedBy: doc.issuedBy,
       body: doc.body,
+      html: renderDocumentHtml({ kind: doc.kind, number, issuedAt, issuedBy: doc.issuedBy, body: doc.body }),
       idempotencyKey: doc.idempotencyKey,
     },
   });
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** 2026年11月22日, the day in China. */
+export function chineseDate(at: Date): string {
+  const [y, m, d] = chinaDay(at).split('-').map(Number);
+  return `${y}年${m}月${d}日`;
+}
+
+/**
+ * The printable document: title, number (文号), the body's paragraphs, issuer and date, on an A4 page.
+ * Rendered once at issue and stored, so a later change of wording never alters an issued notice.
+ */
+export function renderDocumentHtml(d: {
+  kind: DocumentKind;
+  number: string;
+  issuedAt: Date;
+  issuedBy: string;
+  body: string;
+}): string {
+  const paragraphs = d.body
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => `<p>${escapeHtml(line)}</p>`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(DOCUMENT_TITLE[d.kind])} ${escapeHtml(d.number)}</title>
+<style>@page{size:A4;margin:25mm 20mm}body{font-family:"FangSong","STFangsong","Noto Serif CJK SC",serif;font-size:16pt;line-height:1.8}
+h1{text-align:center;font-size:22pt;letter-spacing:.2em;margin:0}.number{text-align:center;margin:.5em 0 1.5em}
+.issuer{text-align:right;margin-top:3em}</style></head>
+<body><h1>${escapeHtml(DOCUMENT_TITLE[d.kind])}</h1><p class="number">${escapeHtml(d.number)}</p>
+${paragraphs}
+<p class="issuer">${escapeHtml(d.issuedBy)}<br>${chineseDate(d.issuedAt)}</p></body></html>
+`;
 }

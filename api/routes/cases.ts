@@ -77,6 +77,8 @@ const timelineEntry = z.object({
   actor: z.string().nullable(),
   note: z.string().nullable(),
   documentNumber: z.string().nullable(),
+  /** Download at /api/cases/:id/documents/:documentId. */
+  documentId: z.uuid().nullable(),
 });
 
 export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -218,6 +220,35 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.get(
+    '/api/cases/:id/documents/:documentId',
+    {
+      schema: {
+        tags: ['cases'],
+        summary: 'An issued notice or report as printed (HTML, A4); every download is audited',
+        params: z.object({ id: z.uuid(), documentId: z.uuid() }),
+        response: { 200: z.string().describe('text/html'), 404: errorResponse },
+      },
+    },
+    async (req, reply) => {
+      const actor = actorOf(req);
+      const found = await findScoped(req, req.params.id);
+      const doc = await app.prisma.caseDocument.findFirst({ where: { id: req.params.documentId, caseId: found.id } });
+      if (!doc?.html) throw new AppError('NOT_FOUND');
+      await audit(app.prisma, actor, {
+        action: 'READ_PERSONAL',
+        entity: 'CaseDocument',
+        entityId: doc.id,
+        details: { caseId: found.id, number: doc.number },
+        ip: req.ip,
+      });
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(`${doc.number}.html`)}`)
+        .send(doc.html);
+    },
+  );
+
+  app.get(
     '/api/cases/:id/timeline',
     {
       schema: {
@@ -242,6 +273,7 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
           actor: a.actor,
           note: [a.outcome, a.note].filter(Boolean).join('；') || null,
           documentNumber: null,
+          documentId: null,
         })),
         ...documents.map((d) => ({
           at: d.issuedAt.toISOString(),
@@ -250,6 +282,7 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
           actor: d.issuedBy,
           note: d.deadline ? `限期至 ${d.deadline.toISOString().slice(0, 10)}` : null,
           documentNumber: d.number,
+          documentId: d.id,
         })),
         ...tasks.map((t) => ({
           at: t.at,
@@ -258,6 +291,7 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
           actor: t.assignee,
           note: null,
           documentNumber: null,
+          documentId: null,
         })),
       ].sort((a, b) => a.at.localeCompare(b.at));
       return { case: toCase(c), entries };

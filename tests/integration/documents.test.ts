@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatDocumentNumber, issueDocument } from '../../api/domain/documents.js';
 import { createPrisma } from '../../infra/db/prisma.js';
-import { demoPeople } from './helpers.js';
+import { as, demoPeople, loginAs } from './helpers.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
 afterAll(() => prisma.$disconnect());
@@ -66,5 +66,38 @@ describe('numbered case documents', () => {
     const next = await issue('after-rollback');
     expect(Number(next.number.match(/第(\d+)号/)![1])).toBe(Number(first.number.match(/第(\d+)号/)![1]) + 1);
     expect(await prisma.caseDocument.count({ where: { idempotencyKey: 'rolled-back' } })).toBe(0);
+  });
+
+  it('stores the printed HTML and serves it only within the case’s jurisdiction, auditing each download', async () => {
+    const doc = await prisma.$transaction((tx) =>
+      issueDocument(tx, {
+        caseId,
+        kind: 'CORRECTION_ORDER',
+        issuedBy: '荆河街道办事处',
+        body: '张三（父亲）：\n限你于2031年5月16日前送子女复学。<script>alert(1)</script>',
+        idempotencyKey: 'printed',
+        issuedAt: ISSUED_AT,
+      }),
+    );
+    const people = await demoPeople(prisma);
+    const town = await as(people.town.username);
+    const res = await fetch(`${inject('apiUrl')}/api/cases/${caseId}/documents/${doc.id}`, {
+      headers: { authorization: `Bearer ${await loginAs(people.town.username)}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const html = await res.text();
+    expect(html).toContain('<h1>责令限期改正通知书</h1>');
+    expect(html).toContain(doc.number);
+    expect(html).toContain('2031年5月6日');
+    expect(html).toContain('&lt;script&gt;');
+    expect(html).not.toContain('<script>');
+    expect(
+      await prisma.auditEvent.count({ where: { entity: 'CaseDocument', entityId: doc.id, action: 'READ_PERSONAL' } }),
+    ).toBe(1);
+    // Another town neither gets the document nor learns that the case exists.
+    const other = await as(people.otherTown.username);
+    expect((await other('GET', `/api/cases/${caseId}/documents/${doc.id}`)).status).toBe(404);
+    expect((await town('GET', `/api/cases/${caseId}/documents/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
   });
 });

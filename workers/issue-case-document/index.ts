@@ -47,13 +47,12 @@ export default defineWorker({
             ? `经责令限期改正，你（们）逾期仍未改正。现敦促你（们）于${chineseDate(input.deadline)}前送子女到${c.school.name}复学。`
             : `经批评教育，现责令你（们）于${chineseDate(input.deadline)}前送子女到${c.school.name}复学，逾期不改正的，将依法下达敦促入学通知书或移送司法机关。`,
         `特此通知。`,
-        `${issuer}`,
       ].join('\n');
       const doc = await issueDocument(tx, {
         caseId: c.id,
         kind: input.kind,
         issuedBy: issuer,
-        body: `${TITLE[input.kind]}\n${body}`,
+        body,
         deadline: new Date(`${input.deadline}T00:00:00Z`),
         idempotencyKey: `job:${ctx.jobKey}`,
       });

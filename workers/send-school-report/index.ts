@@ -18,13 +18,11 @@ export default defineWorker({
       const town = await regionName(tx, c.regionCode);
       const visits = c.actions.filter((a) => a.kind === 'HOME_VISIT');
       const body = [
-        `关于${c.child.name}辍学情况的报告`,
         `${town}人民政府、县教育局：`,
         `一、学生基本情况：${c.child.name}，${c.child.gender === 'MALE' ? '男' : '女'}，${c.school.name}学生，出生于${c.child.birthDate.toISOString().slice(0, 10)}。`,
         `二、辍学原因：${c.reasonCode ?? ''} ${c.reason ?? '未填写'}`,
         `三、劝返措施：${c.plan ?? '未填写'}（责任人：${c.responsiblePerson ?? '未指定'}）`,
         `四、劝返结果：${visits.length === 0 ? '班主任未在期限内完成家访' : visits.map((v) => v.note ?? '').join('；')}；劝返无效。`,
-        `${c.school.name}`,
       ].join('\n');
       const doc = await issueDocument(tx, {
         caseId: c.id,
