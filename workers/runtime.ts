@@ -9,7 +9,7 @@ import type { IOutputVariables, JSONDoc } from '@camunda8/sdk/dist/zeebe/lib/int
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Prisma } from '../infra/db/prisma.js';
-import { BpmnError, type WorkerDefinition } from './lib/define-worker.js';
+import { BpmnError, type JobContext, type WorkerDefinition } from './lib/define-worker.js';
 import { workers as registered } from './registry.js';
 
 /** Wait before a failed job is offered again. */
@@ -20,6 +20,32 @@ const JOB_TIMEOUT_MS = 60_000;
 const MAX_JOBS_IN_FLIGHT = 16;
 /** How long shutdown waits for in-flight jobs to finish. */
 const DRAIN_TIMEOUT_MS = 10_000;
+
+/** gRPC status 6: the engine already holds a message with this id. */
+function isAlreadyExists(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e.code === 6 || (typeof e.message === 'string' && e.message.includes('ALREADY_EXISTS'));
+}
+
+/**
+ * How workers publish: idempotent by message id, so a redelivered job that publishes again is not a
+ * failure (the engine keeps the first message while it lives).
+ */
+export function messagePublisher(grpc: ZeebeGrpcClient): JobContext['publishMessage'] {
+  return async (m) => {
+    try {
+      await grpc.publishMessage({
+        name: m.name,
+        correlationKey: m.correlationKey,
+        messageId: m.messageId,
+        variables: m.variables as Parameters<typeof grpc.publishMessage>[0]['variables'],
+        timeToLive: m.timeToLiveMs ?? 3_600_000,
+      });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  };
+}
 
 function explain(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -36,6 +62,7 @@ export function startWorkers(
   log: Logger,
   definitions: WorkerDefinition[] = registered,
 ): RunningWorkers {
+  const publishMessage = messagePublisher(grpc);
   const running = definitions.map((def) =>
     grpc.createWorker({
       taskType: def.type,
@@ -57,15 +84,7 @@ export function startWorkers(
             elementId: job.elementId,
             retries: job.retries,
             prisma,
-            publishMessage: async (m) => {
-              await grpc.publishMessage({
-                name: m.name,
-                correlationKey: m.correlationKey,
-                messageId: m.messageId,
-                variables: m.variables as Parameters<typeof grpc.publishMessage>[0]['variables'],
-                timeToLive: m.timeToLiveMs ?? 3_600_000,
-              });
-            },
+            publishMessage,
           });
           const output = def.output.safeParse(result);
           if (!output.success) {
