@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { openDropoutCaseInput } from '../../workers/open-dropout-case/schema.js';
 import { actorOf } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
+import { chinaDay } from '../domain/china-time.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
 import { errorResponse } from './shared.js';
@@ -48,7 +49,7 @@ export const dropoutReportRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!record || schoolId !== record.schoolId) {
         throw new AppError('VALIDATION_FAILED', [{ path: ['school'], message: '该儿童当前不在所选学校的学籍中' }]);
       }
-      if (new Date(`${req.body.lastAttendance}T00:00:00Z`) > new Date()) {
+      if (req.body.lastAttendance > chinaDay()) {
         throw new AppError('VALIDATION_FAILED', [{ path: ['lastAttendance'], message: '最后到校日期不能晚于今天' }]);
       }
       const variables: z.infer<typeof openDropoutCaseInput> & Record<string, unknown> = {

@@ -116,7 +116,13 @@ export async function fixtureCounty(
  * that year — the suspects a comparison will find — plus one list per other department, so the base
  * database is complete. Returns the listed children's ids.
  */
-export async function listedChildren(prisma: Prisma, fx: FixtureCounty, year: number, n: number): Promise<string[]> {
+export async function listedChildren(
+  prisma: Prisma,
+  fx: FixtureCounty,
+  year: number,
+  n: number,
+  otherLists: ('POVERTY' | 'DISABILITY' | 'WELFARE')[] = ['POVERTY', 'DISABILITY', 'WELFARE'],
+): Promise<string[]> {
   const batch = (kind: 'HOUSEHOLD' | 'POVERTY' | 'DISABILITY' | 'WELFARE', rowCount: number) =>
     prisma.importBatch.create({
       data: {
@@ -155,7 +161,7 @@ export async function listedChildren(prisma: Prisma, fx: FixtureCounty, year: nu
     ids.push(child.id);
   }
   // The other three departments listed a child who is also on the household list.
-  for (const kind of ['POVERTY', 'DISABILITY', 'WELFARE'] as const) {
+  for (const kind of otherLists) {
     const b = await batch(kind, 1);
     await prisma.departmentListEntry.create({
       data: { batchId: b.id, lineNumber: 2, kind, year, childId: ids[0]!, regionCode: fx.town },

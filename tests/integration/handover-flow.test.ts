@@ -178,6 +178,38 @@ describe('whole-class handover (engine-backed)', () => {
     }, 'the handover instance to complete');
     expect(state).toBe('COMPLETED');
   });
+
+  it('asks the bureau for receiving schools when the county has no middle school, then drafts the plan', async () => {
+    const fx2 = await fixtureCounty(prisma, '379907', YEAR, 2);
+    // A county whose only middle school closed: its account goes with it.
+    await prisma.user.deleteMany({ where: { schoolId: fx2.middle.id } });
+    await prisma.school.delete({ where: { id: fx2.middle.id } });
+    const bureau = await as(fx2.users.bureau);
+    const started = await bureau<{ id: number; processInstanceKey: string }>('POST', '/api/handovers', {
+      county: fx2.county,
+      year: YEAR,
+    });
+    const pik = started.body.processInstanceKey;
+    // The worker's business error NO_RECEIVING_SCHOOL: the bureau's task, no incident, no plan.
+    const [assign] = await tasksOf(bureau, pik, 'assignReceivingSchools');
+    expect(await prisma.handoverAssignment.count({ where: { batchId: started.body.id } })).toBe(0);
+    const refused = await bureau('POST', `/api/tasks/${assign!.userTaskKey}/complete`, { note: '暂无' });
+    expect(refused.status).toBe(422);
+    const town = await prisma.region.findUniqueOrThrow({ where: { code: fx2.town } });
+    const school = await prisma.school.create({
+      data: {
+        code: `9${fx2.county}09`,
+        name: '测试镇新建初中',
+        kind: 'MIDDLE',
+        regionId: town.id,
+        regionCode: fx2.town,
+      },
+    });
+    await complete(bureau, assign!, { note: '新建初中承担接收任务' });
+    await tasksOf(bureau, pik, 'approveHandoverPlan');
+    const line = await prisma.handoverAssignment.findFirstOrThrow({ where: { batchId: started.body.id } });
+    expect(line.toSchoolId).toBe(school.id);
+  });
 });
 
 /** Which pupil a tracing task is about: the engine's `noShow` variable of its multi-instance element. */

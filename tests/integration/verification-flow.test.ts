@@ -135,11 +135,13 @@ describe('enrollment verification (engine-backed)', () => {
     }, 'three referred cases');
     expect(cases.every((c) => c.schoolId === fx.primary.id && c.classId === null)).toBe(true);
     const disabled = await suspectsOf('I');
-    expect(
-      await prisma.registryRecord.count({
+    const placed = await eventually(async () => {
+      const n = await prisma.registryRecord.count({
         where: { childId: { in: disabled }, schoolYear: YEAR, schoolId: fx.primary.id },
-      }),
-    ).toBe(2);
+      });
+      return n === 2 ? n : undefined;
+    }, 'registry records for the two placed children');
+    expect(placed).toBe(2);
     const fixed = await prisma.suspectedChild.findMany({
       where: { campaignId: started.body.id, round: 1, outcomeCode: 'A' },
     });
@@ -210,5 +212,32 @@ describe('enrollment verification (engine-backed)', () => {
     await complete(town, again!, verification('B', fx.primary.id));
     const [publish] = await openTasks(bureau, 'publishCountyReport', 1);
     expect(publish!.processInstanceKey).toBe(started.body.processInstanceKey);
+  });
+
+  it('waits for the missing department lists: the bureau chases them or confirms a department has none', async () => {
+    const YEAR = 2027;
+    const fx = await fixtureCounty(prisma, '379906', YEAR, 0);
+    await listedChildren(prisma, fx, YEAR, 2, ['POVERTY']);
+    const bureau = await as(fx.users.bureau);
+    const started = await bureau<{ id: number; processInstanceKey: string }>('POST', '/api/campaigns/enrollment', {
+      county: fx.county,
+      year: YEAR,
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    // The worker's business error DEPARTMENT_LISTS_MISSING takes the diagram to the bureau's task.
+    const [collect] = await openTasks(bureau, 'collectDepartmentLists', 1);
+    expect(collect!.processInstanceKey).toBe(started.body.processInstanceKey);
+    expect(Date.parse(collect!.dueDate)).toBe(Date.parse(`${YEAR}-06-30T23:59:59+08:00`));
+    const vars = await records.taskVariables(collect!);
+    expect(vars.missingLists).toEqual(['DISABILITY', 'WELFARE']);
+    expect(await prisma.suspectedChild.count({ where: { campaignId: started.body.id } })).toBe(0);
+
+    // Chasing without a new list checks again and comes back to the same task…
+    await complete(bureau, collect!, { proceedWithoutLists: false, note: '已催报残联、民政' });
+    const [again] = await openTasks(bureau, 'collectDepartmentLists', 1, new Set([collect!.userTaskKey]));
+    // …until the departments confirm in writing they have no such children.
+    await complete(bureau, again!, { proceedWithoutLists: true, note: '残联、民政书面确认本年度无此类儿童' });
+    await openTasks(bureau, 'dispatchSuspectList', 1);
+    expect(await prisma.suspectedChild.count({ where: { campaignId: started.body.id } })).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { JobContext } from '../lib/define-worker.js';
+import { BpmnError, type JobContext } from '../lib/define-worker.js';
 import type { draftHandoverPlanInput, draftHandoverPlanOutput } from './schema.js';
 
 /** Grade of the primary graduates handed over (六年级). */
@@ -25,7 +25,10 @@ export async function draftHandoverPlan(
         where: { kind: { in: ['MIDDLE', 'NINE_YEAR'] }, regionCode: { startsWith: input.county } },
         orderBy: { id: 'asc' },
       });
-      if (receivers.length === 0) throw new Error(`县 ${input.county} 没有可接收的初中学校`);
+      if (receivers.length === 0) {
+        // A business outcome: the bureau must name receiving schools first (the diagram's error path).
+        throw new BpmnError('NO_RECEIVING_SCHOOL', `县 ${input.county} 没有可接收的初中学校`);
+      }
       const load = new Map(receivers.map((s) => [s.id, 0]));
       const existing = await tx.handoverAssignment.findMany({ where: { batchId: input.handoverId } });
       const planned = new Set(existing.map((a) => a.fromClassId));

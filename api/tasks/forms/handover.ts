@@ -35,6 +35,27 @@ export const approveHandoverPlan = defineTaskForm({
   },
 });
 
+/** [G] 一 the bureau names the middle schools that receive (added to the school register), then the plan is drafted again. */
+export const assignReceivingSchools = defineTaskForm({
+  title: '确定接收初中',
+  schema: z.object({
+    note: z.string({ message: '请说明补充的接收学校' }).trim().min(1, '请说明补充的接收学校').max(1000),
+  }),
+  async apply(tx, task, input) {
+    const batch = await tx.handoverBatch.findUnique({ where: { processInstanceKey: task.processInstanceKey } });
+    if (!batch) throw new AppError('NOT_FOUND', undefined, '该任务对应的整班移交不存在。');
+    const receivers = await tx.school.count({
+      where: { kind: { in: ['MIDDLE', 'NINE_YEAR'] }, regionCode: { startsWith: batch.regionCode } },
+    });
+    if (receivers === 0) {
+      throw new AppError('FORM_INVALID', [
+        { path: ['note'], message: '学校库中仍没有本县的初中或九年一贯制学校，请先补充' },
+      ]);
+    }
+    return { receivingSchoolsNote: input.note };
+  },
+});
+
 /** [G] 二 the sending primary school hands over the roster and the paper registry files, and signs. */
 export const handOverRoster = defineTaskForm({
   title: '送出学校移交花名册和纸质学籍档案',
