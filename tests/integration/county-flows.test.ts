@@ -92,7 +92,7 @@ describe('county flows (engine-backed)', () => {
     expect((await bureau('POST', '/api/campaigns/enrollment', { county: '370402', year })).status).toBe(403);
     const town = await as(people.town.username);
     expect((await town('POST', '/api/campaigns/enrollment', { county: COUNTY, year: year + 1 })).status).toBe(403);
-    expect(await prisma.campaign.count({ where: { year: year + 1 } })).toBe(0);
+    expect(await prisma.campaign.count({ where: { year: year + 1, regionCode: COUNTY } })).toBe(0);
 
     expect((await bureau('POST', `/api/tasks/${task.userTaskKey}/complete`, { note: '已下发各镇街' })).status).toBe(
       204,
