@@ -100,7 +100,9 @@ describe('county flows (engine-backed)', () => {
   });
 
   it('starts the whole-class handover: every grade-6 class goes whole to a middle school, then the plan is approved', async () => {
-    const schoolYear = (await prisma.schoolClass.findFirstOrThrow({ where: { grade: 6 } })).schoolYear;
+    const schoolYear = (
+      await prisma.schoolClass.findFirstOrThrow({ where: { grade: 6, regionCode: { startsWith: COUNTY } } })
+    ).schoolYear;
     const started = await bureau<{ id: number; processInstanceKey: string }>('POST', '/api/handovers', {
       county: COUNTY,
       year: schoolYear + 1,
