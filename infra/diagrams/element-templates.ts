@@ -1,19 +1,20 @@
 /**
  * Camunda 8 element templates for the registered job workers, written to
- * processes/element-templates/kongchuo-workers.json. In the Modeler a template turns a task into a
+ * processes/.camunda/element-templates/kongchuo-workers.json. In the Modeler a template turns a task into a
  * service task of the right job type, and lists the variables the worker reads as input mappings
  * (pre-filled `=<name>`, so a modeller sees what the worker needs and can point an input elsewhere)
  * and the variables it writes in its description.
  *
  * The Desktop Modeler loads templates from `.camunda/element-templates/` in or above a diagram's
- * folder, or from its own resources folder; copy or link the file there to use it.
+ * folder: opening any diagram under processes/ offers them with no setup. Deployment skips the file
+ * (only .bpmn/.dmn/.form are deployed).
  */
 import path from 'node:path';
 import { z } from 'zod';
 import { REPO_ROOT } from '../config.js';
 import type { WorkerDefinition } from '../../workers/lib/define-worker.js';
 
-export const TEMPLATES_FILE = path.join(REPO_ROOT, 'processes', 'element-templates', 'kongchuo-workers.json');
+export const TEMPLATES_FILE = path.join(REPO_ROOT, 'processes', '.camunda', 'element-templates', 'kongchuo-workers.json');
 
 const SCHEMA_URL = 'https://unpkg.com/@camunda/zeebe-element-templates-json-schema/resources/schema.json';
 

@@ -1,4 +1,4 @@
-/** processes/element-templates/kongchuo-workers.json: one Modeler template per registered worker. */
+/** processes/.camunda/element-templates/kongchuo-workers.json: one Modeler template per registered worker. */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
