@@ -14,7 +14,13 @@ import { z } from 'zod';
 import { REPO_ROOT } from '../config.js';
 import type { WorkerDefinition } from '../../workers/lib/define-worker.js';
 
-export const TEMPLATES_FILE = path.join(REPO_ROOT, 'processes', '.camunda', 'element-templates', 'kongchuo-workers.json');
+export const TEMPLATES_FILE = path.join(
+  REPO_ROOT,
+  'processes',
+  '.camunda',
+  'element-templates',
+  'kongchuo-workers.json',
+);
 
 const SCHEMA_URL = 'https://unpkg.com/@camunda/zeebe-element-templates-json-schema/resources/schema.json';
 
