@@ -34,7 +34,7 @@ let loaded: { Linter: LinterClass; resolver: unknown; config: unknown } | undefi
  * created, so a second diagram linted by the same linter is judged against the first one's flows
  * (no-duplicate-sequence-flows then reports every flow the two share).
  */
-function createLinter(): Linter {
+function createLinter(platform?: string): Linter {
   if (!loaded) {
     // bpmnlint is CommonJS without declarations. Its node resolver finds rules and configs with the
     // require it is given; one rooted at the repository (not at the process's cwd, its default)
@@ -47,7 +47,16 @@ function createLinter(): Linter {
       config: JSON.parse(fs.readFileSync(path.join(REPO_ROOT, '.bpmnlintrc'), 'utf8')),
     };
   }
-  return new loaded.Linter({ config: loaded.config, resolver: loaded.resolver });
+  // Another engine version's compatibility rules in place of the configured ones (e.g. '8-9').
+  const config = platform
+    ? {
+        ...(loaded.config as { extends: string[] }),
+        extends: (loaded.config as { extends: string[] }).extends.map((e) =>
+          e.startsWith('plugin:camunda-compat/camunda-cloud-') ? `plugin:camunda-compat/camunda-cloud-${platform}` : e,
+        ),
+      }
+    : loaded.config;
+  return new loaded.Linter({ config, resolver: loaded.resolver });
 }
 
 /**
@@ -55,7 +64,7 @@ function createLinter(): Linter {
  * could not place (an unknown element or attribute) comes back as an 'error' of rule 'bpmn-moddle',
  * since the engine would silently ignore it.
  */
-export async function lintDiagram(xml: string): Promise<LintReport[]> {
+export async function lintDiagram(xml: string, options: { platform?: string } = {}): Promise<LintReport[]> {
   const { rootElement, warnings } = await parseDiagram(xml);
   const reports: LintReport[] = warnings.map((w) => ({
     id: w.element?.id ?? '',
@@ -63,7 +72,7 @@ export async function lintDiagram(xml: string): Promise<LintReport[]> {
     message: w.message.replace(/\s+/g, ' ').trim(),
     category: 'error',
   }));
-  const results = await createLinter().lint(rootElement);
+  const results = await createLinter(options.platform).lint(rootElement);
   for (const [rule, ruleReports] of Object.entries(results)) {
     for (const r of ruleReports) reports.push({ id: r.id ?? '', rule, message: r.message, category: r.category });
   }

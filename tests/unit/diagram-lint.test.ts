@@ -31,6 +31,11 @@ describe.each(diagrams)('$file', ({ file, xml }) => {
     const reports = (await lintDiagram(xml)).filter((r) => r.category !== 'info');
     expect(reports.map((r) => `${file}: ${r.id || '(document)'}: ${r.rule}: ${r.message}`)).toEqual([]);
   });
+
+  it('is also valid for Camunda 8.9, the version the platform targets once it is served', async () => {
+    const reports = (await lintDiagram(xml, { platform: '8-9' })).filter((r) => r.category !== 'info');
+    expect(reports.map((r) => `${file}: ${r.id || '(document)'}: ${r.rule}: ${r.message}`)).toEqual([]);
+  });
 });
 
 describe('lintDiagram', () => {

@@ -95,4 +95,14 @@ describe.each(diagrams)('$file', ({ xml }) => {
       expect(attrs.name ?? '', label).toMatch(/[\u4e00-\u9fff]/);
     }
   });
+  it('cites the source clause of every task, sub-process and timer, message or error event', () => {
+    // Elements that carry a rule: the steps people and workers do, and the deadlines and signals that move
+    // the flow. Gateways, joins and plain start/end events only route.
+    const ruleBearing =
+      /<bpmn:(userTask|serviceTask|businessRuleTask|callActivity|subProcess|boundaryEvent|intermediateCatchEvent|intermediateThrowEvent)\b([^>]*)>\s*(?:<bpmn:documentation>([^<]*)<\/bpmn:documentation>)?/g;
+    const uncited = [...xml.matchAll(ruleBearing)]
+      .filter((m) => !/\[(T|Y|G|R|P)\]/.test(m[3] ?? ''))
+      .map((m) => `${m[1]} ${attributes(m[2]!).id}`);
+    expect(uncited).toEqual([]);
+  });
 });
