@@ -93,4 +93,73 @@ describe('periodic duties (engine-backed)', () => {
     expect(own.report.total.enrolled.total).toBe(3);
     expect(own.report.total.dropouts.total).toBe(0);
   });
+  it('runs a census round for every town and a home-visit round for every class of the county', async () => {
+    const fx = await fixtureCounty(prisma, '379908', 2027, 4);
+    const town = await as(fx.users.town);
+    const census = await engine.startProcess('special-needs-census', { county: fx.county, period: '2026-09' });
+    const [censusTask] = await eventually(async () => {
+      const open = await records.openUserTasks({ processInstanceKey: census.processInstanceKey });
+      return open.data.length ? open.data : undefined;
+    }, 'the town’s census task');
+    expect(censusTask!.candidateGroups).toEqual([`town:${fx.town}`]);
+    const negative = await town<{ error: { details: { path: string[] }[] } }>(
+      'POST',
+      `/api/tasks/${censusTask!.userTaskKey}/complete`,
+      { surveyed: -1, newlyFound: 0, placed: 0 },
+    );
+    expect(negative.status).toBe(422);
+    expect(negative.body.error.details.map((d) => d.path.join('.'))).toEqual(['surveyed']);
+    expect(
+      (
+        await town('POST', `/api/tasks/${censusTask!.userTaskKey}/complete`, {
+          surveyed: 12,
+          newlyFound: 1,
+          placed: 1,
+          note: '新发现1名听障儿童，已安排送教上门',
+        })
+      ).status,
+    ).toBe(204);
+
+    // Home visits: one task per class with pupils on the roll that school year (the fixture's grade-6 class).
+    const visits = await engine.startProcess('semester-home-visits', { county: fx.county, period: '2026-秋' });
+    const [visitTask] = await eventually(async () => {
+      const open = await records.openUserTasks({ processInstanceKey: visits.processInstanceKey });
+      return open.data.length ? open.data : undefined;
+    }, 'the class’s home-visit task');
+    expect(visitTask!.candidateGroups).toEqual([`class:${fx.classId}`]);
+    await prisma.user.create({
+      data: {
+        username: `teacher-${fx.classId}`,
+        displayName: '六年级1班班主任',
+        passwordHash: (await prisma.user.findUniqueOrThrow({ where: { username: fx.users.town } })).passwordHash,
+        role: 'TEACHER',
+        regionId: (await prisma.region.findUniqueOrThrow({ where: { code: fx.town } })).id,
+        regionCode: fx.town,
+        schoolId: fx.primary.id,
+        classId: fx.classId,
+      },
+    });
+    const teacher = await as(`teacher-${fx.classId}`);
+    expect(
+      (
+        await teacher('POST', `/api/tasks/${visitTask!.userTaskKey}/complete`, {
+          familiesVisited: 4,
+          vulnerableVisited: 2,
+        })
+      ).status,
+    ).toBe(204);
+
+    for (const pik of [census.processInstanceKey, visits.processInstanceKey]) {
+      await eventually(
+        async () => ((await records.processInstanceState(pik)) === 'COMPLETED' ? true : undefined),
+        'the round to close',
+      );
+    }
+    const returns = await prisma.dutyReturn.findMany({ where: { regionCode: fx.town }, orderBy: { id: 'asc' } });
+    expect(returns.map((r) => [r.duty, r.period, r.classId])).toEqual([
+      ['SPECIAL_NEEDS_CENSUS', '2026-09', null],
+      ['HOME_VISITS', '2026-秋', fx.classId],
+    ]);
+    expect(returns[1]!.figures).toMatchObject({ familiesVisited: 4, vulnerableVisited: 2 });
+  });
 });

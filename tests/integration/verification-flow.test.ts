@@ -240,4 +240,42 @@ describe('enrollment verification (engine-backed)', () => {
     await openTasks(bureau, 'dispatchSuspectList', 1);
     expect(await prisma.suspectedChild.count({ where: { campaignId: started.body.id } })).toBe(2);
   });
+  it('stops re-verifying at the parameter’s round limit and reports the child still suspected', async () => {
+    const YEAR = 2027;
+    const fx = await fixtureCounty(prisma, '379909', YEAR, 0);
+    const [child] = await listedChildren(prisma, fx, YEAR, 1);
+    const bureau = await as(fx.users.bureau);
+    const town = await as(fx.users.town);
+    const started = await bureau<{ id: number; processInstanceKey: string }>('POST', '/api/campaigns/enrollment', {
+      county: fx.county,
+      year: YEAR,
+    });
+    const seen = new Set<string>();
+    // Three rounds (deadlines.verificationRounds = 3), the child found at home each time.
+    for (let round = 1; round <= 3; round++) {
+      const [dispatch] = await openTasks(bureau, 'dispatchSuspectList', 1, seen);
+      seen.add(dispatch!.userTaskKey);
+      await complete(bureau, dispatch!, {});
+      const [verify] = await openTasks(town, 'verifyChild', 1, seen);
+      seen.add(verify!.userTaskKey);
+      await complete(town, verify!, verification('L', fx.primary.id));
+    }
+    const [publish] = await openTasks(bureau, 'publishCountyReport', 1);
+    expect(publish!.processInstanceKey).toBe(started.body.processInstanceKey);
+    const c = await prisma.campaign.findUniqueOrThrow({ where: { id: started.body.id } });
+    type Round = { round: number; total: { stillSuspected: number } };
+    const rounds = (c.reportSnapshot as { rounds: Round[] }).rounds;
+    expect(rounds.map((r) => [r.round, r.total.stillSuspected])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 1],
+    ]);
+    // One escalation for the child while it runs, however many rounds referred it (the message start
+    // allows one active instance per child; the later referrals wait).
+    await eventually(
+      async () => ((await prisma.dropoutCase.count({ where: { childId: child } })) > 0 ? true : undefined),
+      'the referred case',
+    );
+    expect(await prisma.dropoutCase.count({ where: { childId: child } })).toBe(1);
+  });
 });
