@@ -36,3 +36,17 @@ export function defineTaskForm<S extends z.ZodType>(form: TaskForm<S>): TaskForm
 
 /** The idempotency key of what a user task writes: a retried submission finds it and writes nothing twice. */
 export const taskKey = (task: UserTask) => `usertask:${task.userTaskKey}`;
+
+/**
+ * The id the task's variable `name` carries in field `key` — the roster line, suspect or pupil a task
+ * inside a multi-instance is about — or undefined when the task has no such variable.
+ */
+export async function subjectId<T extends number | string>(
+  context: TaskContext,
+  name: string,
+  key: string,
+  type: 'number' | 'string',
+): Promise<T | undefined> {
+  const value = ((await context.variables())[name] as Record<string, unknown> | undefined)?.[key];
+  return typeof value === type ? (value as T) : undefined;
+}

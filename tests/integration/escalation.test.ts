@@ -11,7 +11,7 @@ import { createEngineClient } from '../../infra/camunda/client.js';
 import { engineClock } from '../../infra/camunda/engine.js';
 import { createEngineRecords, type UserTask } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
-import { as, demoPeople, eventually } from './helpers.js';
+import { as, completeTask, demoPeople, eventually } from './helpers.js';
 import { testConfig } from './test-env.js';
 
 const DAY = 86_400_000;
@@ -124,9 +124,7 @@ async function openTaskTypes(processInstanceKey: string): Promise<string[]> {
 }
 
 async function complete(username: string, task: UserTask, body: Record<string, unknown>) {
-  const user = await as(username);
-  const res = await user('POST', `/api/tasks/${task.userTaskKey}/complete`, body);
-  expect(res.status, `${task.elementId} by ${username}: ${JSON.stringify(res.body)}`).toBe(204);
+  await completeTask(await as(username), task, body);
 }
 
 function taskState(task: UserTask, state: UserTask['state']) {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { fixtureCounty, type FixtureCounty } from './fixture-county.js';
-import { as, eventually } from './helpers.js';
+import { as, type Caller, completeTask as complete, eventually } from './helpers.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
 afterAll(() => prisma.$disconnect());
@@ -19,7 +19,6 @@ type Task = {
   candidateGroups: string[];
   dueDate: string;
 };
-type Caller = Awaited<ReturnType<typeof as>>;
 
 const YEAR = 2027;
 let fx: FixtureCounty;
@@ -37,11 +36,6 @@ async function tasksOf(caller: Caller, processInstanceKey: string, elementId: st
     );
     return res.body.data.length >= n ? res.body.data : undefined;
   }, `${n} × ${elementId}`);
-}
-
-async function complete(caller: Caller, task: Task, body: unknown) {
-  const res = await caller('POST', `/api/tasks/${task.userTaskKey}/complete`, body);
-  expect(res.status, JSON.stringify(res.body)).toBe(204);
 }
 
 describe('whole-class handover (engine-backed)', () => {

@@ -1,4 +1,4 @@
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import type { Prisma } from '../../infra/db/prisma.js';
 import { DEMO_PASSWORD } from '../../infra/seed/demo.js';
 
@@ -52,6 +52,15 @@ export function loginAs(username: string, password = DEMO_PASSWORD): Promise<str
 export async function as(username: string) {
   const token = await loginAs(username);
   return <T = unknown>(method: string, path: string, body?: unknown) => api<T>(method, path, body, { token });
+}
+
+/** A caller made by `as(username)`. */
+export type Caller = Awaited<ReturnType<typeof as>>;
+
+/** Completes a task through the API as `caller` and expects it accepted (204), showing the body if not. */
+export async function completeTask(caller: Caller, task: { userTaskKey: string }, body: unknown): Promise<void> {
+  const res = await caller('POST', `/api/tasks/${task.userTaskKey}/complete`, body);
+  expect(res.status, JSON.stringify(res.body)).toBe(204);
 }
 
 /**

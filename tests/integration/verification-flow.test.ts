@@ -10,14 +10,13 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createEngineRecords } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { fixtureCounty, listedChildren } from './fixture-county.js';
-import { as, eventually } from './helpers.js';
+import { as, type Caller, completeTask as complete, eventually } from './helpers.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
 const records = createEngineRecords(inject('engineDatabaseUrl'));
 afterAll(() => Promise.all([prisma.$disconnect(), records.close()]));
 
 type Task = { userTaskKey: string; elementId: string; processInstanceKey: string; dueDate: string };
-type Caller = Awaited<ReturnType<typeof as>>;
 
 /** The caller's open tasks of one type (in any instance, e.g. the called per-child verifications). */
 async function openTasks(caller: Caller, type: string, n: number, exclude = new Set<string>()): Promise<Task[]> {
@@ -40,11 +39,6 @@ async function bulk(caller: Caller, tasks: { key: string; data: unknown }[]) {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.results.filter((r) => !r.ok)).toEqual([]);
   }
-}
-
-async function complete(caller: Caller, task: Task, body: unknown) {
-  const res = await caller('POST', `/api/tasks/${task.userTaskKey}/complete`, body);
-  expect(res.status, JSON.stringify(res.body)).toBe(204);
 }
 
 /** The [R] first round: 277 removed (核减) and 5 still suspected (疑似失学). */

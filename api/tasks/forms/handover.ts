@@ -2,16 +2,15 @@
 import { z } from 'zod';
 import type { Tx } from '../../../infra/db/prisma.js';
 import { AppError } from '../../errors.js';
-import { defineTaskForm, type TaskContext } from '../define-form.js';
+import { defineTaskForm, subjectId, type TaskContext } from '../define-form.js';
 
 const note = z.string().trim().max(1000).optional();
 const signer = z.string({ message: '请填写签字人' }).trim().min(1, '请填写签字人').max(50);
 
 /** The plan line (one class) the task is about: the `assignment` the diagram's multi-instance gives it. */
 async function assignmentOf(tx: Tx, context: TaskContext) {
-  const vars = await context.variables();
-  const id = (vars.assignment as { assignmentId?: unknown } | undefined)?.assignmentId;
-  const a = typeof id === 'number' ? await tx.handoverAssignment.findUnique({ where: { id } }) : null;
+  const id = await subjectId<number>(context, 'assignment', 'assignmentId', 'number');
+  const a = id === undefined ? null : await tx.handoverAssignment.findUnique({ where: { id } });
   if (!a) throw new AppError('NOT_FOUND', undefined, '该任务对应的移交班级不存在。');
   return a;
 }
@@ -187,13 +186,12 @@ export const traceNoShowPupil = defineTaskForm({
       }
     }),
   async apply(tx, _task, input, _actor, context) {
-    const vars = await context.variables();
-    const childId = (vars.noShow as { childId?: unknown } | undefined)?.childId;
+    const childId = await subjectId<string>(context, 'noShow', 'childId', 'string');
     const a = await assignmentOf(tx, context);
     const pupil =
-      typeof childId === 'string'
-        ? await tx.handoverPupil.findUnique({ where: { assignmentId_childId: { assignmentId: a.id, childId } } })
-        : null;
+      childId === undefined
+        ? null
+        : await tx.handoverPupil.findUnique({ where: { assignmentId_childId: { assignmentId: a.id, childId } } });
     if (!pupil) throw new AppError('NOT_FOUND', undefined, '该任务对应的未报到学生不存在。');
     const trace = [input.whereabouts, input.householdCounty && `户籍地 ${input.householdCounty}`, input.note]
       .filter(Boolean)

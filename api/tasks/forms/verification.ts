@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Tx } from '../../../infra/db/prisma.js';
 import type { UserTask } from '../../../infra/camunda/records.js';
 import { AppError } from '../../errors.js';
-import { defineTaskForm, type TaskContext } from '../define-form.js';
+import { defineTaskForm, subjectId, type TaskContext } from '../define-form.js';
 
 const note = z.string().trim().max(1000).optional();
 const required = (what: string, max = 500) =>
@@ -21,9 +21,8 @@ async function campaignOf(tx: Tx, task: UserTask) {
 
 /** The suspect row the task is about: the `suspect` the verification's multi-instance gives it. */
 async function suspectOf(tx: Tx, context: TaskContext) {
-  const vars = await context.variables();
-  const id = (vars.suspect as { suspectId?: unknown } | undefined)?.suspectId;
-  const s = typeof id === 'number' ? await tx.suspectedChild.findUnique({ where: { id } }) : null;
+  const id = await subjectId<number>(context, 'suspect', 'suspectId', 'number');
+  const s = id === undefined ? null : await tx.suspectedChild.findUnique({ where: { id } });
   if (!s) throw new AppError('NOT_FOUND', undefined, '该任务对应的疑似未入学儿童不存在。');
   return s;
 }
