@@ -25,6 +25,9 @@ let fx: FixtureCounty;
 
 beforeAll(async () => {
   fx = await fixtureCounty(prisma, '379901', YEAR, 40);
+  // Two pupils who need a transition plan: one left behind (留守), one with learning difficulties (学困).
+  await prisma.child.update({ where: { id: fx.children[0]!.id }, data: { flags: ['LEFT_BEHIND'] } });
+  await prisma.child.update({ where: { id: fx.children[1]!.id }, data: { flags: ['LEARNING_DIFFICULTY', 'MIGRANT'] } });
 });
 
 /** The caller's open tasks of one instance and element, once the read model has them. */
@@ -73,6 +76,23 @@ describe('whole-class handover (engine-backed)', () => {
     await complete(middle, receive!, { rosterChecked: true, signedBy: '李校长' });
     const [countersign] = await tasksOf(town, pik, 'countersignHandover');
     await complete(town, countersign!, { signedBy: '镇教育办 王主任' });
+
+    // The receiving school's 一人一案 for the two vulnerable pupils, each with measures and a person.
+    const [support] = await tasksOf(middle, pik, 'planTransitionSupport');
+    const plan = (childId: string) => ({
+      childId,
+      measures: '结对帮扶，每月谈心一次',
+      responsiblePerson: '七年级班主任',
+    });
+    const onlyOne = await middle('POST', `/api/tasks/${support!.userTaskKey}/complete`, {
+      plans: [plan(fx.children[0]!.id)],
+    });
+    expect(onlyOne.status).toBe(422);
+    await complete(middle, support!, { plans: [plan(fx.children[0]!.id), plan(fx.children[1]!.id)] });
+    const planned = await prisma.handoverPupil.findMany({
+      where: { supportPlan: { not: null }, assignment: { batchId: started.body.id } },
+    });
+    expect(planned.map((p) => p.childId).sort()).toEqual([fx.children[0]!.id, fx.children[1]!.id].sort());
 
     const [register] = await tasksOf(middle, pik, 'registerArrivals');
     expect(Date.parse(register!.dueDate)).toBe(Date.parse(`${YEAR}-09-01T23:59:59+08:00`));

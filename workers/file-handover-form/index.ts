@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineWorker } from '../lib/define-worker.js';
 import { assignmentVariable } from '../lib/handover.js';
+import { needsTransitionSupport } from '../../api/domain/vulnerable.js';
 
 const COPIES = ['送出学校存', '接收学校存', '镇（街道）教育办存', '县教育局存'] as const;
 
@@ -9,15 +10,16 @@ const escape = (s: string) =>
 
 /**
  * Files the 交接表 with the county bureau: rendered once (HTML, four copies — one per signatory)
- * from the signed plan line and its roster, the bureau's copy recorded as signed.
+ * from the signed plan line and its roster, the bureau's copy recorded as signed. Lists the roster's
+ * vulnerable pupils, who get a transition plan before term.
  */
 export default defineWorker({
   type: 'file-handover-form',
   description: '交接表报县教育局备案 — [G] 二 交接表一式四份',
   input: z.object({ assignment: assignmentVariable }),
-  output: z.object({ formFiled: z.literal(true) }),
+  output: z.object({ formFiled: z.literal(true), vulnerablePupils: z.array(z.object({ childId: z.uuid() })) }),
   async handler(input, ctx) {
-    await ctx.prisma.$transaction(async (tx) => {
+    return ctx.prisma.$transaction(async (tx) => {
       const a = await tx.handoverAssignment.findUniqueOrThrow({
         where: { id: input.assignment.assignmentId },
         include: {
@@ -26,7 +28,10 @@ export default defineWorker({
           pupils: { include: { child: true }, orderBy: { id: 'asc' } },
         },
       });
-      if (a.formHtml) return;
+      const vulnerablePupils = a.pupils
+        .filter((p) => needsTransitionSupport(p.child.flags))
+        .map((p) => ({ childId: p.childId }));
+      if (a.formHtml) return { formFiled: true as const, vulnerablePupils };
       const filedAt = new Date();
       const rows = a.pupils
         .map(
@@ -48,7 +53,7 @@ export default defineWorker({
         where: { id: a.batchId, status: { in: ['PLANNING', 'APPROVED'] } },
         data: { status: 'HANDED_OVER' },
       });
+      return { formFiled: true as const, vulnerablePupils };
     });
-    return { formFiled: true as const };
   },
 });

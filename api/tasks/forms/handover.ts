@@ -1,6 +1,7 @@
 /** The whole-class handover's user tasks (processes/whole-class-handover.bpmn). */
 import { z } from 'zod';
 import type { Tx } from '../../../infra/db/prisma.js';
+import { needsTransitionSupport } from '../../domain/vulnerable.js';
 import { AppError } from '../../errors.js';
 import { defineTaskForm, subjectId, type TaskContext } from '../define-form.js';
 
@@ -95,6 +96,49 @@ export const countersignHandover = defineTaskForm({
     }
     if (!a.townSignedAt)
       await tx.handoverAssignment.update({ where: { id: a.id }, data: { townSignedAt: new Date() } });
+    return {};
+  },
+});
+
+/**
+ * [G] the receiving school's 一人一案 for each vulnerable pupil of the roster (留守, 困境, 家庭经济困难,
+ * 残疾, 学困): the support measures and who is responsible, one per pupil, in one submission.
+ */
+export const planTransitionSupport = defineTaskForm({
+  title: '制定重点学生衔接帮扶一人一案',
+  schema: z.object({
+    plans: z
+      .array(
+        z.object({
+          childId: z.uuid(),
+          measures: z.string({ message: '请填写帮扶措施' }).trim().min(1, '请填写帮扶措施').max(1000),
+          responsiblePerson: z.string({ message: '请填写帮扶责任人' }).trim().min(1, '请填写帮扶责任人').max(50),
+        }),
+      )
+      .min(1, '请为每名重点学生制定帮扶措施'),
+  }),
+  async apply(tx, _task, input, _actor, context) {
+    const a = await assignmentOf(tx, context);
+    const roster = await tx.handoverPupil.findMany({ where: { assignmentId: a.id }, include: { child: true } });
+    const due = roster.filter((p) => needsTransitionSupport(p.child.flags));
+    const planned = new Map(input.plans.map((p) => [p.childId, p]));
+    const missing = due.filter((p) => !planned.has(p.childId));
+    const extra = input.plans.filter((p) => !due.some((d) => d.childId === p.childId));
+    if (missing.length || extra.length) {
+      throw new AppError('FORM_INVALID', [
+        {
+          path: ['plans'],
+          message: `须为本班 ${due.length} 名重点学生逐一制定帮扶措施（缺 ${missing.length} 名，非重点或名单外 ${extra.length} 名）`,
+        },
+      ]);
+    }
+    for (const p of due) {
+      const plan = planned.get(p.childId)!;
+      await tx.handoverPupil.update({
+        where: { id: p.id },
+        data: { supportPlan: `${plan.measures}（责任人：${plan.responsiblePerson}）` },
+      });
+    }
     return {};
   },
 });

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "HandoverPupil" ADD COLUMN     "supportPlan" TEXT;
