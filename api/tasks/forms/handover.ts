@@ -237,7 +237,12 @@ export const traceNoShowPupil = defineTaskForm({
         ? null
         : await tx.handoverPupil.findUnique({ where: { assignmentId_childId: { assignmentId: a.id, childId } } });
     if (!pupil) throw new AppError('NOT_FOUND', undefined, '该任务对应的未报到学生不存在。');
-    const trace = [input.whereabouts, input.householdCounty && `户籍地 ${input.householdCounty}`, input.note]
+    const trace = [
+      input.outcome === 'DROPOUT' ? '确认辍学，转入辍学劝返并报县人民政府' : undefined,
+      input.whereabouts,
+      input.householdCounty && `户籍地 ${input.householdCounty}`,
+      input.note,
+    ]
       .filter(Boolean)
       .join('；');
     await tx.handoverPupil.update({
