@@ -8,6 +8,7 @@ import type { ZeebeGrpcClient } from '@camunda8/sdk/dist/zeebe/index.js';
 import type { IOutputVariables, JSONDoc } from '@camunda8/sdk/dist/zeebe/lib/interfaces-1.0.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { awaitInstanceCompletions } from '../infra/db/instance-lock.js';
 import type { Prisma } from '../infra/db/prisma.js';
 import { BpmnError, type JobContext, type WorkerDefinition } from './lib/define-worker.js';
 import { workers as registered } from './registry.js';
@@ -77,6 +78,8 @@ export function startWorkers(
           return job.fail({ errorMessage: `Invalid job variables: ${explain(input.error)}`, retries: 0 });
         }
         try {
+          // A task completion of this instance may not have committed yet: start from its committed state.
+          await awaitInstanceCompletions(prisma, job.processInstanceKey);
           const result = await def.handler(input.data, {
             jobKey: job.key,
             processInstanceKey: job.processInstanceKey,

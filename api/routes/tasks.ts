@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { engineHttpStatus } from '../../infra/camunda/client.js';
 import { type UserTask, userTaskSchema } from '../../infra/camunda/records.js';
+import { holdInstanceForCompletion } from '../../infra/db/instance-lock.js';
 import { actorOf, type Actor } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { AppError } from '../errors.js';
@@ -89,6 +90,8 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       async (tx) => {
         // Two submissions of one task queue here; the second then finds the first one's records.
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(task.userTaskKey)})`;
+        // The instance's next job waits for this commit (infra/db/instance-lock.ts).
+        await holdInstanceForCompletion(tx, task.processInstanceKey);
         const variables = await form.apply(tx, task, input, actor, {
           variables: () => app.records.taskVariables(task),
         });

@@ -3,7 +3,7 @@
  * submits, and what submitting does to the domain records before the engine moves on. The console
  * validates with the same schemas.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Tx } from '../../infra/db/prisma.js';
 import type { UserTask } from '../../infra/camunda/records.js';
 import type { Actor } from '../auth/actor.js';
@@ -50,3 +50,14 @@ export async function subjectId<T extends number | string>(
   const value = ((await context.variables())[name] as Record<string, unknown> | undefined)?.[key];
   return typeof value === type ? (value as T) : undefined;
 }
+
+/** A free-text remark a caseworker may add. */
+export const optionalNote = z.string().trim().max(1000).optional();
+
+/** A required text field; the message names what is missing (请填写…). */
+export const requiredText = (what: string, max = 1000) =>
+  z
+    .string({ message: `请填写${what}` })
+    .trim()
+    .min(1, `请填写${what}`)
+    .max(max);

@@ -7,9 +7,8 @@ import type { Actor } from '../../auth/actor.js';
 import { dropoutReportOf } from '../../reports/dropouts.js';
 import { parsePeriod } from '../../reports/period.js';
 import { AppError } from '../../errors.js';
-import { defineTaskForm, type TaskContext, taskKey } from '../define-form.js';
+import { defineTaskForm, type TaskContext, taskKey, optionalNote } from '../define-form.js';
 
-const note = z.string().trim().max(1000).optional();
 const count = (what: string) =>
   z
     .number({ message: `请填写${what}` })
@@ -61,7 +60,7 @@ async function saveReturn(
  */
 export const submitDropoutStatistics = defineTaskForm({
   title: '学校报送辍学情况统计表',
-  schema: z.object({ confirmed: z.literal(true, { message: '请核对统计表后确认报送' }), note }),
+  schema: z.object({ confirmed: z.literal(true, { message: '请核对统计表后确认报送' }), note: optionalNote }),
   async apply(tx, task, input, actor, context) {
     const round = await roundOf(context);
     if (round.recipient.schoolId === null) throw new AppError('NOT_FOUND');
@@ -86,7 +85,7 @@ export const censusSpecialNeeds = defineTaskForm({
     surveyed: count('摸排人数'),
     newlyFound: count('新发现未安置人数'),
     placed: count('已安置人数'),
-    note,
+    note: optionalNote,
   }),
   async apply(tx, task, input, actor, context) {
     await saveReturn(tx, task, actor, 'SPECIAL_NEEDS_CENSUS', await roundOf(context), input);
@@ -100,7 +99,7 @@ export const reportHomeVisits = defineTaskForm({
   schema: z.object({
     familiesVisited: count('家访户数'),
     vulnerableVisited: count('重点学生家访人次'),
-    note,
+    note: optionalNote,
   }),
   async apply(tx, task, input, actor, context) {
     await saveReturn(tx, task, actor, 'HOME_VISITS', await roundOf(context), input);

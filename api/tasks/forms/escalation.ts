@@ -4,15 +4,7 @@ import type { Tx } from '../../../infra/db/prisma.js';
 import type { UserTask } from '../../../infra/camunda/records.js';
 import type { Actor } from '../../auth/actor.js';
 import { AppError } from '../../errors.js';
-import { defineTaskForm, taskKey } from '../define-form.js';
-
-const note = z.string().trim().max(1000).optional();
-const required = (what: string) =>
-  z
-    .string({ message: `请填写${what}` })
-    .trim()
-    .min(1, `请填写${what}`)
-    .max(1000);
+import { defineTaskForm, taskKey, optionalNote, requiredText } from '../define-form.js';
 
 async function caseOf(tx: Tx, task: UserTask) {
   const c = await tx.dropoutCase.findUnique({ where: { processInstanceKey: task.processInstanceKey } });
@@ -45,11 +37,11 @@ export const visitFamily = defineTaskForm({
   schema: z
     .object({
       visitedOn: z.iso.date('请填写家访日期（YYYY-MM-DD）'),
-      visitors: required('家访人员'),
+      visitors: requiredText('家访人员'),
       outcome: z.enum(['PERSUASION_FAILED', 'TRANSFER_FOUND'], { message: '请选择家访结果' }),
       /** Where the child studies now, when found studying elsewhere. */
       whereabouts: z.string().trim().max(200).optional(),
-      note,
+      note: optionalNote,
     })
     .superRefine((v, ctx) => {
       if (v.outcome === 'TRANSFER_FOUND' && !v.whereabouts) {
@@ -93,7 +85,7 @@ export const confirmDropoutBySchool = defineTaskForm({
       plan: z.string().trim().max(2000).optional(),
       /** 专人负责 */
       responsiblePerson: z.string().trim().max(50).optional(),
-      note,
+      note: optionalNote,
     })
     .superRefine((v, ctx) => {
       if (v.decision !== 'CONFIRMED') return;
@@ -135,8 +127,8 @@ export const orderCorrectionByTown = defineTaskForm({
   title: '镇街批评教育并责令限期改正',
   schema: z.object({
     educatedOn: z.iso.date('请填写批评教育日期（YYYY-MM-DD）'),
-    officers: required('参与的镇街工作人员'),
-    note,
+    officers: requiredText('参与的镇街工作人员'),
+    note: optionalNote,
   }),
   async apply(tx, task, input, actor) {
     await act(
@@ -153,7 +145,7 @@ export const orderCorrectionByTown = defineTaskForm({
 /** [Y] 三(一)2 the justice bureau issues the legal document urging the child's return. */
 export const issueJudicialNotice = defineTaskForm({
   title: '司法局签发司法文书',
-  schema: z.object({ signedBy: required('签发人'), note }),
+  schema: z.object({ signedBy: requiredText('签发人'), note: optionalNote }),
   async apply(tx, task, input, actor) {
     await act(
       tx,
@@ -171,7 +163,7 @@ export const decideLegalReferral = defineTaskForm({
   title: '决定是否依法追究法律责任',
   schema: z.object({
     decision: z.enum(['REFER', 'KEEP_PERSUADING'], { message: '请选择处理决定' }),
-    reason: required('理由'),
+    reason: requiredText('理由'),
   }),
   async apply(tx, task, input, actor) {
     await act(
@@ -192,10 +184,10 @@ export const decideLegalReferral = defineTaskForm({
 export const arrangeFollowUpCare = defineTaskForm({
   title: '制定复学跟踪帮扶措施',
   schema: z.object({
-    academic: required('学业指导措施'),
-    psychological: required('心理辅导措施'),
-    family: required('家庭关爱措施'),
-    responsiblePerson: required('帮扶责任人'),
+    academic: requiredText('学业指导措施'),
+    psychological: requiredText('心理辅导措施'),
+    family: requiredText('家庭关爱措施'),
+    responsiblePerson: requiredText('帮扶责任人'),
   }),
   async apply(tx, task, input, actor) {
     const { c, first } = await act(

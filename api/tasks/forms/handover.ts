@@ -3,10 +3,9 @@ import { z } from 'zod';
 import type { Tx } from '../../../infra/db/prisma.js';
 import { needsTransitionSupport } from '../../domain/vulnerable.js';
 import { AppError } from '../../errors.js';
-import { defineTaskForm, subjectId, type TaskContext } from '../define-form.js';
+import { defineTaskForm, subjectId, type TaskContext, optionalNote, requiredText } from '../define-form.js';
 
-const note = z.string().trim().max(1000).optional();
-const signer = z.string({ message: '请填写签字人' }).trim().min(1, '请填写签字人').max(50);
+const signer = requiredText('签字人', 50);
 
 /** The plan line (one class) the task is about: the `assignment` the diagram's multi-instance gives it. */
 async function assignmentOf(tx: Tx, context: TaskContext) {
@@ -23,7 +22,7 @@ export const approveHandoverPlan = defineTaskForm({
     approved: z.literal(true, { message: '请确认计划已经县政府批准' }),
     /** [G] 一 responsibility letters signed with every sending and receiving school. */
     lettersSigned: z.literal(true, { message: '请确认已与送出、接收学校签订责任书' }).optional(),
-    note,
+    note: optionalNote,
   }),
   async apply(tx, task, input, actor) {
     const batch = await tx.handoverBatch.findUnique({ where: { processInstanceKey: task.processInstanceKey } });
@@ -62,7 +61,7 @@ export const handOverRoster = defineTaskForm({
   schema: z.object({
     paperFilesHandedOver: z.literal(true, { message: '请确认纸质学籍档案已移交' }),
     signedBy: signer,
-    note,
+    note: optionalNote,
   }),
   async apply(tx, _task, _input, _actor, context) {
     const a = await assignmentOf(tx, context);
@@ -75,7 +74,11 @@ export const handOverRoster = defineTaskForm({
 /** [G] 二 the receiving middle school checks the roster received and signs. */
 export const receiveRoster = defineTaskForm({
   title: '接收学校核收花名册',
-  schema: z.object({ rosterChecked: z.literal(true, { message: '请确认已核对花名册' }), signedBy: signer, note }),
+  schema: z.object({
+    rosterChecked: z.literal(true, { message: '请确认已核对花名册' }),
+    signedBy: signer,
+    note: optionalNote,
+  }),
   async apply(tx, _task, _input, _actor, context) {
     const a = await assignmentOf(tx, context);
     if (!a.receivingSignedAt) {
@@ -88,7 +91,7 @@ export const receiveRoster = defineTaskForm({
 /** [G] 二 the town's education office, which leads the handover, countersigns the form. */
 export const countersignHandover = defineTaskForm({
   title: '镇街教育办签署交接表',
-  schema: z.object({ signedBy: signer, note }),
+  schema: z.object({ signedBy: signer, note: optionalNote }),
   async apply(tx, _task, _input, _actor, context) {
     const a = await assignmentOf(tx, context);
     if (!a.sendingSignedAt || !a.receivingSignedAt) {
@@ -111,8 +114,8 @@ export const planTransitionSupport = defineTaskForm({
       .array(
         z.object({
           childId: z.uuid(),
-          measures: z.string({ message: '请填写帮扶措施' }).trim().min(1, '请填写帮扶措施').max(1000),
-          responsiblePerson: z.string({ message: '请填写帮扶责任人' }).trim().min(1, '请填写帮扶责任人').max(50),
+          measures: requiredText('帮扶措施'),
+          responsiblePerson: requiredText('帮扶责任人', 50),
         }),
       )
       .min(1, '请为每名重点学生制定帮扶措施'),
@@ -219,7 +222,7 @@ export const traceNoShowPupil = defineTaskForm({
         .string()
         .regex(/^\d{6}$/, '户籍所在县为6位区划代码')
         .optional(),
-      note,
+      note: optionalNote,
     })
     .superRefine((v, ctx) => {
       if (['TRANSFER_FOUND', 'MOVED', 'OTHER_COUNTY'].includes(v.outcome) && !v.whereabouts) {

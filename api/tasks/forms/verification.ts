@@ -3,15 +3,7 @@ import { z } from 'zod';
 import type { Tx } from '../../../infra/db/prisma.js';
 import type { UserTask } from '../../../infra/camunda/records.js';
 import { AppError } from '../../errors.js';
-import { defineTaskForm, subjectId, type TaskContext } from '../define-form.js';
-
-const note = z.string().trim().max(1000).optional();
-const required = (what: string, max = 500) =>
-  z
-    .string({ message: `请填写${what}` })
-    .trim()
-    .min(1, `请填写${what}`)
-    .max(max);
+import { defineTaskForm, subjectId, type TaskContext, optionalNote, requiredText } from '../define-form.js';
 
 async function campaignOf(tx: Tx, task: UserTask) {
   const campaign = await tx.campaign.findUnique({ where: { processInstanceKey: task.processInstanceKey } });
@@ -33,7 +25,7 @@ export const collectDepartmentLists = defineTaskForm({
   schema: z.object({
     /** true: a department confirmed in writing it has no such children; go on without its list. */
     proceedWithoutLists: z.boolean({ message: '请选择：已补导入，或确认该部门无此类儿童' }),
-    note,
+    note: optionalNote,
   }),
   async apply(tx, task, input) {
     await campaignOf(tx, task);
@@ -44,7 +36,7 @@ export const collectDepartmentLists = defineTaskForm({
 /** The bureau sends the suspect list to the towns for one-by-one verification. */
 export const dispatchSuspectList = defineTaskForm({
   title: '下发疑似未入学名单',
-  schema: z.object({ note }),
+  schema: z.object({ note: optionalNote }),
   async apply(tx, task, input, actor) {
     await campaignOf(tx, task);
     return { dispatchedBy: actor.displayName, dispatchNote: input.note ?? null };
@@ -63,8 +55,8 @@ export const verifyChild = defineTaskForm({
   schema: z
     .object({
       outcomeCode: z.string({ message: '请选择核实结果' }).regex(/^[A-Z]$/, '请选择核实结果（A–L）'),
-      whereabouts: required('去向'),
-      evidence: required('佐证材料'),
+      whereabouts: requiredText('去向', 500),
+      evidence: requiredText('佐证材料', 500),
       registration: z.enum(['REGISTERED', 'NOT_REGISTERED', 'NOT_FOUND']).optional(),
       /** For L: the school responsible for persuading the child back. */
       responsibleSchoolId: z.number().int().positive().optional(),
@@ -111,7 +103,7 @@ export const fixHouseholdRegistration = defineTaskForm({
     action: z.enum(['CANCELLED_DUPLICATE', 'CANCELLED_DEATH', 'MOVED_OUT', 'CONFIRMED_MISSING', 'NO_PROBLEM'], {
       message: '请选择处理结果',
     }),
-    note,
+    note: optionalNote,
   }),
   async apply(tx, _task, input, _actor, context) {
     const LABEL = {
@@ -135,8 +127,8 @@ export const fileDeferral = defineTaskForm({
   title: '受理延缓入学书面申请',
   schema: z.object({
     applicationReceivedOn: z.iso.date('请填写收到书面申请的日期（YYYY-MM-DD）'),
-    applicant: required('申请人（父母或监护人）', 50),
-    reason: required('申请理由（身体状况）'),
+    applicant: requiredText('申请人（父母或监护人）', 50),
+    reason: requiredText('申请理由（身体状况）', 500),
     /** 残联/医院 certificate or the like. */
     certificate: z.string().trim().max(200).optional(),
   }),
@@ -158,7 +150,7 @@ export const arrangeSpecialPlacement = defineTaskForm({
   schema: z.object({
     placement: z.enum(['SPECIAL_SCHOOL', 'HOME_TEACHING', 'REMOTE'], { message: '请选择安置方式' }),
     receivingSchoolId: z.number({ message: '请选择接收学校' }).int().positive(),
-    teachingPlan: required('教学计划', 2000),
+    teachingPlan: requiredText('教学计划', 2000),
   }),
   async apply(tx, _task, input, _actor, context) {
     const LABEL = { SPECIAL_SCHOOL: '特殊教育学校就读', HOME_TEACHING: '送教上门', REMOTE: '远程教育' } as const;
@@ -178,7 +170,7 @@ export const arrangeSpecialPlacement = defineTaskForm({
 /** [T] 二(二) the bureau publishes the county report (通报) by 31 October. */
 export const publishCountyReport = defineTaskForm({
   title: '全县入学情况通报',
-  schema: z.object({ documentNumber: required('通报文号', 50), note }),
+  schema: z.object({ documentNumber: requiredText('通报文号', 50), note: optionalNote }),
   async apply(tx, task) {
     const campaign = await campaignOf(tx, task);
     if (!campaign.reportSnapshot) throw new AppError('CONFLICT', undefined, '核查结果尚未汇总。');

@@ -1,0 +1,20 @@
+/**
+ * A task completion writes its domain change in a transaction that commits only after the engine
+ * accepted the completion — so the engine is already running the next step (a job) while the change is
+ * still uncommitted. A worker reading what the form wrote (the roster marked arrived, the case's plan)
+ * could see the state before it. The completion therefore holds an exclusive advisory lock on its
+ * process instance until it commits, and a worker of that instance waits for a shared lock on it before
+ * its handler runs: it starts from the committed change. Engine keys are unique across kinds, so the
+ * instance key does not collide with the per-task lock.
+ */
+import type { Prisma, Tx } from './prisma.js';
+
+/** Inside the completion's transaction: the instance's workers wait until this transaction ends. */
+export async function holdInstanceForCompletion(tx: Tx, processInstanceKey: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(processInstanceKey)})`;
+}
+
+/** Before a job's handler: returns once no completion of the instance is in flight (at once, usually). */
+export async function awaitInstanceCompletions(prisma: Prisma, processInstanceKey: string): Promise<void> {
+  await prisma.$transaction([prisma.$executeRaw`SELECT pg_advisory_xact_lock_shared(${BigInt(processInstanceKey)})`]);
+}
