@@ -90,8 +90,11 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       async (tx) => {
         // Two submissions of one task queue here; the second then finds the first one's records.
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(task.userTaskKey)})`;
-        // The instance's next job waits for this commit (infra/db/instance-lock.ts).
-        await holdInstanceForCompletion(tx, task.processInstanceKey);
+        // The next jobs of the instance, and of the instances that called it, wait for this commit
+        // (infra/db/instance-lock.ts). Always the inner instance first, so two completions never deadlock.
+        for (const key of [task.processInstanceKey, ...(await app.records.callerInstances(task.processInstanceKey))]) {
+          await holdInstanceForCompletion(tx, key);
+        }
         const variables = await form.apply(tx, task, input, actor, {
           variables: () => app.records.taskVariables(task),
         });

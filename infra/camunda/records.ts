@@ -148,6 +148,26 @@ export function createEngineRecords(engineDatabaseUrl: string) {
     },
 
     /**
+     * The instances that called this one, innermost first (a call activity's child → its parent → …):
+     * a completion in a called instance lets its callers' next jobs run too.
+     */
+    async callerInstances(processInstanceKey: string): Promise<string[]> {
+      const callers: string[] = [];
+      for (let key = processInstanceKey; callers.length < 16;) {
+        const { rows } = await pool.query<{ parent: string | null }>(
+          `SELECT value->>'parentProcessInstanceKey' AS parent FROM zeebe_record
+            WHERE value_type = 'PROCESS_INSTANCE' AND record_key = $1 LIMIT 1`,
+          [key],
+        );
+        const parent = rows[0]?.parent;
+        if (!parent || parent === '-1') break;
+        callers.push(parent);
+        key = parent;
+      }
+      return callers;
+    },
+
+    /**
      * The variables a user task sees: its own scope's, then each enclosing scope's (a multi-instance
      * body's element, the sub-process, the instance), the innermost winning — what FEEL in the task's
      * element would read. Forms use it to know which roster line or pupil a task is about.

@@ -4,8 +4,9 @@
  * still uncommitted. A worker reading what the form wrote (the roster marked arrived, the case's plan)
  * could see the state before it. The completion therefore holds an exclusive advisory lock on its
  * process instance until it commits, and a worker of that instance waits for a shared lock on it before
- * its handler runs: it starts from the committed change. Engine keys are unique across kinds, so the
- * instance key does not collide with the per-task lock.
+ * its handler runs: it starts from the committed change. A completion in a called instance (one child's
+ * verification) also holds its callers' instances, whose next job (closing the round) reads it. Engine keys
+ * are unique across kinds, so an instance key does not collide with the per-task lock.
  */
 import type { Prisma, Tx } from './prisma.js';
 

@@ -77,6 +77,9 @@ describe('enrollment verification (engine-backed)', () => {
     const round1 = await openTasks(town, 'verifyChild', 282);
     expect(round1).toHaveLength(282);
     expect(Date.parse(round1[0]!.dueDate)).toBe(Date.parse(`${YEAR}-10-15T23:59:59+08:00`));
+    // Each verification is a called instance of the campaign (its completions hold the campaign's next job).
+    expect(await records.callerInstances(round1[0]!.processInstanceKey)).toEqual([started.body.processInstanceKey]);
+    expect(await records.callerInstances(started.body.processInstanceKey)).toEqual([]);
     const codes = Object.entries(DISTRICT_MIX).flatMap(([code, n]) => Array<string>(n).fill(code));
     // An L without the school that takes on persuasion is refused, naming the field.
     const noSchool = await town<{ error: { details: { path: string[] }[] } }>(
