@@ -75,10 +75,15 @@ export async function issueDocument(tx: Tx, doc: IssueDocument): Promise<CaseDoc
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** 2026年11月22日, the day in China. */
-export function chineseDate(at: Date): string {
-  const [y, m, d] = chinaDay(at).split('-').map(Number);
+/** 2026-12-02 → 2026年12月2日 (a calendar day, as printed on a notice). */
+export function chineseDay(isoDate: string): string {
+  const [y, m, d] = isoDate.split('-').map(Number);
   return `${y}年${m}月${d}日`;
+}
+
+/** 2026年11月22日, the day in China of an instant. */
+export function chineseDate(at: Date): string {
+  return chineseDay(chinaDay(at));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DOCUMENT_TITLE as TITLE, issueDocument } from '../../api/domain/documents.js';
+import { chineseDay, DOCUMENT_TITLE as TITLE, issueDocument } from '../../api/domain/documents.js';
 import { addCaseAction, caseOfInstance, regionName } from '../lib/cases.js';
 import { defineWorker } from '../lib/define-worker.js';
 
@@ -13,11 +13,6 @@ export const issueCaseDocumentInput = z.object({
 export const issueCaseDocumentOutput = z.object({ documentNumber: z.string(), documentDeadline: z.iso.date() });
 
 const STATUS = { CORRECTION_ORDER: 'TOWN_ORDERED', URGE_ENROLLMENT: 'URGED', JUDICIAL_NOTICE: 'LEGAL_NOTICE' } as const;
-
-function chineseDate(isoDate: string): string {
-  const [y, m, d] = isoDate.split('-').map(Number);
-  return `${y}年${m}月${d}日`;
-}
 
 /**
  * Issues the case's numbered notice to the guardians: town orders (责令限期改正, 敦促入学) and the
@@ -40,12 +35,12 @@ export default defineWorker({
         '根据《中华人民共和国义务教育法》第五条、第十四条和第五十八条，适龄儿童、少年的父母或者其他法定监护人应当依法保证其按时入学接受并完成义务教育。';
       const body = [
         `${guardians}：`,
-        `你（们）的子女${c.child.name}系${c.school.name}学生，自${c.lastAttendance ? chineseDate(c.lastAttendance.toISOString().slice(0, 10)) : '近期'}起未到校上学。${law}`,
+        `你（们）的子女${c.child.name}系${c.school.name}学生，自${c.lastAttendance ? chineseDay(c.lastAttendance.toISOString().slice(0, 10)) : '近期'}起未到校上学。${law}`,
         input.kind === 'JUDICIAL_NOTICE'
-          ? `经镇（街道）批评教育、责令限期改正后仍未送子女复学。现依法敦促你（们）于${chineseDate(input.deadline)}前送子女到${c.school.name}复学；逾期仍不改正、情节严重的，将依法追究法律责任。`
+          ? `经镇（街道）批评教育、责令限期改正后仍未送子女复学。现依法敦促你（们）于${chineseDay(input.deadline)}前送子女到${c.school.name}复学；逾期仍不改正、情节严重的，将依法追究法律责任。`
           : input.kind === 'URGE_ENROLLMENT'
-            ? `经责令限期改正，你（们）逾期仍未改正。现敦促你（们）于${chineseDate(input.deadline)}前送子女到${c.school.name}复学。`
-            : `经批评教育，现责令你（们）于${chineseDate(input.deadline)}前送子女到${c.school.name}复学，逾期不改正的，将依法下达敦促入学通知书或移送司法机关。`,
+            ? `经责令限期改正，你（们）逾期仍未改正。现敦促你（们）于${chineseDay(input.deadline)}前送子女到${c.school.name}复学。`
+            : `经批评教育，现责令你（们）于${chineseDay(input.deadline)}前送子女到${c.school.name}复学，逾期不改正的，将依法下达敦促入学通知书或移送司法机关。`,
         `特此通知。`,
       ].join('\n');
       const doc = await issueDocument(tx, {
@@ -60,7 +55,7 @@ export default defineWorker({
         await addCaseAction(tx, {
           caseId: c.id,
           kind: `DOCUMENT_${input.kind}`,
-          note: `${issuer}签发${TITLE[input.kind]} ${doc.number}，限${chineseDate(input.deadline)}前复学`,
+          note: `${issuer}签发${TITLE[input.kind]} ${doc.number}，限${chineseDay(input.deadline)}前复学`,
           idempotencyKey: `job:${ctx.jobKey}:action`,
         })
       ) {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Tx } from '../../../infra/db/prisma.js';
 import type { UserTask } from '../../../infra/camunda/records.js';
 import type { Actor } from '../../auth/actor.js';
+import { addCaseAction } from '../../domain/case-actions.js';
 import { AppError } from '../../errors.js';
 import { defineTaskForm, taskKey, optionalNote, requiredText } from '../define-form.js';
 
@@ -15,20 +16,15 @@ async function caseOf(tx: Tx, task: UserTask) {
 /** Appends the caseworker's action once per task (a retried submission writes nothing twice). */
 async function act(tx: Tx, task: UserTask, actor: Actor, kind: string, text: string, outcome?: string) {
   const c = await caseOf(tx, task);
-  const idempotencyKey = taskKey(task);
-  if (await tx.caseAction.findUnique({ where: { idempotencyKey } })) return { c, first: false };
-  await tx.caseAction.create({
-    data: {
-      caseId: c.id,
-      kind,
-      actor: actor.displayName,
-      actorUserId: actor.userId,
-      note: text,
-      outcome: outcome ?? null,
-      idempotencyKey,
-    },
+  const first = await addCaseAction(tx, {
+    caseId: c.id,
+    kind,
+    note: text,
+    outcome,
+    idempotencyKey: taskKey(task),
+    actor,
   });
-  return { c, first: true };
+  return { c, first };
 }
 
 /** [T] 二(四) the class teacher visits the family and persuades; every visit is recorded. */
