@@ -19,7 +19,9 @@ import type { EngineRecords } from '../infra/camunda/records.js';
 import type { Prisma } from '../infra/db/prisma.js';
 import { AppError, errorCatalog } from './errors.js';
 import { authPlugin } from './auth/plugin.js';
+import { CONSOLE_DIR, consoleRoutes } from './console.js';
 import { DOCS_PREFIX } from './docs.js';
+import { attachmentsRoutes } from './routes/attachments.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { campaignsRoutes } from './routes/campaigns.js';
@@ -57,6 +59,8 @@ export interface AppDeps {
   records: EngineRecords;
   logger: Logger;
   secureCookies?: boolean;
+  /** The built console to serve at / (default admin-ui/dist; without a build, / shows the API docs). */
+  consoleDir?: string;
 }
 
 /** Requests larger than this are refused before they are parsed. */
@@ -186,10 +190,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     importsRoutes,
     reportsRoutes,
     taskRoutes,
+    attachmentsRoutes,
     processInstanceRoutes,
     auditRoutes,
   ]) {
     await app.register(routes);
   }
+  await app.register(consoleRoutes, { dir: deps.consoleDir ?? CONSOLE_DIR });
   return app as unknown as FastifyInstance;
 }

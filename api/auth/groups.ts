@@ -3,7 +3,7 @@
  * `school:<schoolId>`, `town:<townCode>`… (the process variables carry the ids), and a user works on
  * the tasks of the groups their role and jurisdiction give them.
  */
-import type { Role } from '../../generated/prisma/client.js';
+import type { Prisma, Role } from '../../generated/prisma/client.js';
 
 export const group = {
   /** 班主任 of one class */
@@ -44,5 +44,27 @@ export function groupsOf(u: GroupSubject): string[] {
       return [group.police(u.regionCode)];
     default:
       return [];
+  }
+}
+
+/** The users a candidate group stands for (the inverse of groupsOf); an unknown group matches nobody. */
+export function usersInGroup(candidateGroup: string): Prisma.UserWhereInput {
+  const [kind, id = ''] = candidateGroup.split(':');
+  const number = /^\d+$/.test(id) ? Number(id) : -1;
+  switch (kind) {
+    case 'class':
+      return { role: 'TEACHER', classId: number };
+    case 'school':
+      return { role: 'SCHOOL', schoolId: number };
+    case 'town':
+      return { role: 'TOWN', regionCode: id };
+    case 'bureau':
+      return { role: 'BUREAU', regionCode: id };
+    case 'justice':
+      return { role: 'JUSTICE', regionCode: id };
+    case 'police':
+      return { role: 'POLICE', regionCode: id };
+    default:
+      return { id: -1 };
   }
 }

@@ -79,6 +79,8 @@ const timelineEntry = z.object({
   documentNumber: z.string().nullable(),
   /** Download at /api/cases/:id/documents/:documentId. */
   documentId: z.uuid().nullable(),
+  /** Download at /api/attachments/:attachmentId. */
+  attachmentId: z.uuid().nullable(),
 });
 
 export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -260,10 +262,14 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const c = await findScoped(req, req.params.id);
-      const [actions, documents, tasks] = await Promise.all([
+      const [actions, documents, tasks, attachments] = await Promise.all([
         app.prisma.caseAction.findMany({ where: { caseId: c.id } }),
         app.prisma.caseDocument.findMany({ where: { caseId: c.id } }),
         app.records.taskHistory(c.processInstanceKey),
+        app.prisma.attachment.findMany({
+          where: { caseId: c.id },
+          select: { id: true, fileName: true, uploadedBy: true, uploadedAt: true, size: true },
+        }),
       ]);
       const entries: z.infer<typeof timelineEntry>[] = [
         ...actions.map((a) => ({
@@ -274,6 +280,7 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
           note: [a.outcome, a.note].filter(Boolean).join('；') || null,
           documentNumber: null,
           documentId: null,
+          attachmentId: null,
         })),
         ...documents.map((d) => ({
           at: d.issuedAt.toISOString(),
@@ -283,6 +290,7 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
           note: d.deadline ? `限期至 ${d.deadline.toISOString().slice(0, 10)}` : null,
           documentNumber: d.number,
           documentId: d.id,
+          attachmentId: null,
         })),
         ...tasks.map((t) => ({
           at: t.at,
@@ -292,6 +300,17 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
           note: null,
           documentNumber: null,
           documentId: null,
+          attachmentId: null,
+        })),
+        ...attachments.map((a) => ({
+          at: a.uploadedAt.toISOString(),
+          kind: 'ATTACHMENT',
+          title: `上传附件：${a.fileName}`,
+          actor: a.uploadedBy,
+          note: null,
+          documentNumber: null,
+          documentId: null,
+          attachmentId: a.id,
         })),
       ].sort((a, b) => a.at.localeCompare(b.at));
       return { case: toCase(c), entries };

@@ -25,7 +25,4 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       }
     },
   );
-  app.get('/', { config: { public: true }, schema: { hide: true } }, async (_req, reply) =>
-    reply.redirect('/api/docs'),
-  );
 };

@@ -13,6 +13,11 @@ import { AppError } from '../errors.js';
 import { MAX_PAGE_SIZE } from '../resources/list.js';
 import { canWorkOn, groupsWithin, isSupervising, visibilityChecker } from '../tasks/access.js';
 import { type TaskForm, taskForms } from '../tasks/forms.js';
+import { elementInfo } from '../tasks/clauses.js';
+import { usersInGroup } from '../auth/groups.js';
+import { formatCaseNumber } from '../../workers/open-dropout-case/handler.js';
+import { subjectOf } from '../tasks/define-form.js';
+import { CASE_STATUS_LABELS } from '../domain/case-status.js';
 import { errorResponse } from './shared.js';
 
 /** Long enough for the engine client's own retries before it reports the engine unavailable. */
@@ -28,6 +33,48 @@ const taskSchema = userTaskSchema.extend({
   overdue: z.boolean(),
   /** May the caller claim/complete it (false for tasks a supervisor only oversees). */
   actionable: z.boolean(),
+});
+
+const choiceSchema = z.object({ id: z.union([z.string(), z.number()]), name: z.string() });
+
+/** Everything the console shows around a task's form. */
+const taskContextSchema = z.object({
+  task: taskSchema,
+  /** The task's documentation in the diagram version its instance runs: the clause behind it. */
+  clause: z.string().nullable(),
+  case: z
+    .object({
+      id: z.string(),
+      caseNumber: z.string(),
+      status: z.string(),
+      statusLabel: z.string(),
+      schoolName: z.string(),
+    })
+    .nullable(),
+  subject: z
+    .object({
+      childId: z.string(),
+      name: z.string(),
+      gender: z.string(),
+      birthDate: z.string(),
+      idNumber: z.string().nullable(),
+      detail: z.string().nullable(),
+    })
+    .nullable(),
+  initial: z.record(z.string(), z.unknown()),
+  lines: z.record(z.string(), z.string()),
+  choices: z.record(z.string(), z.array(choiceSchema)),
+  attachments: z.array(
+    z.object({
+      id: z.string(),
+      fileName: z.string(),
+      contentType: z.string(),
+      size: z.number(),
+      uploadedAt: z.string(),
+    }),
+  ),
+  /** Who the task may be reassigned to (members of its candidate groups). */
+  candidates: z.array(z.object({ username: z.string(), displayName: z.string() })),
 });
 
 /** A checked submission: the task, its form and the parsed input, ready to complete. */
@@ -195,6 +242,69 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
+  app.get(
+    '/api/tasks/:key/context',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'A task with what its form shows: the child, the case, the statute clause, prefilled lines, options',
+        params: keyParam,
+        response: { 200: taskContextSchema, 404: errorResponse },
+      },
+    },
+    async (req) => {
+      const actor = actorOf(req);
+      const task = await visibleTask(actor, req.params.key);
+      const form = taskForms[task.elementId];
+      const [info, found, attachments, candidates] = await Promise.all([
+        elementInfo(app.records, task.processDefinitionKey, task.elementId),
+        app.prisma.dropoutCase.findUnique({
+          where: { processInstanceKey: task.processInstanceKey },
+          include: { child: true, school: { select: { name: true } } },
+        }),
+        app.prisma.attachment.findMany({
+          where: { userTaskKey: task.userTaskKey },
+          select: { id: true, fileName: true, contentType: true, size: true, uploadedAt: true },
+          orderBy: { uploadedAt: 'asc' },
+        }),
+        app.prisma.user.findMany({
+          where: { active: true, OR: task.candidateGroups.map(usersInGroup) },
+          select: { username: true, displayName: true },
+          orderBy: { username: 'asc' },
+          take: 100,
+        }),
+      ]);
+      const prepared =
+        task.state === 'CREATED' && form?.prepare
+          ? await form.prepare(app.prisma, task, actor, { variables: () => app.records.taskVariables(task) })
+          : {};
+      await audit(app.prisma, actor, {
+        action: 'READ_PERSONAL',
+        entity: 'UserTask',
+        entityId: task.userTaskKey,
+        details: { elementId: task.elementId, childId: found?.childId ?? prepared.subject?.childId ?? null },
+        ip: req.ip,
+      });
+      return {
+        task: present(actor, task),
+        clause: info?.documentation ?? null,
+        case: found && {
+          id: found.id,
+          caseNumber: formatCaseNumber(found.serial, found.openedAt),
+          status: found.status,
+          statusLabel: CASE_STATUS_LABELS[found.status],
+          schoolName: found.school.name,
+        },
+        subject: prepared.subject ?? (found ? subjectOf(found.child, `辍学报告：${found.reason ?? ''}`) : null),
+        initial: prepared.initial ?? {},
+        lines: prepared.lines ?? {},
+        choices: prepared.choices ?? {},
+        attachments: attachments.map((a) => ({ ...a, uploadedAt: a.uploadedAt.toISOString() })),
+        candidates: task.candidateGroups.length ? candidates : [],
+      };
+    },
+  );
+
   app.post(
     '/api/tasks/:key/claim',
     {
@@ -230,6 +340,41 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       const task = await openTask(actor, req.params.key);
       if (task.assignee !== actor.username && !isSupervising(actor)) throw new AppError('TASK_NOT_YOURS');
       await app.engine.unassignUserTask(task.userTaskKey).catch(mapEngineRefusal);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/tasks/:key/assign',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary:
+          'Reassign a task to a member of its candidate groups (a supervisor of the jurisdiction, or a group member)',
+        params: keyParam,
+        body: z.object({ assignee: z.string().trim().min(1, '请选择办理人').max(64) }),
+        response: { 204: z.null(), 403: errorResponse, 404: errorResponse, 409: errorResponse, 422: errorResponse },
+      },
+    },
+    async (req, reply) => {
+      const actor = actorOf(req);
+      const task = await openTask(actor, req.params.key);
+      const inGroup = task.candidateGroups.some((g) => actor.groups.includes(g));
+      if (!inGroup && !isSupervising(actor)) throw new AppError('TASK_NOT_YOURS');
+      const target = await app.prisma.user.findFirst({
+        where: { username: req.body.assignee, active: true, OR: task.candidateGroups.map(usersInGroup) },
+      });
+      if (!target) {
+        throw new AppError('FORM_INVALID', [{ path: ['assignee'], message: '只能转办给本任务所属单位的在岗人员' }]);
+      }
+      await app.engine.assignUserTask(task.userTaskKey, target.username).catch(mapEngineRefusal);
+      await audit(app.prisma, actor, {
+        action: 'UPDATE',
+        entity: 'UserTask',
+        entityId: task.userTaskKey,
+        details: { assign: { from: task.assignee, to: target.username } },
+        ip: req.ip,
+      });
       return reply.code(204).send(null);
     },
   );

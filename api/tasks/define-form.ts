@@ -1,16 +1,16 @@
 /**
  * One form per user-task type (the diagram's element id): the zod schema of what the caseworker
- * submits, and what submitting does to the domain records before the engine moves on. The console
- * validates with the same schemas.
+ * submits (schemas/, shared with the console), and what submitting does to the domain records before
+ * the engine moves on.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Tx } from '../../infra/db/prisma.js';
 import type { UserTask } from '../../infra/camunda/records.js';
 import type { Actor } from '../auth/actor.js';
+import type { TaskSchema } from './schemas/fields.js';
+import { maskIdNumber } from '../domain/mask.js';
 
-export interface TaskForm<S extends z.ZodType = z.ZodType> {
-  title: string;
-  schema: S;
+export interface TaskForm<S extends z.ZodType = z.ZodType> extends TaskSchema<S> {
   /**
    * Writes the domain change inside the completion's transaction and returns the variables to complete
    * the task with. The transaction commits only once the engine has accepted the completion.
@@ -22,6 +22,32 @@ export interface TaskForm<S extends z.ZodType = z.ZodType> {
     actor: Actor,
     context: TaskContext,
   ) => Promise<Record<string, unknown>>;
+  /**
+   * What the console needs to show the form: the child it is about, the roster lines of a list form
+   * prefilled, the options of lookup fields. Read-only; runs when a caseworker opens the task.
+   */
+  prepare?: (db: Tx, task: UserTask, actor: Actor, context: TaskContext) => Promise<TaskPreparation>;
+}
+
+/** A child as a task form shows it: the ID number masked (the full record is on the child's page). */
+export interface TaskSubject {
+  childId: string;
+  name: string;
+  gender: string;
+  birthDate: string;
+  idNumber: string | null;
+  /** One line of what the task is about (核实轮次, 未报到, 所在学校…). */
+  detail: string | null;
+}
+
+export interface TaskPreparation {
+  subject?: TaskSubject;
+  /** Initial values of the form (a roster form: one line per pupil). */
+  initial?: Record<string, unknown>;
+  /** Display names of the lines of a roster form, by childId. */
+  lines?: Record<string, string>;
+  /** Options of `lookup` fields, by field name. */
+  choices?: Record<string, { id: string | number; name: string }[]>;
 }
 
 export interface TaskContext {
@@ -51,13 +77,17 @@ export async function subjectId<T extends number | string>(
   return typeof value === type ? (value as T) : undefined;
 }
 
-/** A free-text remark a caseworker may add. */
-export const optionalNote = z.string().trim().max(1000).optional();
-
-/** A required text field; the message names what is missing (请填写…). */
-export const requiredText = (what: string, max = 1000) =>
-  z
-    .string({ message: `请填写${what}` })
-    .trim()
-    .min(1, `请填写${what}`)
-    .max(max);
+/** The subject line of a task about one child. */
+export function subjectOf(
+  child: { id: string; name: string; gender: string; birthDate: Date; idNumber: string },
+  detail: string | null = null,
+): TaskSubject {
+  return {
+    childId: child.id,
+    name: child.name,
+    gender: child.gender === 'MALE' ? '男' : child.gender === 'FEMALE' ? '女' : child.gender,
+    birthDate: child.birthDate.toISOString().slice(0, 10),
+    idNumber: maskIdNumber(child.idNumber),
+    detail,
+  };
+}

@@ -241,6 +241,17 @@ export function createEngineRecords(engineDatabaseUrl: string) {
       }));
     },
 
+    /** The BPMN XML of a deployed process definition (its PROCESS record), or undefined if not exported yet. */
+    async processXml(processDefinitionKey: string): Promise<string | undefined> {
+      const { rows } = await pool.query<{ resource: string | null }>(
+        `SELECT value->>'resource' AS resource FROM zeebe_record
+          WHERE value_type = 'PROCESS' AND record_key = $1 AND value ? 'resource' LIMIT 1`,
+        [processDefinitionKey],
+      );
+      const resource = rows[0]?.resource;
+      return resource ? Buffer.from(resource, 'base64').toString('utf8') : undefined;
+    },
+
     /** ACTIVE, COMPLETED or TERMINATED; undefined when the instance is not (yet) exported. */
     async processInstanceState(processInstanceKey: string) {
       const { rows } = await pool.query<{ intent: string }>(

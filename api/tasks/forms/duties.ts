@@ -1,5 +1,4 @@
 /** The periodic duties' user tasks (processes/dropout-statistics.bpmn, special-needs-census.bpmn, semester-home-visits.bpmn). */
-import { z } from 'zod';
 import type { Prisma as PrismaClient, Tx } from '../../../infra/db/prisma.js';
 import type { UserTask } from '../../../infra/camunda/records.js';
 import type { Duty } from '../../../generated/prisma/client.js';
@@ -7,13 +6,8 @@ import type { Actor } from '../../auth/actor.js';
 import { dropoutReportOf } from '../../reports/dropouts.js';
 import { parsePeriod } from '../../reports/period.js';
 import { AppError } from '../../errors.js';
-import { defineTaskForm, type TaskContext, taskKey, optionalNote } from '../define-form.js';
-
-const count = (what: string) =>
-  z
-    .number({ message: `请填写${what}` })
-    .int()
-    .min(0, `${what}不能为负数`);
+import { defineTaskForm, type TaskContext, taskKey } from '../define-form.js';
+import * as S from '../schemas/duties.js';
 
 interface Recipient {
   townCode: string;
@@ -59,8 +53,7 @@ async function saveReturn(
  * and sends it; a figure it disputes is corrected in the records, not in the table.
  */
 export const submitDropoutStatistics = defineTaskForm({
-  title: '学校报送辍学情况统计表',
-  schema: z.object({ confirmed: z.literal(true, { message: '请核对统计表后确认报送' }), note: optionalNote }),
+  ...S.submitDropoutStatistics,
   async apply(tx, task, input, actor, context) {
     const round = await roundOf(context);
     if (round.recipient.schoolId === null) throw new AppError('NOT_FOUND');
@@ -80,13 +73,7 @@ export const submitDropoutStatistics = defineTaskForm({
 
 /** [T] 二(二) the town's start-of-term census of disabled children of compulsory age and their placement. */
 export const censusSpecialNeeds = defineTaskForm({
-  title: '镇街摸排适龄残疾儿童安置情况',
-  schema: z.object({
-    surveyed: count('摸排人数'),
-    newlyFound: count('新发现未安置人数'),
-    placed: count('已安置人数'),
-    note: optionalNote,
-  }),
+  ...S.censusSpecialNeeds,
   async apply(tx, task, input, actor, context) {
     await saveReturn(tx, task, actor, 'SPECIAL_NEEDS_CENSUS', await roundOf(context), input);
     return {};
@@ -95,12 +82,7 @@ export const censusSpecialNeeds = defineTaskForm({
 
 /** [T] 二(五) the class teacher's home visits of the semester, more for vulnerable children. */
 export const reportHomeVisits = defineTaskForm({
-  title: '班主任报告本学期家访情况',
-  schema: z.object({
-    familiesVisited: count('家访户数'),
-    vulnerableVisited: count('重点学生家访人次'),
-    note: optionalNote,
-  }),
+  ...S.reportHomeVisits,
   async apply(tx, task, input, actor, context) {
     await saveReturn(tx, task, actor, 'HOME_VISITS', await roundOf(context), input);
     return {};

@@ -1,11 +1,11 @@
 /** The escalation flow's user tasks (processes/dropout-escalation.bpmn). */
-import { z } from 'zod';
 import type { Tx } from '../../../infra/db/prisma.js';
 import type { UserTask } from '../../../infra/camunda/records.js';
 import type { Actor } from '../../auth/actor.js';
 import { addCaseAction } from '../../domain/case-actions.js';
 import { AppError } from '../../errors.js';
-import { defineTaskForm, taskKey, optionalNote, requiredText } from '../define-form.js';
+import { defineTaskForm, taskKey } from '../define-form.js';
+import * as S from '../schemas/escalation.js';
 
 async function caseOf(tx: Tx, task: UserTask) {
   const c = await tx.dropoutCase.findUnique({ where: { processInstanceKey: task.processInstanceKey } });
@@ -29,21 +29,7 @@ async function act(tx: Tx, task: UserTask, actor: Actor, kind: string, text: str
 
 /** [T] 二(四) the class teacher visits the family and persuades; every visit is recorded. */
 export const visitFamily = defineTaskForm({
-  title: '班主任家访劝返',
-  schema: z
-    .object({
-      visitedOn: z.iso.date('请填写家访日期（YYYY-MM-DD）'),
-      visitors: requiredText('家访人员'),
-      outcome: z.enum(['PERSUASION_FAILED', 'TRANSFER_FOUND'], { message: '请选择家访结果' }),
-      /** Where the child studies now, when found studying elsewhere. */
-      whereabouts: z.string().trim().max(200).optional(),
-      note: optionalNote,
-    })
-    .superRefine((v, ctx) => {
-      if (v.outcome === 'TRANSFER_FOUND' && !v.whereabouts) {
-        ctx.addIssue({ code: 'custom', path: ['whereabouts'], message: '请填写儿童现就读学校' });
-      }
-    }),
+  ...S.visitFamily,
   async apply(tx, task, input, actor) {
     const text =
       input.outcome === 'TRANSFER_FOUND'
@@ -56,9 +42,6 @@ export const visitFamily = defineTaskForm({
   },
 });
 
-const SCHOOL_DECISION = z.enum(['CONFIRMED', 'UNFOUNDED', 'TRANSFER_FOUND', 'DEFERRED', 'HOME_TEACHING'], {
-  message: '请选择学校意见',
-});
 const EXIT_OF_DECISION = {
   UNFOUNDED: 'UNFOUNDED',
   TRANSFER_FOUND: 'TRANSFER_FOUND',
@@ -71,26 +54,7 @@ const EXIT_OF_DECISION = {
  * responsible person) — or closes the report: unfounded, studying elsewhere, deferred, 送教上门.
  */
 export const confirmDropoutBySchool = defineTaskForm({
-  title: '学校确认辍学并制定一人一案',
-  schema: z
-    .object({
-      decision: SCHOOL_DECISION,
-      /** Registry dropout reason (A2 厌学辍学, A3 因病因残, A4 在家上学, A8 其他). */
-      reasonCode: z.enum(['A2', 'A3', 'A4', 'A8']).optional(),
-      /** 精准分析、分类施策: the analysis and the measures. */
-      plan: z.string().trim().max(2000).optional(),
-      /** 专人负责 */
-      responsiblePerson: z.string().trim().max(50).optional(),
-      note: optionalNote,
-    })
-    .superRefine((v, ctx) => {
-      if (v.decision !== 'CONFIRMED') return;
-      if (!v.reasonCode) ctx.addIssue({ code: 'custom', path: ['reasonCode'], message: '请选择辍学原因' });
-      if (!v.plan) ctx.addIssue({ code: 'custom', path: ['plan'], message: '请填写原因分析和劝返措施' });
-      if (!v.responsiblePerson) {
-        ctx.addIssue({ code: 'custom', path: ['responsiblePerson'], message: '请指定劝返责任人' });
-      }
-    }),
+  ...S.confirmDropoutBySchool,
   async apply(tx, task, input, actor) {
     const confirmed = input.decision === 'CONFIRMED';
     const { c, first } = await act(
@@ -120,12 +84,7 @@ export const confirmDropoutBySchool = defineTaskForm({
 
 /** [Y] 三(一)2, [T] 二(十) the town criticises and educates the parents and orders correction. */
 export const orderCorrectionByTown = defineTaskForm({
-  title: '镇街批评教育并责令限期改正',
-  schema: z.object({
-    educatedOn: z.iso.date('请填写批评教育日期（YYYY-MM-DD）'),
-    officers: requiredText('参与的镇街工作人员'),
-    note: optionalNote,
-  }),
+  ...S.orderCorrectionByTown,
   async apply(tx, task, input, actor) {
     await act(
       tx,
@@ -140,8 +99,7 @@ export const orderCorrectionByTown = defineTaskForm({
 
 /** [Y] 三(一)2 the justice bureau issues the legal document urging the child's return. */
 export const issueJudicialNotice = defineTaskForm({
-  title: '司法局签发司法文书',
-  schema: z.object({ signedBy: requiredText('签发人'), note: optionalNote }),
+  ...S.issueJudicialNotice,
   async apply(tx, task, input, actor) {
     await act(
       tx,
@@ -156,11 +114,7 @@ export const issueJudicialNotice = defineTaskForm({
 
 /** [T], [Y] 三(一)2 情节严重或构成犯罪的，依法追究法律责任 — or the town keeps urging. */
 export const decideLegalReferral = defineTaskForm({
-  title: '决定是否依法追究法律责任',
-  schema: z.object({
-    decision: z.enum(['REFER', 'KEEP_PERSUADING'], { message: '请选择处理决定' }),
-    reason: requiredText('理由'),
-  }),
+  ...S.decideLegalReferral,
   async apply(tx, task, input, actor) {
     await act(
       tx,
@@ -178,13 +132,7 @@ export const decideLegalReferral = defineTaskForm({
 
 /** [T] 二(五) follow-up care for a returned child: 学业指导、心理辅导、家庭关爱. */
 export const arrangeFollowUpCare = defineTaskForm({
-  title: '制定复学跟踪帮扶措施',
-  schema: z.object({
-    academic: requiredText('学业指导措施'),
-    psychological: requiredText('心理辅导措施'),
-    family: requiredText('家庭关爱措施'),
-    responsiblePerson: requiredText('帮扶责任人'),
-  }),
+  ...S.arrangeFollowUpCare,
   async apply(tx, task, input, actor) {
     const { c, first } = await act(
       tx,

@@ -1,13 +1,15 @@
 /** The whole-class handover's user tasks (processes/whole-class-handover.bpmn). */
-import { z } from 'zod';
 import type { Tx } from '../../../infra/db/prisma.js';
 import { needsTransitionSupport } from '../../domain/vulnerable.js';
+import { VULNERABILITY_LABELS } from '../../reports/labels.js';
 import { AppError } from '../../errors.js';
-import { defineTaskForm, subjectId, type TaskContext, optionalNote, requiredText } from '../define-form.js';
-
-const signer = requiredText('签字人', 50);
+import { defineTaskForm, subjectId, subjectOf, type TaskContext } from '../define-form.js';
+import * as S from '../schemas/handover.js';
 
 /** The plan line (one class) the task is about: the `assignment` the diagram's multi-instance gives it. */
+const flagLabels = (flags: (keyof typeof VULNERABILITY_LABELS)[]) =>
+  flags.map((f) => VULNERABILITY_LABELS[f]).join('、');
+
 async function assignmentOf(tx: Tx, context: TaskContext) {
   const id = await subjectId<number>(context, 'assignment', 'assignmentId', 'number');
   const a = id === undefined ? null : await tx.handoverAssignment.findUnique({ where: { id } });
@@ -17,13 +19,7 @@ async function assignmentOf(tx: Tx, context: TaskContext) {
 
 /** The county government's approval of the handover plan, recorded by the bureau ([G] 一). */
 export const approveHandoverPlan = defineTaskForm({
-  title: '县政府审批移交计划并签订责任书',
-  schema: z.object({
-    approved: z.literal(true, { message: '请确认计划已经县政府批准' }),
-    /** [G] 一 responsibility letters signed with every sending and receiving school. */
-    lettersSigned: z.literal(true, { message: '请确认已与送出、接收学校签订责任书' }).optional(),
-    note: optionalNote,
-  }),
+  ...S.approveHandoverPlan,
   async apply(tx, task, input, actor) {
     const batch = await tx.handoverBatch.findUnique({ where: { processInstanceKey: task.processInstanceKey } });
     if (!batch) throw new AppError('NOT_FOUND', undefined, '该任务对应的整班移交不存在。');
@@ -36,10 +32,7 @@ export const approveHandoverPlan = defineTaskForm({
 
 /** [G] 一 the bureau names the middle schools that receive (added to the school register), then the plan is drafted again. */
 export const assignReceivingSchools = defineTaskForm({
-  title: '确定接收初中',
-  schema: z.object({
-    note: z.string({ message: '请说明补充的接收学校' }).trim().min(1, '请说明补充的接收学校').max(1000),
-  }),
+  ...S.assignReceivingSchools,
   async apply(tx, task, input) {
     const batch = await tx.handoverBatch.findUnique({ where: { processInstanceKey: task.processInstanceKey } });
     if (!batch) throw new AppError('NOT_FOUND', undefined, '该任务对应的整班移交不存在。');
@@ -57,12 +50,7 @@ export const assignReceivingSchools = defineTaskForm({
 
 /** [G] 二 the sending primary school hands over the roster and the paper registry files, and signs. */
 export const handOverRoster = defineTaskForm({
-  title: '送出学校移交花名册和纸质学籍档案',
-  schema: z.object({
-    paperFilesHandedOver: z.literal(true, { message: '请确认纸质学籍档案已移交' }),
-    signedBy: signer,
-    note: optionalNote,
-  }),
+  ...S.handOverRoster,
   async apply(tx, _task, _input, _actor, context) {
     const a = await assignmentOf(tx, context);
     if (!a.sendingSignedAt)
@@ -73,12 +61,7 @@ export const handOverRoster = defineTaskForm({
 
 /** [G] 二 the receiving middle school checks the roster received and signs. */
 export const receiveRoster = defineTaskForm({
-  title: '接收学校核收花名册',
-  schema: z.object({
-    rosterChecked: z.literal(true, { message: '请确认已核对花名册' }),
-    signedBy: signer,
-    note: optionalNote,
-  }),
+  ...S.receiveRoster,
   async apply(tx, _task, _input, _actor, context) {
     const a = await assignmentOf(tx, context);
     if (!a.receivingSignedAt) {
@@ -90,8 +73,7 @@ export const receiveRoster = defineTaskForm({
 
 /** [G] 二 the town's education office, which leads the handover, countersigns the form. */
 export const countersignHandover = defineTaskForm({
-  title: '镇街教育办签署交接表',
-  schema: z.object({ signedBy: signer, note: optionalNote }),
+  ...S.countersignHandover,
   async apply(tx, _task, _input, _actor, context) {
     const a = await assignmentOf(tx, context);
     if (!a.sendingSignedAt || !a.receivingSignedAt) {
@@ -108,18 +90,20 @@ export const countersignHandover = defineTaskForm({
  * 残疾, 学困): the support measures and who is responsible, one per pupil, in one submission.
  */
 export const planTransitionSupport = defineTaskForm({
-  title: '制定重点学生衔接帮扶一人一案',
-  schema: z.object({
-    plans: z
-      .array(
-        z.object({
-          childId: z.uuid(),
-          measures: requiredText('帮扶措施'),
-          responsiblePerson: requiredText('帮扶责任人', 50),
-        }),
-      )
-      .min(1, '请为每名重点学生制定帮扶措施'),
-  }),
+  ...S.planTransitionSupport,
+  async prepare(tx, _task, _actor, context) {
+    const a = await assignmentOf(tx, context);
+    const roster = await tx.handoverPupil.findMany({
+      where: { assignmentId: a.id },
+      include: { child: true },
+      orderBy: { child: { name: 'asc' } },
+    });
+    const due = roster.filter((p) => needsTransitionSupport(p.child.flags));
+    return {
+      initial: { plans: due.map((p) => ({ childId: p.childId, measures: '', responsiblePerson: '' })) },
+      lines: Object.fromEntries(due.map((p) => [p.childId, `${p.child.name}（${flagLabels(p.child.flags)}）`])),
+    };
+  },
   async apply(tx, _task, input, _actor, context) {
     const a = await assignmentOf(tx, context);
     const roster = await tx.handoverPupil.findMany({ where: { assignmentId: a.id }, include: { child: true } });
@@ -151,19 +135,20 @@ export const planTransitionSupport = defineTaskForm({
  * is marked arrived or not, in one submission (the console's bulk screen).
  */
 export const registerArrivals = defineTaskForm({
-  title: '接收学校报到注册',
-  schema: z.object({
-    pupils: z
-      .array(
-        z.object({
-          childId: z.uuid(),
-          arrived: z.boolean(),
-          /** First check of a no-show (初步核查), e.g. what the family said. */
-          note: z.string().trim().max(500).optional(),
-        }),
-      )
-      .min(1, '请逐一登记花名册上的学生'),
-  }),
+  ...S.registerArrivals,
+  async prepare(tx, _task, _actor, context) {
+    const a = await assignmentOf(tx, context);
+    const roster = await tx.handoverPupil.findMany({
+      where: { assignmentId: a.id },
+      include: { child: true },
+      orderBy: { child: { name: 'asc' } },
+    });
+    return {
+      // Most of a class arrives: the school unticks the no-shows.
+      initial: { pupils: roster.map((p) => ({ childId: p.childId, arrived: p.status !== 'NO_SHOW' })) },
+      lines: Object.fromEntries(roster.map((p) => [p.childId, p.child.name])),
+    };
+  },
   async apply(tx, _task, input, _actor, context) {
     const a = await assignmentOf(tx, context);
     const roster = await tx.handoverPupil.findMany({ where: { assignmentId: a.id } });
@@ -194,9 +179,6 @@ export const registerArrivals = defineTaskForm({
   },
 });
 
-const TRACE = z.enum(['ARRIVED', 'TRANSFER_FOUND', 'MOVED', 'OTHER_COUNTY', 'DROPOUT', 'NOT_FOUND'], {
-  message: '请选择追踪结果',
-});
 const STATUS_OF_TRACE = {
   ARRIVED: 'REGISTERED',
   TRANSFER_FOUND: 'TRANSFER_FOUND',
@@ -211,27 +193,17 @@ const STATUS_OF_TRACE = {
  * household in another county, dropped out — or not found yet (traced again in the next round).
  */
 export const traceNoShowPupil = defineTaskForm({
-  title: '追踪未报到学生去向',
-  schema: z
-    .object({
-      outcome: TRACE,
-      /** Where the pupil is: the school studied at, the new address, the other county. */
-      whereabouts: z.string().trim().max(200).optional(),
-      /** 户籍所在县 (6-digit code) when the household is registered in another county. */
-      householdCounty: z
-        .string()
-        .regex(/^\d{6}$/, '户籍所在县为6位区划代码')
-        .optional(),
-      note: optionalNote,
-    })
-    .superRefine((v, ctx) => {
-      if (['TRANSFER_FOUND', 'MOVED', 'OTHER_COUNTY'].includes(v.outcome) && !v.whereabouts) {
-        ctx.addIssue({ code: 'custom', path: ['whereabouts'], message: '请填写学生去向' });
-      }
-      if (v.outcome === 'OTHER_COUNTY' && !v.householdCounty) {
-        ctx.addIssue({ code: 'custom', path: ['householdCounty'], message: '请填写户籍所在县' });
-      }
-    }),
+  ...S.traceNoShowPupil,
+  async prepare(tx, _task, _actor, context) {
+    const childId = await subjectId<string>(context, 'noShow', 'childId', 'string');
+    const child = childId === undefined ? null : await tx.child.findUnique({ where: { id: childId } });
+    if (!child) throw new AppError('NOT_FOUND', undefined, '该任务对应的未报到学生不存在。');
+    const a = await assignmentOf(tx, context);
+    const pupil = await tx.handoverPupil.findUnique({
+      where: { assignmentId_childId: { assignmentId: a.id, childId: child.id } },
+    });
+    return { subject: subjectOf(child, `未报到${pupil?.traceNote ? `：${pupil.traceNote}` : ''}`) };
+  },
   async apply(tx, _task, input, _actor, context) {
     const childId = await subjectId<string>(context, 'noShow', 'childId', 'string');
     const a = await assignmentOf(tx, context);

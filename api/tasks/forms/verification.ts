@@ -1,9 +1,9 @@
 /** The enrollment verification's user tasks (processes/enrollment-verification.bpmn, child-verification.bpmn). */
-import { z } from 'zod';
 import type { Tx } from '../../../infra/db/prisma.js';
 import type { UserTask } from '../../../infra/camunda/records.js';
 import { AppError } from '../../errors.js';
-import { defineTaskForm, subjectId, type TaskContext, optionalNote, requiredText } from '../define-form.js';
+import { defineTaskForm, subjectId, subjectOf, type TaskContext, type TaskPreparation } from '../define-form.js';
+import * as S from '../schemas/verification.js';
 
 async function campaignOf(tx: Tx, task: UserTask) {
   const campaign = await tx.campaign.findUnique({ where: { processInstanceKey: task.processInstanceKey } });
@@ -19,14 +19,30 @@ async function suspectOf(tx: Tx, context: TaskContext) {
   return s;
 }
 
+/** The suspect's child as the form shows it, with the round. */
+async function suspectSubject(tx: Tx, context: TaskContext): Promise<TaskPreparation> {
+  const s = await suspectOf(tx, context);
+  const child = await tx.child.findUniqueOrThrow({ where: { id: s.childId } });
+  return { subject: subjectOf(child, `第${s.round}轮核查 · 户籍/居住地区划 ${s.regionCode}`) };
+}
+
+/** Schools of the suspect's county (the town's first), for choosing who takes the child. */
+async function schoolChoices(tx: Tx, context: TaskContext) {
+  const s = await suspectOf(tx, context);
+  const schools = await tx.school.findMany({
+    where: { regionCode: { startsWith: s.regionCode.slice(0, 6) } },
+    select: { id: true, name: true, regionCode: true },
+    orderBy: { name: 'asc' },
+  });
+  const town = s.regionCode.slice(0, 9);
+  return schools
+    .sort((a, b) => Number(b.regionCode.startsWith(town)) - Number(a.regionCode.startsWith(town)))
+    .map((x) => ({ id: x.id, name: x.name }));
+}
+
 /** [T] 二(一) the bureau chases the departments whose lists are missing, or confirms there are none. */
 export const collectDepartmentLists = defineTaskForm({
-  title: '催报并导入部门名单',
-  schema: z.object({
-    /** true: a department confirmed in writing it has no such children; go on without its list. */
-    proceedWithoutLists: z.boolean({ message: '请选择：已补导入，或确认该部门无此类儿童' }),
-    note: optionalNote,
-  }),
+  ...S.collectDepartmentLists,
   async apply(tx, task, input) {
     await campaignOf(tx, task);
     return { proceedWithoutLists: input.proceedWithoutLists, collectNote: input.note ?? null };
@@ -35,15 +51,12 @@ export const collectDepartmentLists = defineTaskForm({
 
 /** The bureau sends the suspect list to the towns for one-by-one verification. */
 export const dispatchSuspectList = defineTaskForm({
-  title: '下发疑似未入学名单',
-  schema: z.object({ note: optionalNote }),
+  ...S.dispatchSuspectList,
   async apply(tx, task, input, actor) {
     await campaignOf(tx, task);
     return { dispatchedBy: actor.displayName, dispatchNote: input.note ?? null };
   },
 });
-
-const OUTCOMES_NEEDING_REGISTRATION = ['C', 'D'];
 
 /**
  * [T] 二(二) the town verifies one child: the outcome code (A–L), where the child is and the evidence;
@@ -51,24 +64,17 @@ const OUTCOMES_NEEDING_REGISTRATION = ['C', 'D'];
  * a child at home (L) the school that takes on the persuasion.
  */
 export const verifyChild = defineTaskForm({
-  title: '镇街逐一核实去向',
-  schema: z
-    .object({
-      outcomeCode: z.string({ message: '请选择核实结果' }).regex(/^[A-Z]$/, '请选择核实结果（A–L）'),
-      whereabouts: requiredText('去向', 500),
-      evidence: requiredText('佐证材料', 500),
-      registration: z.enum(['REGISTERED', 'NOT_REGISTERED', 'NOT_FOUND']).optional(),
-      /** For L: the school responsible for persuading the child back. */
-      responsibleSchoolId: z.number().int().positive().optional(),
-    })
-    .superRefine((v, ctx) => {
-      if (OUTCOMES_NEEDING_REGISTRATION.includes(v.outcomeCode) && !v.registration) {
-        ctx.addIssue({ code: 'custom', path: ['registration'], message: '请填写建籍情况（已建籍/未建籍/未查到）' });
-      }
-      if (v.outcomeCode === 'L' && !v.responsibleSchoolId) {
-        ctx.addIssue({ code: 'custom', path: ['responsibleSchoolId'], message: '请指定负责劝返的学校' });
-      }
-    }),
+  ...S.verifyChild,
+  async prepare(tx, _task, _actor, context) {
+    const codes = await tx.verificationCode.findMany({ where: { kind: 'OUTCOME' }, orderBy: { code: 'asc' } });
+    return {
+      ...(await suspectSubject(tx, context)),
+      choices: {
+        outcomeCode: codes.map((c) => ({ id: c.code, name: `${c.code} ${c.label}` })),
+        responsibleSchoolId: await schoolChoices(tx, context),
+      },
+    };
+  },
   async apply(tx, _task, input, actor, context) {
     const code = await tx.verificationCode.findUnique({ where: { code: input.outcomeCode } });
     if (code?.kind !== 'OUTCOME') {
@@ -98,13 +104,8 @@ export const verifyChild = defineTaskForm({
 
 /** [T] 二(八) public security cleans up a registration problem (A) and feeds the result back. */
 export const fixHouseholdRegistration = defineTaskForm({
-  title: '公安清理户籍并反馈',
-  schema: z.object({
-    action: z.enum(['CANCELLED_DUPLICATE', 'CANCELLED_DEATH', 'MOVED_OUT', 'CONFIRMED_MISSING', 'NO_PROBLEM'], {
-      message: '请选择处理结果',
-    }),
-    note: optionalNote,
-  }),
+  ...S.fixHouseholdRegistration,
+  prepare: (tx, _task, _actor, context) => suspectSubject(tx, context),
   async apply(tx, _task, input, _actor, context) {
     const LABEL = {
       CANCELLED_DUPLICATE: '已注销重复户籍',
@@ -124,14 +125,8 @@ export const fixHouseholdRegistration = defineTaskForm({
 
 /** [T] 二(二) the parents' written deferral application, filed with the town by 30 September. */
 export const fileDeferral = defineTaskForm({
-  title: '受理延缓入学书面申请',
-  schema: z.object({
-    applicationReceivedOn: z.iso.date('请填写收到书面申请的日期（YYYY-MM-DD）'),
-    applicant: requiredText('申请人（父母或监护人）', 50),
-    reason: requiredText('申请理由（身体状况）', 500),
-    /** 残联/医院 certificate or the like. */
-    certificate: z.string().trim().max(200).optional(),
-  }),
+  ...S.fileDeferral,
+  prepare: (tx, _task, _actor, context) => suspectSubject(tx, context),
   async apply(tx, _task, input, _actor, context) {
     const s = await suspectOf(tx, context);
     await tx.suspectedChild.update({
@@ -146,12 +141,13 @@ export const fileDeferral = defineTaskForm({
 
 /** [T] 二(二) placement of a disabled child: special school, 送教上门 or remote, with a receiving school. */
 export const arrangeSpecialPlacement = defineTaskForm({
-  title: '安排特殊教育安置',
-  schema: z.object({
-    placement: z.enum(['SPECIAL_SCHOOL', 'HOME_TEACHING', 'REMOTE'], { message: '请选择安置方式' }),
-    receivingSchoolId: z.number({ message: '请选择接收学校' }).int().positive(),
-    teachingPlan: requiredText('教学计划', 2000),
-  }),
+  ...S.arrangeSpecialPlacement,
+  async prepare(tx, _task, _actor, context) {
+    return {
+      ...(await suspectSubject(tx, context)),
+      choices: { receivingSchoolId: await schoolChoices(tx, context) },
+    };
+  },
   async apply(tx, _task, input, _actor, context) {
     const LABEL = { SPECIAL_SCHOOL: '特殊教育学校就读', HOME_TEACHING: '送教上门', REMOTE: '远程教育' } as const;
     const s = await suspectOf(tx, context);
@@ -169,8 +165,7 @@ export const arrangeSpecialPlacement = defineTaskForm({
 
 /** [T] 二(二) the bureau publishes the county report (通报) by 31 October. */
 export const publishCountyReport = defineTaskForm({
-  title: '全县入学情况通报',
-  schema: z.object({ documentNumber: requiredText('通报文号', 50), note: optionalNote }),
+  ...S.publishCountyReport,
   async apply(tx, task) {
     const campaign = await campaignOf(tx, task);
     if (!campaign.reportSnapshot) throw new AppError('CONFLICT', undefined, '核查结果尚未汇总。');

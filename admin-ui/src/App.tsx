@@ -1,0 +1,52 @@
+import { Admin, CustomRoutes, Resource } from 'react-admin';
+import { Route } from 'react-router-dom';
+import { authProvider } from './authProvider';
+import { CaseList } from './cases/CaseList';
+import { CaseShow } from './cases/CaseShow';
+import { ChildList } from './children/ChildList';
+import { ChildShow } from './children/ChildShow';
+import { dataProvider } from './dataProvider';
+import { i18nProvider } from './i18n';
+import { ImportPage } from './imports/ImportPage';
+import { Dashboard } from './layout/Dashboard';
+import { Layout } from './layout/Layout';
+import { ReportsPage } from './reports/ReportsPage';
+import { TaskList } from './tasks/TaskList';
+import { TaskWork } from './tasks/TaskWork';
+
+export function App() {
+  return (
+    <Admin
+      title="控辍保学工作平台"
+      authProvider={authProvider}
+      dataProvider={dataProvider}
+      i18nProvider={i18nProvider}
+      layout={Layout}
+      dashboard={Dashboard}
+      requireAuth
+      disableTelemetry
+    >
+      <Resource name="tasks" list={TaskList} show={TaskWork} options={{ label: '待办任务' }} />
+      <Resource
+        name="cases"
+        list={CaseList}
+        show={CaseShow}
+        options={{ label: '一人一案' }}
+        recordRepresentation="caseNumber"
+      />
+      <Resource
+        name="children"
+        list={ChildList}
+        show={ChildShow}
+        options={{ label: '学生' }}
+        recordRepresentation="name"
+      />
+      <Resource name="towns" />
+      <Resource name="schools" />
+      <CustomRoutes>
+        <Route path="/imports" element={<ImportPage />} />
+        <Route path="/reports" element={<ReportsPage />} />
+      </CustomRoutes>
+    </Admin>
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * The one way the console talks to the API: same-origin fetch with the session cookie, JSON in and
+ * out, and errors carrying the API's code, Chinese message and field details.
+ */
+export interface FieldIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+
+  /** Field-level problems ({ path, message }) when the API named them. */
+  get fieldIssues(): FieldIssue[] {
+    return Array.isArray(this.details)
+      ? (this.details as FieldIssue[]).filter((d) => d && Array.isArray(d.path) && typeof d.message === 'string')
+      : [];
+  }
+}
+
+export async function apiFetch<T = unknown>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+  const { json, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (json !== undefined) headers.set('content-type', 'application/json');
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      credentials: 'same-origin',
+      ...rest,
+      headers,
+      body: json !== undefined ? JSON.stringify(json) : rest.body,
+    });
+  } catch {
+    throw new ApiError(0, 'NETWORK', '无法连接服务器，请检查网络后重试；本次操作未提交。');
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  const body = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
+  if (!res.ok) {
+    const e = (body as { error?: { code?: string; message?: string; details?: unknown } })?.error;
+    throw new ApiError(res.status, e?.code ?? 'HTTP', e?.message ?? `请求失败（${res.status}）`, e?.details);
+  }
+  return body as T;
+}
+
+/** A query string from a record of values (undefined and empty values left out, arrays repeated). */
+export function query(params: Record<string, unknown>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === '') continue;
+    for (const item of Array.isArray(v) ? v : [v]) q.append(k, String(item));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}

@@ -1,0 +1,50 @@
+import { Chip } from '@mui/material';
+import { DataTable, FunctionField, List, SelectInput, TextInput } from 'react-admin';
+import { chineseDate } from '../format';
+import { CASE_STATUS_LABELS } from './labels';
+
+const statusChoices = Object.entries(CASE_STATUS_LABELS).map(([id, name]) => ({ id, name }));
+
+const filters = [
+  <SelectInput
+    key="open"
+    source="open"
+    label="状态"
+    alwaysOn
+    choices={[
+      { id: 'true', name: '未结案' },
+      { id: 'false', name: '已结案' },
+    ]}
+  />,
+  <SelectInput key="status" source="status" label="阶段" choices={statusChoices} />,
+  <TextInput key="regionCode" source="regionCode" label="区划代码" />,
+];
+
+/** 一人一案: the cases of my jurisdiction (ID numbers masked). */
+export function CaseList() {
+  return (
+    <List
+      title="一人一案"
+      filters={filters}
+      sort={{ field: 'openedAt', order: 'DESC' }}
+      filterDefaultValues={{ open: 'true' }}
+    >
+      <DataTable rowClick="show" bulkActionButtons={false}>
+        <DataTable.Col source="caseNumber" label="案号" disableSort />
+        <DataTable.Col source="childName" label="儿童" disableSort />
+        <DataTable.Col source="childIdNumber" label="身份证号" disableSort />
+        <DataTable.Col source="schoolName" label="学校" disableSort />
+        <DataTable.Col label="阶段" source="status">
+          <FunctionField
+            render={(c) => (
+              <Chip size="small" label={CASE_STATUS_LABELS[c.status as keyof typeof CASE_STATUS_LABELS]} />
+            )}
+          />
+        </DataTable.Col>
+        <DataTable.Col label="开案日期" source="openedAt">
+          <FunctionField render={(c) => chineseDate(c.openedAt)} />
+        </DataTable.Col>
+      </DataTable>
+    </List>
+  );
+}

@@ -1,0 +1,60 @@
+/** The console's frame: the menu shows only what the caller's role may use, with the task counts. */
+import AssignmentIcon from '@mui/icons-material/Assignment';
+import FolderSharedIcon from '@mui/icons-material/FolderShared';
+import SchoolIcon from '@mui/icons-material/School';
+import UploadFileIcon from '@mui/icons-material/UploadFile';
+import BarChartIcon from '@mui/icons-material/BarChart';
+import { Badge } from '@mui/material';
+import type { ReactNode } from 'react';
+import { Layout as RaLayout, Menu, useGetList, usePermissions } from 'react-admin';
+import type { Me } from '../authProvider';
+
+/** Which menu entries each role sees (the API enforces the same on every route). */
+export const MENU_ROLES: Record<string, Me['role'][]> = {
+  tasks: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU', 'JUSTICE', 'POLICE', 'SUPERVISOR', 'ADMIN'],
+  cases: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU', 'JUSTICE', 'SUPERVISOR', 'ADMIN'],
+  children: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN'],
+  imports: ['BUREAU', 'ADMIN'],
+  reports: ['SCHOOL', 'TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN', 'POLICY'],
+};
+
+function useTaskCount(filter: Record<string, string>) {
+  const { total } = useGetList('tasks', { filter, pagination: { page: 1, perPage: 1 } }, { refetchInterval: 30_000 });
+  return total ?? 0;
+}
+
+function TaskMenuItem() {
+  const open = useTaskCount({ view: 'group' });
+  const overdue = useTaskCount({ overdue: 'true' });
+  return (
+    <Menu.Item
+      to="/tasks"
+      primaryText="待办任务"
+      data-testid="menu-tasks"
+      leftIcon={
+        <Badge badgeContent={overdue || open} color={overdue ? 'error' : 'primary'} max={999} data-testid="task-badge">
+          <AssignmentIcon />
+        </Badge>
+      }
+    />
+  );
+}
+
+function AppMenu() {
+  const { permissions } = usePermissions<Me>();
+  const may = (entry: string) => !!permissions && MENU_ROLES[entry]!.includes(permissions.role);
+  return (
+    <Menu>
+      <Menu.DashboardItem primaryText="工作台" />
+      {may('tasks') && <TaskMenuItem />}
+      {may('cases') && <Menu.Item to="/cases" primaryText="一人一案" leftIcon={<FolderSharedIcon />} />}
+      {may('children') && <Menu.Item to="/children" primaryText="学生" leftIcon={<SchoolIcon />} />}
+      {may('imports') && <Menu.Item to="/imports" primaryText="名单导入" leftIcon={<UploadFileIcon />} />}
+      {may('reports') && <Menu.Item to="/reports" primaryText="统计报表" leftIcon={<BarChartIcon />} />}
+    </Menu>
+  );
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  return <RaLayout menu={AppMenu}>{children}</RaLayout>;
+}

@@ -1,0 +1,195 @@
+/** 统计报表: retention and enrollment rates, the dropout statistics table, the verification report — each downloadable. */
+import {
+  Alert,
+  Box,
+  Button,
+  Card,
+  CardContent,
+  MenuItem,
+  Stack,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableRow,
+  TextField,
+  Typography,
+} from '@mui/material';
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Title, usePermissions } from 'react-admin';
+import { apiFetch, ApiError, query } from '../api';
+import type { Me } from '../authProvider';
+
+function Downloads({ path, params }: { path: string; params: Record<string, unknown> }) {
+  return (
+    <Stack direction="row" spacing={1}>
+      {(['xlsx', 'csv'] as const).map((format) => (
+        <Button key={format} size="small" variant="outlined" href={`${path}${query({ ...params, format })}`}>
+          下载 {format.toUpperCase()}
+        </Button>
+      ))}
+    </Stack>
+  );
+}
+
+function useReport<T>(path: string, params: Record<string, unknown>, enabled = true) {
+  return useQuery({
+    queryKey: [path, params],
+    queryFn: () => apiFetch<T>(`${path}${query(params)}`),
+    enabled,
+    retry: false,
+  });
+}
+
+function ErrorNote({ error }: { error: unknown }) {
+  return error ? <Alert severity="error">{error instanceof ApiError ? error.message : '报表加载失败'}</Alert> : null;
+}
+
+interface Retention {
+  towns: {
+    townName: string;
+    retention: { graduates: number; denominator: number; rate: number };
+    enrollment: { enrolled: number; base: number; rate: number };
+  }[];
+}
+interface Dropouts {
+  towns: {
+    townName?: string;
+    regionName?: string;
+    enrolled: { total: number };
+    dropouts: { total: number };
+    dropoutRate: number;
+    returned: { total: number };
+  }[];
+}
+
+export function ReportsPage() {
+  const { permissions } = usePermissions<Me>();
+  const county = permissions?.regionCode.slice(0, 6) ?? '';
+  const thisYear = new Date().getFullYear();
+  const [year, setYear] = useState(thisYear);
+  const [period, setPeriod] = useState(`${thisYear}-10`);
+  const retention = useReport<Retention>('/api/reports/retention', { county, year }, !!county);
+  const dropouts = useReport<Dropouts>('/api/reports/dropouts', { county, period }, !!county);
+  const campaigns = useQuery({
+    queryKey: ['campaigns'],
+    queryFn: () =>
+      apiFetch<{ data: { id: number; year: number; regionCode: string; status: string }[] }>(
+        '/api/campaigns?sort=year&order=DESC',
+      ),
+  });
+  return (
+    <Box sx={{ p: 2 }}>
+      <Title title="统计报表" />
+      <Stack spacing={2}>
+        <Card>
+          <CardContent>
+            <Stack direction="row" spacing={2} alignItems="center" sx={{ mb: 1 }}>
+              <Typography variant="h6">巩固率与入学率</Typography>
+              <TextField
+                size="small"
+                label="学年"
+                type="number"
+                value={year}
+                onChange={(e) => setYear(Number(e.target.value))}
+                sx={{ width: 110 }}
+              />
+              <Downloads path="/api/reports/retention" params={{ county, year }} />
+            </Stack>
+            <ErrorNote error={retention.error} />
+            <Table size="small" data-testid="retention-table">
+              <TableHead>
+                <TableRow>
+                  <TableCell>镇街</TableCell>
+                  <TableCell align="right">入学人数/适龄人数</TableCell>
+                  <TableCell align="right">入学率</TableCell>
+                  <TableCell align="right">毕业人数/应毕业人数</TableCell>
+                  <TableCell align="right">巩固率</TableCell>
+                </TableRow>
+              </TableHead>
+              <TableBody>
+                {(retention.data?.towns ?? []).map((t) => (
+                  <TableRow key={t.townName}>
+                    <TableCell>{t.townName}</TableCell>
+                    <TableCell align="right">
+                      {t.enrollment.enrolled}/{t.enrollment.base}
+                    </TableCell>
+                    <TableCell align="right">{t.enrollment.rate}%</TableCell>
+                    <TableCell align="right">
+                      {t.retention.graduates}/{t.retention.denominator}
+                    </TableCell>
+                    <TableCell align="right">{t.retention.rate}%</TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          </CardContent>
+        </Card>
+        <Card>
+          <CardContent>
+            <Stack direction="row" spacing={2} alignItems="center" sx={{ mb: 1 }}>
+              <Typography variant="h6">辍学情况统计表</Typography>
+              <TextField
+                select
+                size="small"
+                label="统计时点"
+                value={period}
+                onChange={(e) => setPeriod(e.target.value)}
+                sx={{ width: 160 }}
+              >
+                {[thisYear, thisYear - 1]
+                  .flatMap((y) => [`${y}-10`, `${y}-03`])
+                  .map((p) => (
+                    <MenuItem key={p} value={p}>
+                      {p.replace('-10', '年10月底').replace('-03', '年3月底')}
+                    </MenuItem>
+                  ))}
+              </TextField>
+              <Downloads path="/api/reports/dropouts" params={{ county, period }} />
+            </Stack>
+            <ErrorNote error={dropouts.error} />
+            <Table size="small" data-testid="dropouts-table">
+              <TableHead>
+                <TableRow>
+                  <TableCell>镇街</TableCell>
+                  <TableCell align="right">在校生</TableCell>
+                  <TableCell align="right">辍学</TableCell>
+                  <TableCell align="right">辍学率（‰）</TableCell>
+                  <TableCell align="right">劝返复学</TableCell>
+                </TableRow>
+              </TableHead>
+              <TableBody>
+                {(dropouts.data?.towns ?? []).map((t, i) => (
+                  <TableRow key={i}>
+                    <TableCell>{t.townName ?? t.regionName}</TableCell>
+                    <TableCell align="right">{t.enrolled.total}</TableCell>
+                    <TableCell align="right">{t.dropouts.total}</TableCell>
+                    <TableCell align="right">{t.dropoutRate}</TableCell>
+                    <TableCell align="right">{t.returned.total}</TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          </CardContent>
+        </Card>
+        <Card>
+          <CardContent>
+            <Typography variant="h6" gutterBottom>
+              适龄儿童入学核查情况统计表
+            </Typography>
+            {(campaigns.data?.data ?? []).length === 0 && <Typography color="text.secondary">暂无入学核查</Typography>}
+            {(campaigns.data?.data ?? []).map((c) => (
+              <Stack key={c.id} direction="row" spacing={2} alignItems="center" sx={{ py: 0.5 }}>
+                <Typography>
+                  {c.year}年入学核查（{c.regionCode}）
+                </Typography>
+                <Downloads path="/api/reports/verification" params={{ campaign: c.id }} />
+              </Stack>
+            ))}
+          </CardContent>
+        </Card>
+      </Stack>
+    </Box>
+  );
+}

@@ -1,0 +1,124 @@
+/** One input of a task form, chosen by the field's kind (tasks/schemaForm.ts). */
+import {
+  Box,
+  Button as MuiButton,
+  Stack,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableRow,
+  Typography,
+} from '@mui/material';
+import { useFormContext, useWatch } from 'react-hook-form';
+import {
+  AutocompleteInput,
+  BooleanInput,
+  DateInput,
+  NumberInput,
+  RadioButtonGroupInput,
+  SelectInput,
+  TextInput,
+} from 'react-admin';
+import type { FieldSpec } from './schemaForm';
+
+interface Props {
+  field: FieldSpec;
+  /** Full path in the form values (lines: pupils.3.note). */
+  source?: string;
+  choices?: Record<string, { id: string | number; name: string }[]>;
+  lines?: Record<string, string>;
+  /** Inside a roster line: no label above the input, the column header says it. */
+  dense?: boolean;
+}
+
+export function FieldInput({ field, source = field.name, choices = {}, lines = {}, dense }: Props) {
+  const label = dense ? false : `${field.title}${field.required && field.kind !== 'confirm' ? ' *' : ''}`;
+  const common = { source, label, helperText: false as const, fullWidth: !dense, 'data-field': field.name };
+  switch (field.kind) {
+    case 'select':
+      return field.options!.length <= 3 && !dense ? (
+        <RadioButtonGroupInput {...common} choices={field.options!} />
+      ) : (
+        <SelectInput {...common} choices={field.options!} emptyText="请选择" />
+      );
+    case 'lookup':
+      return <AutocompleteInput {...common} choices={choices[field.name] ?? []} />;
+    case 'date':
+      return <DateInput {...common} />;
+    case 'number':
+      return <NumberInput {...common} min={0} step={1} />;
+    case 'boolean':
+    case 'confirm':
+      return <BooleanInput {...common} label={dense ? '' : field.title} />;
+    case 'multiline':
+      return <TextInput {...common} multiline minRows={3} />;
+    case 'lines':
+      return <RosterLines field={field} lines={lines} />;
+    default:
+      return <TextInput {...common} />;
+  }
+}
+
+/**
+ * A roster form (报到注册, 衔接帮扶): one row per pupil the task prefilled, the pupil's name read-only,
+ * the line's fields editable; for yes/no columns, "all yes" / "all no" in one click.
+ */
+function RosterLines({ field, lines }: { field: FieldSpec; lines: Record<string, string> }) {
+  const { setValue } = useFormContext();
+  const rows = (useWatch({ name: field.name }) as { childId: string }[] | undefined) ?? [];
+  const toggles = field.lineFields!.filter((f) => f.kind === 'boolean');
+  return (
+    <Box sx={{ my: 2 }} data-testid={`lines-${field.name}`}>
+      <Stack direction="row" spacing={2} alignItems="center" sx={{ mb: 1 }}>
+        <Typography variant="subtitle1">
+          {field.title}（共 {rows.length} 人）
+        </Typography>
+        {toggles.map((t) => (
+          <Stack direction="row" spacing={1} key={t.name}>
+            <MuiButton
+              size="small"
+              onClick={() =>
+                rows.forEach((_r, i) => setValue(`${field.name}.${i}.${t.name}`, true, { shouldDirty: true }))
+              }
+            >
+              全部{t.title}
+            </MuiButton>
+            <MuiButton
+              size="small"
+              onClick={() =>
+                rows.forEach((_r, i) => setValue(`${field.name}.${i}.${t.name}`, false, { shouldDirty: true }))
+              }
+            >
+              全部未{t.title.replace(/^已/, '')}
+            </MuiButton>
+          </Stack>
+        ))}
+      </Stack>
+      <Table size="small">
+        <TableHead>
+          <TableRow>
+            <TableCell>序号</TableCell>
+            <TableCell>学生</TableCell>
+            {field.lineFields!.map((f) => (
+              <TableCell key={f.name}>{f.title}</TableCell>
+            ))}
+          </TableRow>
+        </TableHead>
+        <TableBody>
+          {rows.map((row, i) => (
+            <TableRow key={row.childId} data-testid="roster-line" data-child={lines[row.childId] ?? row.childId}>
+              <TableCell>{i + 1}</TableCell>
+              <TableCell>{lines[row.childId] ?? '（名单外）'}</TableCell>
+              {field.lineFields!.map((f) => (
+                <TableCell key={f.name} sx={{ minWidth: f.kind === 'boolean' ? 80 : 220 }}>
+                  <FieldInput field={f} source={`${field.name}.${i}.${f.name}`} dense />
+                </TableCell>
+              ))}
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </Box>
+  );
+}
