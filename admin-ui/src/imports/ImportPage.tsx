@@ -88,8 +88,9 @@ export function ImportPage() {
     } catch (err) {
       const e = err instanceof ApiError ? err : undefined;
       setMessage({ severity: 'error', text: e?.message ?? '导入失败' });
-      const details = e?.details as RowError[] | undefined;
-      if (Array.isArray(details)) setRowErrors(details.filter((d) => typeof d.line === 'number'));
+      // IMPORT_REJECTED lists every bad row (a missing column is reported on line 1, the header).
+      const rows = (e?.details as { errors?: RowError[] } | undefined)?.errors;
+      if (Array.isArray(rows)) setRowErrors(rows);
     } finally {
       setBusy(false);
     }
@@ -115,12 +116,16 @@ export function ImportPage() {
               ))}
             </TextField>
             <TextField label="年份" value={year} onChange={(e) => setYear(e.target.value)} sx={{ width: 120 }} />
-            <input
-              type="file"
-              accept=".csv,.xlsx"
-              data-testid="import-file"
-              onChange={(e) => setFile(e.target.files?.[0] ?? null)}
-            />
+            <Button component="label" variant="outlined">
+              {file ? file.name : '选择文件'}
+              <input
+                type="file"
+                hidden
+                accept=".csv,.xlsx"
+                data-testid="import-file"
+                onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+              />
+            </Button>
             <Button variant="contained" disabled={!file || busy} onClick={upload} data-testid="import-submit">
               上传导入
             </Button>

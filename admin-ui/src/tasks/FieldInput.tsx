@@ -34,7 +34,14 @@ interface Props {
 
 export function FieldInput({ field, source = field.name, choices = {}, lines = {}, dense }: Props) {
   const label = dense ? false : `${field.title}${field.required && field.kind !== 'confirm' ? ' *' : ''}`;
-  const common = { source, label, helperText: false as const, fullWidth: !dense, 'data-field': field.name };
+  const common = {
+    source,
+    label,
+    helperText: false as const,
+    fullWidth: !dense,
+    'data-field': field.name,
+    ...(dense ? { size: 'small' as const, margin: 'none' as const, sx: { my: 0 } } : {}),
+  };
   switch (field.kind) {
     case 'select':
       return field.options!.length <= 3 && !dense ? (

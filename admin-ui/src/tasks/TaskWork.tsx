@@ -6,6 +6,7 @@
 import {
   Alert,
   Box,
+  Button as MuiButton,
   Card,
   CardContent,
   Chip,
@@ -257,18 +258,21 @@ function Attachments({ ctx, reload }: { ctx: TaskContext; reload: () => void }) 
           ))}
         </Stack>
         {ctx.task.state === 'CREATED' && ctx.task.actionable && (
-          <Box component="label" sx={{ display: 'inline-block' }}>
-            <input
-              type="file"
-              accept="image/jpeg,image/png,application/pdf"
-              data-testid="attachment-input"
-              disabled={busy}
-              onChange={(e) => {
-                const file = e.target.files?.[0];
-                if (file) void upload(file);
-                e.target.value = '';
-              }}
-            />
+          <Box>
+            <MuiButton component="label" variant="outlined" disabled={busy}>
+              {busy ? '上传中…' : '选择文件上传'}
+              <input
+                type="file"
+                hidden
+                accept="image/jpeg,image/png,application/pdf"
+                data-testid="attachment-input"
+                onChange={(e) => {
+                  const file = e.target.files?.[0];
+                  if (file) void upload(file);
+                  e.target.value = '';
+                }}
+              />
+            </MuiButton>
             <Typography variant="caption" color="text.secondary" display="block">
               JPEG、PNG 照片或 PDF，不超过 10 MB
             </Typography>

@@ -1,5 +1,5 @@
 /** Names of the flows and task types as caseworkers know them. */
-import { taskSchemas } from '@schemas/index';
+import { taskSchemas } from '@schemas/index.js';
 
 export const PROCESS_LABELS: Record<string, string> = {
   'dropout-escalation': '辍学劝返',

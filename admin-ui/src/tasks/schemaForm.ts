@@ -4,7 +4,7 @@
  * own messages, before anything is sent.
  */
 import { z } from 'zod';
-import { taskSchemas } from '@schemas/index';
+import { taskSchemas } from '@schemas/index.js';
 
 export interface FieldSpec {
   name: string;
