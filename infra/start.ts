@@ -13,6 +13,7 @@ async function main() {
   const addr = engineAddresses(cfg);
   console.log(`
 控辍保学 platform is up in ${((Date.now() - t0) / 1000).toFixed(1)} s
+  Console        ${sys.apiUrl}/          (sign in as teacher-1, school-…, town-…, bureau; password in the README)
   API            ${sys.apiUrl}/api
   API docs       ${sys.apiUrl}/api/docs
   Engine REST    ${addr.rest}/v2   (gRPC ${addr.grpc})

@@ -21,6 +21,9 @@ import { Title, usePermissions } from 'react-admin';
 import { apiFetch, ApiError, query } from '../api';
 import type { Me } from '../authProvider';
 
+/** A rate, or a dash where there is nothing to divide by. */
+const pct = (rate: number | null | undefined) => (rate === null || rate === undefined ? '—' : `${rate}%`);
+
 function Downloads({ path, params }: { path: string; params: Record<string, unknown> }) {
   return (
     <Stack direction="row" spacing={1}>
@@ -49,8 +52,8 @@ function ErrorNote({ error }: { error: unknown }) {
 interface Retention {
   towns: {
     townName: string;
-    retention: { graduates: number; denominator: number; rate: number };
-    enrollment: { enrolled: number; base: number; rate: number };
+    retention: { graduates: number; denominator: number; rate: number | null };
+    enrollment: { enrolled: number; base: number; rate: number | null };
   }[];
 }
 interface Dropouts {
@@ -115,11 +118,11 @@ export function ReportsPage() {
                     <TableCell align="right">
                       {t.enrollment.enrolled}/{t.enrollment.base}
                     </TableCell>
-                    <TableCell align="right">{t.enrollment.rate}%</TableCell>
+                    <TableCell align="right">{pct(t.enrollment.rate)}</TableCell>
                     <TableCell align="right">
                       {t.retention.graduates}/{t.retention.denominator}
                     </TableCell>
-                    <TableCell align="right">{t.retention.rate}%</TableCell>
+                    <TableCell align="right">{pct(t.retention.rate)}</TableCell>
                   </TableRow>
                 ))}
               </TableBody>
