@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { fixtureCounty, type FixtureCounty } from '../integration/fixture-county.js';
-import { as, type Caller, completeTask, demoPeople, eventually } from '../integration/helpers.js';
+import { as, type Caller, completeTask, demoPeople, eventually, openTasksOf } from '../integration/helpers.js';
 import { launchBrowser, newPage, PHOTO_PNG, screenshot, signIn } from './browser.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
@@ -24,15 +24,7 @@ afterAll(async () => {
 
 type Task = { userTaskKey: string; elementId: string; processInstanceKey: string };
 
-async function tasksOf(caller: Caller, processInstanceKey: string, elementId: string, n = 1): Promise<Task[]> {
-  return eventually(async () => {
-    const res = await caller<{ data: Task[] }>(
-      'GET',
-      `/api/tasks?processInstanceKey=${processInstanceKey}&type=${elementId}&perPage=100`,
-    );
-    return res.body.data.length >= n ? res.body.data : undefined;
-  }, `${n} × ${elementId}`);
-}
+const tasksOf = (caller: Caller, pik: string, elementId: string, n = 1) => openTasksOf<Task>(caller, pik, elementId, n);
 
 /** Text of the page without the noise of whitespace. */
 const textOf = (page: Page) => page.locator('body').innerText();

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { fixtureCounty, type FixtureCounty } from './fixture-county.js';
-import { as, type Caller, completeTask as complete, eventually } from './helpers.js';
+import { as, type Caller, completeTask as complete, eventually, openTasksOf } from './helpers.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
 afterAll(() => prisma.$disconnect());
@@ -30,16 +30,7 @@ beforeAll(async () => {
   await prisma.child.update({ where: { id: fx.children[1]!.id }, data: { flags: ['LEARNING_DIFFICULTY', 'MIGRANT'] } });
 });
 
-/** The caller's open tasks of one instance and element, once the read model has them. */
-async function tasksOf(caller: Caller, processInstanceKey: string, elementId: string, n = 1): Promise<Task[]> {
-  return eventually(async () => {
-    const res = await caller<{ data: Task[] }>(
-      'GET',
-      `/api/tasks?processInstanceKey=${processInstanceKey}&type=${elementId}&perPage=100`,
-    );
-    return res.body.data.length >= n ? res.body.data : undefined;
-  }, `${n} × ${elementId}`);
-}
+const tasksOf = (caller: Caller, pik: string, elementId: string, n = 1) => openTasksOf<Task>(caller, pik, elementId, n);
 
 describe('whole-class handover (engine-backed)', () => {
   it('hands a class of 40 over and traces its 3 no-shows until the graduate list is cleared', async () => {

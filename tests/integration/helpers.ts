@@ -101,3 +101,19 @@ export async function demoPeople(prisma: Prisma) {
   });
   return { teacher, pupil, school, town, otherTeacher, otherPupil, otherSchool, otherTown, otherTownPupil };
 }
+
+/** The caller's open tasks of one instance and element, once the read model has `n` of them. */
+export async function openTasksOf<T = { userTaskKey: string; elementId: string; processInstanceKey: string }>(
+  caller: Caller,
+  processInstanceKey: string,
+  elementId: string,
+  n = 1,
+): Promise<T[]> {
+  return eventually(async () => {
+    const res = await caller<{ data: T[] }>(
+      'GET',
+      `/api/tasks?processInstanceKey=${processInstanceKey}&type=${elementId}&perPage=100`,
+    );
+    return res.body.data.length >= n ? res.body.data : undefined;
+  }, `${n} × ${elementId}`);
+}

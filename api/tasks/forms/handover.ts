@@ -10,6 +10,16 @@ import * as S from '../schemas/handover.js';
 const flagLabels = (flags: (keyof typeof VULNERABILITY_LABELS)[]) =>
   flags.map((f) => VULNERABILITY_LABELS[f]).join('、');
 
+/** The class's roster with each pupil, by name (what a roster form lists). */
+async function rosterOf(tx: Tx, context: TaskContext) {
+  const a = await assignmentOf(tx, context);
+  return tx.handoverPupil.findMany({
+    where: { assignmentId: a.id },
+    include: { child: true },
+    orderBy: { child: { name: 'asc' } },
+  });
+}
+
 async function assignmentOf(tx: Tx, context: TaskContext) {
   const id = await subjectId<number>(context, 'assignment', 'assignmentId', 'number');
   const a = id === undefined ? null : await tx.handoverAssignment.findUnique({ where: { id } });
@@ -92,12 +102,7 @@ export const countersignHandover = defineTaskForm({
 export const planTransitionSupport = defineTaskForm({
   ...S.planTransitionSupport,
   async prepare(tx, _task, _actor, context) {
-    const a = await assignmentOf(tx, context);
-    const roster = await tx.handoverPupil.findMany({
-      where: { assignmentId: a.id },
-      include: { child: true },
-      orderBy: { child: { name: 'asc' } },
-    });
+    const roster = await rosterOf(tx, context);
     const due = roster.filter((p) => needsTransitionSupport(p.child.flags));
     return {
       initial: { plans: due.map((p) => ({ childId: p.childId, measures: '', responsiblePerson: '' })) },
@@ -137,12 +142,7 @@ export const planTransitionSupport = defineTaskForm({
 export const registerArrivals = defineTaskForm({
   ...S.registerArrivals,
   async prepare(tx, _task, _actor, context) {
-    const a = await assignmentOf(tx, context);
-    const roster = await tx.handoverPupil.findMany({
-      where: { assignmentId: a.id },
-      include: { child: true },
-      orderBy: { child: { name: 'asc' } },
-    });
+    const roster = await rosterOf(tx, context);
     return {
       // Most of a class arrives: the school unticks the no-shows.
       initial: { pupils: roster.map((p) => ({ childId: p.childId, arrived: p.status !== 'NO_SHOW' })) },
