@@ -13,6 +13,7 @@ import { Layout } from './layout/Layout';
 import { ReportsPage } from './reports/ReportsPage';
 import { TaskList } from './tasks/TaskList';
 import { TaskWork } from './tasks/TaskWork';
+import { FormPreview } from './tasks/FormPreview';
 
 export function App() {
   return (
@@ -46,6 +47,8 @@ export function App() {
       <CustomRoutes>
         <Route path="/imports" element={<ImportPage />} />
         <Route path="/reports" element={<ReportsPage />} />
+        <Route path="/forms" element={<FormPreview />} />
+        <Route path="/forms/:elementId" element={<FormPreview />} />
       </CustomRoutes>
     </Admin>
   );

@@ -35,6 +35,12 @@ const taskSchema = userTaskSchema.extend({
   actionable: z.boolean(),
 });
 
+/** An inbox row: the task and, for a dropout case's task, which child and case it is about. */
+const taskRowSchema = taskSchema.extend({
+  caseNumber: z.string().nullable(),
+  childName: z.string().nullable(),
+});
+
 const choiceSchema = z.object({ id: z.union([z.string(), z.number()]), name: z.string() });
 
 /** Everything the console shows around a task's form. */
@@ -188,7 +194,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
           perPage: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(25),
         }),
         response: {
-          200: z.object({ data: z.array(taskSchema), total: z.number() }),
+          200: z.object({ data: z.array(taskRowSchema), total: z.number() }),
           400: errorResponse,
           403: errorResponse,
         },
@@ -222,7 +228,23 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         limit: q.perPage,
         offset: (q.page - 1) * q.perPage,
       });
-      return { data: data.map((t) => present(actor, t)), total };
+      // One query for the page: the case (and child) of every escalation task on it.
+      const cases = await app.prisma.dropoutCase.findMany({
+        where: { processInstanceKey: { in: [...new Set(data.map((t) => t.processInstanceKey))] } },
+        select: { processInstanceKey: true, serial: true, openedAt: true, child: { select: { name: true } } },
+      });
+      const caseOf = new Map(cases.map((c) => [c.processInstanceKey, c]));
+      return {
+        data: data.map((t) => {
+          const c = caseOf.get(t.processInstanceKey);
+          return {
+            ...present(actor, t),
+            caseNumber: c ? formatCaseNumber(c.serial, c.openedAt) : null,
+            childName: c?.child.name ?? null,
+          };
+        }),
+        total,
+      };
     },
   );
 

@@ -10,6 +10,8 @@ import { createPrisma } from '../../infra/db/prisma.js';
 import { fixtureCounty, type FixtureCounty } from '../integration/fixture-county.js';
 import { as, type Caller, completeTask, demoPeople, eventually, openTasksOf } from '../integration/helpers.js';
 import { launchBrowser, newPage, PHOTO_PNG, screenshot, signIn } from './browser.js';
+import { taskSchemas } from '../../api/tasks/schemas/index.js';
+import { formOf } from '../../admin-ui/src/tasks/schemaForm.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
 let browser: Browser;
@@ -77,6 +79,10 @@ describe('the console (engine-backed, headless Chromium)', () => {
     const mine = await teacher<{ total: number; data: Task[] }>('GET', '/api/tasks?perPage=100');
     expect(await rows.count()).toBe(Math.min(mine.body.total, 25));
     expect(mine.body.data.every((t) => t.elementId === 'visitFamily' || t.elementId === 'reportHomeVisits')).toBe(true);
+    // The row names the child and the case, so the teacher knows which pupil it is about.
+    await expect
+      .poll(() => page.locator('[data-testid=task-table] tbody tr', { hasText: people.pupil.name }).count())
+      .toBe(1);
     await screenshot(page, '03-inbox');
 
     await page.goto(`/#/tasks/${visit!.userTaskKey}/show`);
@@ -203,6 +209,28 @@ describe('the console (engine-backed, headless Chromium)', () => {
       expect(noShows.every((p) => p.traceNote === '家长称已去外地上学，待核查')).toBe(true);
       await page.context().close();
     });
+  });
+
+  it('previews every task type’s form for policy staff with all its labels, and no page error', async () => {
+    const page = await newPage(browser);
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await signIn(page, 'policy');
+    for (const [elementId, { title }] of Object.entries(taskSchemas)) {
+      await page.goto(`/#/forms/${elementId}`);
+      await expect
+        .poll(() => page.locator('[data-testid=preview-title]').innerText(), { message: elementId })
+        .toBe(title);
+      const text = await page.locator('form').innerText();
+      for (const field of formOf(elementId)!.fields) expect(text, `${elementId}.${field.name}`).toContain(field.title);
+    }
+    // A checked preview shows the API's messages, as a real task would.
+    await page.goto('/#/forms/fileDeferral');
+    await page.getByRole('button', { name: '检查填写' }).click();
+    await page.waitForSelector('text=请填写申请人（父母或监护人）');
+    await screenshot(page, '09-form-preview');
+    expect(errors).toEqual([]);
+    await page.context().close();
   });
 
   it('shows the bureau the reports and refuses a bad import row by row, importing nothing', async () => {

@@ -4,6 +4,7 @@ import FolderSharedIcon from '@mui/icons-material/FolderShared';
 import SchoolIcon from '@mui/icons-material/School';
 import UploadFileIcon from '@mui/icons-material/UploadFile';
 import BarChartIcon from '@mui/icons-material/BarChart';
+import DescriptionIcon from '@mui/icons-material/Description';
 import { Badge } from '@mui/material';
 import type { ReactNode } from 'react';
 import { Layout as RaLayout, Menu, useGetList, usePermissions } from 'react-admin';
@@ -16,6 +17,7 @@ export const MENU_ROLES: Record<string, Me['role'][]> = {
   children: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN'],
   imports: ['BUREAU', 'ADMIN'],
   reports: ['SCHOOL', 'TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN', 'POLICY'],
+  forms: ['POLICY', 'BUREAU', 'SUPERVISOR', 'ADMIN'],
 };
 
 function useTaskCount(filter: Record<string, string>) {
@@ -51,6 +53,7 @@ function AppMenu() {
       {may('children') && <Menu.Item to="/children" primaryText="学生" leftIcon={<SchoolIcon />} />}
       {may('imports') && <Menu.Item to="/imports" primaryText="名单导入" leftIcon={<UploadFileIcon />} />}
       {may('reports') && <Menu.Item to="/reports" primaryText="统计报表" leftIcon={<BarChartIcon />} />}
+      {may('forms') && <Menu.Item to="/forms" primaryText="办理表单" leftIcon={<DescriptionIcon />} />}
     </Menu>
   );
 }

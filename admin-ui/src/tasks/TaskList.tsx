@@ -110,6 +110,11 @@ function Inbox({ view }: { view: View }) {
       >
         <TextField source="title" label="任务" sortable={false} />
         <FunctionField
+          label="儿童 / 案号"
+          sortable={false}
+          render={(t) => (t.childName ? `${t.childName}（${t.caseNumber}）` : '—')}
+        />
+        <FunctionField
           label="流程"
           sortable={false}
           render={(t) => PROCESS_LABELS[t.bpmnProcessId] ?? t.bpmnProcessId}

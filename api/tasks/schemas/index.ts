@@ -13,9 +13,12 @@ function onlySchemas(module: Record<string, unknown>): Record<string, TaskSchema
   ) as Record<string, TaskSchema>;
 }
 
-export const taskSchemas: Record<string, TaskSchema> = {
-  ...onlySchemas(escalation),
-  ...onlySchemas(verification),
-  ...onlySchemas(handover),
-  ...onlySchemas(duties),
+/** The task types of each flow, as policy staff and caseworkers name the flows. */
+export const taskSchemasByFlow: Record<string, Record<string, TaskSchema>> = {
+  辍学劝返: onlySchemas(escalation),
+  入学核查: onlySchemas(verification),
+  小升初整班移交: onlySchemas(handover),
+  定期报送: onlySchemas(duties),
 };
+
+export const taskSchemas: Record<string, TaskSchema> = Object.assign({}, ...Object.values(taskSchemasByFlow));
