@@ -15,6 +15,7 @@ import { ensureDistribution } from './camunda/distribution.js';
 import { startEngine } from './camunda/engine.js';
 import { ensureExporterJar } from './camunda/exporter.js';
 import { createEngineRecords } from './camunda/records.js';
+import { prepareReadModel } from './camunda/read-model.js';
 import { clientHost, type Config, REPO_ROOT } from './config.js';
 import { findJdk } from './java.js';
 import { DEMO_PASSWORD, seedDemo } from './seed/demo.js';
@@ -119,6 +120,7 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
     const logger = appLogger(cfg);
     // Stopped after everything that logs: pino writes asynchronously and would drop the last lines.
     stops.push({ name: 'logs', fn: () => new Promise<void>((resolve) => logger.flush(() => resolve())) });
+    await step('read model', () => prepareReadModel(dbs.engineUrl));
     const records = createEngineRecords(dbs.engineUrl);
     stops.push({ name: 'read model', fn: records.close });
 

@@ -23,9 +23,6 @@ export const userTaskSchema = z.object({
 });
 export type UserTask = z.infer<typeof userTaskSchema>;
 
-/** Intents after which a task can no longer be worked on. */
-const CLOSED_TASK_INTENTS = ['COMPLETING', 'COMPLETED', 'CANCELING', 'CANCELED'];
-
 interface TaskRow {
   key: string;
   intent: string;
@@ -66,13 +63,15 @@ function toTask(row: TaskRow): UserTask {
   };
 }
 
-/** Keys are int64: read them as text (->>) so no digit is lost to a JavaScript number. */
+/**
+ * The latest state of each user task (infra/camunda/read-model.ts keeps it). Keys are int64: read
+ * them as text so no digit is lost to a JavaScript number.
+ */
 const LATEST_TASKS = `
-  SELECT DISTINCT ON (record_key) record_key::text AS key, intent, value,
+  SELECT record_key::text AS key, intent, value,
          value->>'processDefinitionKey' AS process_definition_key,
          value->>'processInstanceKey' AS process_instance_key
-    FROM zeebe_record
-   WHERE value_type = 'USER_TASK' AND intent <> 'CREATING'`;
+    FROM user_task_latest`;
 
 export interface TaskFilter {
   /** Tasks offered to any of these candidate groups … */
@@ -97,9 +96,6 @@ export interface TaskFilter {
 
 export type EngineRecords = ReturnType<typeof createEngineRecords>;
 
-/** The engine writes dueDate as ISO date-time with a zone id suffix ("…Z[Etc/UTC]"); PostgreSQL wants it without. */
-const DUE_DATE_SQL = `nullif(regexp_replace(value->>'dueDate', '\\[.*\\]$', ''), '')::timestamptz`;
-
 export function createEngineRecords(engineDatabaseUrl: string) {
   const pool = resilientPool(engineDatabaseUrl, 4);
 
@@ -108,7 +104,7 @@ export function createEngineRecords(engineDatabaseUrl: string) {
 
     /** Open user tasks narrowed by the filter, with the total before paging. */
     async openUserTasks(filter: TaskFilter = {}): Promise<{ data: UserTask[]; total: number }> {
-      const where: string[] = [`intent NOT IN (${CLOSED_TASK_INTENTS.map((i) => `'${i}'`).join(', ')})`];
+      const where: string[] = ['is_open'];
       const params: unknown[] = [];
       const param = (v: unknown) => {
         params.push(v);
@@ -119,19 +115,18 @@ export function createEngineRecords(engineDatabaseUrl: string) {
       if (filter.elementId) where.push(`value->>'elementId' = ${param(filter.elementId)}`);
       if (filter.assignee) where.push(`value->>'assignee' = ${param(filter.assignee)}`);
       if (filter.unassigned) where.push(`coalesce(value->>'assignee', '') = ''`);
-      if (filter.dueBefore) where.push(`${DUE_DATE_SQL} < ${param(filter.dueBefore.toISOString())}`);
+      if (filter.dueBefore) where.push(`due_date < ${param(filter.dueBefore.toISOString())}`);
       if (filter.groupsAny) {
         const groups = `(value->'candidateGroupsList') ?| ${param(filter.groupsAny)}::text[]`;
         where.push(
           filter.assigneeOrGroups ? `(${groups} OR value->>'assignee' = ${param(filter.assigneeOrGroups)})` : groups,
         );
       }
-      const orderBy = filter.sort === 'createdAt' ? `(value->>'creationTimestamp')::bigint` : `${DUE_DATE_SQL}`;
+      const orderBy = filter.sort === 'createdAt' ? `(value->>'creationTimestamp')::bigint` : 'due_date';
       const direction = filter.order === 'DESC' ? 'DESC NULLS LAST' : 'ASC NULLS LAST';
       const sql = `
-        WITH latest AS (${LATEST_TASKS} ORDER BY record_key, position DESC)
-        SELECT *, count(*) OVER () AS total FROM latest WHERE ${where.join(' AND ')}
-         ORDER BY ${orderBy} ${direction}, key
+        ${LATEST_TASKS.replace('SELECT', 'SELECT count(*) OVER () AS total,')} WHERE ${where.join(' AND ')}
+         ORDER BY ${orderBy} ${direction}, record_key
          LIMIT ${param(filter.limit ?? 1000)} OFFSET ${param(filter.offset ?? 0)}`;
       const { rows } = await pool.query<TaskRow & { total: string }>(sql, params);
       return { data: rows.map(toTask), total: rows[0] ? Number(rows[0].total) : 0 };
@@ -140,10 +135,7 @@ export function createEngineRecords(engineDatabaseUrl: string) {
     /** One user task in its latest state, or undefined when the engine never created it. */
     async userTask(userTaskKey: string): Promise<UserTask | undefined> {
       if (!/^\d{1,19}$/.test(userTaskKey)) return undefined;
-      const { rows } = await pool.query<TaskRow>(
-        `${LATEST_TASKS} AND record_key = $1 ORDER BY record_key, position DESC`,
-        [userTaskKey],
-      );
+      const { rows } = await pool.query<TaskRow>(`${LATEST_TASKS} WHERE record_key = $1`, [userTaskKey]);
       return rows[0] ? toTask(rows[0]) : undefined;
     },
 
@@ -209,10 +201,7 @@ export function createEngineRecords(engineDatabaseUrl: string) {
     /** Several user tasks in their latest state, by key (one query for a bulk submission). */
     async userTasks(userTaskKeys: string[]): Promise<Map<string, UserTask>> {
       const keys = userTaskKeys.filter((k) => /^\d{1,19}$/.test(k));
-      const { rows } = await pool.query<TaskRow>(
-        `${LATEST_TASKS} AND record_key = ANY($1::bigint[]) ORDER BY record_key, position DESC`,
-        [keys],
-      );
+      const { rows } = await pool.query<TaskRow>(`${LATEST_TASKS} WHERE record_key = ANY($1::bigint[])`, [keys]);
       return new Map(rows.map((r) => [r.key, toTask(r)]));
     },
 
