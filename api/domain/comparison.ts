@@ -53,7 +53,10 @@ async function findCampaign(db: PrismaClient | Tx, campaignId: number) {
 export async function compareBaseWithRegistry(db: PrismaClient | Tx, campaignId: number): Promise<ComparisonResult> {
   // County and year go in as parameters rather than a join on Campaign: with constants the planner
   // estimates the county's share of the lists and picks hash anti-joins (about 1 s for a million
-  // children, against more than ten minutes of nested loops with the join).
+  // children, against more than ten minutes of nested loops with the join). The anti-join is
+  // correlated with the list entry, not with Child (the same id): the planner then anti-joins the
+  // county's list first and looks up Child for the suspects only, instead of anti-joining every child
+  // of every county (2.6× → 2.0× the bare anti-join on 1,000,000 children, issue 7's benchmark).
   const { regionCode, year } = await findCampaign(db, campaignId);
   const added = await db.$executeRaw`
     INSERT INTO "SuspectedChild" ("campaignId", "childId", "regionCode", "round")
@@ -65,7 +68,7 @@ export async function compareBaseWithRegistry(db: PrismaClient | Tx, campaignId:
       AND e.kind = ANY (${BASE_LIST_KINDS}::"ImportKind"[])
       AND NOT EXISTS (
         SELECT 1 FROM "RegistryRecord" r
-        WHERE r."childId" = c.id AND r."schoolYear" = ${year}
+        WHERE r."childId" = e."childId" AND r."schoolYear" = ${year}
           AND r.status = ANY (${IN_SCHOOL_STATUSES}::"RegistryStatus"[]))
     ON CONFLICT ("campaignId", "childId", "round") DO NOTHING`;
   // Every suspect enters in round 1: its round-1 rows are the campaign's suspects, one per child.
