@@ -18,7 +18,14 @@ const RETRY_BACKOFF_MS = 5_000;
 /** How long a job stays locked to this worker before the engine offers it to another. */
 const JOB_TIMEOUT_MS = 60_000;
 /** Jobs in flight per job type: the in-flight limit that keeps a slow database from being flooded. */
-const MAX_JOBS_IN_FLIGHT = 16;
+const MAX_JOBS_IN_FLIGHT = 32;
+/**
+ * The SDK long-polls, and starts the next activation only on its poll timer (300 ms by default): one
+ * process then completes at most MAX_JOBS_IN_FLIGHT per 300 ms per job type (issue 7's benchmark: 52
+ * jobs/s, 19 % of the streaming ceiling). While a long poll is open the timer does nothing, so a
+ * short interval costs nothing when idle.
+ */
+const POLL_INTERVAL_MS = 50;
 /** How long shutdown waits for in-flight jobs to finish. */
 const DRAIN_TIMEOUT_MS = 10_000;
 
@@ -68,6 +75,7 @@ export function startWorkers(
     grpc.createWorker({
       taskType: def.type,
       maxJobsToActivate: MAX_JOBS_IN_FLIGHT,
+      pollInterval: POLL_INTERVAL_MS,
       timeout: JOB_TIMEOUT_MS,
       loglevel: 'ERROR',
       taskHandler: async (job) => {

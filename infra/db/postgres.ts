@@ -54,12 +54,16 @@ async function connect(url: string): Promise<pg.Client> {
   return client;
 }
 
-/** Creates `database` on the server of `serverUrl` when it does not exist yet. */
+/** Creates `database` on the server of `serverUrl` when it does not exist yet (an existing one is kept as it is). */
 async function ensureDatabase(serverUrl: string, database: string): Promise<void> {
   const client = await connect(withDatabase(serverUrl, 'postgres'));
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (!rowCount) await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+    // Collation C: region codes are matched by prefix everywhere (jurisdiction scopes), and only under C
+    // can a plain b-tree index serve `LIKE '370481%'`; names sort by code point, as under C.UTF-8.
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}" TEMPLATE template0 LC_COLLATE 'C'`);
+    }
   } finally {
     await client.end();
   }

@@ -1,0 +1,131 @@
+/** Renders the results JSON as the Markdown table printed at the end and pasted into the README. */
+import { fmt } from './stats.js';
+
+type J = Record<string, unknown>;
+const get = (o: unknown, ...keys: string[]): unknown =>
+  keys.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as J)[k] : undefined), o);
+const num = (o: unknown, ...keys: string[]) => {
+  const v = get(o, ...keys);
+  return typeof v === 'number' ? v : undefined;
+};
+const pct = (v: number | undefined) => (v === undefined ? '–' : `${(v * 100).toFixed(0)} %`);
+const mark = (met: unknown) => (met === true ? '✅' : met === false ? '❌' : '–');
+const spreadText = (o: unknown, digits = 0) =>
+  `${fmt(num(o, 'median'), digits)} (${fmt(num(o, 'min'), digits)}–${fmt(num(o, 'max'), digits)})`;
+
+export function renderTable(r: J, withMachine = true): string {
+  const rows: string[][] = [];
+  const add = (...cells: string[]) => rows.push(cells);
+
+  const engine = r.engine as J | undefined;
+  if (engine) {
+    for (const s of engine.scenarios as J[]) {
+      add(
+        `1 engine: ${s.name}`,
+        `${spreadText(s.rate)} inst/s`,
+        `${s.concurrency} clients, back-pressure ${pct(num(s, 'backPressure'))}`,
+        s.name === 'ours' ? `${pct(num(engine, 'ratioToCeiling'))} of ceiling` : '',
+        s.name === 'ours' ? `≥ 80 % ${mark(get(engine, 'target', 'met'))}` : '',
+      );
+    }
+  }
+
+  const flows = r.flows as J | undefined;
+  if (flows) {
+    for (const f of (flows.flows as J[]) ?? []) {
+      add(
+        `2 flow: ${f.name}`,
+        `${fmt(num(f, 'instancesPerSecond'))} inst/s, drain ${fmt(num(f, 'drainSeconds'))} s`,
+        `job p50 ${fmt(num(f, 'jobLatencyMs', 'p50'), 0)} ms / p99 ${fmt(num(f, 'jobLatencyMs', 'p99'), 0)} ms (${fmt(num(f, 'jobLatencyMs', 'n'), 0)} jobs)`,
+        `CPU engine ${fmt(num(f, 'cpu', 'engine'), 2)}, node ${fmt(num(f, 'cpu', 'node'), 2)}, pg ${fmt(num(f, 'cpu', 'postgres'), 2)} cores`,
+        String(f.note ?? ''),
+      );
+    }
+  }
+
+  const v = r.verification as J | undefined;
+  if (v) {
+    add(
+      '3 import (our path)',
+      `${spreadText(get(v, 'import', 'ours'))} rows/s`,
+      `COPY ${spreadText(get(v, 'import', 'copy'))} rows/s`,
+      `${pct(num(v, 'import', 'ratio'))} of COPY`,
+      `≥ 50 % ${mark(get(v, 'import', 'met'))}`,
+    );
+    add(
+      '3 comparison (our SQL)',
+      `${spreadText(get(v, 'comparison', 'oursMs'))} ms`,
+      `anti-join ${spreadText(get(v, 'comparison', 'antiJoinMs'))} ms`,
+      `${fmt(num(v, 'comparison', 'ratio'), 2)}× anti-join`,
+      `≤ 1.5× ${mark(get(v, 'comparison', 'met'))}`,
+    );
+    add(
+      '3 comparison (proposed fix)',
+      `${spreadText(get(v, 'comparison', 'proposedMs'))} ms`,
+      'list anti-joined first, town looked up by key',
+      `${fmt(num(v, 'comparison', 'proposedRatio'), 2)}× anti-join`,
+      '',
+    );
+  }
+
+  const api = r.api as J | undefined;
+  if (api) {
+    for (const e of (api.endpoints as J[]) ?? []) {
+      add(
+        `4 API: ${e.name}`,
+        `p50 ${fmt(num(e, 'api', 'p50'))} / p99 ${fmt(num(e, 'api', 'p99'))} ms (50 users × 1 req/s)`,
+        `data layer alone p50 ${fmt(num(e, 'sql', 'p50'))} / p99 ${fmt(num(e, 'sql', 'p99'))} ms`,
+        `${fmt(num(e, 'ratioP50'), 1)}× data layer; saturated ${fmt(num(e, 'throughput'), 0)} req/s (p99 ${fmt(num(e, 'saturated', 'p99'), 0)} ms)`,
+        e.target ? `${e.target} ${mark(e.met)}` : '',
+      );
+    }
+    for (const p of (api.proposedInbox as J[]) ?? []) {
+      add(
+        '4 proposed inbox query',
+        `alone p50 ${fmt(num(p, 'sql', 'p50'))} / p99 ${fmt(num(p, 'sql', 'p99'))} ms`,
+        `saturated ${fmt(num(p, 'throughput'), 0)} queries/s (p99 ${fmt(num(p, 'sqlUnderLoad', 'p99'), 0)} ms)`,
+        String(p.name ?? ''),
+        '',
+      );
+    }
+    const pc = api.proposedCases as J | undefined;
+    if (pc) {
+      add(
+        '4 proposed case-list indexes',
+        `alone p50 ${fmt(num(pc, 'sql', 'p50'))} / p99 ${fmt(num(pc, 'sql', 'p99'))} ms`,
+        `saturated ${fmt(num(pc, 'throughput'), 0)} queries/s (p99 ${fmt(num(pc, 'sqlUnderLoad', 'p99'), 0)} ms)`,
+        String(pc.name ?? ''),
+        '',
+      );
+    }
+    add('4 heatmap / dashboard', 'pending issue 6', '', '', '< 1 s at 100,000 instances –');
+  }
+
+  const mem = r.memory as J | undefined;
+  const rest = (mem?.atRest ?? r.memoryAtRest) as J | undefined;
+  if (rest) {
+    const load = mem?.underFlowLoad as J | undefined;
+    for (const [k, label] of [
+      ['engine', 'engine (JVM)'],
+      ['node', 'API + workers (Node)'],
+      ['postgres', 'PostgreSQL (PSS)'],
+    ] as const) {
+      add(
+        `5 memory: ${label}`,
+        `${fmt(num(rest, k), 0)} MiB at rest`,
+        load ? `${fmt(num(load, k), 0)} MiB peak under flow load` : '',
+        '',
+        '',
+      );
+    }
+  }
+
+  const header = ['figure', 'ours', 'reference / detail', 'ratio / detail', 'target'];
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  const m = r.machine as J | undefined;
+  const head =
+    m && withMachine
+      ? `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB, Linux ${m.kernel}, Node ${m.node}; mode ${r.mode}; ${r.startedAt}\n\n`
+      : '';
+  return `${head}${[line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')}\n`;
+}
