@@ -53,23 +53,28 @@ async function findCampaign(db: PrismaClient | Tx, campaignId: number) {
 export async function compareBaseWithRegistry(db: PrismaClient | Tx, campaignId: number): Promise<ComparisonResult> {
   // County and year go in as parameters rather than a join on Campaign: with constants the planner
   // estimates the county's share of the lists and picks hash anti-joins (about 1 s for a million
-  // children, against more than ten minutes of nested loops with the join). The anti-join is
-  // correlated with the list entry, not with Child (the same id): the planner then anti-joins the
-  // county's list first and looks up Child for the suspects only, instead of anti-joining every child
-  // of every county (2.6× → 2.0× the bare anti-join on 1,000,000 children, issue 7's benchmark).
+  // children, against more than ten minutes of nested loops with the join). Two more choices, both
+  // measured by issue 7's benchmark on 1,000,000 children: the anti-join is correlated with the list
+  // entry and Child is read by key for the suspects only (joining Child first anti-joined every child of
+  // every county: 3.5× the bare anti-join → 2×); and the suspects are selected on their own, then
+  // inserted — PostgreSQL never runs the SELECT of an INSERT … SELECT in parallel.
   const { regionCode, year } = await findCampaign(db, campaignId);
+  const found = await db.$queryRaw<{ child_id: string; town: string }[]>`
+    SELECT m.child_id::text AS child_id, (SELECT left(c."regionCode", 9) FROM "Child" c WHERE c.id = m.child_id) AS town
+    FROM (
+      SELECT DISTINCT e."childId" AS child_id FROM "DepartmentListEntry" e
+      WHERE e.year = ${year}
+        AND starts_with(e."regionCode", ${regionCode})
+        AND e.kind = ANY (${BASE_LIST_KINDS}::"ImportKind"[])
+        AND NOT EXISTS (
+          SELECT 1 FROM "RegistryRecord" r
+          WHERE r."childId" = e."childId" AND r."schoolYear" = ${year}
+            AND r.status = ANY (${IN_SCHOOL_STATUSES}::"RegistryStatus"[]))
+    ) m`;
   const added = await db.$executeRaw`
     INSERT INTO "SuspectedChild" ("campaignId", "childId", "regionCode", "round")
-    SELECT DISTINCT ${campaignId}::int, c.id, left(c."regionCode", 9), 1
-    FROM "DepartmentListEntry" e
-    JOIN "Child" c ON c.id = e."childId"
-    WHERE e.year = ${year}
-      AND starts_with(e."regionCode", ${regionCode})
-      AND e.kind = ANY (${BASE_LIST_KINDS}::"ImportKind"[])
-      AND NOT EXISTS (
-        SELECT 1 FROM "RegistryRecord" r
-        WHERE r."childId" = e."childId" AND r."schoolYear" = ${year}
-          AND r.status = ANY (${IN_SCHOOL_STATUSES}::"RegistryStatus"[]))
+    SELECT ${campaignId}::int, s.child_id, s.town, 1
+    FROM unnest(${found.map((f) => f.child_id)}::uuid[], ${found.map((f) => f.town)}::text[]) AS s(child_id, town)
     ON CONFLICT ("campaignId", "childId", "round") DO NOTHING`;
   // Every suspect enters in round 1: its round-1 rows are the campaign's suspects, one per child.
   const towns = await db.$queryRaw<{ town: string; n: number }[]>`

@@ -96,8 +96,12 @@ export interface TaskFilter {
 
 export type EngineRecords = ReturnType<typeof createEngineRecords>;
 
+/** Connections of the read model's pool. */
+const READ_MODEL_POOL_SIZE = 10;
+
 export function createEngineRecords(engineDatabaseUrl: string) {
-  const pool = resilientPool(engineDatabaseUrl, 4);
+  // Every inbox request and every task action reads here; 4 connections queued 50 users (issue 7).
+  const pool = resilientPool(engineDatabaseUrl, READ_MODEL_POOL_SIZE);
 
   return {
     pool,
