@@ -8,7 +8,16 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { fixtureCounty, type FixtureCounty } from '../integration/fixture-county.js';
-import { as, type Caller, completeTask, demoPeople, eventually, openTasksOf } from '../integration/helpers.js';
+import {
+  as,
+  type Caller,
+  completeTask,
+  demoPeople,
+  eventually,
+  openTasksOf,
+  pupilWithoutCase,
+} from '../integration/helpers.js';
+import { formatCaseNumber } from '../../workers/open-dropout-case/handler.js';
 import { launchBrowser, newPage, PHOTO_PNG, screenshot, signIn } from './browser.js';
 import { taskSchemas } from '../../api/tasks/schemas/index.js';
 import { formOf } from '../../admin-ui/src/tasks/schemaForm.js';
@@ -34,6 +43,7 @@ const textOf = (page: Page) => page.locator('body').innerText();
 describe('the console (engine-backed, headless Chromium)', () => {
   let people: Awaited<ReturnType<typeof demoPeople>>;
   let caseId: string;
+  let pupil: { id: string; name: string };
 
   beforeAll(async () => {
     people = await demoPeople(prisma);
@@ -58,8 +68,9 @@ describe('the console (engine-backed, headless Chromium)', () => {
 
   it('lets a teacher see only her class’s task, record the home visit with a photo, and moves the case to the school', async () => {
     const teacher = await as(people.teacher.username);
+    pupil = await pupilWithoutCase(prisma, people.teacher.classId);
     const reported = await teacher<{ processInstanceKey: string; caseId: string }>('POST', '/api/dropout-reports', {
-      child: people.pupil.id,
+      child: pupil.id,
       lastAttendance: '2026-11-16',
       reason: '连续旷课三天，电话联系不上家长',
     });
@@ -68,6 +79,7 @@ describe('the console (engine-backed, headless Chromium)', () => {
     const [visit] = await tasksOf(teacher, pik, 'visitFamily');
     const found = await prisma.dropoutCase.findUniqueOrThrow({ where: { processInstanceKey: pik } });
     caseId = found.id;
+    const caseNumber = formatCaseNumber(found.serial, found.openedAt);
 
     const page = await newPage(browser);
     await signIn(page, people.teacher.username);
@@ -80,14 +92,12 @@ describe('the console (engine-backed, headless Chromium)', () => {
     expect(await rows.count()).toBe(Math.min(mine.body.total, 25));
     expect(mine.body.data.every((t) => t.elementId === 'visitFamily' || t.elementId === 'reportHomeVisits')).toBe(true);
     // The row names the child and the case, so the teacher knows which pupil it is about.
-    await expect
-      .poll(() => page.locator('[data-testid=task-table] tbody tr', { hasText: people.pupil.name }).count())
-      .toBe(1);
+    await expect.poll(() => page.locator('[data-testid=task-table] tbody tr', { hasText: caseNumber }).count()).toBe(1);
     await screenshot(page, '03-inbox');
 
     await page.goto(`/#/tasks/${visit!.userTaskKey}/show`);
     await page.waitForSelector('[data-testid=task-title]');
-    expect(await page.locator('[data-testid=task-subject]').innerText()).toContain(people.pupil.name);
+    expect(await page.locator('[data-testid=task-subject]').innerText()).toContain(pupil.name);
     expect(await page.locator('[data-testid=task-clause]').innerText()).toContain('[T] 二(四)');
 
     // Submitting empty: the zod schema's own messages appear on the fields, nothing is sent.
@@ -132,7 +142,7 @@ describe('the console (engine-backed, headless Chromium)', () => {
     await page.goto(`/#/cases/${caseId}/show`);
     await page.waitForTimeout(1500);
     const text = await textOf(page);
-    expect(text).not.toContain(people.pupil.name);
+    expect(text).not.toContain(pupil.name);
     expect(await page.locator('[data-testid=case-file]').count()).toBe(0);
     const res = await page.request.get(`/api/cases/${caseId}`);
     expect(res.status()).toBe(404);

@@ -117,3 +117,14 @@ export async function openTasksOf<T = { userTaskKey: string; elementId: string; 
     return res.body.data.length >= n ? res.body.data : undefined;
   }, `${n} × ${elementId}`);
 }
+
+/**
+ * A pupil of the class with no dropout case yet: a test that reports one starts from a clean file,
+ * whichever test files ran before it and reported the class's first pupil.
+ */
+export async function pupilWithoutCase(prisma: Prisma, classId: number | null) {
+  return prisma.child.findFirstOrThrow({
+    where: { currentClassId: classId, cases: { none: {} } },
+    orderBy: { id: 'desc' },
+  });
+}

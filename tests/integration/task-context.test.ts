@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPrisma } from '../../infra/db/prisma.js';
-import { api, as, type Caller, demoPeople, eventually, loginAs } from './helpers.js';
+import { api, as, type Caller, demoPeople, eventually, loginAs, pupilWithoutCase } from './helpers.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
 afterAll(() => prisma.$disconnect());
@@ -37,12 +37,7 @@ describe('task context, attachments and reassignment (engine-backed)', () => {
   beforeAll(async () => {
     people = await demoPeople(prisma);
     teacher = await as(people.teacher.username);
-    // A pupil of the class without an open case (the console e2e test reports the first one).
-    const pupils = await prisma.child.findMany({
-      where: { currentClassId: people.teacher.classId },
-      orderBy: { id: 'desc' },
-    });
-    const child = pupils.find((p) => p.id !== people.pupil.id)!;
+    const child = await pupilWithoutCase(prisma, people.teacher.classId);
     const reported = await teacher<{ processInstanceKey: string }>('POST', '/api/dropout-reports', {
       child: child.id,
       lastAttendance: '2026-11-16',
