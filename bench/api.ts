@@ -16,7 +16,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Actor } from '../api/auth/actor.js';
-import { groupsOf } from '../api/auth/groups.js';
+import { toActor } from '../api/auth/sessions.js';
 import { scope } from '../api/auth/scope.js';
 import { groupsWithin } from '../api/tasks/access.js';
 import { createEngineRecords, type TaskFilter } from '../infra/camunda/records.js';
@@ -302,16 +302,7 @@ export async function apiSection(
     );
     const countyGroups = await groupsWithin(prisma, county);
     const personas: Persona[] = chosen.map((u) => {
-      const actor: Actor = {
-        userId: u.id,
-        username: u.username,
-        displayName: u.displayName,
-        role: u.role,
-        regionCode: u.regionCode,
-        schoolId: u.schoolId,
-        classId: u.classId,
-        groups: groupsOf(u),
-      };
+      const actor: Actor = toActor(u);
       const all = u.role === 'BUREAU';
       return {
         role: all ? 'BUREAU(view=all)' : u.role,

@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig, REPO_ROOT } from '../infra/config.js';
+import { slotPorts } from '../infra/ports.js';
 import { sleep } from './stats.js';
 
-/** Ports of test slot 5 (tests/integration/test-env.ts: base + 10·slot), away from npm start and npm test. */
+/** Ports of slot 5 (infra/ports.ts), away from npm start and npm test. */
 const SLOT = Number(process.env.KC_BENCH_SLOT ?? 5);
-const port = (base: number) => String(base + 10 * SLOT);
 
 export const BENCH_DATA_DIR = path.resolve(process.env.KC_BENCH_DATA_DIR ?? path.join(os.tmpdir(), 'kc-bench'));
 
@@ -22,13 +22,7 @@ export function benchEnv(pupils: number): Record<string, string> {
   return {
     KC_MODE: 'local',
     KC_DATA_DIR: BENCH_DATA_DIR,
-    PG_PORT: port(15433),
-    ENGINE_REST_PORT: port(18080),
-    ENGINE_GRPC_PORT: port(36500),
-    ENGINE_MANAGEMENT_PORT: port(19600),
-    ENGINE_COMMAND_PORT: port(36501),
-    ENGINE_INTERNAL_PORT: port(36502),
-    API_PORT: port(13000),
+    ...slotPorts(SLOT),
     // The escalation benchmark moves the engine clock past the statutory deadlines.
     ENGINE_CLOCK_CONTROLLED: 'true',
     KC_DEMO_DATA: 'auto',

@@ -32,3 +32,20 @@ export async function assertPortsFree(host: string, ports: Record<string, number
     );
   }
 }
+
+/**
+ * The ports of a side-by-side system ("slot" n: base + 10·n), away from `npm start`'s defaults: the
+ * tests use slot KC_TEST_SLOT (default 0), the benchmark slot 5, so they run beside each other.
+ */
+export function slotPorts(slot: number): Record<string, string> {
+  const port = (base: number) => String(base + 10 * slot);
+  return {
+    PG_PORT: port(15433),
+    ENGINE_REST_PORT: port(18080),
+    ENGINE_GRPC_PORT: port(36500),
+    ENGINE_MANAGEMENT_PORT: port(19600),
+    ENGINE_COMMAND_PORT: port(36501),
+    ENGINE_INTERNAL_PORT: port(36502),
+    API_PORT: port(13000),
+  };
+}

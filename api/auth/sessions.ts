@@ -30,7 +30,8 @@ type UserRow = {
   classId: number | null;
 };
 
-function toActor(u: UserRow): Actor {
+/** The actor a user acts as: their role, jurisdiction and candidate groups. */
+export function toActor(u: UserRow): Actor {
   return {
     userId: u.id,
     username: u.username,

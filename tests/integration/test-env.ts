@@ -5,25 +5,19 @@
  */
 import path from 'node:path';
 import { type Config, loadConfig, REPO_ROOT } from '../../infra/config.js';
+import { slotPorts } from '../../infra/ports.js';
 
 /**
  * KC_TEST_SLOT=n (default 0) shifts every port by 10·n and uses its own data directory, so two test
  * runs on one machine (two checkouts, or a developer's run beside CI) do not collide.
  */
 const SLOT = Number(process.env.KC_TEST_SLOT ?? 0);
-const port = (base: number) => String(base + 10 * SLOT);
 
 export const TEST_DATA_DIR = path.join(REPO_ROOT, '.data', SLOT ? `test-${SLOT}` : 'test');
 
 export const testEnv: Record<string, string> = {
   KC_DATA_DIR: TEST_DATA_DIR,
-  PG_PORT: port(15433),
-  ENGINE_REST_PORT: port(18080),
-  ENGINE_GRPC_PORT: port(36500),
-  ENGINE_MANAGEMENT_PORT: port(19600),
-  ENGINE_COMMAND_PORT: port(36501),
-  ENGINE_INTERNAL_PORT: port(36502),
-  API_PORT: port(13000),
+  ...slotPorts(SLOT),
   ENGINE_CLOCK_CONTROLLED: 'true',
   KC_DEMO_DATA: 'auto',
   KC_DEMO_PUPILS: '1500',
