@@ -13,10 +13,9 @@
  * (the exact SQL the inbox runs, on a pool of the same size) and the same prisma query the case list
  * runs — once by a single client (the query's own cost) and once by 50 concurrent callers.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Actor } from '../api/auth/actor.js';
-import { toActor } from '../api/auth/sessions.js';
+import { openSessions, toActor } from '../api/auth/sessions.js';
 import { scope } from '../api/auth/scope.js';
 import { groupsWithin } from '../api/tasks/access.js';
 import { createEngineRecords, type TaskFilter } from '../infra/camunda/records.js';
@@ -84,21 +83,6 @@ export interface ApiSection {
 
 /** Each user's pace under the paced load: one request per second. */
 const PACE_MS = 1000;
-
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
-
-/** Opens a session for each user directly in the database (sign-in's scrypt is not what is measured). */
-async function sessions(prisma: Prisma, userIds: number[]): Promise<Map<number, string>> {
-  const tokens = new Map(userIds.map((id) => [id, randomBytes(24).toString('base64url')]));
-  await prisma.session.createMany({
-    data: [...tokens].map(([userId, token]) => ({
-      userId,
-      tokenHash: hashToken(token),
-      expiresAt: new Date(Date.now() + 10 * 3600_000),
-    })),
-  });
-  return tokens;
-}
 
 /** Closed-loop load: `users` concurrent clients for `seconds`, each picking its next request from `pick`. */
 async function load<T>(
@@ -198,7 +182,7 @@ export async function apiSection(
   try {
     const county = '370481';
     const bureau = await prisma.user.findUniqueOrThrow({ where: { username: 'bureau' } });
-    const [bureauToken] = [...(await sessions(prisma, [bureau.id])).values()];
+    const [bureauToken] = [...(await openSessions(prisma, [bureau.id])).values()];
 
     // --- open tasks: real ones first, then synthetic copies of their rows -------------------------
     const seedT0 = performance.now();
@@ -296,7 +280,7 @@ export async function apiSection(
       ...(await usersOf('TOWN', 21)),
       bureau,
     ];
-    const tokens = await sessions(
+    const tokens = await openSessions(
       prisma,
       chosen.map((u) => u.id),
     );

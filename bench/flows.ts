@@ -15,8 +15,8 @@
  * i.e. waiting for activation plus the worker's handling. Activation itself is a JOB_BATCH record,
  * which our exporter does not export.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { openSessions } from '../api/auth/sessions.js';
 import { needsTransitionSupport } from '../api/domain/vulnerable.js';
 import { engineClock } from '../infra/camunda/engine.js';
 import { engineAddresses } from '../infra/config.js';
@@ -50,21 +50,6 @@ export interface FlowResult {
 export interface FlowsSection {
   flows: FlowResult[];
   memoryPeakMiB: { engine: number; node: number; postgres: number };
-}
-
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
-
-/** A session token per user, made directly in the database. */
-async function tokensFor(prisma: Prisma, users: { id: number }[]) {
-  const tokens = new Map(users.map((u) => [u.id, randomBytes(24).toString('base64url')]));
-  await prisma.session.createMany({
-    data: [...tokens].map(([userId, token]) => ({
-      userId,
-      tokenHash: hashToken(token),
-      expiresAt: new Date(Date.now() + 10 * 3600_000),
-    })),
-  });
-  return tokens;
 }
 
 /** Job latency (created → completed, engine timestamps) for job types, from `sinceKey` on. */
@@ -161,7 +146,10 @@ async function handover(
   const users = await prisma.user.findMany({
     where: { role: { in: ['BUREAU', 'SCHOOL', 'TOWN'] }, regionCode: { startsWith: COUNTY } },
   });
-  const tokens = await tokensFor(prisma, users);
+  const tokens = await openSessions(
+    prisma,
+    users.map((u) => u.id),
+  );
   const tokenOfGroup = new Map<string, string>();
   for (const u of users) {
     const t = tokens.get(u.id)!;
@@ -360,7 +348,7 @@ async function escalation(
   const n = pupils.length;
   say(`  escalation: ${n} cases`);
   const bureauUser = await prisma.user.findUniqueOrThrow({ where: { username: 'bureau' } });
-  const bureau = (await tokensFor(prisma, [bureauUser])).get(bureauUser.id)!;
+  const bureau = (await openSessions(prisma, [bureauUser.id])).get(bureauUser.id)!;
   const clock = engineClock(engineAddresses(sut.cfg).management);
   const countTasks = async (elementId: string) => {
     const { rows } = await engineDb.query<{ n: number }>(

@@ -20,6 +20,12 @@ const TOUCH_INTERVAL_MS = 60 * 1000;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** A fresh session token and the hash the database keeps of it. */
+function newToken(): { token: string; tokenHash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, tokenHash: hashToken(token) };
+}
+
 type UserRow = {
   id: number;
   username: string;
@@ -75,11 +81,11 @@ export async function login(
     }
     return { ok: false, error: new AppError('LOGIN_FAILED') };
   }
-  const token = randomBytes(32).toString('base64url');
+  const { token, tokenHash } = newToken();
   const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
   await prisma.$transaction([
     prisma.user.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: null } }),
-    prisma.session.create({ data: { tokenHash: hashToken(token), userId: user.id, expiresAt } }),
+    prisma.session.create({ data: { tokenHash, userId: user.id, expiresAt } }),
   ]);
   return { ok: true, token, actor: toActor(user), expiresAt };
 }
@@ -92,6 +98,19 @@ export async function resolveSession(prisma: Prisma, token: string, now = new Da
     await prisma.session.update({ where: { tokenHash: session.tokenHash }, data: { lastSeenAt: now } });
   }
   return toActor(session.user);
+}
+
+/**
+ * Sessions opened without a password, for tools that act as many users at once (the benchmark's load
+ * generator): user id → token. Never reachable from a route.
+ */
+export async function openSessions(prisma: Prisma, userIds: number[], now = new Date()): Promise<Map<number, string>> {
+  const issued = userIds.map((userId) => ({ userId, ...newToken() }));
+  const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
+  await prisma.session.createMany({
+    data: issued.map(({ userId, tokenHash }) => ({ userId, tokenHash, expiresAt })),
+  });
+  return new Map(issued.map(({ userId, token }) => [userId, token]));
 }
 
 export async function logout(prisma: Prisma, token: string): Promise<void> {
