@@ -4,6 +4,7 @@
  */
 import ExcelJS from 'exceljs';
 import { z } from 'zod';
+import { contentDisposition } from '../routes/shared.js';
 
 export const reportFormat = z.enum(['json', 'csv', 'xlsx']).default('json');
 export type ReportFormat = z.infer<typeof reportFormat>;
@@ -68,19 +69,6 @@ export async function toXlsx(table: ReportTable): Promise<Buffer> {
   for (const col of table.percentColumns ?? []) sheet.getColumn(col + 1).numFmt = '0.00';
   sheet.views = [{ state: 'frozen', ySplit: 1 }];
   return Buffer.from(await workbook.xlsx.writeBuffer());
-}
-
-/** RFC 5987 ext-value: percent-encoded UTF-8, including the characters encodeURIComponent leaves alone. */
-function rfc5987(value: string): string {
-  return encodeURIComponent(value).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/**
- * `attachment` with the Chinese file name (RFC 6266/5987 `filename*`) and an ASCII fallback for clients
- * that only read `filename`.
- */
-export function contentDisposition(fileName: string, asciiFallback: string): string {
-  return `attachment; filename="${asciiFallback.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${rfc5987(fileName)}`;
 }
 
 /** The report as a download: `<name>.<csv|xlsx>`. */

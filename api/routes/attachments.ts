@@ -12,7 +12,7 @@ import { audit } from '../auth/audit.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
 import { canWorkOn, visibilityChecker } from '../tasks/access.js';
-import { errorResponse } from './shared.js';
+import { contentDisposition, errorResponse } from './shared.js';
 
 /** A phone photo or a scanned page is well under this. */
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
@@ -156,7 +156,10 @@ export const attachmentsRoutes: FastifyPluginAsyncZod = async (app) => {
       });
       return reply
         .type(a.contentType)
-        .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(a.fileName)}`)
+        .header(
+          'content-disposition',
+          contentDisposition(a.fileName, `attachment.${a.contentType.split('/')[1]}`, 'inline'),
+        )
         .header('x-content-type-options', 'nosniff')
         .send(Buffer.from(a.data));
     },

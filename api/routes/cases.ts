@@ -15,7 +15,7 @@ import { maskIdNumber } from '../domain/mask.js';
 import { AppError } from '../errors.js';
 import { listQuery, listResponse, paging, uuidParam } from '../resources/list.js';
 import { taskForms } from '../tasks/forms.js';
-import { errorResponse } from './shared.js';
+import { contentDisposition, errorResponse } from './shared.js';
 
 const caseSchema = z.object({
   id: z.string(),
@@ -245,7 +245,7 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
       });
       return reply
         .type('text/html; charset=utf-8')
-        .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(`${doc.number}.html`)}`)
+        .header('content-disposition', contentDisposition(`${doc.number}.html`, `document-${doc.id}.html`, 'inline'))
         .send(doc.html);
     },
   );

@@ -1,14 +1,7 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import {
-  contentDisposition,
-  csvField,
-  neutraliseFormula,
-  rate,
-  type ReportTable,
-  toCsv,
-  toXlsx,
-} from '../../api/reports/format.js';
+import { contentDisposition } from '../../api/routes/shared.js';
+import { csvField, neutraliseFormula, rate, type ReportTable, toCsv, toXlsx } from '../../api/reports/format.js';
 
 describe('rate', () => {
   it('is a percentage with two decimals', () => {
