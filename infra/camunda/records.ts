@@ -67,11 +67,9 @@ function toTask(row: TaskRow): UserTask {
  * The latest state of each user task (infra/camunda/read-model.ts keeps it). Keys are int64: read
  * them as text so no digit is lost to a JavaScript number.
  */
-const LATEST_TASKS = `
-  SELECT record_key::text AS key, intent, value,
-         value->>'processDefinitionKey' AS process_definition_key,
-         value->>'processInstanceKey' AS process_instance_key
-    FROM user_task_latest`;
+const TASK_COLUMNS = `record_key::text AS key, intent, value,
+  value->>'processDefinitionKey' AS process_definition_key,
+  value->>'processInstanceKey' AS process_instance_key`;
 
 export interface TaskFilter {
   /** Tasks offered to any of these candidate groups … */
@@ -129,7 +127,7 @@ export function createEngineRecords(engineDatabaseUrl: string) {
       const orderBy = filter.sort === 'createdAt' ? `(value->>'creationTimestamp')::bigint` : 'due_date';
       const direction = filter.order === 'DESC' ? 'DESC NULLS LAST' : 'ASC NULLS LAST';
       const sql = `
-        ${LATEST_TASKS.replace('SELECT', 'SELECT count(*) OVER () AS total,')} WHERE ${where.join(' AND ')}
+        SELECT ${TASK_COLUMNS}, count(*) OVER () AS total FROM user_task_latest WHERE ${where.join(' AND ')}
          ORDER BY ${orderBy} ${direction}, record_key
          LIMIT ${param(filter.limit ?? 1000)} OFFSET ${param(filter.offset ?? 0)}`;
       const { rows } = await pool.query<TaskRow & { total: string }>(sql, params);
@@ -139,7 +137,9 @@ export function createEngineRecords(engineDatabaseUrl: string) {
     /** One user task in its latest state, or undefined when the engine never created it. */
     async userTask(userTaskKey: string): Promise<UserTask | undefined> {
       if (!/^\d{1,19}$/.test(userTaskKey)) return undefined;
-      const { rows } = await pool.query<TaskRow>(`${LATEST_TASKS} WHERE record_key = $1`, [userTaskKey]);
+      const { rows } = await pool.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM user_task_latest WHERE record_key = $1`, [
+        userTaskKey,
+      ]);
       return rows[0] ? toTask(rows[0]) : undefined;
     },
 
@@ -205,7 +205,10 @@ export function createEngineRecords(engineDatabaseUrl: string) {
     /** Several user tasks in their latest state, by key (one query for a bulk submission). */
     async userTasks(userTaskKeys: string[]): Promise<Map<string, UserTask>> {
       const keys = userTaskKeys.filter((k) => /^\d{1,19}$/.test(k));
-      const { rows } = await pool.query<TaskRow>(`${LATEST_TASKS} WHERE record_key = ANY($1::bigint[])`, [keys]);
+      const { rows } = await pool.query<TaskRow>(
+        `SELECT ${TASK_COLUMNS} FROM user_task_latest WHERE record_key = ANY($1::bigint[])`,
+        [keys],
+      );
       return new Map(rows.map((r) => [r.key, toTask(r)]));
     },
 
