@@ -1,7 +1,7 @@
 import { Chip } from '@mui/material';
 import { DataTable, FunctionField, List, SelectInput, TextInput } from 'react-admin';
 import { chineseDate } from '../format';
-import { CASE_STATUS_LABELS } from './labels';
+import { CASE_STATUS_LABELS } from '../../../api/domain/case-status';
 
 const statusChoices = Object.entries(CASE_STATUS_LABELS).map(([id, name]) => ({ id, name }));
 

@@ -2,7 +2,7 @@ import { Card, CardContent, Chip, Grid, Stack, Typography } from '@mui/material'
 import { Link, Show, useRecordContext } from 'react-admin';
 import { chineseDate } from '../format';
 import { CaseTimeline } from './CaseTimeline';
-import { CASE_OUTCOME_LABELS, CASE_STATUS_LABELS } from './labels';
+import { CASE_OUTCOME_LABELS, CASE_STATUS_LABELS } from '../../../api/domain/case-status';
 
 /** 一人一案: the child, the analysis and plan, who is responsible, and the timeline. */
 export function CaseShow() {

@@ -16,7 +16,7 @@ import {
   Typography,
 } from '@mui/material';
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { Title, usePermissions } from 'react-admin';
 import { apiFetch, ApiError, query } from '../api';
 import type { Me } from '../authProvider';
@@ -67,6 +67,42 @@ interface Dropouts {
   }[];
 }
 
+/** A report's per-town table: the first column names the town, the figures align right. */
+function TownTable<T>({
+  testId,
+  rows,
+  columns,
+}: {
+  testId: string;
+  rows: T[];
+  columns: [label: string, value: (row: T) => ReactNode][];
+}) {
+  return (
+    <Table size="small" data-testid={testId}>
+      <TableHead>
+        <TableRow>
+          {columns.map(([label], i) => (
+            <TableCell key={label} align={i ? 'right' : 'left'}>
+              {label}
+            </TableCell>
+          ))}
+        </TableRow>
+      </TableHead>
+      <TableBody>
+        {rows.map((row, r) => (
+          <TableRow key={r}>
+            {columns.map(([label, value], i) => (
+              <TableCell key={label} align={i ? 'right' : 'left'}>
+                {value(row)}
+              </TableCell>
+            ))}
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
+  );
+}
+
 export function ReportsPage() {
   const { permissions } = usePermissions<Me>();
   const county = permissions?.regionCode.slice(0, 6) ?? '';
@@ -101,32 +137,17 @@ export function ReportsPage() {
               <Downloads path="/api/reports/retention" params={{ county, year }} />
             </Stack>
             <ErrorNote error={retention.error} />
-            <Table size="small" data-testid="retention-table">
-              <TableHead>
-                <TableRow>
-                  <TableCell>镇街</TableCell>
-                  <TableCell align="right">入学人数/适龄人数</TableCell>
-                  <TableCell align="right">入学率</TableCell>
-                  <TableCell align="right">毕业人数/应毕业人数</TableCell>
-                  <TableCell align="right">巩固率</TableCell>
-                </TableRow>
-              </TableHead>
-              <TableBody>
-                {(retention.data?.towns ?? []).map((t) => (
-                  <TableRow key={t.townName}>
-                    <TableCell>{t.townName}</TableCell>
-                    <TableCell align="right">
-                      {t.enrollment.enrolled}/{t.enrollment.base}
-                    </TableCell>
-                    <TableCell align="right">{pct(t.enrollment.rate)}</TableCell>
-                    <TableCell align="right">
-                      {t.retention.graduates}/{t.retention.denominator}
-                    </TableCell>
-                    <TableCell align="right">{pct(t.retention.rate)}</TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
+            <TownTable
+              testId="retention-table"
+              rows={retention.data?.towns ?? []}
+              columns={[
+                ['镇街', (t) => t.townName],
+                ['入学人数/适龄人数', (t) => `${t.enrollment.enrolled}/${t.enrollment.base}`],
+                ['入学率', (t) => pct(t.enrollment.rate)],
+                ['毕业人数/应毕业人数', (t) => `${t.retention.graduates}/${t.retention.denominator}`],
+                ['巩固率', (t) => pct(t.retention.rate)],
+              ]}
+            />
           </CardContent>
         </Card>
         <Card>
@@ -152,28 +173,17 @@ export function ReportsPage() {
               <Downloads path="/api/reports/dropouts" params={{ county, period }} />
             </Stack>
             <ErrorNote error={dropouts.error} />
-            <Table size="small" data-testid="dropouts-table">
-              <TableHead>
-                <TableRow>
-                  <TableCell>镇街</TableCell>
-                  <TableCell align="right">在校生</TableCell>
-                  <TableCell align="right">辍学</TableCell>
-                  <TableCell align="right">辍学率（‰）</TableCell>
-                  <TableCell align="right">劝返复学</TableCell>
-                </TableRow>
-              </TableHead>
-              <TableBody>
-                {(dropouts.data?.towns ?? []).map((t, i) => (
-                  <TableRow key={i}>
-                    <TableCell>{t.townName ?? t.regionName}</TableCell>
-                    <TableCell align="right">{t.enrolled.total}</TableCell>
-                    <TableCell align="right">{t.dropouts.total}</TableCell>
-                    <TableCell align="right">{t.dropoutRate}</TableCell>
-                    <TableCell align="right">{t.returned.total}</TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
+            <TownTable
+              testId="dropouts-table"
+              rows={dropouts.data?.towns ?? []}
+              columns={[
+                ['镇街', (t) => t.townName ?? t.regionName],
+                ['在校生', (t) => t.enrolled.total],
+                ['辍学', (t) => t.dropouts.total],
+                ['辍学率（‰）', (t) => t.dropoutRate],
+                ['劝返复学', (t) => t.returned.total],
+              ]}
+            />
           </CardContent>
         </Card>
         <Card>
