@@ -17,7 +17,9 @@ import type { Logger } from 'pino';
 import { type EngineClient, EngineUnavailableError } from '../infra/camunda/client.js';
 import type { EngineRecords } from '../infra/camunda/records.js';
 import type { Prisma } from '../infra/db/prisma.js';
+import { isDatabaseUnavailable } from './db-errors.js';
 import { AppError, errorCatalog } from './errors.js';
+import { securityPlugin } from './security.js';
 import { authPlugin } from './auth/plugin.js';
 import { CONSOLE_DIR, consoleRoutes } from './console.js';
 import { DOCS_PREFIX } from './docs.js';
@@ -61,6 +63,10 @@ export interface AppDeps {
   secureCookies?: boolean;
   /** The built console to serve at / (default admin-ui/dist; without a build, / shows the API docs). */
   consoleDir?: string;
+  /** Origins besides the API's own that browsers may call it from (CORS_ORIGINS). */
+  corsOrigins?: string[];
+  /** Sign-in attempts per client address per minute (LOGIN_RATE_LIMIT_PER_MINUTE). */
+  loginRateLimit?: number;
 }
 
 /** Requests larger than this are refused before they are parsed. */
@@ -137,6 +143,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
+  await app.register(securityPlugin, {
+    corsOrigins: deps.corsOrigins ?? [],
+    loginRateLimit: deps.loginRateLimit ?? 60,
+    https: deps.secureCookies ?? false,
+  });
   await app.register(metricsRoutes);
   await app.register(authPlugin);
 
@@ -157,6 +168,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: { code: err.code ?? 'BAD_REQUEST', message: err.message } });
+    }
+    if (isDatabaseUnavailable(err)) {
+      req.log.warn({ err: err.message }, 'database unavailable');
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: { code: 'DATABASE_UNAVAILABLE', message: errorCatalog.DATABASE_UNAVAILABLE.message } });
     }
     if (isEngineUnavailable(err)) {
       req.log.warn({ err: err.message }, 'engine unavailable');

@@ -9,6 +9,9 @@ export const errorCatalog = {
   LOGIN_FAILED: { status: 401, message: '用户名或密码不正确。' },
   ACCOUNT_LOCKED: { status: 423, message: '登录失败次数过多，账号已临时锁定，请稍后再试或联系管理员。' },
   FORBIDDEN: { status: 403, message: '您的角色无权进行此操作。' },
+  CSRF_FAILED: { status: 403, message: '页面已过期或请求来源不明，操作未执行；请刷新页面后重试。' },
+  CROSS_SITE_REQUEST: { status: 403, message: '拒绝来自其他网站的请求，操作未执行。' },
+  TOO_MANY_REQUESTS: { status: 429, message: '尝试次数过多，请稍后再试。' },
   NOT_FOUND: { status: 404, message: '没有找到该资源。' },
   CONFLICT: { status: 409, message: '该记录已存在或已被他人修改，请刷新后重试。' },
   IMPORT_REJECTED: { status: 422, message: '文件中有不符合要求的行，整个文件未导入；请按行号修改后重新上传。' },
@@ -19,6 +22,7 @@ export const errorCatalog = {
   TASK_NOT_OPEN: { status: 409, message: '该任务已经办结或已取消，无需再次提交。' },
   TASK_NOT_YOURS: { status: 403, message: '该任务不属于您的辖区或已由他人认领。' },
   UNKNOWN_TASK_TYPE: { status: 422, message: '该任务类型没有对应的办理表单，请联系管理员。' },
+  DATABASE_UNAVAILABLE: { status: 503, message: '数据库暂时不可用，请稍后重试；本次操作未保存。' },
   ENGINE_UNAVAILABLE: { status: 503, message: '流程引擎暂时不可用，请稍后重试；已填写的内容未提交。' },
   INTERNAL: { status: 500, message: '系统内部错误，请稍后重试或联系管理员。' },
 } as const;

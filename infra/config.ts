@@ -70,6 +70,22 @@ export const envSchema = z.object({
   ENGINE_START_TIMEOUT_S: z.coerce.number().int().positive().default(180),
   /** API (and console) port. */
   API_PORT: port.default(3000),
+  /**
+   * Origins (comma-separated, e.g. https://kc.example.gov.cn) allowed to call the API from a browser
+   * besides the console it serves itself; empty = same origin only.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url())),
+  /** Sign-in attempts per client address per minute (on top of the per-account lock-out). */
+  LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(60),
   /** Log level of API and workers (pino). */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

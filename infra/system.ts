@@ -136,6 +136,8 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
         records,
         logger: logger.child({ part: 'api' }),
         secureCookies: cfg.KC_MODE === 'production',
+        corsOrigins: cfg.CORS_ORIGINS,
+        loginRateLimit: cfg.LOGIN_RATE_LIMIT_PER_MINUTE,
       });
       await a.listen({ host: cfg.BIND_HOST, port: cfg.API_PORT });
       return a;

@@ -25,10 +25,20 @@ export class ApiError extends Error {
   }
 }
 
+/** The session's CSRF token, which the API sets as a cookie this page's scripts may read (api/auth/csrf.ts). */
+function csrfToken(): string | undefined {
+  const entry = document.cookie.split('; ').find((c) => c.startsWith('kc_csrf='));
+  return entry ? decodeURIComponent(entry.slice('kc_csrf='.length)) : undefined;
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 export async function apiFetch<T = unknown>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
   const { json, ...rest } = init;
   const headers = new Headers(rest.headers);
   if (json !== undefined) headers.set('content-type', 'application/json');
+  const token = csrfToken();
+  if (token && UNSAFE.has((rest.method ?? 'GET').toUpperCase())) headers.set('x-csrf-token', token);
   let res: Response;
   try {
     res = await fetch(path, {

@@ -1,9 +1,11 @@
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../generated/prisma/enums.js';
 import { actorOf } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
-import { tokenOf } from '../auth/plugin.js';
+import { CSRF_COOKIE, csrfTokenFor } from '../auth/csrf.js';
+import { credentialsOf, tokenOf } from '../auth/plugin.js';
 import { login, logout, SESSION_COOKIE } from '../auth/sessions.js';
 import { errorResponse } from './shared.js';
 
@@ -19,18 +21,30 @@ export const actorSchema = z.object({
 });
 
 export const authRoutes: FastifyPluginAsyncZod = async (app) => {
+  /**
+   * The session cookie (http-only: scripts cannot read it) and its CSRF token's cookie (readable by the
+   * console's own scripts, which send it back as X-CSRF-Token). Both SameSite=strict.
+   */
+  const setSessionCookies = (reply: FastifyReply, token: string, expires: Date) => {
+    const options = { path: '/', sameSite: 'strict', secure: app.secureCookies, expires } as const;
+    reply.setCookie(SESSION_COOKIE, token, { ...options, httpOnly: true });
+    reply.setCookie(CSRF_COOKIE, csrfTokenFor(token), { ...options, httpOnly: false });
+  };
+
   app.post(
     '/api/auth/login',
     {
-      config: { public: true },
+      config: { public: true, rateLimit: app.loginRateLimit },
       schema: {
         tags: ['auth'],
-        summary: 'Sign in: sets the session cookie and returns the token for scripts',
+        summary:
+          'Sign in: sets the session and CSRF cookies and returns the token for scripts; rate-limited per address',
         body: z.object({ username: z.string().trim().min(1).max(64), password: z.string().min(1).max(128) }),
         response: {
           200: z.object({ token: z.string(), expiresAt: z.string(), user: actorSchema }),
           401: errorResponse,
           423: errorResponse,
+          429: errorResponse,
         },
       },
     },
@@ -51,13 +65,7 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
         entityId: result.actor.userId,
         ip: req.ip,
       });
-      reply.setCookie(SESSION_COOKIE, result.token, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'strict',
-        secure: app.secureCookies,
-        expires: result.expiresAt,
-      });
+      setSessionCookies(reply, result.token, result.expiresAt);
       return { token: result.token, expiresAt: result.expiresAt.toISOString(), user: result.actor };
     },
   );
@@ -77,6 +85,7 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
       if (token) await logout(app.prisma, token);
       await audit(app.prisma, actor, { action: 'LOGOUT', entity: 'User', entityId: actor.userId, ip: req.ip });
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      reply.clearCookie(CSRF_COOKIE, { path: '/' });
       return reply.code(204).send(null);
     },
   );
@@ -90,6 +99,18 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: actorSchema, 401: errorResponse },
       },
     },
-    async (req) => actorOf(req),
+    async (req, reply) => {
+      // A console session opened before its CSRF cookie existed (or with the cookie deleted) gets it again.
+      const credentials = credentialsOf(req);
+      if (credentials?.via === 'cookie' && req.cookies[CSRF_COOKIE] !== csrfTokenFor(credentials.token)) {
+        reply.setCookie(CSRF_COOKIE, csrfTokenFor(credentials.token), {
+          path: '/',
+          sameSite: 'strict',
+          secure: app.secureCookies,
+          httpOnly: false,
+        });
+      }
+      return actorOf(req);
+    },
   );
 };
