@@ -198,6 +198,9 @@ export const usersRoutes: FastifyPluginAsyncZod = async (app) => {
       const found = await app.prisma.user.findFirst({ where: { AND: [{ id: req.params.id }, scope.users(actor)] } });
       if (!found) throw new AppError('NOT_FOUND');
       const managing = MANAGERS.includes(actor.role) && found.id !== actor.userId;
+      // A school sees its teachers' accounts but may not rename them or set their passwords: that
+      // would let it act, and sign the audit log, as them. Only the owner and the managers may.
+      if (!managing && found.id !== actor.userId) throw new AppError('FORBIDDEN');
       if ((req.body.active !== undefined || req.body.unlock) && !managing) throw new AppError('FORBIDDEN');
       const data: Prisma.UserUpdateInput = {
         displayName: req.body.displayName,

@@ -25,6 +25,7 @@ let people: Awaited<ReturnType<typeof demoPeople>>;
 /** The same API with a sign-in limit of 3 per minute and one allowed foreign origin, on its own. */
 let strict: FastifyInstance;
 const ALLOWED_ORIGIN = 'https://kc.example.gov.cn';
+type ErrorBody = { error: { code: string } };
 
 beforeAll(async () => {
   people = await demoPeople(prisma);
@@ -102,10 +103,13 @@ describe('security', () => {
     const logout = (headers: Record<string, string>) =>
       fetch(`${apiUrl}/api/auth/logout`, { method: 'POST', headers: { cookie: s.cookieHeader, ...headers } });
 
-    for (const headers of [{}, { 'x-csrf-token': 'forged' }, { 'x-csrf-token': other.csrf }]) {
+    for (const headers of [{}, { 'x-csrf-token': 'forged' }, { 'x-csrf-token': other.csrf }] as Record<
+      string,
+      string
+    >[]) {
       const res = await logout(headers);
       expect(res.status).toBe(403);
-      expect((await res.json()).error.code).toBe('CSRF_FAILED');
+      expect(((await res.json()) as ErrorBody).error.code).toBe('CSRF_FAILED');
     }
     // Still signed in: nothing happened.
     const me = await fetch(`${apiUrl}/api/auth/me`, { headers: { cookie: s.cookieHeader } });
@@ -141,7 +145,7 @@ describe('security', () => {
       body: JSON.stringify({ child: people.pupil.id, lastAttendance: '2026-11-16', reason: '连续旷课' }),
     });
     expect(res.status).toBe(403);
-    expect((await res.json()).error.code).toBe('CROSS_SITE_REQUEST');
+    expect(((await res.json()) as ErrorBody).error.code).toBe('CROSS_SITE_REQUEST');
     expect(await prisma.dropoutCase.count()).toBe(before);
   });
 
@@ -193,7 +197,7 @@ describe('security', () => {
       body: JSON.stringify({ reason: 'x'.repeat(1024 * 1024 + 1) }),
     });
     expect(res.status).toBe(413);
-    expect((await res.json()).error.code).toBeTruthy();
+    expect(((await res.json()) as ErrorBody).error.code).toBeTruthy();
   });
 
   it('answers 503 DATABASE_UNAVAILABLE, not 500, when PostgreSQL cannot be reached', async () => {

@@ -1,0 +1,430 @@
+/**
+ * The authorization matrix: every route the app registers × every role (and no session), for a
+ * resource in the caller's own jurisdiction and one in another town's. The routes come from the app's
+ * own route table, so a new route fails this test until ACCESS says who may use it.
+ *
+ * ACCESS is the specification, written from the statutes' actors (docs/statutes.md), not read from
+ * the routes' code: who may act, and whose records they see. A role outside `allow` gets 403 before
+ * anything runs; a role inside it passes the gate with the caller's own resource; a class, school or
+ * town never learns that another town's resource exists (404, the same answer as for a made-up id).
+ */
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApp } from '../../api/app.js';
+import { openSessions } from '../../api/auth/sessions.js';
+import { idCheckChar } from '../../api/domain/id-number.js';
+import type { Role } from '../../generated/prisma/enums.js';
+import { createEngineClient } from '../../infra/camunda/client.js';
+import { createEngineRecords } from '../../infra/camunda/records.js';
+import { createPrisma } from '../../infra/db/prisma.js';
+import { api, demoPeople, eventually, pupilWithoutCase } from './helpers.js';
+import { testConfig } from './test-env.js';
+
+const ROLES: Role[] = ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU', 'JUSTICE', 'POLICE', 'POLICY', 'SUPERVISOR', 'ADMIN'];
+/** Roles bound to a class, school or town: they must not see another town's records. */
+const LOCAL: Role[] = ['TEACHER', 'SCHOOL', 'TOWN'];
+const COUNTY_ROLES = ROLES.filter((r) => !LOCAL.includes(r));
+const CASEWORK: Role[] = ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU'];
+const MANAGERS: Role[] = ['ADMIN', 'BUREAU'];
+
+/** What a route's path parameters stand for. */
+type Target =
+  | 'child'
+  | 'case'
+  | 'class'
+  | 'school'
+  | 'town'
+  | 'user'
+  | 'task'
+  | 'instance'
+  | 'attachment'
+  | 'campaign'
+  | 'handover'
+  | 'importKind';
+
+interface RouteSpec {
+  /** 'public': no session needed. 'everyone': any signed-in role (the data is still scoped). */
+  allow: 'public' | 'everyone' | Role[];
+  /** What the path parameter names; checked own vs another town's for the local roles. */
+  target?: Target;
+  /** A query that makes the request valid, so an allowed role reaches the handler. */
+  query?: string;
+  /** A valid body for writes aimed at another town's resource, so the scope (not validation) answers. */
+  body?: unknown;
+  /** Local roles that see the own resource (default all): a home-visit task is the teacher's alone. */
+  seenBy?: Role[];
+}
+
+/** The specification. Keys are the app's route table entries. */
+const ACCESS: Record<string, RouteSpec> = {
+  'GET /health': { allow: 'public' },
+  'GET /metrics': { allow: 'public' },
+  'POST /api/auth/login': { allow: 'public' },
+  'POST /api/auth/logout': { allow: 'everyone' },
+  'GET /api/auth/me': { allow: 'everyone' },
+
+  'GET /api/users': { allow: 'everyone' },
+  'GET /api/users/:id': { allow: 'everyone', target: 'user' },
+  'POST /api/users': { allow: MANAGERS },
+  // Everyone changes their own name and password; managers also other accounts (users.ts).
+  'PUT /api/users/:id': { allow: 'everyone', target: 'user' },
+  'GET /api/towns': { allow: 'everyone' },
+  'GET /api/towns/:id': { allow: 'everyone', target: 'town' },
+  'PUT /api/towns/:id': { allow: MANAGERS, target: 'town' },
+  'GET /api/schools': { allow: 'everyone' },
+  'GET /api/schools/:id': { allow: 'everyone', target: 'school' },
+  'POST /api/schools': { allow: MANAGERS },
+  'PUT /api/schools/:id': { allow: [...MANAGERS, 'SCHOOL'], target: 'school' },
+  'GET /api/classes': { allow: 'everyone' },
+  'GET /api/classes/:id': { allow: 'everyone', target: 'class' },
+  'POST /api/classes': { allow: [...MANAGERS, 'SCHOOL'] },
+  'PUT /api/classes/:id': { allow: [...MANAGERS, 'SCHOOL'], target: 'class' },
+
+  'GET /api/children': { allow: 'everyone' },
+  'GET /api/children/:id': { allow: 'everyone', target: 'child' },
+  'POST /api/children': { allow: [...MANAGERS, 'TOWN', 'SCHOOL'] },
+  'PUT /api/children/:id': { allow: [...MANAGERS, 'TOWN', 'SCHOOL'], target: 'child' },
+  'GET /api/children/:id/registry': { allow: 'everyone', target: 'child' },
+
+  'GET /api/cases': { allow: 'everyone' },
+  'GET /api/cases/:id': { allow: 'everyone', target: 'case' },
+  'PUT /api/cases/:id': { allow: ['SCHOOL', 'TOWN', 'BUREAU', 'ADMIN'], target: 'case' },
+  'POST /api/cases/:id/return': { allow: CASEWORK, target: 'case', body: { returnedOn: '2026-11-20' } },
+  'GET /api/cases/:id/documents/:documentId': { allow: 'everyone', target: 'case' },
+  'GET /api/cases/:id/timeline': { allow: 'everyone', target: 'case' },
+  'POST /api/dropout-reports': { allow: CASEWORK },
+
+  'GET /api/campaigns': { allow: 'everyone' },
+  'GET /api/campaigns/:id': { allow: 'everyone', target: 'campaign' },
+  'POST /api/campaigns/enrollment': { allow: ['BUREAU', 'ADMIN'] },
+  'GET /api/campaigns/:id/suspects': { allow: 'everyone', target: 'campaign' },
+  'GET /api/verification-codes': { allow: 'everyone' },
+  'GET /api/handovers': { allow: 'everyone' },
+  'GET /api/handovers/:id': { allow: 'everyone', target: 'handover' },
+  'POST /api/handovers': { allow: ['BUREAU', 'ADMIN'] },
+  'GET /api/handovers/:id/assignments': { allow: 'everyone', target: 'handover' },
+  'GET /api/handovers/:id/pupils': { allow: 'everyone', target: 'handover' },
+
+  'GET /api/imports/formats': { allow: 'everyone' },
+  'GET /api/imports': { allow: 'everyone' },
+  'POST /api/imports/:kind': { allow: ['BUREAU', 'ADMIN'], target: 'importKind' },
+
+  // The statutory statistics: the town and county levels report; a school sees its own dropout table.
+  'GET /api/reports/verification': { allow: ROLES.filter((r) => r !== 'TEACHER' && r !== 'SCHOOL') },
+  'GET /api/reports/dropouts': { allow: ROLES.filter((r) => r !== 'TEACHER'), query: 'year=2026&half=H1' },
+  'GET /api/reports/retention': { allow: ROLES.filter((r) => r !== 'TEACHER' && r !== 'SCHOOL') },
+
+  'GET /api/tasks': { allow: 'everyone' },
+  'GET /api/tasks/:key': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'] },
+  'GET /api/tasks/:key/context': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'] },
+  'POST /api/tasks/:key/claim': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'] },
+  'POST /api/tasks/:key/unclaim': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'] },
+  'POST /api/tasks/:key/assign': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'], body: { assignee: 'x' } },
+  'POST /api/tasks/:key/complete': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'] },
+  'POST /api/tasks/bulk-complete': { allow: 'everyone' },
+  'POST /api/tasks/:key/attachments': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'] },
+  'GET /api/attachments/:id': { allow: 'everyone', target: 'attachment' },
+  // Engine internals (variables, incidents) are for the county's operators, not for caseworkers.
+  'GET /api/process-instances/:key': { allow: COUNTY_ROLES, target: 'instance' },
+  'GET /api/audit-events': { allow: ['SUPERVISOR', 'ADMIN'] },
+};
+
+const prisma = createPrisma(inject('appDatabaseUrl'));
+const records = createEngineRecords(inject('engineDatabaseUrl'));
+const engine = createEngineClient(testConfig());
+let app: FastifyInstance;
+/** A session per role: the teacher, school and town of one class; the county's users. */
+const tokens = new Map<Role, string>();
+const userIds = new Map<Role, number>();
+/** Path parameter values: resources of that class (own) and of another town (other). */
+let own: Record<Target, string>;
+let other: Record<Target, string>;
+
+/** A dropout case of a pupil of `classId`, reported by its teacher, with the first task open. */
+async function caseWithTask(teacher: { id: number; classId: number | null }) {
+  const pupil = await pupilWithoutCase(prisma, teacher.classId);
+  const token = (await openSessions(prisma, [teacher.id])).get(teacher.id)!;
+  const res = await api<{ processInstanceKey: string }>(
+    'POST',
+    '/api/dropout-reports',
+    { child: pupil.id, lastAttendance: '2026-11-16', reason: '连续旷课' },
+    { token },
+  );
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  const { processInstanceKey } = res.body;
+  const task = await eventually(
+    async () => (await records.openUserTasks({ processInstanceKey })).data[0],
+    'the home-visit task',
+  );
+  const found = await eventually(
+    async () => (await prisma.dropoutCase.findFirst({ where: { childId: pupil.id } })) ?? undefined,
+    'the case',
+  );
+  return { caseId: found.id, childId: pupil.id, processInstanceKey, task };
+}
+
+/** A PNG attached to the task by the teacher. */
+async function attachment(teacher: { id: number }, userTaskKey: string): Promise<string> {
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+    'base64',
+  );
+  const form = new FormData();
+  form.append('file', new Blob([png], { type: 'image/png' }), 'visit.png');
+  const token = (await openSessions(prisma, [teacher.id])).get(teacher.id)!;
+  const res = await fetch(`${inject('apiUrl')}/api/tasks/${userTaskKey}/attachments`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  const body = (await res.json()) as { id: string };
+  expect(res.status, JSON.stringify(body)).toBe(201);
+  return body.id;
+}
+
+/**
+ * The test county's schools all lie in one town, so another town gets a school, a class with one
+ * pupil (a valid ID number of its own) and the class's teacher here.
+ */
+async function classInAnotherTown(otherTown: { id: number; code: string }, likeClassId: number) {
+  const like = await prisma.schoolClass.findUniqueOrThrow({ where: { id: likeClassId } });
+  const suffix = randomUUID().slice(0, 8);
+  const school = await prisma.school.create({
+    data: {
+      code: `AUTHZ${suffix}`,
+      name: `授权矩阵测试小学${suffix}`,
+      kind: 'PRIMARY',
+      regionId: otherTown.id,
+      regionCode: otherTown.code,
+    },
+  });
+  const klass = await prisma.schoolClass.create({
+    data: {
+      schoolId: school.id,
+      schoolYear: like.schoolYear,
+      grade: like.grade,
+      name: '一(1)班',
+      regionCode: otherTown.code,
+    },
+  });
+  let idNumber = '';
+  do {
+    const first17 = `370481201503${String(10 + Math.floor(Math.random() * 18)).padStart(2, '0')}${String(
+      Math.floor(Math.random() * 1000),
+    ).padStart(3, '0')}`;
+    idNumber = first17 + idCheckChar(first17);
+  } while (await prisma.child.findUnique({ where: { idNumber } }));
+  const pupil = await prisma.child.create({
+    data: {
+      idNumber,
+      name: '授权测试',
+      gender: Number(idNumber[16]) % 2 ? 'MALE' : 'FEMALE',
+      birthDate: new Date(`2015-03-${idNumber.slice(12, 14)}`),
+      regionCode: otherTown.code,
+      currentSchoolId: school.id,
+      currentClassId: klass.id,
+    },
+  });
+  await prisma.registryRecord.create({
+    data: {
+      childId: pupil.id,
+      schoolYear: like.schoolYear,
+      schoolId: school.id,
+      classId: klass.id,
+      grade: like.grade,
+      regionCode: otherTown.code,
+    },
+  });
+  return prisma.user.create({
+    data: {
+      username: `authz-teacher-${suffix}`,
+      displayName: '授权测试班主任',
+      passwordHash: 'scrypt$disabled',
+      role: 'TEACHER',
+      regionCode: otherTown.code,
+      regionId: otherTown.id,
+      schoolId: school.id,
+      classId: klass.id,
+    },
+  });
+}
+
+beforeAll(async () => {
+  app = await buildApp({ prisma, engine, records, logger: pino({ level: 'silent' }) });
+  await app.ready();
+  const people = await demoPeople(prisma);
+  const { teacher } = people;
+  const towns = await prisma.region.findMany({ where: { level: 'TOWN' } });
+  const town = towns.find((t) => teacher.regionCode.startsWith(t.code))!;
+  const otherTown = towns.find((t) => t.code === people.otherTown.regionCode)!;
+  expect(otherTown.code).not.toBe(town.code);
+  const otherTeacher = await classInAnotherTown(otherTown, teacher.classId!);
+  const [ownCase, otherCase] = [await caseWithTask(teacher), await caseWithTask(otherTeacher)];
+  const campaign = await prisma.campaign.findFirst({ orderBy: { id: 'asc' } });
+  const handover = await prisma.handoverBatch.findFirst({ orderBy: { id: 'asc' } });
+  const common = { campaign: String(campaign?.id ?? 999_999), handover: String(handover?.id ?? 999_999) };
+  own = {
+    child: ownCase.childId,
+    case: ownCase.caseId,
+    class: String(teacher.classId),
+    school: String(teacher.schoolId),
+    town: String(town.id),
+    user: String(teacher.id),
+    task: ownCase.task.userTaskKey,
+    instance: ownCase.processInstanceKey,
+    attachment: await attachment(teacher, ownCase.task.userTaskKey),
+    importKind: 'children',
+    ...common,
+  };
+  other = {
+    child: otherCase.childId,
+    case: otherCase.caseId,
+    class: String(otherTeacher.classId),
+    school: String(otherTeacher.schoolId),
+    town: String(otherTown.id),
+    user: String(otherTeacher.id),
+    task: otherCase.task.userTaskKey,
+    instance: otherCase.processInstanceKey,
+    attachment: await attachment(otherTeacher, otherCase.task.userTaskKey),
+    importKind: 'children',
+    ...common,
+  };
+  const county = await prisma.user.findMany({ where: { role: { in: COUNTY_ROLES } } });
+  const byRole = new Map<Role, number>([
+    ['TEACHER', teacher.id],
+    ['SCHOOL', people.school.id],
+    ['TOWN', people.town.id],
+    ...county.map((u) => [u.role, u.id] as [Role, number]),
+  ]);
+  const sessions = await openSessions(prisma, [...byRole.values()]);
+  for (const [role, id] of byRole) {
+    tokens.set(role, sessions.get(id)!);
+    userIds.set(role, id);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await app.close();
+  await Promise.all([engine.close(), records.close(), prisma.$disconnect()]);
+});
+
+/** The URL of a route with its parameters filled from `ids`; documents get an id nobody has. */
+function urlOf(route: string, ids: Record<Target, string>, spec: RouteSpec, role?: Role): string {
+  const target = spec.target;
+  // "Own" account: the caller's own.
+  const id = target === 'user' && ids === own && role ? String(userIds.get(role)) : target ? ids[target] : ':missing';
+  const path = route
+    .split(' ')[1]!
+    .replace(':documentId', randomUUID())
+    .replace(/:(id|key|kind)/, id);
+  return spec.query ? `${path}?${spec.query}` : path;
+}
+
+async function call(route: string, url: string, token?: string, body: unknown = {}) {
+  const method = route.split(' ')[0] as 'GET' | 'POST' | 'PUT';
+  // Writes get an empty body unless told: an allowed caller then stops at validation, so nothing changes.
+  const res = await app.inject({
+    method,
+    url,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    ...(method === 'GET' ? {} : { payload: body as object }),
+  });
+  const json = res.headers['content-type']?.toString().includes('json') && res.body ? res.json() : {};
+  return { status: res.statusCode, code: (json as { error?: { code?: string } }).error?.code };
+}
+
+const routes = () => app.routeTable.filter((r) => !r.startsWith('GET /api/docs'));
+
+describe('authorization matrix', () => {
+  it('has a specification for every route the app registers, and no stale ones', () => {
+    const registered = routes();
+    expect(registered.length).toBeGreaterThan(50);
+    expect(registered.filter((r) => !ACCESS[r])).toEqual([]);
+    expect(Object.keys(ACCESS).filter((r) => !registered.includes(r))).toEqual([]);
+  });
+
+  it('asks every non-public route for a session', async () => {
+    const open: string[] = [];
+    for (const route of routes()) {
+      const spec = ACCESS[route]!;
+      if (spec.allow === 'public') continue;
+      const res = await call(route, urlOf(route, own, spec));
+      if (res.status !== 401) open.push(`${route} → ${res.status}`);
+    }
+    expect(open).toEqual([]);
+  });
+
+  it('lets exactly the specified roles through each route, with their own jurisdiction’s resource', async () => {
+    const wrong: string[] = [];
+    for (const route of routes()) {
+      if (route === 'POST /api/auth/logout') continue; // ends the session: checked last, below
+      const spec = ACCESS[route]!;
+      if (spec.allow === 'public') continue;
+      for (const role of ROLES) {
+        const allowed = spec.allow === 'everyone' || spec.allow.includes(role);
+        const res = await call(route, urlOf(route, own, spec, role), tokens.get(role));
+        // The role gate answers FORBIDDEN; a handler may still refuse an allowed role for a business
+        // reason (TASK_NOT_YOURS: a county user cannot complete a teacher's task).
+        const refused = res.status === 403 && res.code === 'FORBIDDEN';
+        if (allowed && (res.status === 401 || refused)) wrong.push(`${route} ${role}: ${res.status} ${res.code}`);
+        if (!allowed && !refused) wrong.push(`${route} ${role}: expected 403, got ${res.status} ${res.code}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('shows classes, schools and towns nothing of another town: 404 for its resources, and their own ones work', async () => {
+    const wrong: string[] = [];
+    for (const route of routes()) {
+      const spec = ACCESS[route]!;
+      // County-wide records (campaigns, handovers, import kinds) belong to no town.
+      if (!spec.target || ['campaign', 'handover', 'importKind'].includes(spec.target)) continue;
+      if (route === 'POST /api/auth/logout') continue;
+      for (const role of LOCAL) {
+        if (spec.allow !== 'everyone' && !spec.allow.includes(role)) continue;
+        const theirs = await call(route, urlOf(route, other, spec, role), tokens.get(role), spec.body);
+        if (theirs.status !== 404) wrong.push(`${route} ${role}, another town's: ${theirs.status} ${theirs.code}`);
+        // Own resources are found (documents: the id is made up, so 404 there says nothing).
+        const sees = spec.seenBy ?? LOCAL;
+        if (route.startsWith('GET ') && !route.includes(':documentId') && sees.includes(role)) {
+          const mine = await call(route, urlOf(route, own, spec, role), tokens.get(role));
+          if (mine.status === 404) wrong.push(`${route} ${role}, own: 404 ${mine.code}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('lets county roles reach another town’s records where their role allows', async () => {
+    const res = await call('GET /api/children/:id', `/api/children/${other.child}`, tokens.get('BUREAU'));
+    expect(res.status).toBe(200);
+    const task = await call('GET /api/tasks/:key', `/api/tasks/${other.task}`, tokens.get('SUPERVISOR'));
+    expect(task.status).toBe(200);
+  });
+
+  it('lets a school see its teachers’ accounts but not rename them or set their passwords', async () => {
+    const teacherId = userIds.get('TEACHER')!;
+    const before = await prisma.user.findUniqueOrThrow({ where: { id: teacherId } });
+    const url = `/api/users/${teacherId}`;
+    expect((await call('GET /api/users/:id', url, tokens.get('SCHOOL'))).status).toBe(200);
+    for (const body of [{ displayName: '被改名' }, { password: 'Taken#Over2026' }]) {
+      const res = await call('PUT /api/users/:id', url, tokens.get('SCHOOL'), body);
+      expect(res.status).toBe(403);
+    }
+    const after = await prisma.user.findUniqueOrThrow({ where: { id: teacherId } });
+    expect([after.displayName, after.passwordHash]).toEqual([before.displayName, before.passwordHash]);
+    // The bureau, which manages accounts, may.
+    const managed = await call('PUT /api/users/:id', url, tokens.get('BUREAU'), { displayName: before.displayName });
+    expect(managed.status).toBe(200);
+  });
+
+  it('ends only the caller’s own session on logout', async () => {
+    for (const role of ROLES) {
+      const res = await call('POST /api/auth/logout', '/api/auth/logout', tokens.get(role));
+      expect(res.status, role).toBe(204);
+      expect((await call('GET /api/auth/me', '/api/auth/me', tokens.get(role))).status, role).toBe(401);
+    }
+  });
+});
