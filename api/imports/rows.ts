@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { Gender, RegistryStatus, VulnerabilityFlag } from '../../generated/prisma/client.js';
 import { ageOn, checkIdNumber, type IdFacts } from '../domain/id-number.js';
+import { storable, textProblem } from '../domain/text.js';
 import { AppError } from '../errors.js';
 import { type ColumnKey, type HeaderMatch, type KindFormat, type LocatedColumn, matchHeader } from './formats.js';
 import type { TableRow } from './read-table.js';
@@ -196,13 +197,21 @@ const FORMULA_START = /^[=+\-@]/;
 const PLAIN_NEGATIVE_NUMBER = /^-\d+(\.\d+)?$/;
 const INVISIBLE = /[\u200b-\u200d\u2060]/g;
 
-/** Every cell: trimmed, and refused when a spreadsheet opening an export of it would run it as a formula. */
+/**
+ * Every cell: trimmed, and refused when a spreadsheet opening an export of it would run it as a formula,
+ * or when it holds what the database cannot store as typed (NUL and other control characters, which an
+ * XLSX cell can carry as `_x0000_`; broken UTF-16) — see api/domain/text.ts.
+ */
 const cell = z
   .string()
   .transform((v) => v.replace(INVISIBLE, '').trim())
   .refine((v) => !FORMULA_START.test(v) || PLAIN_NEGATIVE_NUMBER.test(v), {
     message: '以“=”“+”“-”或“@”开头，可能是公式：为防止公式注入不予导入，请删除开头的符号（Excel公式请改为数值）',
     abort: true,
+  })
+  .superRefine((v, ctx) => {
+    const problem = textProblem(v, true);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, abort: true });
   });
 
 function required<T>(inner: z.ZodType<T, string>) {
@@ -219,7 +228,8 @@ function optional<T>(inner: z.ZodType<T, string>) {
 
 const text = (max: number) => z.string().max(max, `最多${max}字`);
 
-const nameField = text(50);
+/** A name is one line: the line breaks and tabs a cell may hold (an address may) are refused in it. */
+const nameField = text(50).check(storable());
 
 /** The name of a guardian listed by phone only. */
 export const UNNAMED_GUARDIAN = '未登记';

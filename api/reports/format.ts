@@ -38,12 +38,12 @@ export function rate(numerator: number, denominator: number): number | null {
 }
 
 /**
- * A text cell a spreadsheet would take for a formula (=, +, -, @, and tab/CR which some programs strip
- * before looking) is prefixed with an apostrophe: a town or school name must never run as a formula
- * on the bureau's machine (OWASP "CSV injection").
+ * A text cell a spreadsheet would take for a formula (=, +, -, @, also behind leading white space, and
+ * tab/CR/LF which some programs strip before looking) is prefixed with an apostrophe: a town or school
+ * name must never run as a formula on the bureau's machine (OWASP "CSV injection").
  */
 export function neutraliseFormula(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /^\s*[=+\-@]|^[\t\r\n]/.test(text) ? `'${text}` : text;
 }
 
 /** One CSV field (RFC 4180): quoted when it holds a comma, quote or line break; numbers as they are. */
@@ -60,12 +60,16 @@ export function toCsv(table: ReportTable): Buffer {
   return Buffer.from(UTF8_BOM + lines.join('\r\n') + '\r\n', 'utf8');
 }
 
-/** Typed cells, so nothing in a string cell is ever evaluated as a formula. */
+/**
+ * Typed cells, so nothing in a string cell is evaluated as a formula when the file is opened. Text that
+ * looks like a formula is still neutralised as in CSV: Excel re-reads a cell as a formula once someone
+ * edits it, and a workbook saved again as CSV would carry it raw.
+ */
 export async function toXlsx(table: ReportTable): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();
   const sheet = workbook.addWorksheet(table.sheetName.replace(/[[\]:*?/\\]/g, ' ').slice(0, SHEET_NAME_MAX));
-  sheet.addRow(table.headers).font = { bold: true };
-  for (const row of table.rows) sheet.addRow(row);
+  sheet.addRow(table.headers.map(neutraliseFormula)).font = { bold: true };
+  for (const row of table.rows) sheet.addRow(row.map((c) => (typeof c === 'string' ? neutraliseFormula(c) : c)));
   for (const col of table.percentColumns ?? []) sheet.getColumn(col + 1).numFmt = '0.00';
   sheet.views = [{ state: 'frozen', ySplit: 1 }];
   return Buffer.from(await workbook.xlsx.writeBuffer());

@@ -49,5 +49,20 @@ export function intIds(ids: string[] | undefined): number[] | undefined {
   return ids?.filter((v) => /^\d{1,9}$/.test(v)).map(Number);
 }
 
-export const intIdParam = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
+/** The largest value of a PostgreSQL `integer` (our serial ids): a larger number is no id (prisma would fail). */
+export const INT4_MAX = 2_147_483_647;
+
+/** An integer id in a JSON body. */
+export const intId = z.number().int().positive().max(INT4_MAX);
+/** An integer id in a query string or path. */
+export const intIdQuery = z.coerce.number().int().positive().max(INT4_MAX);
+
+export const intIdParam = z.object({ id: intIdQuery });
 export const uuidParam = z.object({ id: z.uuid('编号格式不正确') });
+
+/** An engine key (task, process instance): a positive 64-bit integer, sent as a decimal string. */
+export const engineKey = z
+  .string()
+  .regex(/^\d{1,19}$/, '编号应为数字')
+  // Zod runs this even when the pattern failed: only a string of digits is compared.
+  .refine((k) => !/^\d{1,19}$/.test(k) || BigInt(k) <= 2n ** 63n - 1n, '编号超出范围');

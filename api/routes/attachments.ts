@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { engineKey } from '../resources/list.js';
 import { actorOf } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { scope } from '../auth/scope.js';
@@ -52,7 +53,7 @@ export const attachmentsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['tasks'],
         summary: 'Attach a photo (JPEG/PNG) or a PDF to an open task of mine (multipart field `file`, ≤ 10 MB)',
         consumes: ['multipart/form-data'],
-        params: z.object({ key: z.string().regex(/^\d{1,19}$/, '任务编号应为数字') }),
+        params: z.object({ key: engineKey }),
         response: {
           201: attachmentSchema,
           400: errorResponse,

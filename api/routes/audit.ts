@@ -1,6 +1,7 @@
 /** The audit log, for supervisors: who read or changed what, when — inside their jurisdiction. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { plainText } from '../domain/text.js';
 import { AuditAction, type Prisma } from '../../generated/prisma/client.js';
 import { actorOf } from '../auth/actor.js';
 import { listQuery, listResponse, paging } from '../resources/list.js';
@@ -29,8 +30,8 @@ export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
         querystring: listQuery(['at'] as const).extend({
           order: z.enum(['ASC', 'DESC']).default('DESC'),
           action: z.enum(AuditAction).optional(),
-          entity: z.string().max(50).optional(),
-          entityId: z.string().max(64).optional(),
+          entity: plainText(50).optional(),
+          entityId: plainText(64).optional(),
           userId: z.coerce.number().int().positive().optional(),
           from: z.iso.datetime({ offset: true }).optional(),
           to: z.iso.datetime({ offset: true }).optional(),

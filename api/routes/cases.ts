@@ -12,8 +12,9 @@ import { scope } from '../auth/scope.js';
 import { chinaDay } from '../domain/china-time.js';
 import { DOCUMENT_TITLE } from '../domain/documents.js';
 import { maskIdNumber } from '../domain/mask.js';
+import { multilineText, plainText } from '../domain/text.js';
 import { AppError } from '../errors.js';
-import { listQuery, listResponse, paging, uuidParam } from '../resources/list.js';
+import { intIdQuery, listQuery, listResponse, paging, uuidParam } from '../resources/list.js';
 import { taskForms } from '../tasks/forms.js';
 import { contentDisposition, errorResponse } from './shared.js';
 
@@ -102,7 +103,7 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
             .string()
             .regex(/^\d{2,12}$/)
             .optional(),
-          schoolId: z.coerce.number().int().positive().optional(),
+          schoolId: intIdQuery.optional(),
           childId: z.uuid().optional(),
           open: z.enum(['true', 'false']).optional(),
         }),
@@ -152,9 +153,9 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Record the analysis, measures and responsible person (精准分析、分类施策、专人负责)',
         params: uuidParam,
         body: z.object({
-          reasonCode: z.string().max(8).nullable().optional(),
-          plan: z.string().trim().max(4000).nullable().optional(),
-          responsiblePerson: z.string().trim().max(50).nullable().optional(),
+          reasonCode: plainText(8).nullable().optional(),
+          plan: multilineText(4000).nullable().optional(),
+          responsiblePerson: plainText(50).nullable().optional(),
         }),
         response: { 200: caseSchema, 400: errorResponse, 404: errorResponse },
       },

@@ -16,13 +16,14 @@ import { audit } from '../auth/audit.js';
 import { scope } from '../auth/scope.js';
 import { checkIdNumber } from '../domain/id-number.js';
 import { maskAddress, maskIdNumber, maskPhone } from '../domain/mask.js';
+import { plainText } from '../domain/text.js';
 import { AppError } from '../errors.js';
-import { listQuery, listResponse, paging, uuidParam } from '../resources/list.js';
+import { intId, intIdQuery, listQuery, listResponse, paging, uuidParam } from '../resources/list.js';
 import { errorResponse } from './shared.js';
 
 const guardianSchema = z.object({
-  name: z.string().trim().min(1).max(50),
-  relation: z.string().trim().min(1).max(20),
+  name: plainText(50, 1),
+  relation: plainText(20, 1),
   phone: z
     .string()
     .trim()
@@ -88,28 +89,29 @@ function toChild(c: ChildRow, masked: boolean): z.infer<typeof childSchema> {
 }
 
 const filters = listQuery(['name', 'birthDate', 'regionCode', 'updatedAt', 'createdAt'] as const).extend({
-  q: z.string().trim().max(50).optional(),
-  idNumber: z.string().trim().max(18).optional(),
+  q: plainText(50).optional(),
+  idNumber: plainText(18).optional(),
   regionCode: z
     .string()
     .regex(/^\d{2,12}$/)
     .optional(),
-  schoolId: z.coerce.number().int().positive().optional(),
-  classId: z.coerce.number().int().positive().optional(),
+  schoolId: intIdQuery.optional(),
+  classId: intIdQuery.optional(),
   flag: z.enum(VulnerabilityFlag).optional(),
 });
 
 const writable = z.object({
-  name: z.string().trim().min(1).max(50),
-  householdRegionId: z.number().int().positive().nullable().optional(),
-  householdAddress: z.string().trim().max(200).nullable().optional(),
-  residenceAddress: z.string().trim().max(200).nullable().optional(),
+  name: plainText(50, 1),
+  /** A town or village (Region id) of the caller's jurisdiction. */
+  householdRegionId: intId.nullable().optional(),
+  householdAddress: plainText(200).nullable().optional(),
+  residenceAddress: plainText(200).nullable().optional(),
   flags: z.array(z.enum(VulnerabilityFlag)).max(20).optional(),
   guardians: z.array(guardianSchema).max(6).optional(),
 });
 
 const createBody = writable.extend({
-  idNumber: z.string().trim(),
+  idNumber: z.string().trim().max(64),
   /** Town (or village) of household registration; must be inside the caller's jurisdiction. */
   regionCode: z.string().regex(/^\d{9}(\d{3})?$/, '请选择户籍所在镇街'),
 });
@@ -124,6 +126,22 @@ async function findScoped(app: Parameters<FastifyPluginAsyncZod>[0], actor: Acto
   });
   if (!child) throw new AppError('NOT_FOUND');
   return child;
+}
+
+/** Where the caller may register children: a school registers them anywhere in its county. */
+const editableRegion = (actor: Actor) => (actor.role === 'SCHOOL' ? actor.regionCode.slice(0, 6) : actor.regionCode);
+
+/** A household region given by id must be a town or village the caller may register children in. */
+async function checkHouseholdRegion(
+  app: Parameters<FastifyPluginAsyncZod>[0],
+  actor: Actor,
+  id: number | null | undefined,
+): Promise<void> {
+  if (id === null || id === undefined) return;
+  const region = await app.prisma.region.findUnique({ where: { id }, select: { code: true, level: true } });
+  if (!region || !['TOWN', 'VILLAGE'].includes(region.level) || !region.code.startsWith(editableRegion(actor))) {
+    throw new AppError('VALIDATION_FAILED', [{ path: ['householdRegionId'], message: '户籍所在地不在您的辖区内' }]);
+  }
 }
 
 export const childrenRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -193,13 +211,12 @@ export const childrenRoutes: FastifyPluginAsyncZod = async (app) => {
       const actor = actorOf(req);
       const id = checkIdNumber(req.body.idNumber);
       if (!id.ok) throw new AppError('VALIDATION_FAILED', [{ path: ['idNumber'], message: id.reason }]);
-      const inJurisdiction = req.body.regionCode.startsWith(
-        actor.role === 'SCHOOL' ? actor.regionCode.slice(0, 6) : actor.regionCode,
-      );
+      const inJurisdiction = req.body.regionCode.startsWith(editableRegion(actor));
       const region = await app.prisma.region.findUnique({ where: { code: req.body.regionCode } });
       if (!region || !inJurisdiction) {
         throw new AppError('VALIDATION_FAILED', [{ path: ['regionCode'], message: '户籍所在镇街不在您的辖区内' }]);
       }
+      await checkHouseholdRegion(app, actor, req.body.householdRegionId);
       const { guardians, ...rest } = req.body;
       const created = await app.prisma.$transaction(async (tx) => {
         if (await tx.child.findUnique({ where: { idNumber: id.facts.idNumber } })) {
@@ -239,6 +256,7 @@ export const childrenRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req) => {
       const actor = actorOf(req);
       const before = await findScoped(app, actor, req.params.id);
+      await checkHouseholdRegion(app, actor, req.body.householdRegionId);
       const { guardians, ...rest } = req.body;
       const updated = await app.prisma.$transaction(async (tx) => {
         if (guardians) {

@@ -6,8 +6,9 @@ import { actorOf } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
-import { intIdParam, intIds, listQuery, listResponse, paging } from '../resources/list.js';
+import { intId, intIdParam, intIdQuery, intIds, listQuery, listResponse, paging } from '../resources/list.js';
 import { errorResponse } from './shared.js';
+import { plainText } from '../domain/text.js';
 
 const classSchema = z.object({
   id: z.number(),
@@ -21,7 +22,7 @@ const classSchema = z.object({
 });
 
 const filters = listQuery(['name', 'grade', 'schoolYear', 'schoolId'] as const).extend({
-  schoolId: z.coerce.number().int().positive().optional(),
+  schoolId: intIdQuery.optional(),
   grade: z.coerce.number().int().min(1).max(9).optional(),
   schoolYear: z.coerce.number().int().min(2000).max(2100).optional(),
 });
@@ -88,11 +89,11 @@ export const classesRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['classes'],
         summary: 'Open a class in a school of the caller’s jurisdiction',
         body: z.object({
-          schoolId: z.number().int().positive(),
+          schoolId: intId,
           schoolYear: z.number().int().min(2000).max(2100),
           grade: z.number().int().min(1).max(9),
-          name: z.string().trim().min(1).max(30),
-          headTeacher: z.string().trim().max(50).nullable().optional(),
+          name: plainText(30, 1),
+          headTeacher: plainText(50).nullable().optional(),
         }),
         response: { 201: classSchema, 400: errorResponse, 404: errorResponse, 409: errorResponse },
       },
@@ -125,8 +126,8 @@ export const classesRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Rename a class or change its head teacher',
         params: intIdParam,
         body: z.object({
-          name: z.string().trim().min(1).max(30).optional(),
-          headTeacher: z.string().trim().max(50).nullable().optional(),
+          name: plainText(30, 1).optional(),
+          headTeacher: plainText(50).nullable().optional(),
         }),
         response: { 200: classSchema, 404: errorResponse },
       },

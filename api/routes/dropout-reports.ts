@@ -7,6 +7,8 @@ import { chinaDay } from '../domain/china-time.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
 import { errorResponse } from './shared.js';
+import { intId } from '../resources/list.js';
+import { storable } from '../domain/text.js';
 
 /** The diagram a teacher's report starts: processes/dropout-escalation.bpmn. */
 export const DROPOUT_ESCALATION_PROCESS = 'dropout-escalation';
@@ -15,10 +17,10 @@ const reportBody = z.object({
   /** The child (id of the children record). */
   child: z.uuid('请选择儿童'),
   /** The child's school; defaults to the school of the child's current registry record. */
-  school: z.number().int().positive().optional(),
+  school: intId.optional(),
   /** Last day the child attended. */
   lastAttendance: z.iso.date('请填写最后到校日期（YYYY-MM-DD）'),
-  reason: z.string().trim().min(1, '请填写辍学原因或情况').max(500),
+  reason: z.string().trim().min(1, '请填写辍学原因或情况').max(500).check(storable(true)),
 });
 
 export const dropoutReportRoutes: FastifyPluginAsyncZod = async (app) => {

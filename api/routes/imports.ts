@@ -4,6 +4,7 @@
  */
 import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type ImportBatch, ImportKind, type Prisma } from '../../generated/prisma/client.js';
@@ -19,6 +20,8 @@ import { chinaYear } from '../domain/china-time.js';
 
 /** Larger than any county's list (a 70,000-row household CSV is about 12 MB). */
 export const MAX_IMPORT_BYTES = 50 * 1024 * 1024;
+/** Room for the form around the file: boundaries, part headers, the year and county fields. */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
 const batchSchema = z.object({
   id: z.number(),
@@ -73,6 +76,21 @@ interface UploadForm {
   fields: Record<string, string>;
 }
 
+const tooLarge = () => new AppError('FILE_TOO_LARGE', { maxBytes: MAX_IMPORT_BYTES });
+
+/**
+ * The file part's bytes, refused the moment it passes the limit (busboy's 'limit' event ends the stream
+ * with the error) — not after the rest of the upload has been read and thrown away, as the part's own
+ * toBuffer() does.
+ */
+async function readFilePart(stream: Readable & { truncated?: boolean }): Promise<Buffer> {
+  stream.once('limit', () => stream.destroy(tooLarge()));
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  if (stream.truncated) throw tooLarge();
+  return Buffer.concat(chunks);
+}
+
 async function readUpload(req: FastifyRequest): Promise<UploadForm> {
   if (!req.isMultipart()) {
     throw new AppError('VALIDATION_FAILED', undefined, '请以表单（multipart/form-data）上传文件，文件字段名为 file。');
@@ -84,16 +102,19 @@ async function readUpload(req: FastifyRequest): Promise<UploadForm> {
       if (part.type === 'field') {
         fields[part.fieldname] = String(part.value);
       } else if (part.fieldname === 'file' && !file) {
-        file = { fileName: part.filename, bytes: await part.toBuffer() };
+        file = { fileName: part.filename, bytes: await readFilePart(part.file) };
       } else {
         throw new AppError('VALIDATION_FAILED', undefined, '一次只能上传一个文件，字段名为 file。');
       }
     }
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'FST_REQ_FILE_TOO_LARGE') throw new AppError('FILE_TOO_LARGE', { maxBytes: MAX_IMPORT_BYTES });
+    if (err instanceof AppError) throw err;
+    const { code, statusCode } = err as { code?: unknown; statusCode?: unknown };
+    if (code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge();
     if (code === 'FST_FILES_LIMIT') throw new AppError('VALIDATION_FAILED', undefined, '一次只能上传一个文件。');
-    throw err;
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) throw err;
+    // busboy's own errors (a body cut off, a part without headers, no boundary) are the sender's.
+    throw new AppError('VALIDATION_FAILED', undefined, '上传的表单不完整或格式不正确，请重新上传。');
   }
   if (!file) throw new AppError('VALIDATION_FAILED', undefined, '没有收到文件：请在字段 file 中上传。');
   if (file.bytes.length === 0) throw new AppError('UNSUPPORTED_FILE', undefined, '上传的文件是空的。');
@@ -194,6 +215,15 @@ export const importsRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/imports/:kind',
     {
       config: { roles: ['BUREAU', 'ADMIN'] },
+      // A body declared larger than any allowed upload is refused before a byte of it is read (after the
+      // session and role checks, which run first); the connection is closed rather than drained.
+      onRequest: async (req, reply) => {
+        const declared = Number(req.headers['content-length']);
+        if (declared > MAX_IMPORT_BYTES + MULTIPART_OVERHEAD_BYTES) {
+          reply.header('connection', 'close');
+          throw tooLarge();
+        }
+      },
       schema: {
         tags: ['imports'],
         summary: 'Import a department list or a school register (multipart: file, year)',
@@ -216,7 +246,11 @@ export const importsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req, reply) => {
       const actor = actorOf(req);
-      const upload = await readUpload(req);
+      const upload = await readUpload(req).catch((err: unknown) => {
+        // Stop reading what is left of a refused upload: close the connection after the answer.
+        if (err instanceof AppError && err.code === 'FILE_TOO_LARGE') reply.header('connection', 'close');
+        throw err;
+      });
       const fields = formFields.safeParse(upload.fields);
       if (!fields.success) throw new AppError('VALIDATION_FAILED', fields.error.issues);
       const result = await importList(app.prisma, actor, {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { engineKey } from '../resources/list.js';
 import { actorOf, COUNTY_ROLES } from '../auth/actor.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
@@ -14,7 +15,7 @@ export const processInstanceRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['operations'],
         summary:
           'State of a process instance (of a case, campaign or handover in the caller’s county) and its open incidents',
-        params: z.object({ key: z.string().regex(/^\d{1,19}$/) }),
+        params: z.object({ key: engineKey }),
         response: {
           200: z.object({
             processInstanceKey: z.string(),

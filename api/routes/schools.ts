@@ -8,6 +8,7 @@ import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
 import { intIdParam, intIds, listQuery, listResponse, paging } from '../resources/list.js';
 import { errorResponse } from './shared.js';
+import { plainText } from '../domain/text.js';
 
 const schoolSchema = z.object({
   id: z.number(),
@@ -22,16 +23,16 @@ const schoolSchema = z.object({
 });
 
 const writable = z.object({
-  name: z.string().trim().min(1).max(100),
+  name: plainText(100, 1),
   kind: z.enum(SchoolKind),
   ownership: z.enum(SchoolOwnership).default('PUBLIC'),
-  address: z.string().trim().max(200).nullable().optional(),
-  principal: z.string().trim().max(50).nullable().optional(),
-  phone: z.string().trim().max(20).nullable().optional(),
+  address: plainText(200).nullable().optional(),
+  principal: plainText(50).nullable().optional(),
+  phone: plainText(20).nullable().optional(),
 });
 
 const filters = listQuery(['code', 'name', 'kind', 'regionCode'] as const).extend({
-  q: z.string().trim().max(50).optional(),
+  q: plainText(50).optional(),
   regionCode: z
     .string()
     .regex(/^\d{2,12}$/)

@@ -8,6 +8,7 @@ import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
 import { intIdParam, intIds, listQuery, listResponse, paging } from '../resources/list.js';
 import { errorResponse } from './shared.js';
+import { plainText } from '../domain/text.js';
 
 const townSchema = z.object({
   id: z.number(),
@@ -17,7 +18,7 @@ const townSchema = z.object({
   educationOffice: z.string().nullable(),
 });
 
-const filters = listQuery(['code', 'name'] as const).extend({ q: z.string().trim().max(50).optional() });
+const filters = listQuery(['code', 'name'] as const).extend({ q: plainText(50).optional() });
 
 export const townsRoutes: FastifyPluginAsyncZod = async (app) => {
   const select = { id: true, code: true, name: true, parentId: true, educationOffice: true } as const;
@@ -79,8 +80,8 @@ export const townsRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Rename a town or set its education office',
         params: intIdParam,
         body: z.object({
-          name: z.string().trim().min(1).max(50).optional(),
-          educationOffice: z.string().trim().max(100).nullable().optional(),
+          name: plainText(50, 1).optional(),
+          educationOffice: plainText(100).nullable().optional(),
         }),
         response: { 200: townSchema, 404: errorResponse },
       },

@@ -10,8 +10,9 @@ import { audit } from '../auth/audit.js';
 import { hashPassword, passwordProblem } from '../auth/password.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
-import { intIdParam, intIds, listQuery, listResponse, paging } from '../resources/list.js';
+import { intId, intIdParam, intIds, listQuery, listResponse, paging } from '../resources/list.js';
 import { errorResponse } from './shared.js';
+import { plainText } from '../domain/text.js';
 
 const userSchema = z.object({
   id: z.number(),
@@ -49,7 +50,7 @@ const createBody = z.object({
     .string()
     .trim()
     .regex(/^[a-z0-9][a-z0-9._-]{2,63}$/, '用户名为3–64位小写字母、数字、点、横线或下划线'),
-  displayName: z.string().trim().min(1).max(50),
+  displayName: plainText(50, 1),
   password,
   role: z.enum(Role),
   /** Region the user acts for; derived from the school/class when those are given. */
@@ -57,8 +58,8 @@ const createBody = z.object({
     .string()
     .regex(/^\d{2,12}$/)
     .optional(),
-  schoolId: z.number().int().positive().optional(),
-  classId: z.number().int().positive().optional(),
+  schoolId: intId.optional(),
+  classId: intId.optional(),
 });
 
 const MANAGERS: Role[] = ['ADMIN', 'BUREAU'];
@@ -97,7 +98,7 @@ export const usersRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['users'],
         summary: 'Accounts the caller may see (managers: their jurisdiction; others: themselves)',
         querystring: listQuery(['username', 'displayName', 'role', 'regionCode'] as const).extend({
-          q: z.string().trim().max(50).optional(),
+          q: plainText(50).optional(),
           role: z.enum(Role).optional(),
         }),
         response: { 200: listResponse(userSchema), 400: errorResponse },
@@ -185,7 +186,7 @@ export const usersRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Change display name or password (own account), or deactivate/unlock (managers)',
         params: intIdParam,
         body: z.object({
-          displayName: z.string().trim().min(1).max(50).optional(),
+          displayName: plainText(50, 1).optional(),
           password: password.optional(),
           active: z.boolean().optional(),
           unlock: z.literal(true).optional(),

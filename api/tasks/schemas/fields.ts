@@ -5,6 +5,7 @@
  * options' labels in `.meta({ options })` — both reach the OpenAPI document and the console.
  */
 import { z } from 'zod';
+import { storable } from '../../domain/text.js';
 
 /** A user-task type as the console sees it: the Chinese title and the schema of what is submitted. */
 export interface TaskSchema<S extends z.ZodType = z.ZodType> {
@@ -18,7 +19,13 @@ export function defineTaskSchema<S extends z.ZodType>(form: TaskSchema<S>): Task
 }
 
 /** A free-text remark a caseworker may add. */
-export const optionalNote = z.string().trim().max(1000).meta({ title: '备注', multiline: true }).optional();
+export const optionalNote = z
+  .string()
+  .trim()
+  .max(1000)
+  .check(storable(true))
+  .meta({ title: '备注', multiline: true })
+  .optional();
 
 /** A required text field; the message names what is missing (请填写…). */
 export const requiredText = (what: string, max = 1000) =>
@@ -27,6 +34,7 @@ export const requiredText = (what: string, max = 1000) =>
     .trim()
     .min(1, `请填写${what}`)
     .max(max)
+    .check(storable(max > 200))
     .meta({ title: what, multiline: max > 200 });
 
 /** An optional text field with its label. */
@@ -35,6 +43,7 @@ export const optionalText = (what: string, max = 200) =>
     .string()
     .trim()
     .max(max)
+    .check(storable(max > 200))
     .meta({ title: what, multiline: max > 200 })
     .optional();
 
