@@ -4,7 +4,7 @@
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -20,6 +20,7 @@ import type { Prisma } from '../infra/db/prisma.js';
 import { isDatabaseUnavailable } from './db-errors.js';
 import { AppError, errorCatalog } from './errors.js';
 import { securityPlugin } from './security.js';
+import { type CompletionDeps, settleAll } from './tasks/completion.js';
 import { authPlugin } from './auth/plugin.js';
 import { CONSOLE_DIR, consoleRoutes } from './console.js';
 import { DOCS_PREFIX } from './docs.js';
@@ -52,6 +53,7 @@ declare module 'fastify' {
     secureCookies: boolean;
     /** Every route registered, as "METHOD /url" (tests check each against the OpenAPI document). */
     routeTable: string[];
+    completionFaults: Pick<CompletionDeps, 'afterEngineAccepted'>;
   }
 }
 
@@ -67,6 +69,10 @@ export interface AppDeps {
   corsOrigins?: string[];
   /** Sign-in attempts per client address per minute (LOGIN_RATE_LIMIT_PER_MINUTE). */
   loginRateLimit?: number;
+  /** Settle interrupted task submissions this often (api/tasks/completion.ts); unset = only on request. */
+  settleSubmissionsEveryMs?: number;
+  /** Tests only: fault injection into task completion (api/tasks/completion.ts). */
+  completionFaults?: Pick<CompletionDeps, 'afterEngineAccepted'>;
 }
 
 /** Requests larger than this are refused before they are parsed. */
@@ -99,6 +105,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     clientErrorHandler: answerMalformedRequest,
+    // The router's own refusals (a malformed %-escape, an over-long path parameter) in our error shape.
+    frameworkErrors: (err, _req, res) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      void (res as FastifyReply).code(status).send({
+        error: {
+          code: 'BAD_REQUEST',
+          message: errorCatalog.MALFORMED_REQUEST.message,
+          details: { reason: err.code },
+        },
+      });
+    },
     // Fastify's own request lines carry the raw URL, whose query may hold an ID number or a name:
     // one line per request with the route pattern instead (below).
     disableRequestLogging: true,
@@ -109,6 +126,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('engine', deps.engine);
   app.decorate('records', deps.records);
   app.decorate('secureCookies', deps.secureCookies ?? false);
+  app.decorate('completionFaults', deps.completionFaults ?? {});
+  if (deps.settleSubmissionsEveryMs) {
+    const every = deps.settleSubmissionsEveryMs;
+    const completion = { prisma: deps.prisma, engine: deps.engine, records: deps.records };
+    let timer: NodeJS.Timeout | undefined;
+    const run = async () => {
+      try {
+        const settled = await settleAll(completion);
+        if (settled.COMPLETED || settled.NOT_SUBMITTED)
+          app.log.warn({ settled }, 'settled interrupted task submissions');
+      } catch (err) {
+        app.log.warn({ err: (err as Error).message }, 'settling task submissions failed; retrying later');
+      }
+      timer = setTimeout(run, every).unref();
+    };
+    app.addHook('onReady', async () => void run());
+    app.addHook('onClose', async () => clearTimeout(timer));
+  }
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
       {
@@ -169,18 +204,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: { code: err.code ?? 'BAD_REQUEST', message: err.message } });
     }
+    if (isEngineUnavailable(err)) {
+      req.log.warn({ err: err.message }, 'engine unavailable');
+      return reply
+        .code(503)
+        .send({ error: { code: 'ENGINE_UNAVAILABLE', message: errorCatalog.ENGINE_UNAVAILABLE.message } });
+    }
     if (isDatabaseUnavailable(err)) {
       req.log.warn({ err: err.message }, 'database unavailable');
       return reply
         .code(503)
         .header('retry-after', '5')
         .send({ error: { code: 'DATABASE_UNAVAILABLE', message: errorCatalog.DATABASE_UNAVAILABLE.message } });
-    }
-    if (isEngineUnavailable(err)) {
-      req.log.warn({ err: err.message }, 'engine unavailable');
-      return reply
-        .code(503)
-        .send({ error: { code: 'ENGINE_UNAVAILABLE', message: errorCatalog.ENGINE_UNAVAILABLE.message } });
     }
     // Never leak a 5xx message: it may carry SQL or personal data.
     req.log.error({ err }, 'unhandled error');

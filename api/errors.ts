@@ -20,6 +20,10 @@ export const errorCatalog = {
   TASK_NOT_FOUND: { status: 404, message: '没有找到该任务，可能已被处理或编号有误。' },
   FORM_INVALID: { status: 422, message: '表单中有未填或填写不正确的项，请按提示修改后重新提交。' },
   TASK_NOT_OPEN: { status: 409, message: '该任务已经办结或已取消，无需再次提交。' },
+  SUBMISSION_PENDING: {
+    status: 409,
+    message: '该任务的上一次提交仍在确认中（约半分钟），请稍后刷新查看结果，不要重复提交。',
+  },
   TASK_NOT_YOURS: { status: 403, message: '该任务不属于您的辖区或已由他人认领。' },
   UNKNOWN_TASK_TYPE: { status: 422, message: '该任务类型没有对应的办理表单，请联系管理员。' },
   DATABASE_UNAVAILABLE: { status: 503, message: '数据库暂时不可用，请稍后重试；本次操作未保存。' },

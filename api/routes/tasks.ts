@@ -4,28 +4,26 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { engineHttpStatus } from '../../infra/camunda/client.js';
 import { type UserTask, userTaskSchema } from '../../infra/camunda/records.js';
-import { holdInstanceForCompletion } from '../../infra/db/instance-lock.js';
 import { actorOf, type Actor } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
+import { completeTask, mapEngineRefusal, settle, type Submission } from '../tasks/completion.js';
 import { AppError } from '../errors.js';
-import { MAX_PAGE_SIZE } from '../resources/list.js';
+import { engineKey, MAX_PAGE_SIZE } from '../resources/list.js';
 import { canWorkOn, groupsWithin, isSupervising, visibilityChecker } from '../tasks/access.js';
-import { type TaskForm, taskForms } from '../tasks/forms.js';
+import { taskForms } from '../tasks/forms.js';
 import { elementInfo } from '../tasks/clauses.js';
 import { usersInGroup } from '../auth/groups.js';
 import { formatCaseNumber } from '../../workers/open-dropout-case/handler.js';
 import { subjectOf } from '../tasks/define-form.js';
 import { CASE_STATUS_LABELS } from '../domain/case-status.js';
+import { plainText } from '../domain/text.js';
 import { errorResponse } from './shared.js';
 
-/** Long enough for the engine client's own retries before it reports the engine unavailable. */
-const COMPLETION_TX_TIMEOUT_MS = 20_000;
 /** Roster screens submit a class at a time; a class is well under this. */
 const MAX_BULK = 200;
 
-const keyParam = z.object({ key: z.string().regex(/^\d{1,19}$/, '任务编号应为数字') });
+const keyParam = z.object({ key: engineKey });
 
 const taskSchema = userTaskSchema.extend({
   /** The task type's Chinese title (its form's). */
@@ -83,13 +81,6 @@ const taskContextSchema = z.object({
   candidates: z.array(z.object({ username: z.string(), displayName: z.string() })),
 });
 
-/** A checked submission: the task, its form and the parsed input, ready to complete. */
-interface Submission {
-  task: UserTask;
-  form: TaskForm;
-  input: unknown;
-}
-
 export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   const present = (actor: Actor, t: UserTask, now = new Date()): z.infer<typeof taskSchema> => ({
     ...t,
@@ -103,13 +94,6 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     const task = await app.records.userTask(key);
     if (!task || !(await visibilityChecker(app.prisma, actor)(task))) throw new AppError('TASK_NOT_FOUND');
     return task;
-  }
-
-  function mapEngineRefusal(err: unknown): never {
-    // The read model lags the engine: a task completed or claimed a moment ago still looks open here.
-    const status = engineHttpStatus(err);
-    if (status === 404 || status === 409) throw new AppError('TASK_NOT_OPEN');
-    throw err;
   }
 
   /** A visible task that is still open (claim, unclaim). */
@@ -130,39 +114,12 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       const fields = input.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }));
       return { error: new AppError('FORM_INVALID', fields) };
     }
-    return { submission: { task, form, input: input.data } };
+    return { submission: { task, form, body, input: input.data } };
   }
 
-  /**
-   * All or nothing: the domain change commits only after the engine accepted the completion, so a
-   * refused or failed completion (engine down, task closed meanwhile) leaves the records as they were.
-   */
-  async function complete(actor: Actor, submission: Submission, ip: string) {
-    const { task, form, input } = submission;
-    await app.prisma.$transaction(
-      async (tx) => {
-        // Two submissions of one task queue here; the second then finds the first one's records.
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(task.userTaskKey)})`;
-        // The next jobs of the instance, and of the instances that called it, wait for this commit
-        // (infra/db/instance-lock.ts). Always the inner instance first, so two completions never deadlock.
-        for (const key of [task.processInstanceKey, ...(await app.records.callerInstances(task.processInstanceKey))]) {
-          await holdInstanceForCompletion(tx, key);
-        }
-        const variables = await form.apply(tx, task, input, actor, {
-          variables: () => app.records.taskVariables(task),
-        });
-        await audit(tx, actor, {
-          action: 'TASK_COMPLETE',
-          entity: 'UserTask',
-          entityId: task.userTaskKey,
-          details: { elementId: task.elementId, processInstanceKey: task.processInstanceKey },
-          ip,
-        });
-        await app.engine.completeUserTask(task.userTaskKey, variables).catch(mapEngineRefusal);
-      },
-      { timeout: COMPLETION_TX_TIMEOUT_MS },
-    );
-  }
+  const completion = { prisma: app.prisma, engine: app.engine, records: app.records, ...app.completionFaults };
+  const complete = (actor: Actor, submission: Submission, ip: string) =>
+    completeTask(completion, actor, submission, ip);
 
   app.get(
     '/api/tasks',
@@ -173,24 +130,21 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         querystring: z.object({
           /** group: my groups' and my own tasks (default); mine: claimed by me; all: my jurisdiction (supervisors). */
           view: z.enum(['group', 'mine', 'all']).default('group'),
-          process: z.string().max(100).optional(),
-          type: z.string().max(100).optional(),
+          process: plainText(100).optional(),
+          type: plainText(100).optional(),
           overdue: z.enum(['true', 'false']).optional(),
           dueBefore: z.iso.datetime({ offset: true }).optional(),
-          assignee: z.string().max(64).optional(),
+          assignee: plainText(64).optional(),
           unassigned: z.enum(['true', 'false']).optional(),
           town: z
             .string()
             .regex(/^\d{9}$/)
             .optional(),
           school: z.coerce.number().int().positive().optional(),
-          processInstanceKey: z
-            .string()
-            .regex(/^\d{1,19}$/)
-            .optional(),
+          processInstanceKey: engineKey.optional(),
           sort: z.enum(['dueDate', 'createdAt']).default('dueDate'),
           order: z.enum(['ASC', 'DESC']).default('ASC'),
-          page: z.coerce.number().int().min(1).default(1),
+          page: z.coerce.number().int().min(1).max(1_000_000).default(1),
           perPage: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(25),
         }),
         response: {
@@ -398,6 +352,26 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         ip: req.ip,
       });
       return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/tasks/:key/submission',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary:
+          'What became of the last submission of a task (after an interrupted submit): COMPLETED, PENDING or NOT_SUBMITTED',
+        params: keyParam,
+        response: {
+          200: z.object({ state: z.enum(['COMPLETED', 'PENDING', 'NOT_SUBMITTED']) }),
+          404: errorResponse,
+        },
+      },
+    },
+    async (req) => {
+      await visibleTask(actorOf(req), req.params.key);
+      return { state: await settle(completion, req.params.key) };
     },
   );
 

@@ -12,7 +12,15 @@ import { type Config, engineAddresses } from '../config.js';
 export type EngineClient = ReturnType<typeof createEngineClient>;
 
 /** The engine could not be reached (connection refused, timed out): worth a retry later. */
-export class EngineUnavailableError extends Error {}
+export class EngineUnavailableError extends Error {
+  /** True when the request certainly never reached the engine (connection refused): nothing happened there. */
+  constructor(
+    message: string,
+    readonly notSent = false,
+  ) {
+    super(message);
+  }
+}
 
 /** The engine's REST API answered with an error status. */
 export class EngineHttpError extends Error {
@@ -80,7 +88,8 @@ export function createEngineClient(cfg: Config) {
         signal: AbortSignal.timeout(REST_TIMEOUT_MS),
       });
     } catch (err) {
-      throw new EngineUnavailableError(`engine REST unreachable at ${addr.rest}: ${(err as Error).message}`);
+      const refused = (err as { cause?: { code?: unknown } }).cause?.code === 'ECONNREFUSED';
+      throw new EngineUnavailableError(`engine REST unreachable at ${addr.rest}: ${(err as Error).message}`, refused);
     }
     if (!res.ok) throw new EngineHttpError(res.status, await res.text());
   }

@@ -9,6 +9,7 @@ import { buildApp } from '../../api/app.js';
 import { createEngineClient } from '../../infra/camunda/client.js';
 import { createEngineRecords, type UserTask } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
+import { SETTLE_AFTER_MS, settle } from '../../api/tasks/completion.js';
 import { as, demoPeople, eventually, loginAs } from './helpers.js';
 import { testConfig } from './test-env.js';
 
@@ -17,6 +18,9 @@ const records = createEngineRecords(inject('engineDatabaseUrl'));
 /** The same API, wired to an engine address where nothing listens. */
 const deadEngine = createEngineClient(testConfig({ ENGINE_GRPC_PORT: '46599', ENGINE_REST_PORT: '28099' }));
 let cutOff: FastifyInstance;
+/** The same API, whose completion fails right after the engine accepted it (a crash at that moment). */
+const liveEngine = createEngineClient(testConfig());
+let crashing: FastifyInstance;
 let people: Awaited<ReturnType<typeof demoPeople>>;
 let school: Awaited<ReturnType<typeof as>>;
 /** Sessions live in the database, so the cut-off API accepts the same tokens. */
@@ -24,13 +28,24 @@ let auth: { authorization: string };
 
 beforeAll(async () => {
   cutOff = await buildApp({ prisma, engine: deadEngine, records, logger: pino({ level: 'silent' }) });
+  crashing = await buildApp({
+    prisma,
+    engine: liveEngine,
+    records,
+    logger: pino({ level: 'silent' }),
+    completionFaults: {
+      afterEngineAccepted: () => {
+        throw new Error('simulated: the process died after the engine accepted the completion');
+      },
+    },
+  });
   people = await demoPeople(prisma);
   school = await as(people.school.username);
   auth = { authorization: `Bearer ${await loginAs(people.school.username)}` };
 });
 afterAll(async () => {
-  await cutOff.close();
-  await Promise.all([deadEngine.close(), records.close(), prisma.$disconnect()]);
+  await Promise.all([cutOff.close(), crashing.close()]);
+  await Promise.all([deadEngine.close(), liveEngine.close(), records.close(), prisma.$disconnect()]);
 });
 
 const report = () => ({ child: people.pupil.id, lastAttendance: '2026-11-16', reason: '连续旷课' });
@@ -132,5 +147,82 @@ describe('task completion faults (engine-backed)', () => {
         .filter((k) => k !== 'SCHOOL_REPORTED')
         .sort(),
     ).toEqual(['CASE_OPENED', 'HOME_VISIT', 'SCHOOL_CONFIRMED_DROPOUT']);
+  });
+
+  it('finishes a submission the engine accepted when the commit was lost: the records appear once, from the journal', async () => {
+    const task = await newSchoolTask();
+    const key = task.userTaskKey;
+    const res = await crashing.inject({
+      method: 'POST',
+      url: `/api/tasks/${key}/complete`,
+      headers: auth,
+      payload: confirmed,
+    });
+    expect(res.statusCode).toBe(500);
+    const actionsOf = async () =>
+      (
+        await prisma.dropoutCase.findUniqueOrThrow({
+          where: { processInstanceKey: task.processInstanceKey },
+          include: { actions: true },
+        })
+      ).actions.filter((a) => a.kind === 'SCHOOL_CONFIRMED_DROPOUT');
+    // The engine has it; our records do not (the transaction rolled back); the journal knows.
+    await eventually(
+      async () => ((await records.userTask(key))?.state === 'COMPLETED' ? true : undefined),
+      'completion',
+    );
+    expect(await actionsOf()).toHaveLength(0);
+    expect((await prisma.taskSubmission.findUniqueOrThrow({ where: { userTaskKey: key } })).status).toBe('PENDING');
+    // Asked at once, the console hears "still being confirmed"; a second submit is refused (the
+    // engine's task is closed), so the records cannot be written twice.
+    expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'PENDING' });
+    const again = await school<{ error: { code: string } }>('POST', `/api/tasks/${key}/complete`, confirmed);
+    expect([again.status, again.body.error.code]).toEqual([409, 'TASK_NOT_OPEN']);
+
+    // Settled (as the API does every 30 s, once the row is old enough): the records are written once.
+    const deps = { prisma, engine: liveEngine, records };
+    const later = new Date(Date.now() + SETTLE_AFTER_MS + 1000);
+    expect(await settle(deps, key, later)).toBe('COMPLETED');
+    expect(await settle(deps, key, later)).toBe('COMPLETED');
+    expect(await actionsOf()).toHaveLength(1);
+    const c = await prisma.dropoutCase.findUniqueOrThrow({ where: { processInstanceKey: task.processInstanceKey } });
+    expect(c).toMatchObject({ plan: confirmed.plan, responsiblePerson: confirmed.responsiblePerson });
+    const audits = await prisma.auditEvent.findMany({ where: { action: 'TASK_COMPLETE', entityId: key } });
+    expect(audits).toHaveLength(1);
+    expect(audits[0]!.details).toMatchObject({ recovered: true });
+    expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'COMPLETED' });
+    expect((await school('POST', `/api/tasks/${key}/complete`, confirmed)).status).toBe(409);
+  });
+
+  it('drops a submission the engine never took, so the caseworker can submit again', async () => {
+    const task = await newSchoolTask();
+    const key = task.userTaskKey;
+    // Connection refused: certainly not sent, so no journal row is kept.
+    const refused = await cutOff.inject({
+      method: 'POST',
+      url: `/api/tasks/${key}/complete`,
+      headers: auth,
+      payload: confirmed,
+    });
+    expect(refused.statusCode).toBe(503);
+    expect(await prisma.taskSubmission.count({ where: { userTaskKey: key } })).toBe(0);
+    expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'NOT_SUBMITTED' });
+
+    // An outcome nobody saw (a timeout): the row stays PENDING; the engine still has the task open.
+    await prisma.taskSubmission.create({
+      data: {
+        userTaskKey: key,
+        elementId: task.elementId,
+        processInstanceKey: task.processInstanceKey,
+        userId: people.school.id,
+        input: confirmed,
+        createdAt: new Date(Date.now() - SETTLE_AFTER_MS - 1000),
+      },
+    });
+    expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'NOT_SUBMITTED' });
+    expect(await prisma.taskSubmission.count({ where: { userTaskKey: key } })).toBe(0);
+    expect((await records.userTask(key))?.state).toBe('CREATED');
+    expect((await school('POST', `/api/tasks/${key}/complete`, confirmed)).status).toBe(204);
+    expect((await prisma.taskSubmission.findUniqueOrThrow({ where: { userTaskKey: key } })).status).toBe('DONE');
   });
 });

@@ -1,0 +1,208 @@
+/**
+ * Completing a user task: the caseworker's records and the engine's completion, once or not at all.
+ *
+ * The records commit only after the engine accepted the completion, so a refusal leaves nothing. That
+ * leaves one window: the engine accepted, then the commit failed (the API process died, PostgreSQL went
+ * away). The submission journal (`TaskSubmission`) closes it: the validated input is committed as
+ * PENDING before the engine is asked, and marked DONE inside the transaction that records it. A row
+ * still PENDING after SETTLE_AFTER_MS is settled by looking at the engine's view of the task: completed
+ * → the engine took it and the records are written now from the journal (the recovery); still open →
+ * the engine never took it and the row is dropped, so the caseworker may submit again.
+ */
+import { Prisma as P } from '../../generated/prisma/client.js';
+import type { EngineClient } from '../../infra/camunda/client.js';
+import { engineHttpStatus, EngineUnavailableError } from '../../infra/camunda/client.js';
+import type { EngineRecords, UserTask } from '../../infra/camunda/records.js';
+import type { Prisma } from '../../infra/db/prisma.js';
+import { holdInstanceForCompletion } from '../../infra/db/instance-lock.js';
+import type { Actor } from '../auth/actor.js';
+import { audit } from '../auth/audit.js';
+import { toActor } from '../auth/sessions.js';
+import { AppError } from '../errors.js';
+import { type TaskForm, taskForms } from './forms.js';
+
+/** Long enough for the engine client's own retries before it reports the engine unavailable. */
+export const COMPLETION_TX_TIMEOUT_MS = 20_000;
+/** A PENDING row younger than this may still be in flight; older ones are settled. */
+export const SETTLE_AFTER_MS = COMPLETION_TX_TIMEOUT_MS + 10_000;
+
+export interface CompletionDeps {
+  prisma: Prisma;
+  engine: EngineClient;
+  records: EngineRecords;
+  /**
+   * Test-only fault injection: called right after the engine accepted the completion, inside the
+   * transaction; a throw there is what a crash or a lost database at that moment does.
+   */
+  afterEngineAccepted?: (task: UserTask) => void;
+}
+
+/** A checked submission: the task, its form and the parsed input, ready to complete. */
+export interface Submission {
+  task: UserTask;
+  form: TaskForm;
+  /** The body as sent (journalled, and parsed again by the recovery). */
+  body: unknown;
+  input: unknown;
+}
+
+/** What became of a task's last submission, as the console asks after an interrupted submit. */
+export type SubmissionState = 'COMPLETED' | 'PENDING' | 'NOT_SUBMITTED';
+
+/** A 404/409 from the engine: the task was completed or taken meanwhile (the read model lags). */
+export function mapEngineRefusal(err: unknown): never {
+  const status = engineHttpStatus(err);
+  if (status === 404 || status === 409) throw new AppError('TASK_NOT_OPEN');
+  throw err;
+}
+
+/** The records of a submission, in `tx`: the form's changes and the audit line; returns the variables. */
+async function record(
+  deps: CompletionDeps,
+  tx: P.TransactionClient,
+  actor: Actor,
+  { task, form, input }: Submission,
+  details: Record<string, unknown>,
+  ip: string | undefined,
+) {
+  // The next jobs of the instance, and of the instances that called it, wait for this commit
+  // (infra/db/instance-lock.ts). Always the inner instance first, so two completions never deadlock.
+  for (const key of [task.processInstanceKey, ...(await deps.records.callerInstances(task.processInstanceKey))]) {
+    await holdInstanceForCompletion(tx, key);
+  }
+  const variables = await form.apply(tx, task, input, actor, {
+    variables: () => deps.records.taskVariables(task),
+  });
+  await audit(tx, actor, {
+    action: 'TASK_COMPLETE',
+    entity: 'UserTask',
+    entityId: task.userTaskKey,
+    details: { elementId: task.elementId, processInstanceKey: task.processInstanceKey, ...details },
+    ip,
+  });
+  await tx.taskSubmission.update({
+    where: { userTaskKey: task.userTaskKey },
+    data: { status: 'DONE', doneAt: new Date() },
+  });
+  return variables;
+}
+
+export async function completeTask(deps: CompletionDeps, actor: Actor, submission: Submission, ip: string) {
+  const { task } = submission;
+  const key = task.userTaskKey;
+  await journal(deps, actor, submission, ip);
+  // Whether the engine may have taken the completion: until then a failure certainly left nothing.
+  let engineMayHaveIt = false;
+  try {
+    await deps.prisma.$transaction(
+      async (tx) => {
+        // Two submissions of one task queue here; the second then finds the first one's row DONE.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(key)})`;
+        const row = await tx.taskSubmission.findUnique({ where: { userTaskKey: key } });
+        if (row?.status !== 'PENDING' || row.userId !== actor.userId) throw new AppError('TASK_NOT_OPEN');
+        const variables = await record(deps, tx, actor, submission, {}, ip);
+        engineMayHaveIt = true;
+        await deps.engine.completeUserTask(key, variables).catch((err: unknown) => {
+          // The engine answered with a refusal, or the request never reached it.
+          const refused = engineHttpStatus(err) !== undefined;
+          if (refused || (err instanceof EngineUnavailableError && err.notSent)) engineMayHaveIt = false;
+          return mapEngineRefusal(err);
+        });
+        deps.afterEngineAccepted?.(task);
+      },
+      { timeout: COMPLETION_TX_TIMEOUT_MS },
+    );
+  } catch (err) {
+    // Refused or never sent: drop our journal row (not another submitter's DONE one). Otherwise the
+    // outcome is unknown here; the row stays PENDING and settle() decides from the engine.
+    if (!engineMayHaveIt) {
+      await deps.prisma.taskSubmission
+        .deleteMany({ where: { userTaskKey: key, status: 'PENDING', userId: actor.userId } })
+        .catch(() => {});
+    }
+    throw err;
+  }
+}
+
+/** Commits the PENDING journal row of this submission, settling an old one first. */
+async function journal(deps: CompletionDeps, actor: Actor, { task, body }: Submission, ip: string) {
+  const key = task.userTaskKey;
+  const existing = await deps.prisma.taskSubmission.findUnique({ where: { userTaskKey: key } });
+  if (existing?.status === 'DONE') throw new AppError('TASK_NOT_OPEN');
+  if (existing) {
+    const state = await settle(deps, key);
+    if (state === 'COMPLETED') throw new AppError('TASK_NOT_OPEN');
+    if (state === 'PENDING') throw new AppError('SUBMISSION_PENDING');
+  }
+  try {
+    await deps.prisma.taskSubmission.create({
+      data: {
+        userTaskKey: key,
+        elementId: task.elementId,
+        processInstanceKey: task.processInstanceKey,
+        userId: actor.userId,
+        input: body as P.InputJsonValue,
+        ip,
+      },
+    });
+  } catch (err) {
+    // Someone else's submission of the same task got its row in first.
+    if ((err as { code?: unknown }).code === 'P2002') throw new AppError('SUBMISSION_PENDING');
+    throw err;
+  }
+}
+
+/**
+ * Settles the journal row of a task: COMPLETED (DONE, or recovered now), PENDING (too young to tell,
+ * or the engine's view is not there yet), NOT_SUBMITTED (no row, or the engine never took it: dropped).
+ */
+export async function settle(deps: CompletionDeps, userTaskKey: string, now = new Date()): Promise<SubmissionState> {
+  const row = await deps.prisma.taskSubmission.findUnique({ where: { userTaskKey } });
+  if (!row) return 'NOT_SUBMITTED';
+  if (row.status === 'DONE') return 'COMPLETED';
+  if (now.getTime() - row.createdAt.getTime() < SETTLE_AFTER_MS) return 'PENDING';
+  const task = await deps.records.userTask(userTaskKey);
+  if (task?.state === 'COMPLETED') {
+    await recover(deps, row, task);
+    return 'COMPLETED';
+  }
+  if (task && task.state !== 'CREATED' && task.state !== 'CANCELED') return 'PENDING';
+  // Still open (or cancelled, or unknown to the engine): the completion never happened.
+  await deps.prisma.taskSubmission.deleteMany({ where: { userTaskKey, status: 'PENDING' } });
+  return 'NOT_SUBMITTED';
+}
+
+/** The engine completed the task but its records were lost: write them now from the journal. */
+async function recover(
+  deps: CompletionDeps,
+  row: { userTaskKey: string; userId: number; input: P.JsonValue; ip: string | null },
+  task: UserTask,
+) {
+  const form = taskForms[task.elementId];
+  if (!form) throw new Error(`No form for ${task.elementId}: cannot recover task ${task.userTaskKey}`);
+  const actor = toActor(await deps.prisma.user.findUniqueOrThrow({ where: { id: row.userId } }));
+  // The journal holds the body as sent, which passed the form's schema then.
+  const input = form.schema.parse(row.input);
+  await deps.prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(row.userTaskKey)})`;
+      const again = await tx.taskSubmission.findUnique({ where: { userTaskKey: row.userTaskKey } });
+      if (again?.status !== 'PENDING') return; // another settler got here first
+      const submission = { task, form, body: row.input, input };
+      await record(deps, tx, actor, submission, { recovered: true }, row.ip ?? undefined);
+    },
+    { timeout: COMPLETION_TX_TIMEOUT_MS },
+  );
+}
+
+/** Settles every PENDING row old enough (at start and periodically); returns how each ended. */
+export async function settleAll(deps: CompletionDeps, now = new Date()): Promise<Record<SubmissionState, number>> {
+  const rows = await deps.prisma.taskSubmission.findMany({
+    where: { status: 'PENDING', createdAt: { lt: new Date(now.getTime() - SETTLE_AFTER_MS) } },
+    select: { userTaskKey: true },
+    take: 500,
+  });
+  const counts: Record<SubmissionState, number> = { COMPLETED: 0, PENDING: 0, NOT_SUBMITTED: 0 };
+  for (const { userTaskKey } of rows) counts[await settle(deps, userTaskKey, now)]++;
+  return counts;
+}
