@@ -135,6 +135,59 @@ describe('the console (engine-backed, headless Chromium)', () => {
     await page.context().close();
   });
 
+  it('tells the teacher whether a submission whose answer was lost went through, and it happens once', async () => {
+    const teacher = await as(people.teacher.username);
+    const report = async () => {
+      const child = await pupilWithoutCase(prisma, people.teacher.classId);
+      const res = await teacher<{ processInstanceKey: string }>('POST', '/api/dropout-reports', {
+        child: child.id,
+        lastAttendance: '2026-11-16',
+        reason: '连续旷课',
+      });
+      expect(res.status).toBe(201);
+      const [visit] = await tasksOf(teacher, res.body.processInstanceKey, 'visitFamily');
+      const found = await prisma.dropoutCase.findUniqueOrThrow({
+        where: { processInstanceKey: res.body.processInstanceKey },
+      });
+      return { key: visit!.userTaskKey, caseId: found.id };
+    };
+    const visits = (id: string) => prisma.caseAction.count({ where: { caseId: id, kind: 'HOME_VISIT' } });
+    const page = await newPage(browser);
+    await signIn(page, people.teacher.username);
+    const fillAndSubmit = async (key: string) => {
+      await page.goto(`/#/tasks/${key}/show`);
+      await page.waitForSelector('[data-testid=task-title]');
+      await page.fill('input[name=visitedOn]', '2026-11-18');
+      await page.fill('input[name=visitors]', '班主任 王老师');
+      await page.click('text=劝返未果');
+      await page.click('[data-testid=submit-task]');
+    };
+
+    // The connection drops before the request reaches the server: not submitted, and the teacher is told.
+    const lost = await report();
+    await page.route(`**/api/tasks/${lost.key}/complete`, (route) => route.abort('connectionreset'));
+    await fillAndSubmit(lost.key);
+    await page.waitForSelector('text=本次提交未办理（服务器未收到），请重新提交。');
+    expect(await visits(lost.caseId)).toBe(0);
+    await page.unroute(`**/api/tasks/${lost.key}/complete`);
+    await page.click('[data-testid=submit-task]');
+    await page.waitForURL(/#\/tasks$/);
+    expect(await visits(lost.caseId)).toBe(1);
+
+    // The server completes it but the answer never arrives: the console finds out it went through.
+    const unanswered = await report();
+    await page.route(`**/api/tasks/${unanswered.key}/complete`, async (route) => {
+      await route.fetch(); // reaches the server, which completes the task…
+      await route.abort('connectionreset'); // …but the browser never hears back
+    });
+    await fillAndSubmit(unanswered.key);
+    await page.waitForSelector('text=（连接中断前已提交成功）');
+    await page.waitForURL(/#\/tasks$/);
+    await screenshot(page, '09-submission-confirmed');
+    expect(await visits(unanswered.caseId)).toBe(1);
+    await page.context().close();
+  });
+
   it('refuses a town officer another town’s case opened by URL', async () => {
     expect(caseId).toBeDefined();
     const page = await newPage(browser);

@@ -86,6 +86,29 @@ function TaskPage({ ctx, reload }: { ctx: TaskContext; reload: () => void }) {
   );
 }
 
+/** The submission's fate is unknown: no answer, or the server failed while handling it. */
+const interrupted = (err: unknown) =>
+  err instanceof ApiError && (err.status === 0 || err.status === 500 || err.status === 502 || err.status === 504);
+
+/**
+ * What became of a task's last submission (GET /api/tasks/:key/submission). The API settles an
+ * unanswered submission within about half a minute, so PENDING is asked again for up to a minute.
+ */
+async function submissionState(userTaskKey: string): Promise<'COMPLETED' | 'PENDING' | 'NOT_SUBMITTED' | 'UNKNOWN'> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      const { state } = await apiFetch<{ state: 'COMPLETED' | 'PENDING' | 'NOT_SUBMITTED' }>(
+        `/api/tasks/${userTaskKey}/submission`,
+      );
+      if (state !== 'PENDING') return state;
+    } catch {
+      // The server may still be restarting: ask again.
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+  return 'UNKNOWN';
+}
+
 function TaskForm({ ctx, form }: { ctx: TaskContext; form: NonNullable<ReturnType<typeof formOf>> }) {
   const notify = useNotify();
   const redirect = useRedirect();
@@ -97,7 +120,24 @@ function TaskForm({ ctx, form }: { ctx: TaskContext; form: NonNullable<ReturnTyp
         notify(err.message, { type: 'error' });
         return errorsOf(err.fieldIssues);
       }
-      notify(err instanceof ApiError ? err.message : '提交失败，本次未办理，请重试。', { type: 'error' });
+      if (!interrupted(err)) {
+        notify(err instanceof ApiError ? err.message : '提交失败，本次未办理，请重试。', { type: 'error' });
+        return;
+      }
+      // The answer was lost (connection cut, server restarted): ask the API what became of it.
+      notify('连接中断，正在确认本次提交是否已办理……', { type: 'info' });
+      const state = await submissionState(ctx.task.userTaskKey);
+      if (state !== 'COMPLETED') {
+        notify(
+          state === 'NOT_SUBMITTED'
+            ? '本次提交未办理（服务器未收到），请重新提交。'
+            : '暂时无法确认本次提交是否已办理，请稍后在待办列表中查看，不要重复提交。',
+          { type: state === 'NOT_SUBMITTED' ? 'warning' : 'error', autoHideDuration: 15000 },
+        );
+        return;
+      }
+      notify(`已确认办理：${ctx.task.title}（连接中断前已提交成功）`, { type: 'success' });
+      redirect('/tasks');
       return;
     }
     notify(`已办理：${ctx.task.title}`, { type: 'success' });
