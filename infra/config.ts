@@ -59,6 +59,10 @@ export const envSchema = z.object({
   ENGINE_COMMAND_PORT: port.default(26501),
   /** Broker cluster-internal port (internal). */
   ENGINE_INTERNAL_PORT: port.default(26502),
+  /** The engine API's user (basic authentication); required in production, where the engine is protected. */
+  ENGINE_USERNAME: z.string().min(1).optional(),
+  /** That user's password (from a secret, never from the repository). */
+  ENGINE_PASSWORD: z.string().min(1).optional(),
   /** Tests only: lets tests move the engine clock (/actuator/clock). Never in production. */
   ENGINE_CLOCK_CONTROLLED: flag,
   /** Heap for the engine JVM. */
@@ -109,6 +113,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cfg = parsed.data;
   if (cfg.KC_MODE === 'production' && cfg.ENGINE_CLOCK_CONTROLLED) {
     throw new ConfigError('ENGINE_CLOCK_CONTROLLED must not be set in production mode.');
+  }
+  if (cfg.KC_MODE === 'production' && (!cfg.ENGINE_USERNAME || !cfg.ENGINE_PASSWORD)) {
+    throw new ConfigError(
+      'KC_MODE=production needs ENGINE_USERNAME and ENGINE_PASSWORD: the engine API is protected there.',
+    );
+  }
+  if (Boolean(cfg.ENGINE_USERNAME) !== Boolean(cfg.ENGINE_PASSWORD)) {
+    throw new ConfigError('Set ENGINE_USERNAME and ENGINE_PASSWORD together.');
   }
   const dataDir = path.resolve(cfg.KC_DATA_DIR);
   return {

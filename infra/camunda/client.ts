@@ -60,9 +60,23 @@ function toResource(file: string): Resource {
 
 export function createEngineClient(cfg: Config) {
   const addr = engineAddresses(cfg);
+  // A protected engine (production) takes basic authentication on both gRPC and REST.
+  const basic =
+    cfg.ENGINE_USERNAME && cfg.ENGINE_PASSWORD
+      ? { username: cfg.ENGINE_USERNAME, password: cfg.ENGINE_PASSWORD }
+      : undefined;
+  const authorization = basic
+    ? `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}`
+    : undefined;
   const c8 = new Camunda8({
     ZEEBE_GRPC_ADDRESS: `grpc://${addr.grpc}`,
-    CAMUNDA_AUTH_STRATEGY: 'NONE',
+    ...(basic
+      ? {
+          CAMUNDA_AUTH_STRATEGY: 'BASIC' as const,
+          CAMUNDA_BASIC_AUTH_USERNAME: basic.username,
+          CAMUNDA_BASIC_AUTH_PASSWORD: basic.password,
+        }
+      : { CAMUNDA_AUTH_STRATEGY: 'NONE' as const }),
     // The SDK logs to stdout through its own loggers; ours are pino. Keep it to errors.
     CAMUNDA_LOG_LEVEL: 'error',
     zeebeGrpcSettings: {
@@ -83,7 +97,10 @@ export function createEngineClient(cfg: Config) {
     try {
       res = await fetch(`${addr.rest}${pathname}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(authorization ? { authorization } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(REST_TIMEOUT_MS),
       });

@@ -61,7 +61,23 @@ describe('loadConfig', () => {
     expect(configErrorOf({ KC_MODE: 'production', ENGINE_CLOCK_CONTROLLED: 'true' }).message).toContain(
       'ENGINE_CLOCK_CONTROLLED',
     );
-    expect(loadConfig({ KC_MODE: 'production' }).KC_MODE).toBe('production');
+    const engineUser = { ENGINE_USERNAME: 'kongchuo', ENGINE_PASSWORD: 'from-a-secret' };
+    expect(loadConfig({ KC_MODE: 'production', ...engineUser }).KC_MODE).toBe('production');
+  });
+
+  it('refuses production mode against an engine without credentials, and half a credential anywhere', () => {
+    expect(configErrorOf({ KC_MODE: 'production' }).message).toContain('ENGINE_PASSWORD');
+    expect(configErrorOf({ ENGINE_USERNAME: 'kongchuo' }).message).toContain('together');
+    expect(loadConfig({ ENGINE_USERNAME: 'kongchuo', ENGINE_PASSWORD: 'x' }).ENGINE_USERNAME).toBe('kongchuo');
+  });
+
+  it('takes the CORS origins as a list of URLs and refuses anything else', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example' }).CORS_ORIGINS).toEqual([
+      'https://a.example',
+      'https://b.example',
+    ]);
+    expect(loadConfig({}).CORS_ORIGINS).toEqual([]);
+    expect(configErrorOf({ CORS_ORIGINS: 'not a url' }).message).toContain('CORS_ORIGINS');
   });
 });
 
