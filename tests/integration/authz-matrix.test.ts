@@ -295,7 +295,11 @@ beforeAll(async () => {
     importKind: 'children',
     ...common,
   };
-  const county = await prisma.user.findMany({ where: { role: { in: COUNTY_ROLES } } });
+  // The demo county's own users (other files add counties with users of every role).
+  const county = await prisma.user.findMany({
+    where: { username: { in: ['admin', 'bureau', 'justice', 'police', 'policy', 'supervisor'] } },
+  });
+  expect(county.map((u) => u.role).sort()).toEqual([...COUNTY_ROLES].sort());
   const byRole = new Map<Role, number>([
     ['TEACHER', teacher.id],
     ['SCHOOL', people.school.id],

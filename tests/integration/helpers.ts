@@ -80,7 +80,13 @@ export async function demoPeople(prisma: Prisma) {
   const school = await prisma.user.findFirstOrThrow({ where: { role: 'SCHOOL', schoolId: teacher.schoolId } });
   const town = await prisma.user.findFirstOrThrow({ where: { role: 'TOWN', regionCode: teacher.regionCode } });
   const otherTeacher = await prisma.user.findFirstOrThrow({
-    where: { role: 'TEACHER', classId: { not: teacher.classId }, class: { registry: { some: {} } } },
+    // A demo teacher (other files add teachers of their own, some without a password).
+    where: {
+      role: 'TEACHER',
+      username: { startsWith: 'teacher-' },
+      classId: { not: teacher.classId },
+      class: { registry: { some: {} } },
+    },
     include: { class: true },
     orderBy: { id: 'desc' },
   });
