@@ -24,6 +24,10 @@ export const errorCatalog = {
     status: 409,
     message: '该任务的上一次提交仍在确认中（约半分钟），请稍后刷新查看结果，不要重复提交。',
   },
+  SUBMISSION_UNCERTAIN: {
+    status: 503,
+    message: '流程引擎未及时答复。本次提交已记录，系统将在一分钟内自动确认并办结，请勿重复提交，稍后刷新查看。',
+  },
   TASK_NOT_YOURS: { status: 403, message: '该任务不属于您的辖区或已由他人认领。' },
   UNKNOWN_TASK_TYPE: { status: 422, message: '该任务类型没有对应的办理表单，请联系管理员。' },
   DATABASE_UNAVAILABLE: { status: 503, message: '数据库暂时不可用，请稍后重试；本次操作未保存。' },

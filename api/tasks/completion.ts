@@ -4,10 +4,9 @@
  * The records commit only after the engine accepted the completion, so a refusal leaves nothing. That
  * leaves one window: the engine accepted, then the commit failed (the API process died, PostgreSQL went
  * away). The submission journal (`TaskSubmission`) closes it: the validated input is committed as
- * PENDING before the engine is asked, and marked DONE inside the transaction that records it. A row
- * still PENDING after SETTLE_AFTER_MS is settled by looking at the engine's view of the task: completed
- * → the engine took it and the records are written now from the journal (the recovery); still open →
- * the engine never took it and the row is dropped, so the caseworker may submit again.
+ * PENDING before the engine is asked, and marked DONE inside the transaction that records it — an
+ * outbox: the committed intent is delivered until it took effect. A row still PENDING after
+ * SETTLE_AFTER_MS is settled from the engine's view of the task (see settle()).
  */
 import { Prisma as P } from '../../generated/prisma/client.js';
 import type { EngineClient } from '../../infra/camunda/client.js';
@@ -88,40 +87,57 @@ async function record(
 }
 
 export async function completeTask(deps: CompletionDeps, actor: Actor, submission: Submission, ip: string) {
-  const { task } = submission;
-  const key = task.userTaskKey;
+  const key = submission.task.userTaskKey;
   await journal(deps, actor, submission, ip);
-  // Whether the engine may have taken the completion: until then a failure certainly left nothing.
-  let engineMayHaveIt = false;
+  const attempt = { engineMayHaveIt: false };
   try {
-    await deps.prisma.$transaction(
-      async (tx) => {
-        // Two submissions of one task queue here; the second then finds the first one's row DONE.
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(key)})`;
-        const row = await tx.taskSubmission.findUnique({ where: { userTaskKey: key } });
-        if (row?.status !== 'PENDING' || row.userId !== actor.userId) throw new AppError('TASK_NOT_OPEN');
-        const variables = await record(deps, tx, actor, submission, {}, ip);
-        engineMayHaveIt = true;
-        await deps.engine.completeUserTask(key, variables).catch((err: unknown) => {
-          // The engine answered with a refusal, or the request never reached it.
-          const refused = engineHttpStatus(err) !== undefined;
-          if (refused || (err instanceof EngineUnavailableError && err.notSent)) engineMayHaveIt = false;
-          return mapEngineRefusal(err);
-        });
-        deps.afterEngineAccepted?.(task);
-      },
-      { timeout: COMPLETION_TX_TIMEOUT_MS },
-    );
+    await deliver(deps, actor, submission, ip, {}, attempt);
   } catch (err) {
-    // Refused or never sent: drop our journal row (not another submitter's DONE one). Otherwise the
-    // outcome is unknown here; the row stays PENDING and settle() decides from the engine.
-    if (!engineMayHaveIt) {
+    if (!attempt.engineMayHaveIt) {
+      // Refused, or never sent: nothing happened anywhere; drop our journal row.
       await deps.prisma.taskSubmission
         .deleteMany({ where: { userTaskKey: key, status: 'PENDING', userId: actor.userId } })
         .catch(() => {});
+      throw err;
     }
-    throw err;
+    // The engine may have the completion (no answer, or the commit failed after it accepted): the
+    // journal row stays PENDING and the settling finishes it either way. Not "not submitted".
+    throw new AppError('SUBMISSION_UNCERTAIN');
   }
+}
+
+/**
+ * The completion transaction: the form's records, the audit line and the journal row DONE, committed
+ * only after the engine accepted the completion. `attempt.engineMayHaveIt` turns true once the request
+ * to the engine may have been sent and stays so unless the engine answered with a refusal or certainly
+ * never got it.
+ */
+async function deliver(
+  deps: CompletionDeps,
+  actor: Actor,
+  submission: Submission,
+  ip: string | undefined,
+  details: Record<string, unknown>,
+  attempt = { engineMayHaveIt: false },
+) {
+  const key = submission.task.userTaskKey;
+  await deps.prisma.$transaction(
+    async (tx) => {
+      // Two submissions of one task queue here; the second then finds the first one's row DONE.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(key)})`;
+      const row = await tx.taskSubmission.findUnique({ where: { userTaskKey: key } });
+      if (row?.status !== 'PENDING' || row.userId !== actor.userId) throw new AppError('TASK_NOT_OPEN');
+      const variables = await record(deps, tx, actor, submission, details, ip);
+      attempt.engineMayHaveIt = true;
+      await deps.engine.completeUserTask(key, variables).catch((err: unknown) => {
+        const refused = engineHttpStatus(err) !== undefined;
+        if (refused || (err instanceof EngineUnavailableError && err.notSent)) attempt.engineMayHaveIt = false;
+        return mapEngineRefusal(err);
+      });
+      deps.afterEngineAccepted?.(submission.task);
+    },
+    { timeout: COMPLETION_TX_TIMEOUT_MS },
+  );
 }
 
 /** Commits the PENDING journal row of this submission, settling an old one first. */
@@ -153,8 +169,13 @@ async function journal(deps: CompletionDeps, actor: Actor, { task, body }: Submi
 }
 
 /**
- * Settles the journal row of a task: COMPLETED (DONE, or recovered now), PENDING (too young to tell,
- * or the engine's view is not there yet), NOT_SUBMITTED (no row, or the engine never took it: dropped).
+ * Settles the journal row of a task. The row is the caseworker's committed intent, so it is delivered,
+ * never dropped on a guess:
+ * - the engine shows the task COMPLETED → the records are written now from the journal (recovered);
+ * - CANCELED (a deadline or the child's return closed it) → the submission cannot take effect: dropped;
+ * - still open → the submission is delivered now, records and engine together, as the caseworker sent it;
+ * - closed but not yet visible in the read model, or the engine unreachable → PENDING, asked again later.
+ * Returns COMPLETED, PENDING, or NOT_SUBMITTED (no row, or dropped).
  */
 export async function settle(deps: CompletionDeps, userTaskKey: string, now = new Date()): Promise<SubmissionState> {
   const row = await deps.prisma.taskSubmission.findUnique({ where: { userTaskKey } });
@@ -162,34 +183,38 @@ export async function settle(deps: CompletionDeps, userTaskKey: string, now = ne
   if (row.status === 'DONE') return 'COMPLETED';
   if (now.getTime() - row.createdAt.getTime() < SETTLE_AFTER_MS) return 'PENDING';
   const task = await deps.records.userTask(userTaskKey);
-  if (task?.state === 'COMPLETED') {
-    await recover(deps, row, task);
-    return 'COMPLETED';
+  if (!task) return 'PENDING'; // not exported yet
+  if (task.state === 'CANCELED') {
+    await deps.prisma.taskSubmission.deleteMany({ where: { userTaskKey, status: 'PENDING' } });
+    return 'NOT_SUBMITTED';
   }
-  if (task && task.state !== 'CREATED' && task.state !== 'CANCELED') return 'PENDING';
-  // Still open (or cancelled, or unknown to the engine): the completion never happened.
-  await deps.prisma.taskSubmission.deleteMany({ where: { userTaskKey, status: 'PENDING' } });
-  return 'NOT_SUBMITTED';
+  const form = taskForms[task.elementId];
+  if (!form) throw new Error(`No form for ${task.elementId}: cannot settle task ${userTaskKey}`);
+  const actor = toActor(await deps.prisma.user.findUniqueOrThrow({ where: { id: row.userId } }));
+  // The journal holds the body as sent, which passed the form's schema then.
+  const submission = { task, form, body: row.input, input: form.schema.parse(row.input) };
+  const ip = row.ip ?? undefined;
+  try {
+    if (task.state === 'COMPLETED') await recover(deps, actor, submission, ip);
+    else await deliver(deps, actor, submission, ip, { delivered: 'journal' });
+    return 'COMPLETED';
+  } catch (err) {
+    // Closed meanwhile (the read model will show how), or the engine is away: ask again later.
+    if (err instanceof AppError && err.code === 'TASK_NOT_OPEN') return 'PENDING';
+    if (err instanceof EngineUnavailableError) return 'PENDING';
+    throw err;
+  }
 }
 
 /** The engine completed the task but its records were lost: write them now from the journal. */
-async function recover(
-  deps: CompletionDeps,
-  row: { userTaskKey: string; userId: number; input: P.JsonValue; ip: string | null },
-  task: UserTask,
-) {
-  const form = taskForms[task.elementId];
-  if (!form) throw new Error(`No form for ${task.elementId}: cannot recover task ${task.userTaskKey}`);
-  const actor = toActor(await deps.prisma.user.findUniqueOrThrow({ where: { id: row.userId } }));
-  // The journal holds the body as sent, which passed the form's schema then.
-  const input = form.schema.parse(row.input);
+async function recover(deps: CompletionDeps, actor: Actor, submission: Submission, ip: string | undefined) {
+  const key = submission.task.userTaskKey;
   await deps.prisma.$transaction(
     async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(row.userTaskKey)})`;
-      const again = await tx.taskSubmission.findUnique({ where: { userTaskKey: row.userTaskKey } });
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(key)})`;
+      const again = await tx.taskSubmission.findUnique({ where: { userTaskKey: key } });
       if (again?.status !== 'PENDING') return; // another settler got here first
-      const submission = { task, form, body: row.input, input };
-      await record(deps, tx, actor, submission, { recovered: true }, row.ip ?? undefined);
+      await record(deps, tx, actor, submission, { recovered: true }, ip);
     },
     { timeout: COMPLETION_TX_TIMEOUT_MS },
   );

@@ -158,7 +158,9 @@ describe('task completion faults (engine-backed)', () => {
       headers: auth,
       payload: confirmed,
     });
-    expect(res.statusCode).toBe(500);
+    // The API cannot know whether the engine took it: it says so (and never "not submitted").
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.code).toBe('SUBMISSION_UNCERTAIN');
     const actionsOf = async () =>
       (
         await prisma.dropoutCase.findUniqueOrThrow({
@@ -194,7 +196,7 @@ describe('task completion faults (engine-backed)', () => {
     expect((await school('POST', `/api/tasks/${key}/complete`, confirmed)).status).toBe(409);
   });
 
-  it('drops a submission the engine never took, so the caseworker can submit again', async () => {
+  it('drops a submission the engine never received, and delivers one whose outcome nobody saw', async () => {
     const task = await newSchoolTask();
     const key = task.userTaskKey;
     // Connection refused: certainly not sent, so no journal row is kept.
@@ -208,7 +210,8 @@ describe('task completion faults (engine-backed)', () => {
     expect(await prisma.taskSubmission.count({ where: { userTaskKey: key } })).toBe(0);
     expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'NOT_SUBMITTED' });
 
-    // An outcome nobody saw (a timeout): the row stays PENDING; the engine still has the task open.
+    // An outcome nobody saw (a timeout): the row stays PENDING while the engine still has the task
+    // open. Settling delivers the journalled submission: records and engine completion, once.
     await prisma.taskSubmission.create({
       data: {
         userTaskKey: key,
@@ -219,10 +222,46 @@ describe('task completion faults (engine-backed)', () => {
         createdAt: new Date(Date.now() - SETTLE_AFTER_MS - 1000),
       },
     });
-    expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'NOT_SUBMITTED' });
-    expect(await prisma.taskSubmission.count({ where: { userTaskKey: key } })).toBe(0);
-    expect((await records.userTask(key))?.state).toBe('CREATED');
-    expect((await school('POST', `/api/tasks/${key}/complete`, confirmed)).status).toBe(204);
+    expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'COMPLETED' });
     expect((await prisma.taskSubmission.findUniqueOrThrow({ where: { userTaskKey: key } })).status).toBe('DONE');
+    await eventually(
+      async () => ((await records.userTask(key))?.state === 'COMPLETED' ? true : undefined),
+      'completion',
+    );
+    const c = await prisma.dropoutCase.findUniqueOrThrow({
+      where: { processInstanceKey: task.processInstanceKey },
+      include: { actions: true },
+    });
+    expect(c.actions.filter((a) => a.kind === 'SCHOOL_CONFIRMED_DROPOUT')).toHaveLength(1);
+    expect((await school('POST', `/api/tasks/${key}/complete`, confirmed)).status).toBe(409);
+  });
+
+  it('never drops a journalled submission because the read model has not seen the engine complete it yet', async () => {
+    const task = await newSchoolTask();
+    const key = task.userTaskKey;
+    await prisma.taskSubmission.create({
+      data: {
+        userTaskKey: key,
+        elementId: task.elementId,
+        processInstanceKey: task.processInstanceKey,
+        userId: people.school.id,
+        input: confirmed,
+        createdAt: new Date(Date.now() - SETTLE_AFTER_MS - 1000),
+      },
+    });
+    // The late request lands in the engine (as after a pause); settling follows at once, while the
+    // read model may still show the task open: delivering again is refused, so the row is kept.
+    await liveEngine.completeUserTask(key, { decision: confirmed.decision });
+    const deps = { prisma, engine: liveEngine, records };
+    const later = () => new Date(Date.now() + SETTLE_AFTER_MS + 1000);
+    expect(['PENDING', 'COMPLETED']).toContain(await settle(deps, key, later()));
+    expect(await prisma.taskSubmission.count({ where: { userTaskKey: key } })).toBe(1);
+    // Once the read model has it, the records are written from the journal, once.
+    await eventually(async () => ((await settle(deps, key, later())) === 'COMPLETED' ? true : undefined), 'settled');
+    const c = await prisma.dropoutCase.findUniqueOrThrow({
+      where: { processInstanceKey: task.processInstanceKey },
+      include: { actions: true },
+    });
+    expect(c.actions.filter((a) => a.kind === 'SCHOOL_CONFIRMED_DROPOUT')).toHaveLength(1);
   });
 });

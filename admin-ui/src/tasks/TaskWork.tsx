@@ -88,7 +88,12 @@ function TaskPage({ ctx, reload }: { ctx: TaskContext; reload: () => void }) {
 
 /** The submission's fate is unknown: no answer, or the server failed while handling it. */
 const interrupted = (err: unknown) =>
-  err instanceof ApiError && (err.status === 0 || err.status === 500 || err.status === 502 || err.status === 504);
+  err instanceof ApiError &&
+  (err.status === 0 ||
+    err.status === 500 ||
+    err.status === 502 ||
+    err.status === 504 ||
+    err.code === 'SUBMISSION_UNCERTAIN');
 
 /**
  * What became of a task's last submission (GET /api/tasks/:key/submission). The API settles an
