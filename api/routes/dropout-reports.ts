@@ -6,6 +6,7 @@ import { audit } from '../auth/audit.js';
 import { chinaDay } from '../domain/china-time.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
+import { formatCaseNumber } from '../../workers/open-dropout-case/handler.js';
 import { errorResponse } from './shared.js';
 import { intId } from '../resources/list.js';
 import { storable } from '../domain/text.js';
@@ -36,6 +37,7 @@ export const dropoutReportRoutes: FastifyPluginAsyncZod = async (app) => {
           201: z.object({ processInstanceKey: z.string() }),
           400: errorResponse,
           404: errorResponse,
+          409: errorResponse,
         },
       },
     },
@@ -50,6 +52,20 @@ export const dropoutReportRoutes: FastifyPluginAsyncZod = async (app) => {
       const schoolId = req.body.school ?? record?.schoolId;
       if (!record || schoolId !== record.schoolId) {
         throw new AppError('VALIDATION_FAILED', [{ path: ['school'], message: '该儿童当前不在所选学校的学籍中' }]);
+      }
+      // One case per child at a time: a second report (a colleague's, or a retry) joins the open one.
+      const open = await app.prisma.dropoutCase.findFirst({
+        where: {
+          childId: child.id,
+          status: { in: ['OPEN', 'SCHOOL_CONFIRMED', 'TOWN_ORDERED', 'URGED', 'LEGAL_NOTICE'] },
+        },
+      });
+      if (open) {
+        throw new AppError(
+          'CONFLICT',
+          { caseId: open.id },
+          `该儿童已有在办的辍学案件（${formatCaseNumber(open.serial, open.openedAt)}），请在该案件中继续办理。`,
+        );
       }
       if (req.body.lastAttendance > chinaDay()) {
         throw new AppError('VALIDATION_FAILED', [{ path: ['lastAttendance'], message: '最后到校日期不能晚于今天' }]);

@@ -58,6 +58,23 @@ function toResource(file: string): Resource {
   return { name, process: content };
 }
 
+/**
+ * The SDK's gRPC calls have no deadline: against an engine that accepts connections but does not
+ * answer (paused, overloaded) a caseworker's request would hang. After REST_TIMEOUT_MS the caller gets
+ * EngineUnavailableError (503); the call itself may still land later, so callers must be idempotent.
+ */
+function withDeadline<T>(call: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new EngineUnavailableError(`engine did not answer ${what} within ${REST_TIMEOUT_MS} ms`)),
+      REST_TIMEOUT_MS,
+    );
+  });
+  call.catch(() => {}); // a late failure after the deadline is nobody's to handle
+  return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
+}
+
 export function createEngineClient(cfg: Config) {
   const addr = engineAddresses(cfg);
   // A protected engine (production) takes basic authentication on both gRPC and REST.
@@ -130,7 +147,10 @@ export function createEngineClient(cfg: Config) {
     },
 
     async startProcess(bpmnProcessId: string, variables: Record<string, unknown>) {
-      const res = await grpc.createProcessInstance({ bpmnProcessId, variables: variables as JSONDoc });
+      const res = await withDeadline(
+        grpc.createProcessInstance({ bpmnProcessId, variables: variables as JSONDoc }),
+        `starting ${bpmnProcessId}`,
+      );
       return { processInstanceKey: res.processInstanceKey, version: res.version };
     },
 
@@ -142,13 +162,16 @@ export function createEngineClient(cfg: Config) {
       variables?: Record<string, unknown>;
       timeToLiveMs?: number;
     }) {
-      await grpc.publishMessage({
-        name: m.name,
-        correlationKey: m.correlationKey,
-        messageId: m.messageId,
-        variables: (m.variables ?? {}) as Parameters<typeof grpc.publishMessage>[0]['variables'],
-        timeToLive: m.timeToLiveMs ?? 0,
-      });
+      await withDeadline(
+        grpc.publishMessage({
+          name: m.name,
+          correlationKey: m.correlationKey,
+          messageId: m.messageId,
+          variables: (m.variables ?? {}) as Parameters<typeof grpc.publishMessage>[0]['variables'],
+          timeToLive: m.timeToLiveMs ?? 0,
+        }),
+        `publishing ${m.name}`,
+      );
     },
 
     async completeUserTask(userTaskKey: string, variables: Record<string, unknown>) {

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { hashPassword } from '../../api/auth/password.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { DEMO_PASSWORD } from '../../infra/seed/demo.js';
-import { as, demoPeople, eventually } from './helpers.js';
+import { as, demoPeople, eventually, pupilWithoutCase } from './helpers.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
 const engineDb = new pg.Pool({ connectionString: inject('engineDatabaseUrl') });
@@ -194,7 +194,7 @@ describe('county flows (engine-backed)', () => {
     const keys: string[] = [];
     for (let i = 0; i < 2; i++) {
       const res = await teacher<{ processInstanceKey: string }>('POST', '/api/dropout-reports', {
-        child: people.pupil.id,
+        child: (await pupilWithoutCase(prisma, people.teacher.classId)).id,
         lastAttendance: '2026-11-16',
         reason: `批量测试 ${i}`,
       });

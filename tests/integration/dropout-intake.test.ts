@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hashPassword } from '../../api/auth/password.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { DEMO_PASSWORD } from '../../infra/seed/demo.js';
-import { api, as, demoPeople, eventually } from './helpers.js';
+import { api, as, demoPeople, eventually, pupilWithoutCase } from './helpers.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
 afterAll(() => prisma.$disconnect());
@@ -32,9 +32,13 @@ beforeAll(async () => {
   school = await as(people.school.username);
 });
 
+/** The child of the last report: a pupil of the class without an open case (one per child at a time). */
+let reportedChild: string;
+
 async function report(reason = '连续旷课三天'): Promise<string> {
+  reportedChild = (await pupilWithoutCase(prisma, people.teacher.classId)).id;
   const res = await teacher<{ processInstanceKey: string }>('POST', '/api/dropout-reports', {
-    child: people.pupil.id,
+    child: reportedChild,
     lastAttendance: '2026-11-16',
     reason,
   });
@@ -99,7 +103,7 @@ describe('dropout report intake (engine-backed)', () => {
       include: { actions: true },
     });
     expect(opened).toMatchObject({
-      childId: people.pupil.id,
+      childId: reportedChild,
       schoolId: people.teacher.schoolId,
       classId: people.teacher.classId,
       regionCode: people.teacher.regionCode,
@@ -332,5 +336,22 @@ describe('dropout report intake (engine-backed)', () => {
       reason: 'x',
     });
     expect(anonymous.status).toBe(401);
+  });
+
+  it('keeps one case per child: a second report names the open case and starts nothing', async () => {
+    const pik = await report();
+    const opened = await eventually(
+      async () => (await prisma.dropoutCase.findUnique({ where: { processInstanceKey: pik } })) ?? undefined,
+      'the case',
+    );
+    const again = await teacher<{ error: { code: string; message: string; details: { caseId: string } } }>(
+      'POST',
+      '/api/dropout-reports',
+      { child: reportedChild, lastAttendance: '2026-11-17', reason: '又一次报告' },
+    );
+    expect(again.status).toBe(409);
+    expect(again.body.error.details.caseId).toBe(opened.id);
+    expect(again.body.error.message).toContain('辍-');
+    expect(await prisma.dropoutCase.count({ where: { childId: reportedChild } })).toBe(1);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPrisma } from '../../infra/db/prisma.js';
-import { as, demoPeople, eventually } from './helpers.js';
+import { as, demoPeople, eventually, pupilWithoutCase } from './helpers.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
 afterAll(() => prisma.$disconnect());
@@ -70,7 +70,7 @@ describe('the case file (一人一案)', () => {
   it('is read and written by the case’s school and town, and invisible to other towns', async () => {
     const teacher = await as(people.teacher.username);
     const started = await teacher<{ processInstanceKey: string }>('POST', '/api/dropout-reports', {
-      child: people.pupil.id,
+      child: (await pupilWithoutCase(prisma, people.teacher.classId)).id,
       lastAttendance: '2026-11-10',
       reason: '家庭经济困难，外出务工',
     });
@@ -84,7 +84,7 @@ describe('the case file (一人一案)', () => {
 
     const list = await school<{ data: { id: string; childIdNumber: string; caseNumber: string }[] }>(
       'GET',
-      `/api/cases?childId=${people.pupil.id}&open=true`,
+      `/api/cases?childId=${c.childId}&open=true`,
     );
     const listed = list.body.data.find((x) => x.id === c.id)!;
     expect(listed.caseNumber).toMatch(/^辍-\d{4}-\d{6}$/);

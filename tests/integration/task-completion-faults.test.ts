@@ -10,7 +10,7 @@ import { createEngineClient } from '../../infra/camunda/client.js';
 import { createEngineRecords, type UserTask } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { SETTLE_AFTER_MS, settle } from '../../api/tasks/completion.js';
-import { as, demoPeople, eventually, loginAs } from './helpers.js';
+import { as, demoPeople, eventually, loginAs, pupilWithoutCase } from './helpers.js';
 import { testConfig } from './test-env.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
@@ -48,13 +48,18 @@ afterAll(async () => {
   await Promise.all([deadEngine.close(), liveEngine.close(), records.close(), prisma.$disconnect()]);
 });
 
-const report = () => ({ child: people.pupil.id, lastAttendance: '2026-11-16', reason: '连续旷课' });
+/** A report of a pupil of the teacher's class without an open case (one case per child at a time). */
+const report = async () => ({
+  child: (await pupilWithoutCase(prisma, people.teacher.classId)).id,
+  lastAttendance: '2026-11-16',
+  reason: '连续旷课',
+});
 const confirmed = { decision: 'CONFIRMED', reasonCode: 'A2', plan: '每周家访', responsiblePerson: '李副校长' };
 
 /** A new report whose home visit failed: the school's confirmation task. */
 async function newSchoolTask(): Promise<UserTask> {
   const teacher = await as(people.teacher.username);
-  const { body } = await teacher<{ processInstanceKey: string }>('POST', '/api/dropout-reports', report());
+  const { body } = await teacher<{ processInstanceKey: string }>('POST', '/api/dropout-reports', await report());
   const processInstanceKey = body.processInstanceKey;
   const visit = await eventually(
     async () => (await records.openUserTasks({ processInstanceKey, elementId: 'visitFamily' })).data[0],
@@ -108,7 +113,7 @@ describe('task completion faults (engine-backed)', () => {
       method: 'POST',
       url: '/api/dropout-reports',
       headers: teacherAuth,
-      payload: report(),
+      payload: await report(),
     });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ error: { code: 'ENGINE_UNAVAILABLE' } });
