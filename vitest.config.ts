@@ -5,17 +5,24 @@ import { defineConfig } from 'vitest/config';
  * unit: pure logic, no engine. integration (with the browser tests of tests/e2e): one real engine + one
  * real PostgreSQL for the whole run,
  * started once by tests/integration/global-setup.ts and shared by every file (files run one at a
- * time: the machine has two cores and the engine is the shared resource).
+ * time: the machine has two cores and the engine is the shared resource). faults: PostgreSQL and the
+ * engine in containers (testcontainers on podman) that the tests kill, pause and restart; each file
+ * starts its own, so the project runs after the others (sequence.groupOrder), never beside them.
  */
 export default defineConfig({
   // The console's alias for the task schemas it shares with the API (admin-ui/vite.config.ts).
   resolve: { alias: { '@schemas': path.resolve(import.meta.dirname, 'api/tasks/schemas') } },
   test: {
+    // The Camunda SDK logs every refused gRPC call while a fault test holds the engine down (thousands
+    // of lines); the tests count those failures themselves.
+    onConsoleLog: (log, _type, entity) =>
+      !(entity?.project.name === 'faults' && /zeebe \||GRPCMIDDLEWARE|Grpc Stream Error/.test(log)),
     projects: [
       {
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -26,6 +33,18 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 300_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          name: 'faults',
+          include: ['tests/faults/**/*.test.ts'],
+          globalSetup: ['tests/faults/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -37,7 +37,8 @@ export interface StartOptions {
   say?: (line: string) => void;
 }
 
-async function exporterTableExists(engineUrl: string): Promise<boolean> {
+/** Has the engine's exporter opened its table in the engine database (the engine is ready to be read)? */
+export async function exporterTableExists(engineUrl: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: engineUrl, connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
