@@ -2,7 +2,7 @@
  * PostgreSQL down, restarting or refusing connections: the request is not at fault, so the API answers
  * 503 and the caller may retry. Recognises what pg and prisma 7 (with @prisma/adapter-pg) throw then —
  * shapes observed against a PostgreSQL 17 container that was stopped, started and SIGKILLed under
- * queries (tests/faults, infra/containers/README-faults.md):
+ * queries (tests/faults; README, "Containers for the fault tests"):
  *
  * - pg, server unreachable: `Error { code: 'ECONNREFUSED', syscall: 'connect' }` (ECONNRESET/EPIPE/
  *   ETIMEDOUT/EHOSTUNREACH for a connection cut or a network gone);
