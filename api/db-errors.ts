@@ -52,7 +52,7 @@ const UNAVAILABLE_ADAPTER_KINDS = new Set([
 ]);
 
 const UNAVAILABLE_MESSAGE =
-  /Connection terminated|connect ECONNREFUSED|server closed the connection|Can't reach database server|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command|Unable to start a transaction in the given time/i;
+  /Connection terminated|connect ECONNREFUSED|server closed the connection|Can't reach database server|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command|Unable to start a transaction in the given time|Query read timeout/i;
 
 interface ErrorLike {
   code?: unknown;

@@ -15,6 +15,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// The benchmark's comparisons on a million children are long single queries: no per-query time limit
+// (infra/db/pool.ts) unless the caller sets one.
+process.env.DB_QUERY_TIMEOUT_MS ??= '0';
+
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
 const SECTIONS = ['engine', 'flows', 'verification', 'api', 'memory'] as const;

@@ -45,6 +45,8 @@ export const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   /** Engine database; default: same server as DATABASE_URL, database name + "_engine". */
   ENGINE_DATABASE_URL: z.string().url().optional(),
+  /** How long one database query may wait for its answer (a vanished server); 0 = no limit. Read by infra/db/pool.ts. */
+  DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   /** Port of the embedded PostgreSQL (the machine's own server usually holds 5432). */
   PG_PORT: port.default(5433),
   /** Address the engine, API and embedded database bind to. */
