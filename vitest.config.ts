@@ -33,7 +33,8 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 300_000,
-          sequence: { groupOrder: 0 },
+          // Not 0: vitest puts a one-worker project of order 0 into a group of its own that runs last.
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -44,7 +45,7 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 600_000,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
         },
       },
     ],
