@@ -215,14 +215,13 @@ export const importsRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/imports/:kind',
     {
       config: { roles: ['BUREAU', 'ADMIN'] },
-      // A body declared larger than any allowed upload is refused before a byte of it is read (after the
-      // session and role checks, which run first); the connection is closed rather than drained.
-      onRequest: async (req, reply) => {
+      // A body declared larger than any allowed upload is refused before a byte of it is parsed (after the
+      // session and role checks, which run first). What the client still sends is read and discarded by
+      // Node until it stops: closing the connection with unread data would reset it, and the client would
+      // see a broken connection instead of the 413.
+      onRequest: async (req) => {
         const declared = Number(req.headers['content-length']);
-        if (declared > MAX_IMPORT_BYTES + MULTIPART_OVERHEAD_BYTES) {
-          reply.header('connection', 'close');
-          throw tooLarge();
-        }
+        if (declared > MAX_IMPORT_BYTES + MULTIPART_OVERHEAD_BYTES) throw tooLarge();
       },
       schema: {
         tags: ['imports'],
@@ -246,11 +245,8 @@ export const importsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req, reply) => {
       const actor = actorOf(req);
-      const upload = await readUpload(req).catch((err: unknown) => {
-        // Stop reading what is left of a refused upload: close the connection after the answer.
-        if (err instanceof AppError && err.code === 'FILE_TOO_LARGE') reply.header('connection', 'close');
-        throw err;
-      });
+      // A file past the limit is refused the moment it passes it (413); the rest is discarded as above.
+      const upload = await readUpload(req);
       const fields = formFields.safeParse(upload.fields);
       if (!fields.success) throw new AppError('VALIDATION_FAILED', fields.error.issues);
       const result = await importList(app.prisma, actor, {

@@ -56,6 +56,20 @@ const report = async () => ({
 });
 const confirmed = { decision: 'CONFIRMED', reasonCode: 'A2', plan: '每周家访', responsiblePerson: '李副校长' };
 
+/** The school's submission of `task`, journalled PENDING long enough ago to be settled now. */
+function journalRowOldEnoughToSettle(task: UserTask) {
+  return prisma.taskSubmission.create({
+    data: {
+      userTaskKey: task.userTaskKey,
+      elementId: task.elementId,
+      processInstanceKey: task.processInstanceKey,
+      userId: people.school.id,
+      input: confirmed,
+      createdAt: new Date(Date.now() - SETTLE_AFTER_MS - 1000),
+    },
+  });
+}
+
 /** A new report whose home visit failed: the school's confirmation task. */
 async function newSchoolTask(): Promise<UserTask> {
   const teacher = await as(people.teacher.username);
@@ -217,16 +231,7 @@ describe('task completion faults (engine-backed)', () => {
 
     // An outcome nobody saw (a timeout): the row stays PENDING while the engine still has the task
     // open. Settling delivers the journalled submission: records and engine completion, once.
-    await prisma.taskSubmission.create({
-      data: {
-        userTaskKey: key,
-        elementId: task.elementId,
-        processInstanceKey: task.processInstanceKey,
-        userId: people.school.id,
-        input: confirmed,
-        createdAt: new Date(Date.now() - SETTLE_AFTER_MS - 1000),
-      },
-    });
+    await journalRowOldEnoughToSettle(task);
     expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'COMPLETED' });
     expect((await prisma.taskSubmission.findUniqueOrThrow({ where: { userTaskKey: key } })).status).toBe('DONE');
     await eventually(
@@ -244,16 +249,7 @@ describe('task completion faults (engine-backed)', () => {
   it('never drops a journalled submission because the read model has not seen the engine complete it yet', async () => {
     const task = await newSchoolTask();
     const key = task.userTaskKey;
-    await prisma.taskSubmission.create({
-      data: {
-        userTaskKey: key,
-        elementId: task.elementId,
-        processInstanceKey: task.processInstanceKey,
-        userId: people.school.id,
-        input: confirmed,
-        createdAt: new Date(Date.now() - SETTLE_AFTER_MS - 1000),
-      },
-    });
+    await journalRowOldEnoughToSettle(task);
     // The late request lands in the engine (as after a pause); settling follows at once, while the
     // read model may still show the task open: delivering again is refused, so the row is kept.
     await liveEngine.completeUserTask(key, { decision: confirmed.decision });
