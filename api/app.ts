@@ -20,7 +20,7 @@ import type { Prisma } from '../infra/db/prisma.js';
 import { isDatabaseUnavailable } from './db-errors.js';
 import { AppError, errorCatalog } from './errors.js';
 import { securityPlugin } from './security.js';
-import { type CompletionDeps, settleAll } from './tasks/completion.js';
+import { type CompletionDeps, settlePeriodically } from './tasks/completion.js';
 import { authPlugin } from './auth/plugin.js';
 import { CONSOLE_DIR, consoleRoutes } from './console.js';
 import { DOCS_PREFIX } from './docs.js';
@@ -128,21 +128,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('secureCookies', deps.secureCookies ?? false);
   app.decorate('completionFaults', deps.completionFaults ?? {});
   if (deps.settleSubmissionsEveryMs) {
-    const every = deps.settleSubmissionsEveryMs;
-    const completion = { prisma: deps.prisma, engine: deps.engine, records: deps.records };
-    let timer: NodeJS.Timeout | undefined;
-    const run = async () => {
-      try {
-        const settled = await settleAll(completion);
-        if (settled.COMPLETED || settled.NOT_SUBMITTED)
-          app.log.warn({ settled }, 'settled interrupted task submissions');
-      } catch (err) {
-        app.log.warn({ err: (err as Error).message }, 'settling task submissions failed; retrying later');
-      }
-      timer = setTimeout(run, every).unref();
-    };
-    app.addHook('onReady', async () => void run());
-    app.addHook('onClose', async () => clearTimeout(timer));
+    settlePeriodically(
+      app,
+      { prisma: deps.prisma, engine: deps.engine, records: deps.records },
+      deps.settleSubmissionsEveryMs,
+    );
   }
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(

@@ -13,6 +13,9 @@ export const CASE_STATUS_LABELS = {
   CLOSED: '已结案',
 } as const;
 
+/** A case in one of these is still being worked (the others end it); one such case per child at a time. */
+export const OPEN_CASE_STATUSES = ['OPEN', 'SCHOOL_CONFIRMED', 'TOWN_ORDERED', 'URGED', 'LEGAL_NOTICE'] as const;
+
 export const CASE_OUTCOME_LABELS = {
   RETURNED: '复学',
   TRANSFER_FOUND: '在他校就读',

@@ -25,10 +25,13 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
    * The session cookie (http-only: scripts cannot read it) and its CSRF token's cookie (readable by the
    * console's own scripts, which send it back as X-CSRF-Token). Both SameSite=strict.
    */
+  const cookieOptions = (expires?: Date) =>
+    ({ path: '/', sameSite: 'strict', secure: app.secureCookies, expires }) as const;
+  const setCsrfCookie = (reply: FastifyReply, token: string, expires?: Date) =>
+    reply.setCookie(CSRF_COOKIE, csrfTokenFor(token), { ...cookieOptions(expires), httpOnly: false });
   const setSessionCookies = (reply: FastifyReply, token: string, expires: Date) => {
-    const options = { path: '/', sameSite: 'strict', secure: app.secureCookies, expires } as const;
-    reply.setCookie(SESSION_COOKIE, token, { ...options, httpOnly: true });
-    reply.setCookie(CSRF_COOKIE, csrfTokenFor(token), { ...options, httpOnly: false });
+    reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(expires), httpOnly: true });
+    setCsrfCookie(reply, token, expires);
   };
 
   app.post(
@@ -103,12 +106,7 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
       // A console session opened before its CSRF cookie existed (or with the cookie deleted) gets it again.
       const credentials = credentialsOf(req);
       if (credentials?.via === 'cookie' && req.cookies[CSRF_COOKIE] !== csrfTokenFor(credentials.token)) {
-        reply.setCookie(CSRF_COOKIE, csrfTokenFor(credentials.token), {
-          path: '/',
-          sameSite: 'strict',
-          secure: app.secureCookies,
-          httpOnly: false,
-        });
+        setCsrfCookie(reply, credentials.token);
       }
       return actorOf(req);
     },

@@ -17,6 +17,7 @@ import { AppError } from '../errors.js';
 import { intIdQuery, listQuery, listResponse, paging, uuidParam } from '../resources/list.js';
 import { taskForms } from '../tasks/forms.js';
 import { contentDisposition, errorResponse } from './shared.js';
+import { OPEN_CASE_STATUSES } from '../domain/case-status.js';
 
 const caseSchema = z.object({
   id: z.string(),
@@ -197,7 +198,7 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       const actor = actorOf(req);
       const found = await findScoped(req, req.params.id);
-      if (found.status === 'CLOSED' || found.status === 'REFERRED' || found.status === 'RETURNED') {
+      if (!(OPEN_CASE_STATUSES as readonly string[]).includes(found.status)) {
         throw new AppError('CONFLICT', undefined, '该案件已结案或已登记复学。');
       }
       // Today as China counts days: from midnight to 08:00 Beijing time the UTC date is still yesterday's.

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { openDropoutCaseInput } from '../../workers/open-dropout-case/schema.js';
 import { actorOf } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
+import { OPEN_CASE_STATUSES } from '../domain/case-status.js';
 import { chinaDay } from '../domain/china-time.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
@@ -57,7 +58,7 @@ export const dropoutReportRoutes: FastifyPluginAsyncZod = async (app) => {
       const open = await app.prisma.dropoutCase.findFirst({
         where: {
           childId: child.id,
-          status: { in: ['OPEN', 'SCHOOL_CONFIRMED', 'TOWN_ORDERED', 'URGED', 'LEGAL_NOTICE'] },
+          status: { in: [...OPEN_CASE_STATUSES] },
         },
       });
       if (open) {

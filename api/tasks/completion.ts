@@ -8,6 +8,7 @@
  * outbox: the committed intent is delivered until it took effect. A row still PENDING after
  * SETTLE_AFTER_MS is settled from the engine's view of the task (see settle()).
  */
+import type { FastifyInstance } from 'fastify';
 import { Prisma as P } from '../../generated/prisma/client.js';
 import type { EngineClient } from '../../infra/camunda/client.js';
 import { engineHttpStatus, EngineUnavailableError } from '../../infra/camunda/client.js';
@@ -230,4 +231,20 @@ export async function settleAll(deps: CompletionDeps, now = new Date()): Promise
   const counts: Record<SubmissionState, number> = { COMPLETED: 0, PENDING: 0, NOT_SUBMITTED: 0 };
   for (const { userTaskKey } of rows) counts[await settle(deps, userTaskKey, now)]++;
   return counts;
+}
+
+/** Settles old PENDING rows every `everyMs` while `app` runs (first at ready); a failed round is retried. */
+export function settlePeriodically(app: FastifyInstance, deps: CompletionDeps, everyMs: number): void {
+  let timer: NodeJS.Timeout | undefined;
+  const run = async () => {
+    try {
+      const settled = await settleAll(deps);
+      if (settled.COMPLETED || settled.NOT_SUBMITTED) app.log.warn({ settled }, 'settled interrupted task submissions');
+    } catch (err) {
+      app.log.warn({ err: (err as Error).message }, 'settling task submissions failed; retrying later');
+    }
+    timer = setTimeout(run, everyMs).unref();
+  };
+  app.addHook('onReady', async () => void run());
+  app.addHook('onClose', async () => clearTimeout(timer));
 }

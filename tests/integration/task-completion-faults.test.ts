@@ -56,6 +56,11 @@ const report = async () => ({
 });
 const confirmed = { decision: 'CONFIRMED', reasonCode: 'A2', plan: '每周家访', responsiblePerson: '李副校长' };
 
+/** The school's confirmation of task `key`, submitted through `app` (a cut-off or crashing API). */
+function submitThrough(app: FastifyInstance, key: string) {
+  return app.inject({ method: 'POST', url: `/api/tasks/${key}/complete`, headers: auth, payload: confirmed });
+}
+
 /** The school's submission of `task`, journalled PENDING long enough ago to be settled now. */
 function journalRowOldEnoughToSettle(task: UserTask) {
   return prisma.taskSubmission.create({
@@ -94,12 +99,7 @@ async function newSchoolTask(): Promise<UserTask> {
 describe('task completion faults (engine-backed)', () => {
   it('answers 503 when the engine is unreachable and writes nothing; the task stays open', async () => {
     const task = await newSchoolTask();
-    const res = await cutOff.inject({
-      method: 'POST',
-      url: `/api/tasks/${task.userTaskKey}/complete`,
-      headers: auth,
-      payload: confirmed,
-    });
+    const res = await submitThrough(cutOff, task.userTaskKey);
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ error: { code: 'ENGINE_UNAVAILABLE' } });
 
@@ -171,12 +171,7 @@ describe('task completion faults (engine-backed)', () => {
   it('finishes a submission the engine accepted when the commit was lost: the records appear once, from the journal', async () => {
     const task = await newSchoolTask();
     const key = task.userTaskKey;
-    const res = await crashing.inject({
-      method: 'POST',
-      url: `/api/tasks/${key}/complete`,
-      headers: auth,
-      payload: confirmed,
-    });
+    const res = await submitThrough(crashing, key);
     // The API cannot know whether the engine took it: it says so (and never "not submitted").
     expect(res.statusCode).toBe(503);
     expect(res.json().error.code).toBe('SUBMISSION_UNCERTAIN');
@@ -219,12 +214,7 @@ describe('task completion faults (engine-backed)', () => {
     const task = await newSchoolTask();
     const key = task.userTaskKey;
     // Connection refused: certainly not sent, so no journal row is kept.
-    const refused = await cutOff.inject({
-      method: 'POST',
-      url: `/api/tasks/${key}/complete`,
-      headers: auth,
-      payload: confirmed,
-    });
+    const refused = await submitThrough(cutOff, key);
     expect(refused.statusCode).toBe(503);
     expect(await prisma.taskSubmission.count({ where: { userTaskKey: key } })).toBe(0);
     expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'NOT_SUBMITTED' });
