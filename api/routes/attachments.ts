@@ -13,10 +13,13 @@ import { audit } from '../auth/audit.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
 import { canWorkOn, visibilityChecker } from '../tasks/access.js';
-import { contentDisposition, errorResponse } from './shared.js';
+import { contentDisposition, errorResponse, readFilePart } from './shared.js';
 
 /** A phone photo or a scanned page is well under this. */
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+
+const tooLarge = () =>
+  new AppError('FILE_TOO_LARGE', { maxBytes: MAX_ATTACHMENT_BYTES }, '附件超过 10 MB，未上传；请压缩照片后重试。');
 
 /** What a file is, by its magic number. */
 const SIGNATURES: { type: string; ext: string; magic: number[] }[] = [
@@ -82,15 +85,9 @@ export const attachmentsRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!file || file.fieldname !== 'file') {
         throw new AppError('VALIDATION_FAILED', undefined, '请选择要上传的文件（字段名 file）。');
       }
-      const bytes = await file.toBuffer().catch((err: { code?: string }) => {
-        if (err.code === 'FST_REQ_FILE_TOO_LARGE') {
-          throw new AppError(
-            'FILE_TOO_LARGE',
-            { maxBytes: MAX_ATTACHMENT_BYTES },
-            '附件超过 10 MB，未上传；请压缩照片后重试。',
-          );
-        }
-        throw err;
+      const bytes = await readFilePart(file.file, tooLarge).catch((err: unknown) => {
+        if (err instanceof AppError) throw err;
+        throw new AppError('VALIDATION_FAILED', undefined, '上传的表单不完整或格式不正确，请重新上传。');
       });
       const kind = sniffType(bytes);
       if (!kind) throw new AppError('UNSUPPORTED_FILE', undefined, '只能上传 JPEG、PNG 照片或 PDF 文件。');

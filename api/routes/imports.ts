@@ -4,7 +4,6 @@
  */
 import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type ImportBatch, ImportKind, type Prisma } from '../../generated/prisma/client.js';
@@ -15,7 +14,7 @@ import { AppError } from '../errors.js';
 import { IMPORT_FORMATS, KIND_PARAMS, type KindParam } from '../imports/formats.js';
 import { importList } from '../imports/service.js';
 import { intIds, listQuery, listResponse, paging } from '../resources/list.js';
-import { errorResponse } from './shared.js';
+import { errorResponse, readFilePart } from './shared.js';
 import { chinaYear } from '../domain/china-time.js';
 
 /** Larger than any county's list (a 70,000-row household CSV is about 12 MB). */
@@ -78,19 +77,6 @@ interface UploadForm {
 
 const tooLarge = () => new AppError('FILE_TOO_LARGE', { maxBytes: MAX_IMPORT_BYTES });
 
-/**
- * The file part's bytes, refused the moment it passes the limit (busboy's 'limit' event ends the stream
- * with the error) — not after the rest of the upload has been read and thrown away, as the part's own
- * toBuffer() does.
- */
-async function readFilePart(stream: Readable & { truncated?: boolean }): Promise<Buffer> {
-  stream.once('limit', () => stream.destroy(tooLarge()));
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  if (stream.truncated) throw tooLarge();
-  return Buffer.concat(chunks);
-}
-
 async function readUpload(req: FastifyRequest): Promise<UploadForm> {
   if (!req.isMultipart()) {
     throw new AppError('VALIDATION_FAILED', undefined, '请以表单（multipart/form-data）上传文件，文件字段名为 file。');
@@ -102,7 +88,7 @@ async function readUpload(req: FastifyRequest): Promise<UploadForm> {
       if (part.type === 'field') {
         fields[part.fieldname] = String(part.value);
       } else if (part.fieldname === 'file' && !file) {
-        file = { fileName: part.filename, bytes: await readFilePart(part.file) };
+        file = { fileName: part.filename, bytes: await readFilePart(part.file, tooLarge) };
       } else {
         throw new AppError('VALIDATION_FAILED', undefined, '一次只能上传一个文件，字段名为 file。');
       }
