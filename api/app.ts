@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { type EngineClient, EngineUnavailableError } from '../infra/camunda/client.js';
 import type { EngineRecords } from '../infra/camunda/records.js';
 import type { Prisma } from '../infra/db/prisma.js';
-import { isDatabaseUnavailable } from './db-errors.js';
+import { isDatabaseUnavailable } from '../infra/db/errors.js';
 import { AppError, errorCatalog } from './errors.js';
 import { securityPlugin } from './security.js';
 import { type CompletionDeps, settlePeriodically } from './tasks/completion.js';

@@ -2,12 +2,15 @@
  * Runs every registered worker against the engine. Each job ends in exactly one acknowledgement:
  * complete (output validated), a BPMN error the diagram handles, or a failure — with retries and
  * back-off for a transient fault, with no retries (an incident for a person to look at) when the
- * job's variables or the handler's output break their schema.
+ * job's variables or the handler's output break their schema. A database outage is nobody's mistake in
+ * the job: it is offered again without spending a retry, however long PostgreSQL is away, so an
+ * outage never turns running flows into incidents.
  */
 import type { ZeebeGrpcClient } from '@camunda8/sdk/dist/zeebe/index.js';
 import type { IOutputVariables, JSONDoc } from '@camunda8/sdk/dist/zeebe/lib/interfaces-1.0.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../infra/db/errors.js';
 import { awaitInstanceCompletions } from '../infra/db/instance-lock.js';
 import type { Prisma } from '../infra/db/prisma.js';
 import { BpmnError, type JobContext, type WorkerDefinition } from './lib/define-worker.js';
@@ -109,6 +112,13 @@ export function startWorkers(
             return job.error({ errorCode: err.code, errorMessage: err.message, variables: err.variables as JSONDoc });
           }
           const message = err instanceof Error ? err.message : String(err);
+          if (isDatabaseUnavailable(err)) {
+            jobLog.warn(
+              { err: message, retriesLeft: job.retries },
+              'database unavailable; job offered again, retry kept',
+            );
+            return job.fail({ errorMessage: message, retries: job.retries, retryBackOff: RETRY_BACKOFF_MS });
+          }
           jobLog.error({ err: message, retriesLeft: job.retries - 1 }, 'job failed');
           return job.fail({ errorMessage: message, retries: job.retries - 1, retryBackOff: RETRY_BACKOFF_MS });
         }
