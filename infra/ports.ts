@@ -35,17 +35,20 @@ export async function assertPortsFree(host: string, ports: Record<string, number
 
 /**
  * The ports of a side-by-side system ("slot" n: base + 10·n), away from `npm start`'s defaults: the
- * tests use slot KC_TEST_SLOT (default 0), the benchmark slot 5, so they run beside each other.
+ * tests use slot KC_TEST_SLOT (default 0), the benchmark slot 5, so they run beside each other. All
+ * below Linux's ephemeral range (32768–60999): a port there may be the local end of some outgoing
+ * connection at the moment a listener wants it, and the bind then fails (seen once: the fault tests'
+ * engine container could not publish 36570).
  */
 export function slotPorts(slot: number): Record<string, string> {
   const port = (base: number) => String(base + 10 * slot);
   return {
     PG_PORT: port(15433),
     ENGINE_REST_PORT: port(18080),
-    ENGINE_GRPC_PORT: port(36500),
+    ENGINE_GRPC_PORT: port(16500),
     ENGINE_MANAGEMENT_PORT: port(19600),
-    ENGINE_COMMAND_PORT: port(36501),
-    ENGINE_INTERNAL_PORT: port(36502),
+    ENGINE_COMMAND_PORT: port(16501),
+    ENGINE_INTERNAL_PORT: port(16502),
     API_PORT: port(13000),
   };
 }
