@@ -35,6 +35,12 @@ export interface System {
 export interface StartOptions {
   /** Progress lines for a person (npm start prints them). */
   say?: (line: string) => void;
+  /**
+   * Aborting it (npm start's Ctrl-C during start-up) stops the start before its next step, stops what had
+   * started, and rejects with the signal's reason. A step that is running is let finish, so that what it
+   * starts is known and stopped too.
+   */
+  signal?: AbortSignal;
 }
 
 /** Has the engine's exporter opened its table in the engine database (the engine is ready to be read)? */
@@ -74,6 +80,7 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
     stops.length = 0;
   };
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    opts.signal?.throwIfAborted();
     const t0 = Date.now();
     say(`• ${name}…`);
     const result = await fn();
@@ -145,6 +152,7 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
       return a;
     });
     stops.push({ name: 'api', fn: () => app.close() });
+    opts.signal?.throwIfAborted();
 
     return { dbs, apiUrl: `http://${clientHost(cfg)}:${cfg.API_PORT}`, stop: stopAll };
   } catch (err) {

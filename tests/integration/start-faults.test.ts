@@ -1,8 +1,9 @@
 /**
  * Engine-backed: a start that cannot succeed says why in one message, exits non-zero and leaves
- * nothing running — a port already taken, an unreachable DATABASE_URL, an engine dying during start.
+ * nothing running — a port already taken, an unreachable DATABASE_URL, an engine dying during start,
+ * Ctrl-C while starting.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -18,15 +19,15 @@ import { testConfig } from './test-env.js';
 
 const run = promisify(execFile);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kc-faults-'));
-/** Ports no other part of the test run uses. */
+/** Ports no other part of the test run uses (below the ephemeral range, see infra/ports.ts). */
 const faultEnv = {
   KC_DATA_DIR: scratch,
   PG_PORT: '25433',
   ENGINE_REST_PORT: '28080',
-  ENGINE_GRPC_PORT: '46500',
+  ENGINE_GRPC_PORT: '26590',
   ENGINE_MANAGEMENT_PORT: '29600',
-  ENGINE_COMMAND_PORT: '46501',
-  ENGINE_INTERNAL_PORT: '46502',
+  ENGINE_COMMAND_PORT: '26591',
+  ENGINE_INTERNAL_PORT: '26592',
   API_PORT: '23000',
 };
 
@@ -103,5 +104,34 @@ describe('start faults (engine-backed)', () => {
     await expect(failure).rejects.toThrow(/exited during start[\s\S]*heap size/i);
     expect(fs.existsSync(path.join(scratch, 'engine', 'engine.pid'))).toBe(false);
     expect(await isListening(29600)).toBe(false);
+  });
+
+  it('Ctrl-C while the engine starts: the start stops after that step, stops engine and PostgreSQL, exit 130', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'infra/start.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...faultEnv, API_PORT: '23002' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const engineStarting = new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('• engine…')) resolve();
+      }),
+    );
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    await Promise.race([engineStarting, exited]);
+    child.kill('SIGINT');
+    const code = await exited;
+    expect(out).toContain('SIGINT: stopping after the current step');
+    expect(out).toMatch(/ {2}engine: [\d.]+ s/); // the engine step was let finish…
+    expect(out).toContain('stopped engine'); // …and what it started was stopped
+    expect(out).toContain('stopped database');
+    expect(out).not.toContain('• migrations');
+    expect(code).toBe(130);
+    expect(await isListening(29600)).toBe(false);
+    expect(await isListening(25433)).toBe(false);
+    expect(fs.existsSync(path.join(scratch, 'engine', 'engine.pid'))).toBe(false);
   });
 });
