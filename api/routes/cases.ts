@@ -323,6 +323,7 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
 /** Chinese titles of case action kinds (workers and forms write the kinds). */
 const ACTION_TITLES: Record<string, string> = {
   CASE_OPENED: '开立一人一案',
+  REPORT_JOINED: '再次报告，并入本案',
   SCHOOL_CONFIRMED_DROPOUT: '学校确认辍学',
   SCHOOL_REJECTED_REPORT: '学校核实：不属辍学',
   SCHOOL_CLOSED_REPORT: '学校结案',

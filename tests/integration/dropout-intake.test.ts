@@ -6,12 +6,21 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hashPassword } from '../../api/auth/password.js';
+import { createEngineClient } from '../../infra/camunda/client.js';
+import { createEngineRecords } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { DEMO_PASSWORD } from '../../infra/seed/demo.js';
 import { api, as, demoPeople, eventually, pupilWithoutCase } from './helpers.js';
+import { testConfig } from './test-env.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
-afterAll(() => prisma.$disconnect());
+const engine = createEngineClient(testConfig());
+const records = createEngineRecords(inject('engineDatabaseUrl'));
+afterAll(async () => {
+  await prisma.$disconnect();
+  await engine.close();
+  await records.close();
+});
 
 type Task = {
   userTaskKey: string;
@@ -353,5 +362,55 @@ describe('dropout report intake (engine-backed)', () => {
     expect(again.body.error.details.caseId).toBe(opened.id);
     expect(again.body.error.message).toContain('辍-');
     expect(await prisma.dropoutCase.count({ where: { childId: reportedChild } })).toBe(1);
+  });
+
+  it('keeps one case per child when reports meet: simultaneous starts and a referral join the case that opened first', async () => {
+    // What the API's 409 cannot see: two reports that both passed its check before either case existed,
+    // and the verification flow's referral of the same child (the dropout-referred message start).
+    const child = await pupilWithoutCase(prisma, people.teacher.classId);
+    const reg = await prisma.registryRecord.findFirstOrThrow({
+      where: { childId: child.id },
+      orderBy: { schoolYear: 'desc' },
+      include: { school: true },
+    });
+    const variables = {
+      childId: child.id,
+      schoolId: reg.schoolId,
+      classId: reg.classId,
+      townCode: reg.school.regionCode,
+      reportedBy: people.teacher.id,
+      reporterName: '班主任',
+      lastAttendance: '2026-11-16',
+      reason: '同时报告',
+    };
+    const [a, b] = await Promise.all([
+      engine.startProcess('dropout-escalation', variables),
+      engine.startProcess('dropout-escalation', variables),
+      engine.publishMessage({
+        name: 'dropout-referred',
+        correlationKey: child.id,
+        variables: { ...variables, reportedBy: null, reporterName: '入学核查' },
+      }),
+    ]);
+    const joined = await eventually(async () => {
+      const actions = await prisma.caseAction.findMany({
+        where: { case: { childId: child.id }, kind: 'REPORT_JOINED' },
+      });
+      return actions.length === 2 ? actions : undefined;
+    }, 'two reports joined to the open case');
+    const cases = await prisma.dropoutCase.findMany({ where: { childId: child.id }, include: { actions: true } });
+    expect(cases).toHaveLength(1);
+    expect(cases[0]!.actions.filter((x) => x.kind === 'CASE_OPENED')).toHaveLength(1);
+    expect(joined.every((x) => x.caseId === cases[0]!.id && x.note?.includes('并入本案'))).toBe(true);
+    // The instance that opened the case goes on; the other started one ended at "joined".
+    const states = await eventually(async () => {
+      const s = [
+        await records.processInstanceState(a.processInstanceKey),
+        await records.processInstanceState(b.processInstanceKey),
+      ];
+      return s.includes('COMPLETED') ? s : undefined;
+    }, 'the joined instance to end');
+    expect(states.sort()).toEqual(['ACTIVE', 'COMPLETED']);
+    expect([a.processInstanceKey, b.processInstanceKey]).toContain(cases[0]!.processInstanceKey);
   });
 });

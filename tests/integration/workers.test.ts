@@ -6,7 +6,7 @@ import { createEngineClient } from '../../infra/camunda/client.js';
 import { createEngineRecords } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { openDropoutCase } from '../../workers/open-dropout-case/handler.js';
-import { demoPeople, eventually } from './helpers.js';
+import { demoPeople, eventually, pupilWithoutCase } from './helpers.js';
 import { testConfig } from './test-env.js';
 
 const engine = createEngineClient(testConfig());
@@ -47,7 +47,8 @@ describe('job workers (engine-backed)', () => {
     };
     const people = await demoPeople(prisma);
     const input = {
-      childId: people.pupil.id,
+      // A child without an open case: for one with a case the worker joins that case instead.
+      childId: (await pupilWithoutCase(prisma, people.teacher.classId)).id,
       schoolId: people.teacher.schoolId!,
       classId: people.teacher.classId,
       townCode: people.teacher.regionCode,
