@@ -247,14 +247,15 @@ helm install camunda camunda/camunda-platform --version 14.x -n kongchuo -f infr
 kubectl apply -k infra/helm/kongchuo/overlays/province
 \`\`\`
 
-**Before this can run** (follow-ups in the app, not in these files): today \`infra/system.ts\` starts API and
-workers in one process together with a local engine and database. Production needs an entry point
-\`infra/serve.ts --role=api|workers\` that connects to an external engine (\`ZEEBE_GRPC_ADDRESS\`,
-\`CAMUNDA_REST_ADDRESS\` — new configuration keys) and external databases (\`DATABASE_URL\`,
-\`ENGINE_DATABASE_URL\`) and starts only its part; and, on 8.9, \`infra/camunda/records.ts\` moves onto the
-secondary storage's own tables (\`/v2/*/search\`). API replicas are stateless (sessions are in PostgreSQL);
-worker replicas share job types (the engine gives each job to one of them); the instance lock is a
-PostgreSQL advisory lock, so it holds across replicas.
+**Entry point.** Both Deployments run \`infra/serve.ts\`, which starts one part against the engine and the
+databases of the release: \`--role=api\` applies the migrations (replicas take turns on an advisory lock),
+deploys \`processes/\` (unchanged diagrams create no new version), and serves the API and console;
+\`--role=workers\` runs the job workers and drains them on SIGTERM. It reads \`DATABASE_URL\`,
+\`ENGINE_DATABASE_URL\`, \`ENGINE_GRPC_ADDRESS\`, \`ENGINE_REST_ADDRESS\` and \`ENGINE_MANAGEMENT_ADDRESS\`, and refuses
+to start without them; \`tests/integration/serve.test.ts\` runs both roles against the test run's engine. API
+replicas are stateless (sessions are in PostgreSQL); worker replicas share job types (the engine gives each job
+to one of them); the instance lock is a PostgreSQL advisory lock, so it holds across replicas. Still to do for
+8.9: \`infra/camunda/records.ts\` moves onto the secondary storage's own tables (\`/v2/*/search\`).
 
 ${capacitySection(r)}
 `;

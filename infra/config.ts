@@ -61,6 +61,15 @@ export const envSchema = z.object({
   ENGINE_COMMAND_PORT: port.default(26501),
   /** Broker cluster-internal port (internal). */
   ENGINE_INTERNAL_PORT: port.default(26502),
+  /** An engine started elsewhere (infra/serve.ts): its gateway's gRPC address, host:port. Unset = ours, on BIND_HOST. */
+  ENGINE_GRPC_ADDRESS: z
+    .string()
+    .regex(/^[\w.-]+:\d+$|^\[[\da-fA-F:]+\]:\d+$/, 'host:port')
+    .optional(),
+  /** That engine's REST API (the /v2 base), e.g. http://camunda-zeebe-gateway:8080. */
+  ENGINE_REST_ADDRESS: z.url({ protocol: /^https?$/ }).optional(),
+  /** That engine's management API (health), e.g. http://camunda-zeebe-gateway:9600. */
+  ENGINE_MANAGEMENT_ADDRESS: z.url({ protocol: /^https?$/ }).optional(),
   /** The engine API's user (basic authentication); required in production, where the engine is protected. */
   ENGINE_USERNAME: z.string().min(1).optional(),
   /** That user's password (from a secret, never from the repository). */
@@ -139,12 +148,15 @@ export function clientHost(cfg: Config): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Addresses derived from the configuration, used by every client of the engine. */
+/**
+ * Addresses derived from the configuration, used by every client of the engine: the engine's own on
+ * BIND_HOST, or one started elsewhere (ENGINE_*_ADDRESS).
+ */
 export function engineAddresses(cfg: Config) {
   const host = clientHost(cfg);
   return {
-    rest: `http://${host}:${cfg.ENGINE_REST_PORT}`,
-    grpc: `${host}:${cfg.ENGINE_GRPC_PORT}`,
-    management: `http://${host}:${cfg.ENGINE_MANAGEMENT_PORT}`,
+    rest: cfg.ENGINE_REST_ADDRESS?.replace(/\/+$/, '') ?? `http://${host}:${cfg.ENGINE_REST_PORT}`,
+    grpc: cfg.ENGINE_GRPC_ADDRESS ?? `${host}:${cfg.ENGINE_GRPC_PORT}`,
+    management: cfg.ENGINE_MANAGEMENT_ADDRESS?.replace(/\/+$/, '') ?? `http://${host}:${cfg.ENGINE_MANAGEMENT_PORT}`,
   };
 }

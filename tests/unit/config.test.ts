@@ -101,4 +101,20 @@ describe('engineAddresses', () => {
     expect(engineAddresses(loadConfig({ BIND_HOST: '::1' })).rest).toBe('http://[::1]:8080');
     expect(engineAddresses(loadConfig({ BIND_HOST: '::' })).grpc).toBe('[::1]:26500');
   });
+
+  it('uses the addresses of an engine started elsewhere when they are set (infra/serve.ts)', () => {
+    const cfg = loadConfig({
+      BIND_HOST: '0.0.0.0',
+      ENGINE_GRPC_ADDRESS: 'camunda-zeebe-gateway:26500',
+      ENGINE_REST_ADDRESS: 'http://camunda-zeebe-gateway:8080/',
+      ENGINE_MANAGEMENT_ADDRESS: 'http://camunda-zeebe-gateway:9600',
+    });
+    expect(engineAddresses(cfg)).toEqual({
+      rest: 'http://camunda-zeebe-gateway:8080',
+      grpc: 'camunda-zeebe-gateway:26500',
+      management: 'http://camunda-zeebe-gateway:9600',
+    });
+    expect(configErrorOf({ ENGINE_GRPC_ADDRESS: 'grpc://gateway:26500' }).message).toContain('ENGINE_GRPC_ADDRESS');
+    expect(configErrorOf({ ENGINE_REST_ADDRESS: 'gateway:8080' }).message).toContain('ENGINE_REST_ADDRESS');
+  });
 });
