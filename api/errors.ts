@@ -22,11 +22,11 @@ export const errorCatalog = {
   TASK_NOT_OPEN: { status: 409, message: '该任务已经办结或已取消，无需再次提交。' },
   SUBMISSION_PENDING: {
     status: 409,
-    message: '该任务的上一次提交仍在确认中（约半分钟），请稍后刷新查看结果，不要重复提交。',
+    message: '该任务的上一次提交仍在确认中，请稍后刷新查看结果，不要重复提交。',
   },
   SUBMISSION_UNCERTAIN: {
     status: 503,
-    message: '流程引擎未及时答复。本次提交已记录，系统将在一分钟内自动确认并办结，请勿重复提交，稍后刷新查看。',
+    message: '流程引擎未及时答复。本次提交已记录，系统将在引擎恢复后自动确认并办结，请勿重复提交，稍后刷新查看。',
   },
   TASK_NOT_YOURS: { status: 403, message: '该任务不属于您的辖区或已由他人认领。' },
   UNKNOWN_TASK_TYPE: { status: 422, message: '该任务类型没有对应的办理表单，请联系管理员。' },

@@ -99,6 +99,8 @@ export const envSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.url())),
+  /** How often the API settles interrupted task submissions (the submission journal, api/tasks/completion.ts). */
+  SUBMISSION_SETTLE_EVERY_MS: z.coerce.number().int().min(1000).default(5_000),
   /** Sign-in attempts per client address per minute (on top of the per-account lock-out). */
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(60),
   /** Log level of API and workers (pino). */

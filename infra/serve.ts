@@ -111,7 +111,7 @@ async function main() {
       secureCookies: cfg.KC_MODE === 'production',
       corsOrigins: cfg.CORS_ORIGINS,
       loginRateLimit: cfg.LOGIN_RATE_LIMIT_PER_MINUTE,
-      settleSubmissionsEveryMs: 30_000,
+      settleSubmissionsEveryMs: cfg.SUBMISSION_SETTLE_EVERY_MS,
     });
     stops.push(() => app.close());
     await app.listen({ host: cfg.BIND_HOST, port: cfg.API_PORT });

@@ -146,7 +146,7 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
         secureCookies: cfg.KC_MODE === 'production',
         corsOrigins: cfg.CORS_ORIGINS,
         loginRateLimit: cfg.LOGIN_RATE_LIMIT_PER_MINUTE,
-        settleSubmissionsEveryMs: 30_000,
+        settleSubmissionsEveryMs: cfg.SUBMISSION_SETTLE_EVERY_MS,
       });
       await a.listen({ host: cfg.BIND_HOST, port: cfg.API_PORT });
       return a;

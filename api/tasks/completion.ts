@@ -5,8 +5,9 @@
  * leaves one window: the engine accepted, then the commit failed (the API process died, PostgreSQL went
  * away). The submission journal (`TaskSubmission`) closes it: the validated input is committed as
  * PENDING before the engine is asked, and marked DONE inside the transaction that records it — an
- * outbox: the committed intent is delivered until it took effect. A row still PENDING after
- * SETTLE_AFTER_MS is settled from the engine's view of the task (see settle()).
+ * outbox: the committed intent is delivered until it took effect. A PENDING row whose attempt is over
+ * (no transaction holds the task's advisory lock) is settled from the engine's view of the task (see
+ * settle()), within seconds: the API settles every few seconds, and the caseworker's next look asks too.
  */
 import type { FastifyInstance } from 'fastify';
 import { Prisma as P } from '../../generated/prisma/client.js';
@@ -23,8 +24,15 @@ import { type TaskForm, taskForms } from './forms.js';
 
 /** Long enough for the engine client's own retries before it reports the engine unavailable. */
 export const COMPLETION_TX_TIMEOUT_MS = 20_000;
-/** A PENDING row younger than this may still be in flight; older ones are settled. */
-export const SETTLE_AFTER_MS = COMPLETION_TX_TIMEOUT_MS + 10_000;
+/**
+ * A PENDING row younger than this is left to its own attempt, which commits the row and then opens the
+ * transaction that takes the task's lock. Older rows are settled once no attempt holds that lock; a
+ * settler that gets in first anyway delivers the same submission, and the attempt then finds it done.
+ */
+export const SETTLE_AFTER_MS = 2_000;
+
+/** Another transaction holds the task's lock: an attempt is still in flight, settle later. */
+class InFlight extends Error {}
 
 export interface CompletionDeps {
   prisma: Prisma;
@@ -120,13 +128,16 @@ async function deliver(
   ip: string | undefined,
   details: Record<string, unknown>,
   attempt = { engineMayHaveIt: false },
+  settling = false,
 ) {
   const key = submission.task.userTaskKey;
   await deps.prisma.$transaction(
     async (tx) => {
       // Two submissions of one task queue here; the second then finds the first one's row DONE.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(key)})`;
+      await lockTask(tx, key, settling);
       const row = await tx.taskSubmission.findUnique({ where: { userTaskKey: key } });
+      // A settler delivered this very submission between its journal row and this lock: done.
+      if (!settling && row?.status === 'DONE' && row.userId === actor.userId) return;
       if (row?.status !== 'PENDING' || row.userId !== actor.userId) throw new AppError('TASK_NOT_OPEN');
       const variables = await record(deps, tx, actor, submission, details, ip);
       attempt.engineMayHaveIt = true;
@@ -139,6 +150,21 @@ async function deliver(
     },
     { timeout: COMPLETION_TX_TIMEOUT_MS },
   );
+}
+
+/**
+ * The task's advisory lock, held until the transaction ends. A settler only tries it: held means an
+ * attempt is in flight (InFlight). A process that died mid-attempt lost its connection, and with it
+ * the lock.
+ */
+async function lockTask(tx: P.TransactionClient, userTaskKey: string, settling: boolean) {
+  if (!settling) {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(userTaskKey)})`;
+    return;
+  }
+  const [got] = await tx.$queryRaw<{ locked: boolean }[]>`
+    SELECT pg_try_advisory_xact_lock(${BigInt(userTaskKey)}) AS locked`;
+  if (!got?.locked) throw new InFlight();
 }
 
 /** Commits the PENDING journal row of this submission, settling an old one first. */
@@ -171,7 +197,7 @@ async function journal(deps: CompletionDeps, actor: Actor, { task, body }: Submi
 
 /**
  * Settles the journal row of a task. The row is the caseworker's committed intent, so it is delivered,
- * never dropped on a guess:
+ * never dropped on a guess (and left alone while an attempt still holds the task's lock):
  * - the engine shows the task COMPLETED → the records are written now from the journal (recovered);
  * - CANCELED (a deadline or the child's return closed it) → the submission cannot take effect: dropped;
  * - still open → the submission is delivered now, records and engine together, as the caseworker sent it;
@@ -197,10 +223,11 @@ export async function settle(deps: CompletionDeps, userTaskKey: string, now = ne
   const ip = row.ip ?? undefined;
   try {
     if (task.state === 'COMPLETED') await recover(deps, actor, submission, ip);
-    else await deliver(deps, actor, submission, ip, { delivered: 'journal' });
+    else await deliver(deps, actor, submission, ip, { delivered: 'journal' }, undefined, true);
     return 'COMPLETED';
   } catch (err) {
-    // Closed meanwhile (the read model will show how), or the engine is away: ask again later.
+    // In flight, closed meanwhile (the read model will show how), or the engine is away: ask again later.
+    if (err instanceof InFlight) return 'PENDING';
     if (err instanceof AppError && err.code === 'TASK_NOT_OPEN') return 'PENDING';
     if (err instanceof EngineUnavailableError) return 'PENDING';
     throw err;
@@ -212,7 +239,7 @@ async function recover(deps: CompletionDeps, actor: Actor, submission: Submissio
   const key = submission.task.userTaskKey;
   await deps.prisma.$transaction(
     async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(key)})`;
+      await lockTask(tx, key, true);
       const again = await tx.taskSubmission.findUnique({ where: { userTaskKey: key } });
       if (again?.status !== 'PENDING') return; // another settler got here first
       await record(deps, tx, actor, submission, { recovered: true }, ip);

@@ -271,7 +271,7 @@ export async function startFaultSystem(opts: StartOptions = {}): Promise<FaultSy
       // A few hundred caseworkers sign in from one address (the test) within a minute.
       loginRateLimit: 100_000,
       // As npm start: interrupted submissions are settled from the journal (api/tasks/completion.ts).
-      settleSubmissionsEveryMs: 30_000,
+      settleSubmissionsEveryMs: 5_000,
     });
     await app.listen({ host: '127.0.0.1', port: cfg.API_PORT });
     stops.push(() => app.close());

@@ -10,6 +10,7 @@ import { createEngineClient } from '../../infra/camunda/client.js';
 import { createEngineRecords, type UserTask } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { SETTLE_AFTER_MS, settle } from '../../api/tasks/completion.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { as, demoPeople, eventually, loginAs, pupilWithoutCase } from './helpers.js';
 import { testConfig } from './test-env.js';
 
@@ -189,17 +190,20 @@ describe('task completion faults (engine-backed)', () => {
     );
     expect(await actionsOf()).toHaveLength(0);
     expect((await prisma.taskSubmission.findUniqueOrThrow({ where: { userTaskKey: key } })).status).toBe('PENDING');
-    // Asked at once, the console hears "still being confirmed"; a second submit is refused (the
-    // engine's task is closed), so the records cannot be written twice.
-    expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'PENDING' });
+    // A second submit is refused (the engine's task is closed), so the records cannot be written twice.
     const again = await school<{ error: { code: string } }>('POST', `/api/tasks/${key}/complete`, confirmed);
     expect([again.status, again.body.error.code]).toEqual([409, 'TASK_NOT_OPEN']);
-
-    // Settled (as the API does every 30 s, once the row is old enough): the records are written once.
+    // A row younger than SETTLE_AFTER_MS is left to its own attempt, which may not hold the task's lock yet.
     const deps = { prisma, engine: liveEngine, records };
-    const later = new Date(Date.now() + SETTLE_AFTER_MS + 1000);
-    expect(await settle(deps, key, later)).toBe('COMPLETED');
-    expect(await settle(deps, key, later)).toBe('COMPLETED');
+    const row = await prisma.taskSubmission.findUniqueOrThrow({ where: { userTaskKey: key } });
+    expect(await settle(deps, key, new Date(row.createdAt.getTime() + SETTLE_AFTER_MS - 500))).toBe('PENDING');
+    expect(await actionsOf()).toHaveLength(0);
+
+    // Once older, with no attempt holding the lock, the caseworker's next look settles it: the records
+    // are written from the journal, once.
+    await sleep(Math.max(0, row.createdAt.getTime() + SETTLE_AFTER_MS + 100 - Date.now()));
+    expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'COMPLETED' });
+    expect(await settle(deps, key)).toBe('COMPLETED');
     expect(await actionsOf()).toHaveLength(1);
     const c = await prisma.dropoutCase.findUniqueOrThrow({ where: { processInstanceKey: task.processInstanceKey } });
     expect(c).toMatchObject({ plan: confirmed.plan, responsiblePerson: confirmed.responsiblePerson });
@@ -249,6 +253,33 @@ describe('task completion faults (engine-backed)', () => {
     expect(await prisma.taskSubmission.count({ where: { userTaskKey: key } })).toBe(1);
     // Once the read model has it, the records are written from the journal, once.
     await eventually(async () => ((await settle(deps, key, later())) === 'COMPLETED' ? true : undefined), 'settled');
+    const c = await prisma.dropoutCase.findUniqueOrThrow({
+      where: { processInstanceKey: task.processInstanceKey },
+      include: { actions: true },
+    });
+    expect(c.actions.filter((a) => a.kind === 'SCHOOL_CONFIRMED_DROPOUT')).toHaveLength(1);
+  });
+
+  it('leaves a submission alone while its attempt holds the task, and settles it as soon as the attempt is over', async () => {
+    const task = await newSchoolTask();
+    const key = task.userTaskKey;
+    await journalRowOldEnoughToSettle(task);
+    const deps = { prisma, engine: liveEngine, records };
+    // An attempt in flight (waiting for the engine, say) holds the task's advisory lock until it ends.
+    await prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BigInt(key)})`;
+      expect(await settle(deps, key)).toBe('PENDING');
+      expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'PENDING' });
+    });
+    expect((await prisma.taskSubmission.findUniqueOrThrow({ where: { userTaskKey: key } })).status).toBe('PENDING');
+    expect((await records.userTask(key))?.state).toBe('CREATED');
+    // The attempt is over (its transaction ended, or its process died and PostgreSQL dropped the lock
+    // with the connection): the next settling delivers the submission at once.
+    expect(await settle(deps, key)).toBe('COMPLETED');
+    await eventually(
+      async () => ((await records.userTask(key))?.state === 'COMPLETED' ? true : undefined),
+      'completion',
+    );
     const c = await prisma.dropoutCase.findUniqueOrThrow({
       where: { processInstanceKey: task.processInstanceKey },
       include: { actions: true },

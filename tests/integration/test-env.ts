@@ -24,6 +24,9 @@ export const testEnv: Record<string, string> = {
   LOG_LEVEL: 'info',
   // Every test signs in from 127.0.0.1: the limit is proven on an API of its own (security.test.ts).
   LOGIN_RATE_LIMIT_PER_MINUTE: '100000',
+  // The tests settle interrupted submissions themselves (a look at the task, or settle()), at the moment
+  // they choose; the periodic settling is proven in the fault tests (tests/faults, every 5 s).
+  SUBMISSION_SETTLE_EVERY_MS: '3600000',
 };
 
 /** The shared test configuration; DATABASE_URL is ignored so the tests always own their database. */
