@@ -22,7 +22,7 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { applyMigrations } from './db/migrate.js';
 import { startDatabases } from './db/postgres.js';
 import { createPrisma } from './db/prisma.js';
-import { PROCESSES_DIR } from './system.js';
+import { apiSettings, PROCESSES_DIR } from './system.js';
 
 const ROLES = ['api', 'workers'] as const;
 type Role = (typeof ROLES)[number];
@@ -108,10 +108,7 @@ async function main() {
       engine,
       records,
       logger: log.child({ part: 'api' }),
-      secureCookies: cfg.KC_MODE === 'production',
-      corsOrigins: cfg.CORS_ORIGINS,
-      loginRateLimit: cfg.LOGIN_RATE_LIMIT_PER_MINUTE,
-      settleSubmissionsEveryMs: cfg.SUBMISSION_SETTLE_EVERY_MS,
+      ...apiSettings(cfg),
     });
     stops.push(() => app.close());
     await app.listen({ host: cfg.BIND_HOST, port: cfg.API_PORT });

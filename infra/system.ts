@@ -65,6 +65,16 @@ function appLogger(cfg: Config): Logger {
   );
 }
 
+/** The API's settings from the configuration (npm start and infra/serve.ts alike). */
+export function apiSettings(cfg: Config) {
+  return {
+    secureCookies: cfg.KC_MODE === 'production',
+    corsOrigins: cfg.CORS_ORIGINS,
+    loginRateLimit: cfg.LOGIN_RATE_LIMIT_PER_MINUTE,
+    settleSubmissionsEveryMs: cfg.SUBMISSION_SETTLE_EVERY_MS,
+  };
+}
+
 export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise<System> {
   const say = opts.say ?? (() => {});
   const stops: { name: string; fn: () => Promise<unknown> }[] = [];
@@ -143,10 +153,7 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
         engine: client,
         records,
         logger: logger.child({ part: 'api' }),
-        secureCookies: cfg.KC_MODE === 'production',
-        corsOrigins: cfg.CORS_ORIGINS,
-        loginRateLimit: cfg.LOGIN_RATE_LIMIT_PER_MINUTE,
-        settleSubmissionsEveryMs: cfg.SUBMISSION_SETTLE_EVERY_MS,
+        ...apiSettings(cfg),
       });
       await a.listen({ host: cfg.BIND_HOST, port: cfg.API_PORT });
       return a;

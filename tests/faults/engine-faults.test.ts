@@ -120,7 +120,8 @@ describe('engine SIGKILLed mid-flight', () => {
     for (const kind of ['CASE_OPENED', 'HOME_VISIT', 'DOCUMENT_CORRECTION_ORDER']) expect(reference).toContain(kind);
     const deviatingOf = (cs: typeof cases) =>
       cs.filter((c) => kindsOf(c) !== reference).map((c) => `${c.processInstanceKey}: ${kindsOf(c)}`);
-    // A completion the API could not confirm is written from its journal up to a minute later.
+    // A completion the API could not confirm is written from its journal a few seconds later (settled
+    // every 5 s once its attempt is over).
     let deviating = deviatingOf(cases);
     for (const until = Date.now() + 90_000; deviating.length > 0 && Date.now() < until;) {
       await sleep(2_000);
@@ -294,7 +295,7 @@ describe('engine paused (unresponsive, not gone)', () => {
     expect(obs.stuck).toEqual([]);
     say(`after resume: both flows on in ${((Date.now() - tResumed) / 1000).toFixed(1)} s`);
     // A submission the API could not confirm is settled from its journal (api/tasks/completion.ts) once
-    // it is old enough: its records may come up to a minute late, but they must come, and once.
+    // its attempt is over: its records may come a few seconds late, but they must come, and once.
     const tSettle = Date.now();
     const visits = () =>
       sys.prisma.caseAction.count({ where: { kind: 'HOME_VISIT', case: { processInstanceKey: pikA } } });

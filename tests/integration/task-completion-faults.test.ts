@@ -76,6 +76,19 @@ function journalRowOldEnoughToSettle(task: UserTask) {
   });
 }
 
+/** The engine shows the task completed, and the case holds the school's confirmation exactly once. */
+async function expectCompletedOnce(task: UserTask) {
+  await eventually(
+    async () => ((await records.userTask(task.userTaskKey))?.state === 'COMPLETED' ? true : undefined),
+    'completion',
+  );
+  const c = await prisma.dropoutCase.findUniqueOrThrow({
+    where: { processInstanceKey: task.processInstanceKey },
+    include: { actions: true },
+  });
+  expect(c.actions.filter((a) => a.kind === 'SCHOOL_CONFIRMED_DROPOUT')).toHaveLength(1);
+}
+
 /** A new report whose home visit failed: the school's confirmation task. */
 async function newSchoolTask(): Promise<UserTask> {
   const teacher = await as(people.teacher.username);
@@ -228,15 +241,7 @@ describe('task completion faults (engine-backed)', () => {
     await journalRowOldEnoughToSettle(task);
     expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'COMPLETED' });
     expect((await prisma.taskSubmission.findUniqueOrThrow({ where: { userTaskKey: key } })).status).toBe('DONE');
-    await eventually(
-      async () => ((await records.userTask(key))?.state === 'COMPLETED' ? true : undefined),
-      'completion',
-    );
-    const c = await prisma.dropoutCase.findUniqueOrThrow({
-      where: { processInstanceKey: task.processInstanceKey },
-      include: { actions: true },
-    });
-    expect(c.actions.filter((a) => a.kind === 'SCHOOL_CONFIRMED_DROPOUT')).toHaveLength(1);
+    await expectCompletedOnce(task);
     expect((await school('POST', `/api/tasks/${key}/complete`, confirmed)).status).toBe(409);
   });
 
@@ -276,14 +281,6 @@ describe('task completion faults (engine-backed)', () => {
     // The attempt is over (its transaction ended, or its process died and PostgreSQL dropped the lock
     // with the connection): the next settling delivers the submission at once.
     expect(await settle(deps, key)).toBe('COMPLETED');
-    await eventually(
-      async () => ((await records.userTask(key))?.state === 'COMPLETED' ? true : undefined),
-      'completion',
-    );
-    const c = await prisma.dropoutCase.findUniqueOrThrow({
-      where: { processInstanceKey: task.processInstanceKey },
-      include: { actions: true },
-    });
-    expect(c.actions.filter((a) => a.kind === 'SCHOOL_CONFIRMED_DROPOUT')).toHaveLength(1);
+    await expectCompletedOnce(task);
   });
 });
