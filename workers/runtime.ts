@@ -4,14 +4,15 @@
  * back-off for a transient fault, with no retries (an incident for a person to look at) when the
  * job's variables or the handler's output break their schema. A database outage is nobody's mistake in
  * the job: it is offered again without spending a retry, however long PostgreSQL is away, so an
- * outage never turns running flows into incidents.
+ * outage never turns running flows into incidents. So is a job whose instance has a submission still
+ * waiting in the journal: it starts once that step's records are written.
  */
 import type { ZeebeGrpcClient } from '@camunda8/sdk/dist/zeebe/index.js';
 import type { IOutputVariables, JSONDoc } from '@camunda8/sdk/dist/zeebe/lib/interfaces-1.0.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { isDatabaseUnavailable } from '../infra/db/errors.js';
-import { awaitInstanceCompletions } from '../infra/db/instance-lock.js';
+import { awaitInstanceCompletions, hasUnsettledSubmission } from '../infra/db/instance-lock.js';
 import type { Prisma } from '../infra/db/prisma.js';
 import { BpmnError, type JobContext, type WorkerDefinition } from './lib/define-worker.js';
 import { workers as registered } from './registry.js';
@@ -91,6 +92,14 @@ export function startWorkers(
         try {
           // A task completion of this instance may not have committed yet: start from its committed state.
           await awaitInstanceCompletions(prisma, job.processInstanceKey);
+          if (await hasUnsettledSubmission(prisma, job.processInstanceKey)) {
+            jobLog.info('a submission of this instance is still being settled; job offered again, retry kept');
+            return job.fail({
+              errorMessage: 'Waiting for a submission of this instance to be settled from the journal',
+              retries: job.retries,
+              retryBackOff: RETRY_BACKOFF_MS,
+            });
+          }
           const result = await def.handler(input.data, {
             jobKey: job.key,
             processInstanceKey: job.processInstanceKey,

@@ -97,6 +97,7 @@ async function record(
 
 export async function completeTask(deps: CompletionDeps, actor: Actor, submission: Submission, ip: string) {
   const key = submission.task.userTaskKey;
+  await settleEarlierSteps(deps, submission.task);
   await journal(deps, actor, submission, ip);
   const attempt = { engineMayHaveIt: false };
   try {
@@ -112,6 +113,29 @@ export async function completeTask(deps: CompletionDeps, actor: Actor, submissio
     // The engine may have the completion (no answer, or the commit failed after it accepted): the
     // journal row stays PENDING and the settling finishes it either way. Not "not submitted".
     throw new AppError('SUBMISSION_UNCERTAIN');
+  }
+}
+
+/**
+ * A step of a case acts on the records of the steps before it (the town countersigns what both schools
+ * signed). An earlier step that the engine completed while its records are still only in the journal
+ * (its commit was lost) is written now, before this one; while it cannot be yet, this submission is
+ * refused for the moment (409 SUBMISSION_PENDING, try again shortly) instead of meeting a half-written
+ * case. Open tasks of the instance (parallel branches) are not earlier steps and hold nothing up.
+ */
+async function settleEarlierSteps(deps: CompletionDeps, task: UserTask) {
+  const instances = [task.processInstanceKey, ...(await deps.records.callerInstances(task.processInstanceKey))];
+  const pending = await deps.prisma.taskSubmission.findMany({
+    where: { status: 'PENDING', processInstanceKey: { in: instances }, userTaskKey: { not: task.userTaskKey } },
+    select: { userTaskKey: true },
+  });
+  for (const { userTaskKey } of pending) {
+    if ((await deps.records.userTask(userTaskKey))?.state !== 'COMPLETED') continue;
+    // The engine completed it, so its attempt is past the journal's gap whatever the row's age.
+    const state = await settle(deps, userTaskKey, new Date(Date.now() + SETTLE_AFTER_MS));
+    if (state === 'PENDING') {
+      throw new AppError('SUBMISSION_PENDING', { userTaskKey }, '该案件上一步的提交仍在确认中，请稍后再提交本步。');
+    }
   }
 }
 

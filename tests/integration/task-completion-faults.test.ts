@@ -89,26 +89,38 @@ async function expectCompletedOnce(task: UserTask) {
   expect(c.actions.filter((a) => a.kind === 'SCHOOL_CONFIRMED_DROPOUT')).toHaveLength(1);
 }
 
-/** A new report whose home visit failed: the school's confirmation task. */
-async function newSchoolTask(): Promise<UserTask> {
+const visited = { visitedOn: '2026-11-18', visitors: '班主任 王老师', outcome: 'PERSUASION_FAILED' };
+
+/** A new report: the teacher's home-visit task. */
+async function newVisitTask(): Promise<UserTask> {
   const teacher = await as(people.teacher.username);
   const { body } = await teacher<{ processInstanceKey: string }>('POST', '/api/dropout-reports', await report());
   const processInstanceKey = body.processInstanceKey;
-  const visit = await eventually(
+  return eventually(
     async () => (await records.openUserTasks({ processInstanceKey, elementId: 'visitFamily' })).data[0],
     'the teacher task',
   );
-  const visited = await teacher('POST', `/api/tasks/${visit.userTaskKey}/complete`, {
-    visitedOn: '2026-11-18',
-    visitors: '班主任 王老师',
-    outcome: 'PERSUASION_FAILED',
-  });
-  expect(visited.status).toBe(204);
+}
+
+/** The open school confirmation task of an instance. */
+function schoolTaskOf(processInstanceKey: string): Promise<UserTask> {
   return eventually(
     async () => (await records.openUserTasks({ processInstanceKey, elementId: 'confirmDropoutBySchool' })).data[0],
     'the school task',
   );
 }
+
+/** A new report whose home visit failed: the school's confirmation task. */
+async function newSchoolTask(): Promise<UserTask> {
+  const visit = await newVisitTask();
+  const teacher = await as(people.teacher.username);
+  expect((await teacher('POST', `/api/tasks/${visit.userTaskKey}/complete`, visited)).status).toBe(204);
+  return schoolTaskOf(visit.processInstanceKey);
+}
+
+/** The case's school reports (the send-school-report job's document). */
+const schoolReportsOf = (processInstanceKey: string) =>
+  prisma.caseDocument.findMany({ where: { kind: 'SCHOOL_REPORT', case: { processInstanceKey } } });
 
 describe('task completion faults (engine-backed)', () => {
   it('answers 503 when the engine is unreachable and writes nothing; the task stays open', async () => {
@@ -215,6 +227,9 @@ describe('task completion faults (engine-backed)', () => {
     // Once older, with no attempt holding the lock, the caseworker's next look settles it: the records
     // are written from the journal, once.
     await sleep(Math.max(0, row.createdAt.getTime() + SETTLE_AFTER_MS + 100 - Date.now()));
+    // Meanwhile the engine's next step, the school's written report (a job), has waited for these records
+    // instead of reporting a case without its measures.
+    expect(await schoolReportsOf(task.processInstanceKey)).toEqual([]);
     expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'COMPLETED' });
     expect(await settle(deps, key)).toBe('COMPLETED');
     expect(await actionsOf()).toHaveLength(1);
@@ -225,6 +240,46 @@ describe('task completion faults (engine-backed)', () => {
     expect(audits[0]!.details).toMatchObject({ recovered: true });
     expect((await school('GET', `/api/tasks/${key}/submission`)).body).toEqual({ state: 'COMPLETED' });
     expect((await school('POST', `/api/tasks/${key}/complete`, confirmed)).status).toBe(409);
+    const [schoolReport] = await eventually(async () => {
+      const docs = await schoolReportsOf(task.processInstanceKey);
+      return docs.length > 0 ? docs : undefined;
+    }, 'the school report, once the records are written');
+    expect(schoolReport!.body).toContain(`三、劝返措施：${confirmed.plan}（责任人：${confirmed.responsiblePerson}）`);
+  });
+
+  it('writes an earlier step from its journal before the next step of the case is taken', async () => {
+    // The teacher's home visit: the engine accepts it, the commit is lost.
+    const visit = await newVisitTask();
+    const lost = await crashing.inject({
+      method: 'POST',
+      url: `/api/tasks/${visit.userTaskKey}/complete`,
+      headers: { authorization: `Bearer ${await loginAs(people.teacher.username)}` },
+      payload: visited,
+    });
+    expect(lost.json()).toMatchObject({ error: { code: 'SUBMISSION_UNCERTAIN' } });
+    // The engine went on to the school's task while the home visit exists only in the journal.
+    const schoolTask = await schoolTaskOf(visit.processInstanceKey);
+    const kindsOf = async () =>
+      (
+        await prisma.dropoutCase.findUniqueOrThrow({
+          where: { processInstanceKey: visit.processInstanceKey },
+          include: { actions: { orderBy: { createdAt: 'asc' } } },
+        })
+      ).actions.map((a) => a.kind);
+    expect(await kindsOf()).toEqual(['CASE_OPENED']);
+    // The school's submission writes the home visit from the journal first, then its own records.
+    expect((await school('POST', `/api/tasks/${schoolTask.userTaskKey}/complete`, confirmed)).status).toBe(204);
+    expect((await kindsOf()).slice(0, 3)).toEqual(['CASE_OPENED', 'HOME_VISIT', 'SCHOOL_CONFIRMED_DROPOUT']);
+    const audits = await prisma.auditEvent.findMany({
+      where: { action: 'TASK_COMPLETE', entityId: visit.userTaskKey },
+    });
+    expect(audits.map((a) => a.details)).toEqual([expect.objectContaining({ recovered: true })]);
+    // The school's report lists the visit the teacher recorded.
+    const [schoolReport] = await eventually(async () => {
+      const docs = await schoolReportsOf(visit.processInstanceKey);
+      return docs.length > 0 ? docs : undefined;
+    }, 'the school report');
+    expect(schoolReport!.body).toContain('班主任 王老师');
   });
 
   it('drops a submission the engine never received, and delivers one whose outcome nobody saw', async () => {
