@@ -97,8 +97,9 @@ async function record(
 
 export async function completeTask(deps: CompletionDeps, actor: Actor, submission: Submission, ip: string) {
   const key = submission.task.userTaskKey;
-  await settleEarlierSteps(deps, submission.task);
-  await journal(deps, actor, submission, ip);
+  const callers = await deps.records.callerInstances(submission.task.processInstanceKey);
+  await settleEarlierSteps(deps, submission.task, callers);
+  await journal(deps, actor, submission, ip, callers);
   const attempt = { engineMayHaveIt: false };
   try {
     await deliver(deps, actor, submission, ip, {}, attempt);
@@ -123,8 +124,8 @@ export async function completeTask(deps: CompletionDeps, actor: Actor, submissio
  * refused for the moment (409 SUBMISSION_PENDING, try again shortly) instead of meeting a half-written
  * case. Open tasks of the instance (parallel branches) are not earlier steps and hold nothing up.
  */
-async function settleEarlierSteps(deps: CompletionDeps, task: UserTask) {
-  const instances = [task.processInstanceKey, ...(await deps.records.callerInstances(task.processInstanceKey))];
+async function settleEarlierSteps(deps: CompletionDeps, task: UserTask, callers: string[]) {
+  const instances = [task.processInstanceKey, ...callers];
   const pending = await deps.prisma.taskSubmission.findMany({
     where: { status: 'PENDING', processInstanceKey: { in: instances }, userTaskKey: { not: task.userTaskKey } },
     select: { userTaskKey: true },
@@ -191,8 +192,17 @@ async function lockTask(tx: P.TransactionClient, userTaskKey: string, settling: 
   if (!got?.locked) throw new InFlight();
 }
 
-/** Commits the PENDING journal row of this submission, settling an old one first. */
-async function journal(deps: CompletionDeps, actor: Actor, { task, body }: Submission, ip: string) {
+/**
+ * Commits the PENDING journal row of this submission, settling an old one first. The row names the
+ * calling instances too: their jobs wait for it as well (infra/db/instance-lock.ts).
+ */
+async function journal(
+  deps: CompletionDeps,
+  actor: Actor,
+  { task, body }: Submission,
+  ip: string,
+  callerInstanceKeys: string[],
+) {
   const key = task.userTaskKey;
   const existing = await deps.prisma.taskSubmission.findUnique({ where: { userTaskKey: key } });
   if (existing?.status === 'DONE') throw new AppError('TASK_NOT_OPEN');
@@ -207,6 +217,7 @@ async function journal(deps: CompletionDeps, actor: Actor, { task, body }: Submi
         userTaskKey: key,
         elementId: task.elementId,
         processInstanceKey: task.processInstanceKey,
+        callerInstanceKeys,
         userId: actor.userId,
         input: body as P.InputJsonValue,
         ip,

@@ -24,14 +24,18 @@ export async function awaitInstanceCompletions(prisma: Prisma, processInstanceKe
 }
 
 /**
- * After awaitInstanceCompletions: does a submission of the instance wait in the task submission journal
- * (api/tasks/completion.ts)? Then a step the engine may already have passed has its records still only
- * in the journal — its commit was lost — and a job reading them now would act on a half-written case
- * (a school report without the school's measures). The API settles it within seconds. A separate
- * statement from the lock's: a statement's snapshot is taken before its lock wait.
+ * After awaitInstanceCompletions: does a submission of the instance, or of an instance it called, wait
+ * in the task submission journal (api/tasks/completion.ts)? Then a step the engine may already have
+ * passed has its records still only in the journal — its commit was lost — and a job reading them now
+ * would act on a half-written case (a school report without the school's measures, a round closed
+ * without a child's outcome). The API settles it within seconds. A separate statement from the lock's:
+ * a statement's snapshot is taken before its lock wait.
  */
 export async function hasUnsettledSubmission(prisma: Prisma, processInstanceKey: string): Promise<boolean> {
   const rows = await prisma.$queryRaw<unknown[]>`
-    SELECT 1 FROM "TaskSubmission" WHERE status = 'PENDING' AND "processInstanceKey" = ${processInstanceKey} LIMIT 1`;
+    SELECT 1 FROM "TaskSubmission"
+     WHERE status = 'PENDING'
+       AND ("processInstanceKey" = ${processInstanceKey} OR ${processInstanceKey} = ANY ("callerInstanceKeys"))
+     LIMIT 1`;
   return rows.length > 0;
 }

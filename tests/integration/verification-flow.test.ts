@@ -6,15 +6,22 @@
  * registry record, referral to the escalation flow); the 5 still suspected are re-verified in round 2.
  * A deferral whose 30 September has passed does not stand, and its child is verified again.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { buildApp } from '../../api/app.js';
+import { settle } from '../../api/tasks/completion.js';
+import { createEngineClient } from '../../infra/camunda/client.js';
 import { createEngineRecords } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { fixtureCounty, listedChildren } from './fixture-county.js';
-import { as, type Caller, completeTask as complete, eventually } from './helpers.js';
+import { as, type Caller, completeTask as complete, eventually, loginAs } from './helpers.js';
+import { testConfig } from './test-env.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
 const records = createEngineRecords(inject('engineDatabaseUrl'));
-afterAll(() => Promise.all([prisma.$disconnect(), records.close()]));
+const engine = createEngineClient(testConfig());
+afterAll(() => Promise.all([prisma.$disconnect(), records.close(), engine.close()]));
 
 type Task = { userTaskKey: string; elementId: string; processInstanceKey: string; dueDate: string };
 
@@ -274,5 +281,57 @@ describe('enrollment verification (engine-backed)', () => {
       'the referred case',
     );
     expect(await prisma.dropoutCase.count({ where: { childId: child } })).toBe(1);
+  });
+
+  it('closes a round only with every child’s outcome: a verification whose commit was lost is written first', async () => {
+    const YEAR = 2027;
+    const fx = await fixtureCounty(prisma, '379911', YEAR, 0);
+    await listedChildren(prisma, fx, YEAR, 1);
+    const bureau = await as(fx.users.bureau);
+    const town = await as(fx.users.town);
+    const started = await bureau<{ id: number; processInstanceKey: string }>('POST', '/api/campaigns/enrollment', {
+      county: fx.county,
+      year: YEAR,
+    });
+    const [dispatch] = await openTasks(bureau, 'dispatchSuspectList', 1);
+    await complete(bureau, dispatch!, {});
+    const [verify] = await openTasks(town, 'verifyChild', 1);
+    // The town's verification (B: studying elsewhere) reaches the engine; the API dies before its commit.
+    const crashing = await buildApp({
+      prisma,
+      engine,
+      records,
+      logger: pino({ level: 'silent' }),
+      completionFaults: {
+        afterEngineAccepted: () => {
+          throw new Error('simulated: the process died after the engine accepted the completion');
+        },
+      },
+    });
+    const lost = await crashing.inject({
+      method: 'POST',
+      url: `/api/tasks/${verify!.userTaskKey}/complete`,
+      headers: { authorization: `Bearer ${await loginAs(fx.users.town)}` },
+      payload: verification('B', fx.primary.id),
+    });
+    await crashing.close();
+    expect(lost.json()).toMatchObject({ error: { code: 'SUBMISSION_UNCERTAIN' } });
+    // The child's instance is done in the engine; the campaign's round-closing job waits for the outcome
+    // (a retry kept every 5 s) instead of counting the child as still suspected and opening round 2.
+    await eventually(
+      async () => ((await records.userTask(verify!.userTaskKey))?.state === 'COMPLETED' ? true : undefined),
+      'the verification completed in the engine',
+    );
+    await sleep(6_000);
+    const suspect = () => prisma.suspectedChild.findFirstOrThrow({ where: { campaignId: started.body.id, round: 1 } });
+    expect((await suspect()).outcomeCode).toBeNull();
+    const waiting = await bureau<{ data: Task[] }>('GET', '/api/tasks?type=dispatchSuspectList&perPage=50');
+    expect(waiting.body.data.filter((t) => t.userTaskKey !== dispatch!.userTaskKey)).toEqual([]);
+    expect((await bureau<{ data: Task[] }>('GET', '/api/tasks?type=publishCountyReport')).body.data).toEqual([]);
+    // Settled from the journal (as the API does every few seconds): the round closes with the child removed.
+    expect(await settle({ prisma, engine, records }, verify!.userTaskKey)).toBe('COMPLETED');
+    expect((await suspect()).outcomeCode).toBe('B');
+    const [publish] = await openTasks(bureau, 'publishCountyReport', 1);
+    expect(publish!.processInstanceKey).toBe(started.body.processInstanceKey);
   });
 });

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "TaskSubmission" ADD COLUMN     "callerInstanceKeys" TEXT[] DEFAULT ARRAY[]::TEXT[];
