@@ -61,6 +61,22 @@ function verification(code: string, schoolId: number) {
   };
 }
 
+/** A campaign of one suspect in a county of its own, dispatched: the town's open verification task. */
+async function oneChildToVerify(county: string, year: number) {
+  const fx = await fixtureCounty(prisma, county, year, 0);
+  await listedChildren(prisma, fx, year, 1);
+  const bureau = await as(fx.users.bureau);
+  const town = await as(fx.users.town);
+  const started = await bureau<{ id: number; processInstanceKey: string }>('POST', '/api/campaigns/enrollment', {
+    county: fx.county,
+    year,
+  });
+  const [dispatch] = await openTasks(bureau, 'dispatchSuspectList', 1);
+  await complete(bureau, dispatch!, {});
+  const [verify] = await openTasks(town, 'verifyChild', 1);
+  return { fx, bureau, town, started, dispatch: dispatch!, verify: verify! };
+}
+
 describe('enrollment verification (engine-backed)', () => {
   it('reproduces the district report’s first round and re-verifies the 5 still suspected', async () => {
     const YEAR = 2027;
@@ -191,19 +207,8 @@ describe('enrollment verification (engine-backed)', () => {
 
   it('lets a deferral lapse when no written application came by 30 September: the child is verified again', async () => {
     // A campaign of a year whose 30 September has passed: the deferral's boundary timer is due at once.
-    const YEAR = 2026;
-    const fx = await fixtureCounty(prisma, '379903', YEAR, 0);
-    await listedChildren(prisma, fx, YEAR, 1);
-    const bureau = await as(fx.users.bureau);
-    const town = await as(fx.users.town);
-    const started = await bureau<{ id: number; processInstanceKey: string }>('POST', '/api/campaigns/enrollment', {
-      county: fx.county,
-      year: YEAR,
-    });
-    const [dispatch] = await openTasks(bureau, 'dispatchSuspectList', 1);
-    await complete(bureau, dispatch!, {});
-    const [verify] = await openTasks(town, 'verifyChild', 1);
-    await complete(town, verify!, verification('E', fx.primary.id));
+    const { fx, bureau, town, started, dispatch, verify } = await oneChildToVerify('379903', 2026);
+    await complete(town, verify, verification('E', fx.primary.id));
 
     // No fileDeferral task stays open: the deadline passed, the outcome E is withdrawn, round 2 opens.
     const [dispatch2] = await openTasks(bureau, 'dispatchSuspectList', 1, new Set([dispatch!.userTaskKey]));
@@ -284,18 +289,7 @@ describe('enrollment verification (engine-backed)', () => {
   });
 
   it('closes a round only with every child’s outcome: a verification whose commit was lost is written first', async () => {
-    const YEAR = 2027;
-    const fx = await fixtureCounty(prisma, '379911', YEAR, 0);
-    await listedChildren(prisma, fx, YEAR, 1);
-    const bureau = await as(fx.users.bureau);
-    const town = await as(fx.users.town);
-    const started = await bureau<{ id: number; processInstanceKey: string }>('POST', '/api/campaigns/enrollment', {
-      county: fx.county,
-      year: YEAR,
-    });
-    const [dispatch] = await openTasks(bureau, 'dispatchSuspectList', 1);
-    await complete(bureau, dispatch!, {});
-    const [verify] = await openTasks(town, 'verifyChild', 1);
+    const { fx, bureau, started, dispatch, verify } = await oneChildToVerify('379911', 2027);
     // The town's verification (B: studying elsewhere) reaches the engine; the API dies before its commit.
     const crashing = await buildApp({
       prisma,
