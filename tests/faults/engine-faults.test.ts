@@ -278,9 +278,20 @@ describe('engine paused (unresponsive, not gone)', () => {
       await engine.unpause();
     }
     const tResumed = Date.now();
-    // Afterwards the caseworkers try again, as they were told; the engine may also have processed the
-    // requests that were waiting in its sockets while it was paused.
-    await driveEscalation(obs, api, a!, pikA, { visitAttempted: true });
+    // Afterwards the teacher's console asks what became of the uncertain submission, as it does after
+    // such an answer (the engine may also have processed the request that waited in its socket): the
+    // journal delivers it — nobody has to submit again — and the flow goes on from there.
+    const settled = await eventually(
+      async () => {
+        const r = await teacherA<{ state: string }>('GET', `/api/tasks/${visit.userTaskKey}/submission`);
+        return r.status === 200 && r.body.state !== 'PENDING' ? r.body.state : undefined;
+      },
+      'the uncertain submission to settle',
+      60_000,
+    );
+    say(`uncertain submission after resume: ${settled} in ${((Date.now() - tResumed) / 1000).toFixed(1)} s`);
+    expect(settled).toBe('COMPLETED');
+    await driveEscalation(obs, api, a!, pikA, { visitDone: true });
     // The report may have landed while the API gave up on it: then the retry is refused as a duplicate
     // (409 CONFLICT naming the open case) — either way the child must end with exactly one case.
     const again = await api.as(b!.teacher)<{ processInstanceKey?: string; error?: { code: string } }>(

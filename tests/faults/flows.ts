@@ -66,16 +66,7 @@ async function taskOf(api: Api, username: string, pik: string, elementId: string
  * it (the API then writes the records from its journal — the data assertions check that). Anything
  * else is unexpected and abandons the flow.
  */
-async function step(
-  obs: Observations,
-  api: Api,
-  username: string,
-  pik: string,
-  elementId: string,
-  body: unknown,
-  /** An earlier attempt may have reached the engine without an answer (the caseworker tries again). */
-  attempted = false,
-) {
+async function step(obs: Observations, api: Api, username: string, pik: string, elementId: string, body: unknown) {
   let task: Task;
   try {
     task = await taskOf(api, username, pik, elementId);
@@ -84,7 +75,7 @@ async function step(
     throw new Error(`${elementId} of ${pik} never appeared`);
   }
   const caller = api.as(username);
-  let retried = attempted;
+  let retried = false;
   const deadline = Date.now() + STEP_TIMEOUT_MS;
   for (;;) {
     if (Date.now() > deadline) {
@@ -138,15 +129,18 @@ export async function reportDropout(obs: Observations, api: Api, p: Pupil): Prom
 /** The teacher's home visit, without success. */
 export const VISIT_FAILED = () => ({ visitedOn: daysAgo(1), visitors: '班主任 王老师', outcome: 'PERSUASION_FAILED' });
 
-/** After the report: home visit fails → the school confirms → the town orders correction (the notice is issued). */
+/**
+ * After the report: home visit fails → the school confirms → the town orders correction (the notice is
+ * issued). `visitDone`: the home visit went through already (a submission settled from the journal).
+ */
 export async function driveEscalation(
   obs: Observations,
   api: Api,
   p: Pupil,
   pik: string,
-  opts: { visitAttempted?: boolean } = {},
+  opts: { visitDone?: boolean } = {},
 ) {
-  await step(obs, api, p.teacher, pik, 'visitFamily', VISIT_FAILED(), opts.visitAttempted);
+  if (!opts.visitDone) await step(obs, api, p.teacher, pik, 'visitFamily', VISIT_FAILED());
   await step(obs, api, p.school, pik, 'confirmDropoutBySchool', {
     decision: 'CONFIRMED',
     reasonCode: 'A2',
