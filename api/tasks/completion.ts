@@ -19,6 +19,7 @@ import { holdInstanceForCompletion } from '../../infra/db/instance-lock.js';
 import type { Actor } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { toActor } from '../auth/sessions.js';
+import { isDatabaseUnavailable } from '../../infra/db/errors.js';
 import { AppError } from '../errors.js';
 import { type TaskForm, taskForms } from './forms.js';
 
@@ -284,15 +285,29 @@ async function recover(deps: CompletionDeps, actor: Actor, submission: Submissio
 }
 
 /** Settles every PENDING row old enough (at start and periodically); returns how each ended. */
-export async function settleAll(deps: CompletionDeps, now = new Date()): Promise<Record<SubmissionState, number>> {
+export async function settleAll(
+  deps: CompletionDeps,
+  now = new Date(),
+): Promise<{ counts: Record<SubmissionState, number>; failed: { userTaskKey: string; error: string }[] }> {
   const rows = await deps.prisma.taskSubmission.findMany({
     where: { status: 'PENDING', createdAt: { lt: new Date(now.getTime() - SETTLE_AFTER_MS) } },
     select: { userTaskKey: true },
+    orderBy: { createdAt: 'asc' },
     take: 500,
   });
   const counts: Record<SubmissionState, number> = { COMPLETED: 0, PENDING: 0, NOT_SUBMITTED: 0 };
-  for (const { userTaskKey } of rows) counts[await settle(deps, userTaskKey, now)]++;
-  return counts;
+  const failed: { userTaskKey: string; error: string }[] = [];
+  for (const { userTaskKey } of rows) {
+    try {
+      counts[await settle(deps, userTaskKey, now)]++;
+    } catch (err) {
+      // The database is away: the round ends here and is retried. Anything else stays this row's
+      // problem (a person must look at it), and the rows behind it are settled all the same.
+      if (isDatabaseUnavailable(err)) throw err;
+      failed.push({ userTaskKey, error: (err as Error).message });
+    }
+  }
+  return { counts, failed };
 }
 
 /** Settles old PENDING rows every `everyMs` while `app` runs (first at ready); a failed round is retried. */
@@ -300,8 +315,10 @@ export function settlePeriodically(app: FastifyInstance, deps: CompletionDeps, e
   let timer: NodeJS.Timeout | undefined;
   const run = async () => {
     try {
-      const settled = await settleAll(deps);
-      if (settled.COMPLETED || settled.NOT_SUBMITTED) app.log.warn({ settled }, 'settled interrupted task submissions');
+      const { counts, failed } = await settleAll(deps);
+      if (counts.COMPLETED || counts.NOT_SUBMITTED)
+        app.log.warn({ settled: counts }, 'settled interrupted task submissions');
+      for (const f of failed) app.log.error(f, 'a task submission cannot be settled; it waits in the journal');
     } catch (err) {
       app.log.warn({ err: (err as Error).message }, 'settling task submissions failed; retrying later');
     }

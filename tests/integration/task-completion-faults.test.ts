@@ -9,7 +9,7 @@ import { buildApp } from '../../api/app.js';
 import { createEngineClient } from '../../infra/camunda/client.js';
 import { createEngineRecords, type UserTask } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
-import { SETTLE_AFTER_MS, settle } from '../../api/tasks/completion.js';
+import { SETTLE_AFTER_MS, settle, settleAll } from '../../api/tasks/completion.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { as, demoPeople, eventually, loginAs, pupilWithoutCase } from './helpers.js';
 import { testConfig } from './test-env.js';
@@ -337,5 +337,27 @@ describe('task completion faults (engine-backed)', () => {
     // with the connection): the next settling delivers the submission at once.
     expect(await settle(deps, key)).toBe('COMPLETED');
     await expectCompletedOnce(task);
+  });
+
+  it('settles the other submissions when one cannot be settled, and names that one', async () => {
+    const broken = await newSchoolTask();
+    const fine = await newSchoolTask();
+    // A row whose user no longer exists cannot be settled; it is older, so it comes first.
+    await prisma.taskSubmission.create({
+      data: {
+        userTaskKey: broken.userTaskKey,
+        elementId: broken.elementId,
+        processInstanceKey: broken.processInstanceKey,
+        userId: 2_000_000_000,
+        input: confirmed,
+        createdAt: new Date(Date.now() - SETTLE_AFTER_MS - 5000),
+      },
+    });
+    await journalRowOldEnoughToSettle(fine);
+    const { counts, failed } = await settleAll({ prisma, engine: liveEngine, records });
+    expect(failed.map((f) => f.userTaskKey)).toEqual([broken.userTaskKey]);
+    expect(counts.COMPLETED).toBeGreaterThanOrEqual(1);
+    await expectCompletedOnce(fine);
+    await prisma.taskSubmission.delete({ where: { userTaskKey: broken.userTaskKey } });
   });
 });
