@@ -65,18 +65,32 @@ export function mapEngineRefusal(err: unknown): never {
   throw err;
 }
 
+/** How a submission is written: by its own attempt (on submit) or by a settler (from the journal). */
+interface Delivery {
+  /** Added to the audit line (`delivered: 'journal'`, `recovered: true`). */
+  details: Record<string, unknown>;
+  /** The instances that called the task's, when the caller looked them up already. */
+  callers?: string[];
+  /** A settler: only tries the task's lock, and never takes a row delivered meanwhile for its own. */
+  settling?: boolean;
+}
+
 /** The records of a submission, in `tx`: the form's changes and the audit line; returns the variables. */
 async function record(
   deps: CompletionDeps,
   tx: P.TransactionClient,
   actor: Actor,
   { task, form, input }: Submission,
-  details: Record<string, unknown>,
   ip: string | undefined,
+  { details, callers }: Delivery,
 ) {
   // The next jobs of the instance, and of the instances that called it, wait for this commit
   // (infra/db/instance-lock.ts). Always the inner instance first, so two completions never deadlock.
-  for (const key of [task.processInstanceKey, ...(await deps.records.callerInstances(task.processInstanceKey))]) {
+  const instances = [
+    task.processInstanceKey,
+    ...(callers ?? (await deps.records.callerInstances(task.processInstanceKey))),
+  ];
+  for (const key of instances) {
     await holdInstanceForCompletion(tx, key);
   }
   const variables = await form.apply(tx, task, input, actor, {
@@ -103,7 +117,7 @@ export async function completeTask(deps: CompletionDeps, actor: Actor, submissio
   await journal(deps, actor, submission, ip, callers);
   const attempt = { engineMayHaveIt: false };
   try {
-    await deliver(deps, actor, submission, ip, {}, attempt);
+    await deliver(deps, actor, submission, ip, { details: {}, callers }, attempt);
   } catch (err) {
     if (!attempt.engineMayHaveIt) {
       // Refused, or never sent: nothing happened anywhere; drop our journal row.
@@ -152,10 +166,10 @@ async function deliver(
   actor: Actor,
   submission: Submission,
   ip: string | undefined,
-  details: Record<string, unknown>,
+  delivery: Delivery,
   attempt = { engineMayHaveIt: false },
-  settling = false,
 ) {
+  const settling = delivery.settling ?? false;
   const key = submission.task.userTaskKey;
   await deps.prisma.$transaction(
     async (tx) => {
@@ -165,7 +179,7 @@ async function deliver(
       // A settler delivered this very submission between its journal row and this lock: done.
       if (!settling && row?.status === 'DONE' && row.userId === actor.userId) return;
       if (row?.status !== 'PENDING' || row.userId !== actor.userId) throw new AppError('TASK_NOT_OPEN');
-      const variables = await record(deps, tx, actor, submission, details, ip);
+      const variables = await record(deps, tx, actor, submission, ip, delivery);
       attempt.engineMayHaveIt = true;
       await deps.engine.completeUserTask(key, variables).catch((err: unknown) => {
         const refused = engineHttpStatus(err) !== undefined;
@@ -259,7 +273,7 @@ export async function settle(deps: CompletionDeps, userTaskKey: string, now = ne
   const ip = row.ip ?? undefined;
   try {
     if (task.state === 'COMPLETED') await recover(deps, actor, submission, ip);
-    else await deliver(deps, actor, submission, ip, { delivered: 'journal' }, undefined, true);
+    else await deliver(deps, actor, submission, ip, { details: { delivered: 'journal' }, settling: true });
     return 'COMPLETED';
   } catch (err) {
     // In flight, closed meanwhile (the read model will show how), or the engine is away: ask again later.
@@ -278,7 +292,7 @@ async function recover(deps: CompletionDeps, actor: Actor, submission: Submissio
       await lockTask(tx, key, true);
       const again = await tx.taskSubmission.findUnique({ where: { userTaskKey: key } });
       if (again?.status !== 'PENDING') return; // another settler got here first
-      await record(deps, tx, actor, submission, { recovered: true }, ip);
+      await record(deps, tx, actor, submission, ip, { details: { recovered: true } });
     },
     { timeout: COMPLETION_TX_TIMEOUT_MS },
   );
