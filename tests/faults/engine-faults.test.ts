@@ -19,7 +19,7 @@ import {
   startHandover,
   VISIT_FAILED,
 } from './flows.js';
-import { apiClient, eventually, pool, type Pupil, reportablePupils, sleep } from './helpers.js';
+import { apiClient, eventually, everyInstanceCompleted, pool, type Pupil, reportablePupils, sleep } from './helpers.js';
 
 const ESCALATIONS = 170;
 const HANDOVERS = 30;
@@ -154,14 +154,7 @@ describe('engine SIGKILLed mid-flight', () => {
       ).toBe(PUPILS_PER_CLASS);
     }
     const handoverKeys = handovers.map((h) => h.started!.pik);
-    await eventually(
-      async () => {
-        const states = await Promise.all(handoverKeys.map((k) => sys.records.processInstanceState(k)));
-        return states.every((s) => s === 'COMPLETED') ? true : undefined;
-      },
-      'every handover instance to complete',
-      120_000,
-    );
+    await everyInstanceCompleted(sys.records, handoverKeys, 'every handover instance to complete', 120_000);
 
     // The engine's own record of user tasks: each expected task created exactly once and completed
     // (polled: the exporter writes the record stream a moment after the workers saw the jobs).

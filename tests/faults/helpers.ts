@@ -1,4 +1,5 @@
 /** Calling our API as the people who use it, with the patience a caseworker has while something is down. */
+import type { EngineRecords } from '../../infra/camunda/records.js';
 import type { Prisma } from '../../infra/db/prisma.js';
 import { DEMO_PASSWORD } from '../../infra/seed/demo.js';
 
@@ -88,6 +89,18 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, what: stri
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(250);
   }
+}
+
+/** Waits until the record stream shows every instance of `keys` completed. */
+export function everyInstanceCompleted(records: EngineRecords, keys: string[], what: string, timeoutMs: number) {
+  return eventually(
+    async () => {
+      const states = await Promise.all(keys.map((k) => records.processInstanceState(k)));
+      return states.every((st) => st === 'COMPLETED') ? true : undefined;
+    },
+    what,
+    timeoutMs,
+  );
 }
 
 /** Runs `fn` over `items` with at most `limit` at a time; all settle, the first error is thrown after. */

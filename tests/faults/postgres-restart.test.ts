@@ -17,7 +17,7 @@ import {
   signHandover,
   startHandover,
 } from './flows.js';
-import { apiClient, eventually, pool, sleep } from './helpers.js';
+import { apiClient, eventually, everyInstanceCompleted, pool, sleep } from './helpers.js';
 
 const COUNTIES = 6;
 const PUPILS = 30;
@@ -206,14 +206,7 @@ describe('PostgreSQL restarts under load', () => {
     }
     // The engine's exporter wrote through the outage too: no incident, every instance completed.
     const keys = started.map((x) => x.s.pik);
-    await eventually(
-      async () => {
-        const states = await Promise.all(keys.map((k) => sys.records.processInstanceState(k)));
-        return states.every((st) => st === 'COMPLETED') ? true : undefined;
-      },
-      'every handover instance to complete',
-      120_000,
-    );
+    await everyInstanceCompleted(sys.records, keys, 'every handover instance to complete', 120_000);
     const { rows } = await sys.records.pool.query<{ n: string }>(
       `SELECT count(*) AS n FROM zeebe_record WHERE value_type = 'INCIDENT' AND value->>'processInstanceKey' = ANY($1)`,
       [keys],

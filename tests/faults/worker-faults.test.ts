@@ -16,7 +16,7 @@ import { startWorkers } from '../../workers/runtime.js';
 import { defineWorker } from '../../workers/lib/define-worker.js';
 import { type FaultSystem, startFaultSystem } from './environment.js';
 import { driveEscalation, newObservations, reportDropout } from './flows.js';
-import { apiClient, eventually, pool, reportablePupils, sleep } from './helpers.js';
+import { apiClient, eventually, everyInstanceCompleted, pool, reportablePupils, sleep } from './helpers.js';
 
 let sys: FaultSystem;
 const children = new Set<ChildProcess>();
@@ -182,14 +182,7 @@ describe('graceful shutdown of the workers', () => {
     say(`close() returned after ${closeMs} ms with ${finished} of 5 handlers finished`);
     expect(finished, 'every running handler finished before close() returned').toBe(5);
     // The engine got the completions: each instance ends, none waits for a job timeout.
-    await eventually(
-      async () => {
-        const states = await Promise.all(keys.map((k) => sys.records.processInstanceState(k)));
-        return states.every((s) => s === 'COMPLETED') ? true : undefined;
-      },
-      'the five instances to complete',
-      20_000,
-    );
+    await everyInstanceCompleted(sys.records, keys, 'the five instances to complete', 20_000);
     const { rows } = await sys.records.pool.query<{ n: string }>(
       `SELECT count(DISTINCT record_key) AS n FROM zeebe_record
         WHERE value_type = 'JOB' AND intent = 'TIMED_OUT' AND value->>'processInstanceKey' = ANY($1)`,
