@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { BpmnModdle, type ModdleElement } from 'bpmn-moddle';
 import { isFeel, parseExpression } from '../feel.js';
+import { checkStaticTimerValue } from '../timers.js';
 import type {
   BpmnElementType,
   DeployProblem,
@@ -530,7 +531,10 @@ class ProcessTranslator {
       const timer: Extract<EventDefinition, { type: 'timer' }> = { type: 'timer' };
       for (const key of ['timeDate', 'timeDuration', 'timeCycle'] as const) {
         const value = body(prop<Node>(def, key));
-        if (value !== undefined && value !== '') timer[key] = this.expression(id, `timer ${key}`, value);
+        if (value === undefined || value === '') continue;
+        timer[key] = this.expression(id, `timer ${key}`, value);
+        const wrong = isFeel(value) ? undefined : checkStaticTimerValue(key, value);
+        if (wrong) this.problem(node, `the timer's ${key}: ${wrong}`);
       }
       const set = [timer.timeDate, timer.timeDuration, timer.timeCycle].filter((v) => v !== undefined).length;
       if (set !== 1) {
