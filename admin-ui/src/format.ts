@@ -11,6 +11,12 @@ export function chineseDate(value: string | Date | null | undefined): string {
   return `${parts.year}年${parts.month}月${parts.day}日`;
 }
 
+/** "2015-07" → 2015年7月 (lists give the birth year and month only; the date is on the record page). */
+export function chineseMonth(value: string | null | undefined): string {
+  const m = value ? /^(\d{4})-(\d{2})/.exec(value) : null;
+  return m ? `${m[1]}年${Number(m[2])}月` : '—';
+}
+
 export function chineseDateTime(value: string | Date | null | undefined): string {
   if (!value) return '—';
   const d = new Date(value);

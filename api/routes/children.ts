@@ -1,6 +1,7 @@
 /**
- * 适龄儿童: the children record. Lists mask 身份证号, addresses and phones; a child's own page shows
- * them in full and writes a READ_PERSONAL audit row. Every query is scoped (api/auth/scope.ts).
+ * 适龄儿童: the children record. Lists mask 身份证号, 学籍号, addresses and phones and give the birth
+ * year and month, not the date (which is digits 7–14 of the ID number); a child's own page shows them
+ * in full and writes a READ_PERSONAL audit row. Every query is scoped (api/auth/scope.ts).
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -15,7 +16,7 @@ import { actorOf, type Actor } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { scope } from '../auth/scope.js';
 import { checkIdNumber } from '../domain/id-number.js';
-import { maskAddress, maskIdNumber, maskPhone } from '../domain/mask.js';
+import { birthMonth, maskAddress, maskIdNumber, maskPhone, maskStudentNumber } from '../domain/mask.js';
 import { plainText } from '../domain/text.js';
 import { AppError } from '../errors.js';
 import { intId, intIdQuery, listQuery, listResponse, paging, uuidParam } from '../resources/list.js';
@@ -32,12 +33,14 @@ const guardianSchema = z.object({
     .optional(),
 });
 
-const childSchema = z.object({
+/** A child as lists show it: masked, born in a year and month. */
+const listedChildSchema = z.object({
   id: z.string(),
   idNumber: z.string(),
   name: z.string(),
   gender: z.enum(Gender),
-  birthDate: z.string(),
+  /** "2015-07" */
+  birthMonth: z.string(),
   studentNumber: z.string().nullable(),
   regionCode: z.string(),
   householdRegionId: z.number().nullable(),
@@ -49,6 +52,9 @@ const childSchema = z.object({
   guardians: z.array(guardianSchema.extend({ phone: z.string().nullable() })),
   updatedAt: z.string(),
 });
+
+/** The record page (and the answer to a write by an editor): everything in full. */
+const childSchema = listedChildSchema.extend({ birthDate: z.string() });
 
 const registryRecordSchema = z.object({
   schoolYear: z.number(),
@@ -64,31 +70,40 @@ const registryRecordSchema = z.object({
 const childInclude = { guardians: { orderBy: { id: 'asc' } } } satisfies Prisma.ChildInclude;
 type ChildRow = Prisma.ChildGetPayload<{ include: typeof childInclude }>;
 
-function toChild(c: ChildRow, masked: boolean): z.infer<typeof childSchema> {
+function toListedChild(c: ChildRow): z.infer<typeof listedChildSchema> {
   return {
     id: c.id,
-    idNumber: masked ? maskIdNumber(c.idNumber)! : c.idNumber,
+    idNumber: maskIdNumber(c.idNumber)!,
     name: c.name,
     gender: c.gender,
-    birthDate: c.birthDate.toISOString().slice(0, 10),
-    studentNumber: masked ? maskIdNumber(c.studentNumber) : c.studentNumber,
+    birthMonth: birthMonth(c.birthDate),
+    studentNumber: maskStudentNumber(c.studentNumber),
     regionCode: c.regionCode,
     householdRegionId: c.householdRegionId,
-    householdAddress: masked ? maskAddress(c.householdAddress) : c.householdAddress,
-    residenceAddress: masked ? maskAddress(c.residenceAddress) : c.residenceAddress,
+    householdAddress: maskAddress(c.householdAddress),
+    residenceAddress: maskAddress(c.residenceAddress),
     flags: c.flags,
     currentSchoolId: c.currentSchoolId,
     currentClassId: c.currentClassId,
-    guardians: c.guardians.map((g) => ({
-      name: g.name,
-      relation: g.relation,
-      phone: masked ? maskPhone(g.phone) : g.phone,
-    })),
+    guardians: c.guardians.map((g) => ({ name: g.name, relation: g.relation, phone: maskPhone(g.phone) })),
     updatedAt: c.updatedAt.toISOString(),
   };
 }
 
-const filters = listQuery(['name', 'birthDate', 'regionCode', 'updatedAt', 'createdAt'] as const).extend({
+function toChild(c: ChildRow): z.infer<typeof childSchema> {
+  return {
+    ...toListedChild(c),
+    idNumber: c.idNumber,
+    birthDate: c.birthDate.toISOString().slice(0, 10),
+    studentNumber: c.studentNumber,
+    householdAddress: c.householdAddress,
+    residenceAddress: c.residenceAddress,
+    guardians: c.guardians.map((g) => ({ name: g.name, relation: g.relation, phone: g.phone })),
+  };
+}
+
+// No sorting by birth date: a county's children in birth order would place each one's day of birth.
+const filters = listQuery(['name', 'regionCode', 'updatedAt', 'createdAt'] as const).extend({
   q: plainText(50).optional(),
   idNumber: plainText(18).optional(),
   regionCode: z
@@ -152,7 +167,7 @@ export const childrenRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['children'],
         summary: 'Children in the caller’s jurisdiction (personal data masked)',
         querystring: filters,
-        response: { 200: listResponse(childSchema), 400: errorResponse },
+        response: { 200: listResponse(listedChildSchema), 400: errorResponse },
       },
     },
     async (req) => {
@@ -174,7 +189,20 @@ export const childrenRoutes: FastifyPluginAsyncZod = async (app) => {
         app.prisma.child.findMany({ where, include: childInclude, ...paging(q, 'name') }),
         app.prisma.child.count({ where }),
       ]);
-      return { data: rows.map((c) => toChild(c, true)), total };
+      // A search by the full ID number that finds a child confirms the number: audited like the record
+      // page, so trying the numbers that fit a mask one by one leaves a trail.
+      if (q.idNumber) {
+        for (const c of rows) {
+          await audit(app.prisma, actor, {
+            action: 'READ_PERSONAL',
+            entity: 'Child',
+            entityId: c.id,
+            details: { lookup: 'idNumber' },
+            ip: req.ip,
+          });
+        }
+      }
+      return { data: rows.map(toListedChild), total };
     },
   );
 
@@ -192,7 +220,7 @@ export const childrenRoutes: FastifyPluginAsyncZod = async (app) => {
       const actor = actorOf(req);
       const child = await findScoped(app, actor, req.params.id);
       await audit(app.prisma, actor, { action: 'READ_PERSONAL', entity: 'Child', entityId: child.id, ip: req.ip });
-      return toChild(child, false);
+      return toChild(child);
     },
   );
 
@@ -237,7 +265,7 @@ export const childrenRoutes: FastifyPluginAsyncZod = async (app) => {
         await audit(tx, actor, { action: 'CREATE', entity: 'Child', entityId: child.id, ip: req.ip });
         return child;
       });
-      return reply.code(201).send(toChild(created, false));
+      return reply.code(201).send(toChild(created));
     },
   );
 
@@ -275,7 +303,7 @@ export const childrenRoutes: FastifyPluginAsyncZod = async (app) => {
         });
         return child;
       });
-      return toChild(updated, false);
+      return toChild(updated);
     },
   );
 

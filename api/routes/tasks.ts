@@ -60,7 +60,8 @@ const taskContextSchema = z.object({
       childId: z.string(),
       name: z.string(),
       gender: z.string(),
-      birthDate: z.string(),
+      /** Year and month of birth ("2015-07"): the date would unmask the ID number. */
+      birthMonth: z.string(),
       idNumber: z.string().nullable(),
       detail: z.string().nullable(),
     })

@@ -8,7 +8,7 @@ import type { Tx } from '../../infra/db/prisma.js';
 import type { UserTask } from '../../infra/camunda/records.js';
 import type { Actor } from '../auth/actor.js';
 import type { TaskSchema } from './schemas/fields.js';
-import { maskIdNumber } from '../domain/mask.js';
+import { birthMonth, maskIdNumber } from '../domain/mask.js';
 
 export interface TaskForm<S extends z.ZodType = z.ZodType> extends TaskSchema<S> {
   /**
@@ -29,12 +29,16 @@ export interface TaskForm<S extends z.ZodType = z.ZodType> extends TaskSchema<S>
   prepare?: (db: Tx, task: UserTask, actor: Actor, context: TaskContext) => Promise<TaskPreparation>;
 }
 
-/** A child as a task form shows it: the ID number masked (the full record is on the child's page). */
+/**
+ * A child as a task form shows it: the ID number masked and the birth year and month, not the date that
+ * the masked digits are (the full record is on the child's audited page).
+ */
 export interface TaskSubject {
   childId: string;
   name: string;
   gender: string;
-  birthDate: string;
+  /** "2015-07" */
+  birthMonth: string;
   idNumber: string | null;
   /** One line of what the task is about (核实轮次, 未报到, 所在学校…). */
   detail: string | null;
@@ -86,7 +90,7 @@ export function subjectOf(
     childId: child.id,
     name: child.name,
     gender: child.gender === 'MALE' ? '男' : child.gender === 'FEMALE' ? '女' : child.gender,
-    birthDate: child.birthDate.toISOString().slice(0, 10),
+    birthMonth: birthMonth(child.birthDate),
     idNumber: maskIdNumber(child.idNumber),
     detail,
   };

@@ -6,11 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { idCheckChar } from '../../api/domain/id-number.js';
+import { checkIdNumber, idCheckChar } from '../../api/domain/id-number.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { as, demoPeople, eventually } from './helpers.js';
+import { as, demoPeople, eventually, pupilWithoutCase } from './helpers.js';
 import { TEST_DATA_DIR } from './test-env.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
@@ -40,7 +40,92 @@ function freshIdNumber(seq: number): string {
   return first17 + idCheckChar(first17);
 }
 
+/** What a caller learns about one child from one response: the fields that bear on the ID number. */
+type View = {
+  idNumber?: string | null;
+  studentNumber?: string | null;
+  gender?: string;
+  birthDate?: string;
+  birthMonth?: string;
+};
+
+/**
+ * Every 身份证号 consistent with what the views show together: the masked number's visible characters
+ * (and the student number's, G + ID), the birth date or month, the gender (parity of the 17th digit)
+ * and the check character. One candidate means the mask was undone.
+ */
+function idCandidates(views: View[]): string[] {
+  const shown = (v: string | null | undefined) => (v ? /[\dX*]{18}$/.exec(v)?.[0] : undefined);
+  const masks = views.flatMap((v) => [shown(v.idNumber), shown(v.studentNumber)]).filter((m) => m !== undefined);
+  const fits = (id: string) => masks.every((m) => [...m].every((ch, i) => ch === '*' || ch === id[i]));
+  const date = views.find((v) => v.birthDate)?.birthDate;
+  const month = date?.slice(0, 7) ?? views.find((v) => v.birthMonth)?.birthMonth;
+  if (!month || masks.length === 0) throw new Error('the views show neither a masked ID number nor a birth month');
+  const male = views.some((v) => v.gender === 'MALE' || v.gender === '男');
+  const region = masks[0]!.slice(0, 6);
+  const found: string[] = [];
+  for (let day = 1; day <= 31; day++) {
+    const ymd = `${month}-${String(day).padStart(2, '0')}`;
+    if (date && ymd !== date) continue;
+    for (let seq = 0; seq < 1000; seq++) {
+      if (seq % 2 !== (male ? 1 : 0)) continue;
+      const first17 = `${region}${ymd.replaceAll('-', '')}${String(seq).padStart(3, '0')}`;
+      const id = first17 + idCheckChar(first17);
+      if (fits(id) && checkIdNumber(id).ok) found.push(id);
+    }
+  }
+  return found;
+}
+
 describe('jurisdiction and privacy', () => {
+  it('masks so that no list, task context or combination of them gives an ID number away', async () => {
+    // The class list, and the home-visit task's context of one of its pupils.
+    const pupil = await pupilWithoutCase(prisma, people.teacher.classId);
+    const reported = await teacher<{ processInstanceKey: string }>('POST', '/api/dropout-reports', {
+      child: pupil.id,
+      lastAttendance: '2026-11-16',
+      reason: '连续旷课',
+    });
+    expect(reported.status, JSON.stringify(reported.body)).toBe(201);
+    const task = await eventually(async () => {
+      const res = await teacher<{ data: { userTaskKey: string }[] }>(
+        'GET',
+        `/api/tasks?processInstanceKey=${reported.body.processInstanceKey}`,
+      );
+      return res.body.data[0];
+    }, 'the home-visit task');
+    const context = await teacher<{ subject: View & { childId: string } }>(
+      'GET',
+      `/api/tasks/${task.userTaskKey}/context`,
+    );
+    expect(context.status).toBe(200);
+    const list = await teacher<List<Child & View>>('GET', '/api/children?perPage=500');
+    const cases = await teacher<List<{ childId: string; childIdNumber: string }>>('GET', '/api/cases?perPage=500');
+    // The reported pupil (list and context together) and 19 classmates (the list alone).
+    const listed = [
+      ...list.body.data.filter((c) => c.id === pupil.id),
+      ...list.body.data.filter((c) => c.id !== pupil.id).slice(0, 19),
+    ];
+    expect(listed.map((c) => c.id)).toContain(pupil.id);
+    const truth = new Map(
+      (await prisma.child.findMany({ where: { id: { in: listed.map((c) => c.id) } } })).map((c) => [c.id, c]),
+    );
+    for (const row of listed) {
+      const views: View[] = [row];
+      if (row.id === context.body.subject.childId) views.push(context.body.subject);
+      for (const c of cases.body.data.filter((c) => c.childId === row.id)) views.push({ idNumber: c.childIdNumber });
+      const child = truth.get(row.id)!;
+      // What the views show together fits many numbers, not one …
+      const candidates = idCandidates(views);
+      expect(candidates).toContain(child.idNumber);
+      expect(candidates.length, `${row.idNumber}: ${candidates.length} candidates`).toBeGreaterThanOrEqual(100);
+      const text = JSON.stringify(views);
+      // … and neither the number nor the birth date it encodes is in any of them.
+      expect(text).not.toContain(child.idNumber);
+      expect(text).not.toContain(child.birthDate.toISOString().slice(0, 10));
+    }
+  });
+
   it('shows a teacher exactly her class’s children, masked', async () => {
     const res = await teacher<List<Child>>('GET', '/api/children?perPage=500');
     expect(res.status).toBe(200);
@@ -49,7 +134,7 @@ describe('jurisdiction and privacy', () => {
     expect(res.body.data.length).toBe(inClass);
     expect(res.body.data.every((c) => c.currentClassId === people.teacher.classId)).toBe(true);
     for (const c of res.body.data) {
-      expect(c.idNumber).toMatch(/^\d{6}\*{8}[\dX*]{4}$/);
+      expect(c.idNumber).toMatch(/^\d{6}\*{10}[\dX]{2}$/);
       for (const g of c.guardians) if (g.phone) expect(g.phone).toMatch(/^\d{3}\*{4}\d{4}$/);
     }
   });
@@ -80,8 +165,14 @@ describe('jurisdiction and privacy', () => {
     const logFile = path.join(TEST_DATA_DIR, 'logs', 'app.log');
     const lines = () => fs.readFileSync(logFile, 'utf8');
     const before = lines().split('"route":"/api/children"').length;
+    const audited = () =>
+      prisma.auditEvent.count({ where: { action: 'READ_PERSONAL', entity: 'Child', entityId: people.pupil.id } });
+    const readsBefore = await audited();
     const found = await teacher<List<Child>>('GET', `/api/children?idNumber=${people.pupil.idNumber}`);
     expect(found.body.total).toBe(1);
+    // A hit confirms a full number: it is a read of personal data like the record page (so guessing
+    // numbers against the list leaves a trail).
+    expect(await audited()).toBe(readsBefore + 1);
     await eventually(
       async () => (lines().split('"route":"/api/children"').length > before ? true : undefined),
       'the request to be logged',

@@ -62,7 +62,7 @@ describe('task context, attachments and reassignment (engine-backed)', () => {
     expect(res.status).toBe(200);
     expect(res.body.clause).toMatch(/^\[T\] 二\(四\)/);
     expect(res.body.case).toMatchObject({ id: caseId, statusLabel: '班主任劝返中' });
-    expect(res.body.subject.idNumber).toMatch(/^\d{6}\*{8}\d{3}[\dX]$/);
+    expect(res.body.subject.idNumber).toMatch(/^\d{6}\*{10}\d[\dX]$/);
     expect(res.body.candidates.map((c) => c.username)).toEqual([people.teacher.username]);
     const audited = await prisma.auditEvent.count({ where: { entity: 'UserTask', entityId: visit.userTaskKey } });
     expect(audited).toBeGreaterThan(0);

@@ -2,12 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { passwordProblem } from '../../api/auth/password.js';
 import { groupsOf } from '../../api/auth/groups.js';
-import { LOG_REDACT_PATHS, maskAddress, maskIdNumber, maskName, maskPhone } from '../../api/domain/mask.js';
+import {
+  birthMonth,
+  LOG_REDACT_PATHS,
+  maskAddress,
+  maskIdNumber,
+  maskName,
+  maskPhone,
+  maskStudentNumber,
+} from '../../api/domain/mask.js';
 
 describe('masking of personal data', () => {
-  it('keeps the division code and last four digits of an ID number', () => {
-    expect(maskIdNumber('37048120150301901X')).toBe('370481********901X');
+  it('keeps the division code and the last two characters of an ID number: the birth date and two sequence digits stay hidden', () => {
+    expect(maskIdNumber('37048120150301901X')).toBe('370481**********1X');
     expect(maskIdNumber(null)).toBeNull();
+  });
+
+  it('masks the ID number inside a student number (G + ID) the same way, and the middle of any other', () => {
+    expect(maskStudentNumber('G37048120150301901X')).toBe('G370481**********1X');
+    expect(maskStudentNumber('L2015123456')).toBe('L2*******56');
+    expect(maskStudentNumber(null)).toBeNull();
+  });
+
+  it('gives the birth year and month, not the date', () => {
+    expect(birthMonth(new Date('2015-03-01T00:00:00Z'))).toBe('2015-03');
   });
 
   it('masks the middle of phone numbers, the detail of addresses and the middle of names', () => {

@@ -1,6 +1,6 @@
 import { Chip, Stack } from '@mui/material';
 import { DataTable, FunctionField, List, SelectInput, TextInput } from 'react-admin';
-import { chineseDate } from '../format';
+import { chineseMonth } from '../format';
 import { FLAG_LABELS } from './flags';
 
 const filters = [
@@ -13,7 +13,10 @@ const filters = [
   />,
 ];
 
-/** 学生: children of my jurisdiction; ID numbers, addresses and phones masked (full only on the record page). */
+/**
+ * 学生: children of my jurisdiction; ID numbers, student numbers, addresses and phones masked and the birth
+ * month instead of the date (full only on the record page).
+ */
 export function ChildList() {
   return (
     <List title="学生" filters={filters} sort={{ field: 'name', order: 'ASC' }}>
@@ -23,8 +26,8 @@ export function ChildList() {
         <DataTable.Col label="性别" source="gender" disableSort>
           <FunctionField render={(c) => (c.gender === 'MALE' ? '男' : '女')} />
         </DataTable.Col>
-        <DataTable.Col label="出生日期" source="birthDate">
-          <FunctionField render={(c) => chineseDate(c.birthDate)} />
+        <DataTable.Col label="出生年月" source="birthMonth" disableSort>
+          <FunctionField render={(c) => chineseMonth(c.birthMonth)} />
         </DataTable.Col>
         <DataTable.Col source="residenceAddress" label="居住地址" disableSort />
         <DataTable.Col label="重点关注" source="flags" disableSort>

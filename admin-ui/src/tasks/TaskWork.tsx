@@ -22,7 +22,7 @@ import { useState } from 'react';
 import { useParams } from 'react-router-dom';
 import { Button, Form, Link, Loading, SaveButton, Title, Toolbar, useNotify, useRedirect } from 'react-admin';
 import { apiFetch, ApiError } from '../api';
-import { chineseDate, chineseDateTime, fileSize } from '../format';
+import { chineseDateTime, chineseMonth, fileSize } from '../format';
 import { CaseTimeline } from '../cases/CaseTimeline';
 import { DueChip } from './DueChip';
 import { FieldInput } from './FieldInput';
@@ -195,7 +195,7 @@ function ContextPanel({ ctx }: { ctx: TaskContext }) {
             </Typography>
             <Typography variant="h6">{subject.name}</Typography>
             <Typography variant="body2">
-              {subject.gender} · {chineseDate(subject.birthDate)}出生 · 身份证号 {subject.idNumber ?? '—'}
+              {subject.gender} · {chineseMonth(subject.birthMonth)}出生 · 身份证号 {subject.idNumber ?? '—'}
             </Typography>
             {subject.detail && <Typography variant="body2">{subject.detail}</Typography>}
             <Link to={`/children/${subject.childId}/show`}>查看学生档案</Link>

@@ -22,7 +22,8 @@ export interface TaskContext {
     childId: string;
     name: string;
     gender: string;
-    birthDate: string;
+    /** "2015-07": the date would unmask the ID number. */
+    birthMonth: string;
     idNumber: string | null;
     detail: string | null;
   } | null;
