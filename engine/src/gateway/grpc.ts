@@ -141,7 +141,9 @@ export function parseDocument(field: string, text: string): Variables {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw invalid(`Property '${field}' is invalid: Expected document to be valid JSON, but ${(err as Error).message}`);
+    throw invalid(
+      `Property '${field}' is invalid: Expected document to be valid JSON, but it could not be parsed (${(err as Error).message})`,
+    );
   }
   if (value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
@@ -257,10 +259,11 @@ export async function startGrpcGateway(api: EngineApi, opts: GrpcGatewayOptions)
     };
   }
 
-  const unimplemented =
-    (rpc: string, why: string): grpc.handleUnaryCall<unknown, unknown> =>
-    (_call, callback) =>
-      callback({ code: grpc.status.UNIMPLEMENTED, details: `${rpc} is not supported by this engine: ${why}` });
+  // Through unary() so that an unauthenticated caller learns nothing, not even what is missing.
+  const unimplemented = (rpc: string, why: string) =>
+    unary<unknown, never>(rpc, async () => {
+      throw new GatewayRefusal(grpc.status.UNIMPLEMENTED, `${rpc} is not supported by this engine: ${why}`);
+    });
 
   /** Sends a server-streaming call's error status (grpc-js: an 'error' event on the call). */
   function failStream(call: grpc.ServerWritableStream<unknown, unknown>, rpc: string, err: unknown) {

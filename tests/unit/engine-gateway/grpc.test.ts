@@ -3,6 +3,9 @@
  * request, through a raw grpc-js client on the same proto), against a recording EngineApi stand-in.
  * Protocol rules: https://docs.camunda.io/docs/apis-tools/zeebe-api/gateway-service/ and zeebe.proto.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Camunda8 } from '@camunda8/sdk';
@@ -12,6 +15,7 @@ import { startGrpcGateway, zeebeProtoPath, type RunningGateway } from '../../../
 import { BIG_KEY, recordingEngine, recordingLog, sampleJob } from './recording-engine.js';
 
 type ZeebeClient = ReturnType<Camunda8['getZeebeGrpcApiClient']>;
+const execFileAsync = promisify(execFile);
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -291,6 +295,10 @@ describe('gRPC gateway: basic authentication', () => {
     expect(
       (await statusOf(wrong.activateJobs({ type: 't', worker: 'w', maxJobsToActivate: 1, timeout: 1000 }))).code,
     ).toBe(grpc.status.UNAUTHENTICATED);
+    // Not even which RPCs exist is told to a caller without credentials.
+    expect((await statusOf(wrong.broadcastSignal({ signalName: 's', variables: {} }))).code).toBe(
+      grpc.status.UNAUTHENTICATED,
+    );
     expect(calls).toHaveLength(0);
   });
 
@@ -482,5 +490,35 @@ describe('gRPC gateway: StreamActivatedJobs', () => {
     expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(status.details).toContain("'type'");
     expect(calls.filter((c) => c.method === 'streamJobs')).toHaveLength(0);
+  });
+});
+
+describe('gRPC gateway: a Go client (zbctl)', () => {
+  /** Camunda's CLI, built with grpc-go: a client that is not the SDK and sends tenant "" by default. */
+  const ZBCTL = fileURLToPath(
+    new URL(
+      `../../../node_modules/zbctl/bin/zbctl-cli.${{ darwin: 'darwin', win32: 'exe' }[process.platform as string] ?? 'linux'}`,
+      import.meta.url,
+    ),
+  );
+  const zbctl = async (port: number, ...args: string[]) =>
+    (await execFileAsync(ZBCTL, [...args, '--insecure', '--address', `127.0.0.1:${port}`], { timeout: 20_000 })).stdout;
+
+  it('reads the topology, publishes a message and activates a job', async () => {
+    const { gw, argsOf, behave } = await gateway();
+    expect(await zbctl(gw.port, 'status')).toContain('Partition 1 : Leader, Healthy');
+
+    await zbctl(gw.port, 'publish', 'message', 'dropout-referred', '--correlationKey', 'child-1', '--ttl', '1m');
+    expect(argsOf('publishMessage')[0]![0]).toMatchObject({
+      name: 'dropout-referred',
+      correlationKey: 'child-1',
+      timeToLive: 60_000,
+      tenantId: '<default>',
+    });
+
+    behave.activateJobs = async () => [sampleJob()];
+    const out = await zbctl(gw.port, 'activate', 'jobs', 'reportDropoutToTown', '--maxJobsToActivate', '1');
+    expect(out).toContain(BIG_KEY);
+    expect(out).toContain('childId');
   });
 });
