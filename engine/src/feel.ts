@@ -39,14 +39,17 @@ function feelText(expr: Expression): string {
 
 /**
  * `now()`, `today()` from the engine's clock (UTC) and Camunda's `date and time(from, timezone)`.
- * feelin looks context entries up before its built-ins, so these override them.
+ * feelin looks context entries up before its built-ins, so these override them. A context name with
+ * spaces makes feelin's parser several times slower (measured: 66 µs → 280 µs for `1`), so `date and
+ * time` joins only for an expression that names it.
  */
-function builtins(clock: Clock): Record<string, unknown> {
-  return {
+function builtins(clock: Clock, text?: string): Record<string, unknown> {
+  const functions: Record<string, unknown> = {
     now: () => dateAndTime(new Date(clock()).toISOString()),
     today: () => parseDate(new Date(clock()).toISOString().slice(0, 10)),
-    'date and time': dateAndTimeFunction,
   };
+  if (text === undefined || /date\s+and\s+time/.test(text)) functions['date and time'] = dateAndTimeFunction;
+  return functions;
 }
 
 /**
@@ -127,7 +130,7 @@ function timeToIso(value: FeelTime): string {
 export function evaluateExpression(expr: Expression, context: Record<string, unknown>, clock: Clock): FeelResult {
   if (!isFeel(expr)) return { ok: true, value: expr };
   try {
-    const { value } = evaluate(feelText(expr), { ...context, ...builtins(clock) });
+    const { value } = evaluate(feelText(expr), { ...context, ...builtins(clock, expr) });
     return { ok: true, value: toJsonValue(value) };
   } catch (err) {
     return { ok: false, message: `failed to evaluate expression '${feelText(expr)}': ${errorText(err)}` };
@@ -197,7 +200,7 @@ export function evaluateUnaryTests(
 ): { ok: true; value: boolean } | { ok: false; message: string } {
   if (isAnyInput(tests)) return { ok: true, value: true };
   try {
-    const { value } = unaryTest(tests, { ...context, ...builtins(clock), '?': input ?? null });
+    const { value } = unaryTest(tests, { ...context, ...builtins(clock, tests), '?': input ?? null });
     return { ok: true, value: value === true };
   } catch (err) {
     return { ok: false, message: `failed to evaluate unary tests '${tests}': ${errorText(err)}` };
