@@ -27,6 +27,18 @@ export default defineConfig({
       },
       {
         test: {
+          // Our engine through @camunda8/sdk: one engine process + PostgreSQL for the project.
+          name: 'engine',
+          include: ['tests/engine/**/*.test.ts'],
+          globalSetup: ['tests/engine/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['tests/integration/**/*.test.ts', 'tests/e2e/**/*.test.ts'],
           globalSetup: ['tests/integration/global-setup.ts'],
@@ -34,7 +46,7 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 300_000,
           // Not 0: vitest puts a one-worker project of order 0 into a group of its own that runs last.
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
         },
       },
       {
@@ -45,7 +57,7 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 600_000,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 3 },
         },
       },
     ],

@@ -1,0 +1,63 @@
+/**
+ * Deployed process definitions and decisions, read from the database and parsed once per engine
+ * process (a definition never changes once deployed: a new version is a new key).
+ */
+import type { Db } from '../db/tx.js';
+import { parseBpmn } from '../model/parse.js';
+import type { Definition } from './services.js';
+
+export class DefinitionStore {
+  private readonly byKey = new Map<string, Promise<Definition | undefined>>();
+
+  async byDefinitionKey(db: Db, key: string): Promise<Definition | undefined> {
+    let def = this.byKey.get(key);
+    if (!def) {
+      def = this.load(db, key);
+      this.byKey.set(key, def);
+      def.then((d) => d ?? this.byKey.delete(key)).catch(() => this.byKey.delete(key));
+    }
+    return def;
+  }
+
+  async latest(db: Db, bpmnProcessId: string): Promise<Definition | undefined> {
+    const { rows } = await db.query<{ key: string }>(
+      `SELECT key::text FROM engine_process_definition WHERE bpmn_process_id = $1 ORDER BY version DESC LIMIT 1`,
+      [bpmnProcessId],
+    );
+    return rows[0] ? this.byDefinitionKey(db, rows[0].key) : undefined;
+  }
+
+  async version(db: Db, bpmnProcessId: string, version: number): Promise<Definition | undefined> {
+    const { rows } = await db.query<{ key: string }>(
+      `SELECT key::text FROM engine_process_definition WHERE bpmn_process_id = $1 AND version = $2`,
+      [bpmnProcessId, version],
+    );
+    return rows[0] ? this.byDefinitionKey(db, rows[0].key) : undefined;
+  }
+
+  private async load(db: Db, key: string): Promise<Definition | undefined> {
+    const { rows } = await db.query<{
+      bpmn_process_id: string;
+      version: number;
+      resource: string;
+      resource_name: string;
+      tenant_id: string;
+    }>(
+      `SELECT bpmn_process_id, version, resource, resource_name, tenant_id FROM engine_process_definition WHERE key = $1`,
+      [key],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    const { processes } = await parseBpmn(r.resource);
+    const model = processes.find((p) => p.bpmnProcessId === r.bpmn_process_id);
+    if (!model) throw new Error(`deployed resource of ${r.bpmn_process_id} no longer contains that process`);
+    return {
+      key,
+      bpmnProcessId: r.bpmn_process_id,
+      version: r.version,
+      resourceName: r.resource_name,
+      tenantId: r.tenant_id,
+      model,
+    };
+  }
+}

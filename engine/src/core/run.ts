@@ -1,0 +1,1532 @@
+/**
+ * One command's execution: everything a command changes happens inside one Run, in one database
+ * transaction, and ends when the instance has nothing left to do without outside help (a job, a
+ * user task, a timer, a message). This is the one place that writes the engine's state.
+ *
+ * Shape (after Zeebe's engine, not its code): each element goes through activate → (wait) →
+ * complete or terminate; what differs per element type is in the `behaviour` switch; shared
+ * behaviour (variable mappings, boundary-event subscriptions, incidents) lives in methods used by all.
+ * Follow-up steps are queued and run in order, so a long flow never recurses deeply.
+ *
+ * Semantics follow docs.camunda.io: components/concepts/variables (scopes, propagation, local
+ * variables, output mappings), components/modeler/bpmn/* (each element), concepts/incidents.
+ */
+import type { Db } from '../db/tx.js';
+import { EngineFault } from '../api.js';
+import type { Element, EventDefinition, SequenceFlow } from '../model/types.js';
+import type { KeyAllocator } from './keys.js';
+import { type EngineRecord, writeRecords } from './records.js';
+import type { Definition, Services } from './services.js';
+
+export type ElementState = 'ACTIVE' | 'COMPLETED' | 'TERMINATED';
+
+/** Where an element stopped when an incident was raised: resolving the incident re-runs that step. */
+type Phase = 'ACTIVATING' | 'ACTIVATED' | 'COMPLETING';
+
+interface ElementData {
+  phase?: Phase;
+  /** Exclusive gateways: the flow chosen on activation. */
+  chosenFlow?: string;
+  /** Multi-instance bodies. */
+  mi?: { total: number; completed: number; next: number; items?: unknown[] };
+  /** Inner instances of a multi-instance body: their position (1-based). */
+  loopCounter?: number;
+  /** Flow scopes: tokens waiting at parallel-gateway joins, per gateway and incoming flow. */
+  joins?: Record<string, Record<string, number>>;
+  /** Call activities: the instance they created. */
+  calledInstanceKey?: string;
+}
+
+export interface ElementInstance {
+  key: string;
+  processInstanceKey: string;
+  processDefinitionKey: string;
+  bpmnProcessId: string;
+  version: number;
+  elementId: string;
+  type: string;
+  flowScopeKey: string | null;
+  state: ElementState;
+  data: ElementData;
+  tenantId: string;
+}
+
+interface InstanceRow {
+  key: string;
+  processDefinitionKey: string;
+  bpmnProcessId: string;
+  version: number;
+  state: string;
+  parentProcessInstanceKey: string | null;
+  parentElementInstanceKey: string | null;
+  tenantId: string;
+}
+
+export interface JobRow {
+  key: string;
+  type: string;
+  state: string;
+  process_instance_key: string;
+  element_instance_key: string;
+  element_id: string;
+  retries: number;
+  custom_headers: Record<string, string>;
+  worker: string;
+  deadline: Date | null;
+  bpmn_process_id: string;
+  process_definition_key: string;
+  version: number;
+  tenant_id: string;
+}
+
+type Step = () => Promise<void>;
+
+/** Default message TTL sweep etc. are in engine.ts; this is per command. */
+export class Run {
+  readonly records: EngineRecord[] = [];
+  /** Job types that got new activatable jobs: their long polls are woken after the commit. */
+  readonly jobTypes = new Set<string>();
+  /** Root process instances that ended in this run (waiters of CreateProcessInstanceWithResult). */
+  readonly endedInstances = new Set<string>();
+  private readonly queue: Step[] = [];
+  private readonly elements = new Map<string, ElementInstance>();
+  private readonly instances = new Map<string, InstanceRow>();
+  private readonly vars = new Map<string, Map<string, unknown>>();
+  private readonly definitions = new Map<string, Definition>();
+  /** Element instances whose completion started in this run (a scope is completed once). */
+  private readonly completing = new Set<string>();
+
+  constructor(
+    readonly db: Db,
+    readonly services: Services,
+    private readonly keys: KeyAllocator,
+    readonly now: number,
+  ) {}
+
+  // ---------------------------------------------------------------- plumbing
+
+  key(): Promise<string> {
+    return this.keys.nextKey(this.db);
+  }
+
+  enqueue(step: Step) {
+    this.queue.push(step);
+  }
+
+  /** Runs queued steps until none is left, then writes the record log. */
+  async finish(): Promise<void> {
+    for (let step = this.queue.shift(); step; step = this.queue.shift()) await step();
+    await writeRecords(this.db, this.records, this.now);
+    for (const type of this.jobTypes) await this.db.query(`SELECT pg_notify('engine_jobs', $1)`, [type]);
+    for (const key of this.endedInstances) await this.db.query(`SELECT pg_notify('engine_instance_ended', $1)`, [key]);
+  }
+
+  record(valueType: string, intent: string, key: string, value: Record<string, unknown>) {
+    this.records.push({ key, valueType, intent, value });
+  }
+
+  async definition(key: string): Promise<Definition> {
+    let def = this.definitions.get(key);
+    if (!def) {
+      def = await this.services.definitionByKey(this.db, key);
+      if (!def) throw new Error(`process definition ${key} is missing`);
+      this.definitions.set(key, def);
+    }
+    return def;
+  }
+
+  async element(ei: ElementInstance): Promise<Element> {
+    const def = await this.definition(ei.processDefinitionKey);
+    const el = def.model.elements.get(ei.elementId);
+    if (!el) throw new Error(`element ${ei.elementId} is not in process ${def.bpmnProcessId} v${def.version}`);
+    return el;
+  }
+
+  /** Locks the instance for this command (per-instance serialisation); undefined when unknown. */
+  async lockInstance(key: string): Promise<InstanceRow | undefined> {
+    const cached = this.instances.get(key);
+    if (cached) return cached;
+    const { rows } = await this.db.query(
+      `SELECT key::text, process_definition_key::text, bpmn_process_id, version, state,
+              parent_process_instance_key::text, parent_element_instance_key::text, tenant_id
+         FROM engine_process_instance WHERE key = $1 FOR UPDATE`,
+      [key],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    const row: InstanceRow = {
+      key: r.key,
+      processDefinitionKey: r.process_definition_key,
+      bpmnProcessId: r.bpmn_process_id,
+      version: r.version,
+      state: r.state,
+      parentProcessInstanceKey: r.parent_process_instance_key,
+      parentElementInstanceKey: r.parent_element_instance_key,
+      tenantId: r.tenant_id,
+    };
+    this.instances.set(key, row);
+    return row;
+  }
+
+  async elementInstance(key: string): Promise<ElementInstance | undefined> {
+    const cached = this.elements.get(key);
+    if (cached) return cached;
+    const { rows } = await this.db.query(
+      `SELECT e.key::text, e.process_instance_key::text, e.process_definition_key::text, e.bpmn_process_id,
+              e.element_id, e.element_type, e.flow_scope_key::text, e.state, e.data, e.tenant_id, d.version
+         FROM engine_element_instance e JOIN engine_process_definition d ON d.key = e.process_definition_key
+        WHERE e.key = $1`,
+      [key],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    const ei: ElementInstance = {
+      key: r.key,
+      processInstanceKey: r.process_instance_key,
+      processDefinitionKey: r.process_definition_key,
+      bpmnProcessId: r.bpmn_process_id,
+      version: r.version,
+      elementId: r.element_id,
+      type: r.element_type,
+      flowScopeKey: r.flow_scope_key,
+      state: r.state,
+      data: r.data ?? {},
+      tenantId: r.tenant_id,
+    };
+    this.elements.set(key, ei);
+    return ei;
+  }
+
+  async activeChildren(scopeKey: string): Promise<ElementInstance[]> {
+    const { rows } = await this.db.query<{ key: string }>(
+      `SELECT key::text FROM engine_element_instance WHERE flow_scope_key = $1 AND state = 'ACTIVE' ORDER BY key`,
+      [scopeKey],
+    );
+    const out: ElementInstance[] = [];
+    for (const r of rows) {
+      const ei = await this.elementInstance(r.key);
+      if (ei && ei.state === 'ACTIVE') out.push(ei);
+    }
+    return out;
+  }
+
+  private async saveElement(ei: ElementInstance) {
+    await this.db.query(`UPDATE engine_element_instance SET state = $2, data = $3, end_date = $4 WHERE key = $1`, [
+      ei.key,
+      ei.state,
+      JSON.stringify(ei.data),
+      ei.state === 'ACTIVE' ? null : new Date(this.now),
+    ]);
+  }
+
+  private processInstanceValue(ei: ElementInstance, type = ei.type, elementId = ei.elementId) {
+    const inst = this.instances.get(ei.processInstanceKey);
+    return {
+      bpmnElementType: type,
+      elementId,
+      flowScopeKey: ei.flowScopeKey ?? '-1',
+      bpmnProcessId: ei.bpmnProcessId,
+      version: ei.version,
+      processDefinitionKey: ei.processDefinitionKey,
+      processInstanceKey: ei.processInstanceKey,
+      parentProcessInstanceKey: inst?.parentProcessInstanceKey ?? '-1',
+      parentElementInstanceKey: inst?.parentElementInstanceKey ?? '-1',
+      bpmnEventType: 'UNSPECIFIED',
+      tenantId: ei.tenantId,
+    };
+  }
+
+  private lifecycle(ei: ElementInstance, intent: string) {
+    this.record('PROCESS_INSTANCE', intent, ei.key, this.processInstanceValue(ei));
+  }
+
+  // ---------------------------------------------------------------- variables
+
+  private async scopeVariables(scopeKey: string): Promise<Map<string, unknown>> {
+    let m = this.vars.get(scopeKey);
+    if (!m) {
+      const { rows } = await this.db.query<{ name: string; value: unknown }>(
+        `SELECT name, value FROM engine_variable WHERE scope_key = $1`,
+        [scopeKey],
+      );
+      m = new Map(rows.map((r) => [r.name, r.value]));
+      this.vars.set(scopeKey, m);
+    }
+    return m;
+  }
+
+  /** The scope chain of an element instance, innermost first, ending at the process instance. */
+  async scopeChain(ei: ElementInstance): Promise<ElementInstance[]> {
+    const chain: ElementInstance[] = [];
+    for (let cur: ElementInstance | undefined = ei; cur;) {
+      chain.push(cur);
+      cur = cur.flowScopeKey ? await this.elementInstance(cur.flowScopeKey) : undefined;
+    }
+    return chain;
+  }
+
+  /** Every variable the element instance sees, the innermost scope winning (what FEEL reads). */
+  async visibleVariables(ei: ElementInstance): Promise<Record<string, unknown>> {
+    const chain = await this.scopeChain(ei);
+    const out: Record<string, unknown> = {};
+    for (let i = chain.length - 1; i >= 0; i--) {
+      for (const [k, v] of await this.scopeVariables(chain[i]!.key)) out[k] = v;
+    }
+    return out;
+  }
+
+  async localVariables(scopeKey: string): Promise<Record<string, unknown>> {
+    return Object.fromEntries(await this.scopeVariables(scopeKey));
+  }
+
+  /** Sets a variable on exactly this scope (a "local" variable). */
+  async setLocal(scope: ElementInstance, name: string, value: unknown) {
+    const m = await this.scopeVariables(scope.key);
+    const existed = m.has(name);
+    if (existed && JSON.stringify(m.get(name)) === JSON.stringify(value ?? null)) return;
+    m.set(name, value ?? null);
+    const key = await this.key();
+    await this.db.query(
+      `INSERT INTO engine_variable (scope_key, name, key, process_instance_key, value) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (scope_key, name) DO UPDATE SET value = EXCLUDED.value`,
+      [scope.key, name, key, scope.processInstanceKey, JSON.stringify(value ?? null)],
+    );
+    this.record('VARIABLE', existed ? 'UPDATED' : 'CREATED', key, {
+      name,
+      value: JSON.stringify(value ?? null),
+      scopeKey: scope.key,
+      processInstanceKey: scope.processInstanceKey,
+      processDefinitionKey: scope.processDefinitionKey,
+      bpmnProcessId: scope.bpmnProcessId,
+      tenantId: scope.tenantId,
+    });
+  }
+
+  /**
+   * Merges variables into the instance as Zeebe does: each goes up from `start` to the nearest
+   * scope that has a variable of that name and updates it there; if none has, it is created on the
+   * process instance (docs: concepts/variables, "Variable propagation").
+   */
+  async propagate(start: ElementInstance, variables: Record<string, unknown>) {
+    const chain = await this.scopeChain(start);
+    const root = chain[chain.length - 1]!;
+    for (const [name, value] of Object.entries(variables)) {
+      let target = root;
+      for (const scope of chain) {
+        if ((await this.scopeVariables(scope.key)).has(name)) {
+          target = scope;
+          break;
+        }
+      }
+      await this.setLocal(target, name, value);
+    }
+  }
+
+  private async dropScopeVariables(scopeKey: string) {
+    this.vars.delete(scopeKey);
+    await this.db.query(`DELETE FROM engine_variable WHERE scope_key = $1`, [scopeKey]);
+  }
+
+  /**
+   * Variables a job completion, user-task completion, message or error brings: with output mappings
+   * they become local variables of the element (the mappings then decide what goes on); without,
+   * they are propagated from the element (docs: concepts/variables, "Output mappings").
+   */
+  async applyResultVariables(ei: ElementInstance, variables: Record<string, unknown>) {
+    const element = await this.element(ei);
+    if (element.outputs.length > 0) {
+      for (const [k, v] of Object.entries(variables)) await this.setLocal(ei, k, v);
+    } else {
+      await this.propagate(ei, variables);
+    }
+  }
+
+  async evaluate(expr: string, ei: ElementInstance, extra?: Record<string, unknown>) {
+    const context = { ...(await this.visibleVariables(ei)), ...extra };
+    return this.services.evaluate(expr, context);
+  }
+
+  /** Sets `a.b.c` targets as nested properties of the variable `a`, as Zeebe's mappings do. */
+  private setMappingTarget(target: string, value: unknown, current: Record<string, unknown>): [string, unknown] {
+    const [head, ...path] = target.split('.');
+    if (path.length === 0) return [head!, value];
+    const root =
+      current[head!] && typeof current[head!] === 'object'
+        ? structuredClone(current[head!] as Record<string, unknown>)
+        : {};
+    let node = root as Record<string, unknown>;
+    for (const p of path.slice(0, -1)) {
+      if (!node[p] || typeof node[p] !== 'object') node[p] = {};
+      node = node[p] as Record<string, unknown>;
+    }
+    node[path[path.length - 1]!] = value;
+    return [head!, root];
+  }
+
+  // ---------------------------------------------------------------- incidents
+
+  async raiseIncident(
+    ei: ElementInstance,
+    errorType: string,
+    errorMessage: string,
+    phase: Phase | undefined,
+    jobKey?: string,
+  ) {
+    if (phase) {
+      ei.data.phase = phase;
+      await this.saveElement(ei);
+    }
+    const key = await this.key();
+    await this.db.query(
+      `INSERT INTO engine_incident (key, process_instance_key, process_definition_key, bpmn_process_id,
+         element_instance_key, element_id, job_key, error_type, error_message, state, created_at, tenant_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ACTIVE', $10, $11)`,
+      [
+        key,
+        ei.processInstanceKey,
+        ei.processDefinitionKey,
+        ei.bpmnProcessId,
+        ei.key,
+        ei.elementId,
+        jobKey ?? null,
+        errorType,
+        errorMessage,
+        new Date(this.now),
+        ei.tenantId,
+      ],
+    );
+    this.record('INCIDENT', 'CREATED', key, {
+      errorType,
+      errorMessage,
+      bpmnProcessId: ei.bpmnProcessId,
+      processDefinitionKey: ei.processDefinitionKey,
+      processInstanceKey: ei.processInstanceKey,
+      elementId: ei.elementId,
+      elementInstanceKey: ei.key,
+      jobKey: jobKey ?? '-1',
+      variableScopeKey: ei.key,
+      tenantId: ei.tenantId,
+    });
+  }
+
+  private async resolveIncidentsOf(ei: ElementInstance) {
+    const { rows } = await this.db.query<{ key: string }>(
+      `UPDATE engine_incident SET state = 'RESOLVED', resolved_at = $2
+        WHERE element_instance_key = $1 AND state = 'ACTIVE' RETURNING key::text`,
+      [ei.key, new Date(this.now)],
+    );
+    for (const r of rows)
+      this.record('INCIDENT', 'RESOLVED', r.key, {
+        elementInstanceKey: ei.key,
+        processInstanceKey: ei.processInstanceKey,
+      });
+  }
+
+  // ---------------------------------------------------------------- instances
+
+  /** Creates a process instance and queues its start at `startElementId` (default: the none start event). */
+  async createInstance(
+    def: Definition,
+    variables: Record<string, unknown>,
+    opts: {
+      startElementId?: string;
+      parent?: ElementInstance;
+      startCorrelationKey?: string;
+    } = {},
+  ): Promise<string> {
+    const startId = opts.startElementId ?? def.model.noneStartEventId;
+    if (!startId) {
+      throw new EngineFault(
+        'INVALID_ARGUMENT',
+        `Expected to create instance of process with none start event, but there is no such event (process '${def.bpmnProcessId}')`,
+      );
+    }
+    const key = await this.key();
+    await this.db.query(
+      `INSERT INTO engine_process_instance (key, process_definition_key, bpmn_process_id, version, state,
+         parent_process_instance_key, parent_element_instance_key, start_correlation_key, start_date, tenant_id)
+       VALUES ($1, $2, $3, $4, 'ACTIVE', $5, $6, $7, $8, $9)`,
+      [
+        key,
+        def.key,
+        def.bpmnProcessId,
+        def.version,
+        opts.parent?.processInstanceKey ?? null,
+        opts.parent?.key ?? null,
+        opts.startCorrelationKey || null,
+        new Date(this.now),
+        def.tenantId,
+      ],
+    );
+    this.instances.set(key, {
+      key,
+      processDefinitionKey: def.key,
+      bpmnProcessId: def.bpmnProcessId,
+      version: def.version,
+      state: 'ACTIVE',
+      parentProcessInstanceKey: opts.parent?.processInstanceKey ?? null,
+      parentElementInstanceKey: opts.parent?.key ?? null,
+      tenantId: def.tenantId,
+    });
+    this.definitions.set(def.key, def);
+    const processEi = await this.insertElement(def, key, def.bpmnProcessId, 'PROCESS', null);
+    this.record('PROCESS_INSTANCE_CREATION', 'CREATED', key, {
+      bpmnProcessId: def.bpmnProcessId,
+      processDefinitionKey: def.key,
+      version: def.version,
+      processInstanceKey: key,
+      variables,
+      tenantId: def.tenantId,
+    });
+    this.lifecycle(processEi, 'ELEMENT_ACTIVATING');
+    for (const [k, v] of Object.entries(variables)) await this.setLocal(processEi, k, v);
+    this.lifecycle(processEi, 'ELEMENT_ACTIVATED');
+    const start = def.model.elements.get(startId)!;
+    await this.activate(start, processEi);
+    return key;
+  }
+
+  private async insertElement(
+    def: { key: string; bpmnProcessId: string; version: number; tenantId: string },
+    processInstanceKey: string,
+    elementId: string,
+    type: string,
+    flowScopeKey: string | null,
+    key?: string,
+  ): Promise<ElementInstance> {
+    const ei: ElementInstance = {
+      key: key ?? (await this.key()),
+      processInstanceKey,
+      processDefinitionKey: def.key,
+      bpmnProcessId: def.bpmnProcessId,
+      version: def.version,
+      elementId,
+      type,
+      flowScopeKey,
+      state: 'ACTIVE',
+      data: { phase: 'ACTIVATING' },
+      tenantId: def.tenantId,
+    };
+    if (type === 'PROCESS') ei.key = processInstanceKey;
+    await this.db.query(
+      `INSERT INTO engine_element_instance (key, process_instance_key, process_definition_key, bpmn_process_id,
+         element_id, element_type, flow_scope_key, state, start_date, data, tenant_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'ACTIVE', $8, $9, $10)`,
+      [
+        ei.key,
+        processInstanceKey,
+        def.key,
+        def.bpmnProcessId,
+        elementId,
+        type,
+        flowScopeKey,
+        new Date(this.now),
+        JSON.stringify(ei.data),
+        def.tenantId,
+      ],
+    );
+    this.elements.set(ei.key, ei);
+    return ei;
+  }
+
+  // ---------------------------------------------------------------- activation
+
+  /**
+   * Activates `element` in `flowScope`: the element instance exists at once (so a scope never looks
+   * finished while a token is on its way), the rest of its activation is queued.
+   */
+  async activate(element: Element, flowScope: ElementInstance, local?: Record<string, unknown>, loopCounter?: number) {
+    const def = await this.definition(flowScope.processDefinitionKey);
+    const inner = loopCounter !== undefined;
+    const type = element.multiInstance && !inner ? 'MULTI_INSTANCE_BODY' : element.type;
+    const ei = await this.insertElement(def, flowScope.processInstanceKey, element.id, type, flowScope.key);
+    if (inner) ei.data.loopCounter = loopCounter;
+    this.lifecycle(ei, 'ELEMENT_ACTIVATING');
+    if (local) for (const [k, v] of Object.entries(local)) await this.setLocal(ei, k, v);
+    this.enqueue(() => this.runActivation(ei));
+    return ei;
+  }
+
+  /** The activation proper; re-run from the start when an incident raised here is resolved. */
+  async runActivation(ei: ElementInstance): Promise<void> {
+    if (ei.state !== 'ACTIVE') return;
+    const element = await this.element(ei);
+    if (ei.type === 'MULTI_INSTANCE_BODY') return this.activateMultiInstanceBody(ei, element);
+
+    // Input mappings create local variables of the element (docs: concepts/variables, "Input mappings").
+    if (element.inputs.length > 0) {
+      const context = await this.visibleVariables(ei);
+      const results: [string, unknown][] = [];
+      for (const m of element.inputs) {
+        const r = this.services.evaluate(m.source, { ...context, ...Object.fromEntries(results) });
+        if (!r.ok) return this.raiseIncident(ei, 'IO_MAPPING_ERROR', r.message, 'ACTIVATING');
+        results.push(this.setMappingTarget(m.target, r.value, Object.fromEntries(results)));
+      }
+      for (const [k, v] of results) await this.setLocal(ei, k, v);
+    }
+    // Boundary events sit on the multi-instance body, not on each inner instance.
+    const flowScope = ei.flowScopeKey ? await this.elementInstance(ei.flowScopeKey) : undefined;
+    const innerOfBody = flowScope?.type === 'MULTI_INSTANCE_BODY';
+    if (!innerOfBody && !(await this.subscribeBoundaryEvents(ei, element))) return;
+
+    ei.data.phase = 'ACTIVATED';
+    await this.saveElement(ei);
+    this.lifecycle(ei, 'ELEMENT_ACTIVATED');
+    await this.behaviour(ei, element);
+  }
+
+  /** Re-runs the step an incident stopped (docs: components/concepts/incidents, "Resolving"). */
+  async retryAfterIncident(ei: ElementInstance): Promise<void> {
+    if (ei.data.phase === 'COMPLETING') return this.enqueue(() => this.complete(ei));
+    if (ei.data.phase === 'ACTIVATED') {
+      const element = await this.element(ei);
+      return this.enqueue(() => this.behaviour(ei, element));
+    }
+    this.enqueue(() => this.runActivation(ei));
+  }
+
+  private async behaviour(ei: ElementInstance, element: Element): Promise<void> {
+    if (element.job) return this.createJob(ei, element);
+    switch (element.type) {
+      case 'START_EVENT':
+      case 'INTERMEDIATE_THROW_EVENT':
+      case 'MANUAL_TASK':
+      case 'TASK':
+      case 'BOUNDARY_EVENT':
+      case 'PARALLEL_GATEWAY':
+        return this.enqueue(() => this.complete(ei));
+      case 'END_EVENT':
+        if (element.event?.type === 'error') return this.throwErrorEndEvent(ei, element);
+        return this.enqueue(() => this.complete(ei));
+      case 'USER_TASK':
+        return this.createUserTask(ei, element);
+      case 'BUSINESS_RULE_TASK':
+        return this.evaluateCalledDecision(ei, element);
+      case 'CALL_ACTIVITY':
+        return this.callProcess(ei, element);
+      case 'SUB_PROCESS': {
+        const start = element.startEventId
+          ? (await this.definition(ei.processDefinitionKey)).model.elements.get(element.startEventId)
+          : undefined;
+        if (!start)
+          return this.raiseIncident(ei, 'UNKNOWN', `sub-process '${element.id}' has no none start event`, 'ACTIVATED');
+        await this.activate(start, ei);
+        return;
+      }
+      case 'EXCLUSIVE_GATEWAY':
+        return this.chooseFlow(ei, element);
+      case 'INTERMEDIATE_CATCH_EVENT':
+        return this.subscribeCatchEvent(ei, element);
+      default:
+        return this.raiseIncident(ei, 'UNKNOWN', `element type ${element.type} is not executable`, 'ACTIVATED');
+    }
+  }
+
+  // ---------------------------------------------------------------- multi-instance
+
+  /** docs: components/modeler/bpmn/multi-instance — the body holds the collection and the output. */
+  private async activateMultiInstanceBody(body: ElementInstance, element: Element) {
+    const mi = element.multiInstance!;
+    const r = await this.evaluate(mi.inputCollection, body);
+    if (!r.ok) return this.raiseIncident(body, 'EXTRACT_VALUE_ERROR', r.message, 'ACTIVATING');
+    if (!Array.isArray(r.value)) {
+      return this.raiseIncident(
+        body,
+        'EXTRACT_VALUE_ERROR',
+        `Expected result of the expression '${mi.inputCollection.replace(/^=/, '')}' to be 'ARRAY', but was '${typeName(r.value)}'.`,
+        'ACTIVATING',
+      );
+    }
+    if (!(await this.subscribeBoundaryEvents(body, element))) return;
+    const items = r.value;
+    if (mi.outputCollection)
+      await this.setLocal(
+        body,
+        mi.outputCollection,
+        items.map(() => null),
+      );
+    body.data.phase = 'ACTIVATED';
+    body.data.mi = { total: items.length, completed: 0, next: 0, ...(mi.sequential ? { items } : {}) };
+    await this.saveElement(body);
+    this.lifecycle(body, 'ELEMENT_ACTIVATED');
+    if (items.length === 0) return this.enqueue(() => this.complete(body));
+    const count = mi.sequential ? 1 : items.length;
+    for (let i = 0; i < count; i++) await this.activateInner(body, element, items[i], i);
+    body.data.mi.next = count;
+    await this.saveElement(body);
+  }
+
+  private async activateInner(body: ElementInstance, element: Element, item: unknown, index: number) {
+    const local: Record<string, unknown> = { loopCounter: index + 1 };
+    if (element.multiInstance!.inputElement) local[element.multiInstance!.inputElement] = item ?? null;
+    await this.activate(element, body, local, index + 1);
+  }
+
+  /** An inner instance completed: collect its output, go on with the next, or complete the body. */
+  private async innerCompleted(inner: ElementInstance, body: ElementInstance, element: Element, outputValue: unknown) {
+    const mi = element.multiInstance!;
+    const state = body.data.mi!;
+    if (mi.outputCollection) {
+      const current = (await this.scopeVariables(body.key)).get(mi.outputCollection);
+      const list = Array.isArray(current) ? [...current] : [];
+      list[(inner.data.loopCounter ?? 1) - 1] = outputValue ?? null;
+      await this.setLocal(body, mi.outputCollection, list);
+    }
+    state.completed += 1;
+    let done = state.completed >= state.total;
+    if (!done && mi.completionCondition) {
+      const r = await this.evaluate(mi.completionCondition, body, {
+        numberOfInstances: state.total,
+        numberOfCompletedInstances: state.completed,
+        numberOfActiveInstances: mi.sequential ? 0 : state.total - state.completed,
+      });
+      if (r.ok && r.value === true) {
+        done = true;
+        for (const child of await this.activeChildren(body.key)) await this.terminate(child);
+      }
+    }
+    if (!done && mi.sequential && state.next < state.total) {
+      const items = state.items ?? [];
+      await this.activateInner(body, element, items[state.next], state.next);
+      state.next += 1;
+    }
+    await this.saveElement(body);
+    if (done) this.enqueue(() => this.complete(body));
+  }
+
+  // ---------------------------------------------------------------- completion
+
+  /** Completes the element (output mappings, then on along its outgoing flows). */
+  async complete(ei: ElementInstance): Promise<void> {
+    if (ei.state !== 'ACTIVE' || this.completing.has(ei.key)) return;
+    this.completing.add(ei.key);
+    const element = ei.type === 'PROCESS' ? undefined : await this.element(ei);
+    this.lifecycle(ei, 'ELEMENT_COMPLETING');
+    const flowScope = ei.flowScopeKey ? await this.elementInstance(ei.flowScopeKey) : undefined;
+    const innerOfBody = flowScope?.type === 'MULTI_INSTANCE_BODY' ? flowScope : undefined;
+
+    if (element && ei.type !== 'MULTI_INSTANCE_BODY' && element.outputs.length > 0) {
+      // Output mappings are evaluated in the element's scope and merged into its flow scope.
+      const context = await this.visibleVariables(ei);
+      const results: Record<string, unknown> = {};
+      for (const m of element.outputs) {
+        const r = this.services.evaluate(m.source, { ...context });
+        if (!r.ok) return this.raiseIncident(ei, 'IO_MAPPING_ERROR', r.message, 'COMPLETING');
+        const [name, value] = this.setMappingTarget(m.target, r.value, { ...context, ...results });
+        results[name] = value;
+      }
+      if (flowScope) await this.propagate(flowScope, results);
+    }
+    let outputElement: unknown;
+    if (innerOfBody && element?.multiInstance?.outputElement) {
+      const r = await this.evaluate(element.multiInstance.outputElement, ei);
+      if (!r.ok) return this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', r.message, 'COMPLETING');
+      outputElement = r.value;
+    }
+    if (ei.type === 'MULTI_INSTANCE_BODY' && element?.multiInstance?.outputCollection && flowScope) {
+      const name = element.multiInstance.outputCollection;
+      await this.propagate(flowScope, { [name]: (await this.scopeVariables(ei.key)).get(name) ?? null });
+    }
+
+    await this.closeEventSubscriptions(ei);
+    await this.resolveIncidentsOf(ei);
+    ei.state = 'COMPLETED';
+    delete ei.data.phase;
+    await this.saveElement(ei);
+    if (ei.type !== 'PROCESS') await this.dropScopeVariables(ei.key);
+    this.lifecycle(ei, 'ELEMENT_COMPLETED');
+
+    if (ei.type === 'PROCESS') return this.processCompleted(ei);
+    if (innerOfBody && element) return this.innerCompleted(ei, innerOfBody, element, outputElement);
+    if (!element || !flowScope) return;
+    const outgoing =
+      element.type === 'EXCLUSIVE_GATEWAY' ? (ei.data.chosenFlow ? [ei.data.chosenFlow] : []) : element.outgoing;
+    if (outgoing.length === 0) return this.scopeMayComplete(flowScope);
+    const def = await this.definition(ei.processDefinitionKey);
+    for (const flowId of outgoing) await this.takeFlow(def.model.flows.get(flowId)!, flowScope, ei);
+  }
+
+  private async takeFlow(flow: SequenceFlow, flowScope: ElementInstance, from: ElementInstance) {
+    const def = await this.definition(flowScope.processDefinitionKey);
+    const flowKey = await this.key();
+    this.record(
+      'PROCESS_INSTANCE',
+      'SEQUENCE_FLOW_TAKEN',
+      flowKey,
+      this.processInstanceValue(from, 'SEQUENCE_FLOW', flow.id),
+    );
+    const target = def.model.elements.get(flow.targetId)!;
+    if (target.type === 'PARALLEL_GATEWAY' && target.incoming.length > 1) {
+      // docs: components/modeler/bpmn/parallel-gateways — the join waits for a token on every incoming flow.
+      const joins = (flowScope.data.joins ??= {});
+      const waiting = (joins[target.id] ??= {});
+      waiting[flow.id] = (waiting[flow.id] ?? 0) + 1;
+      const ready = target.incoming.every((f) => (waiting[f] ?? 0) > 0);
+      if (ready) {
+        for (const f of target.incoming) {
+          waiting[f]! -= 1;
+          if (waiting[f] === 0) delete waiting[f];
+        }
+        if (Object.keys(waiting).length === 0) delete joins[target.id];
+      }
+      await this.saveElement(flowScope);
+      if (ready) await this.activate(target, flowScope);
+      return;
+    }
+    await this.activate(target, flowScope);
+  }
+
+  /** A flow scope whose last token ended completes (docs: concepts/process-instance-creation, "completion"). */
+  private async scopeMayComplete(scope: ElementInstance) {
+    if (scope.state !== 'ACTIVE' || scope.type === 'MULTI_INSTANCE_BODY') return;
+    const pendingJoins = Object.keys(scope.data.joins ?? {}).length > 0;
+    if (pendingJoins) return;
+    const { rows } = await this.db.query(
+      `SELECT 1 FROM engine_element_instance WHERE flow_scope_key = $1 AND state = 'ACTIVE' LIMIT 1`,
+      [scope.key],
+    );
+    if (rows.length === 0) this.enqueue(() => this.complete(scope));
+  }
+
+  private async processCompleted(processEi: ElementInstance) {
+    const inst = (await this.lockInstance(processEi.processInstanceKey))!;
+    inst.state = 'COMPLETED';
+    await this.db.query(`UPDATE engine_process_instance SET state = 'COMPLETED', end_date = $2 WHERE key = $1`, [
+      inst.key,
+      new Date(this.now),
+    ]);
+    if (!inst.parentElementInstanceKey) {
+      this.endedInstances.add(inst.key);
+      return;
+    }
+    // A called instance ended: its call activity goes on (docs: components/modeler/bpmn/call-activities).
+    await this.lockInstance(inst.parentProcessInstanceKey!);
+    const callActivity = await this.elementInstance(inst.parentElementInstanceKey);
+    if (!callActivity || callActivity.state !== 'ACTIVE') return;
+    const element = await this.element(callActivity);
+    const childVariables = await this.localVariables(processEi.key);
+    if (element.outputs.length > 0) {
+      for (const [k, v] of Object.entries(childVariables)) await this.setLocal(callActivity, k, v);
+    } else if (element.calledElement?.propagateAllChildVariables !== false) {
+      await this.propagate(callActivity, childVariables);
+    }
+    await this.dropScopeVariables(processEi.key);
+    this.enqueue(() => this.complete(callActivity));
+  }
+
+  // ---------------------------------------------------------------- termination
+
+  /** Terminates the element and everything inside it; nothing moves on from it. */
+  async terminate(ei: ElementInstance): Promise<void> {
+    if (ei.state !== 'ACTIVE') return;
+    this.lifecycle(ei, 'ELEMENT_TERMINATING');
+    for (const child of await this.activeChildren(ei.key)) await this.terminate(child);
+    await this.closeEventSubscriptions(ei);
+    await this.cancelWork(ei);
+    await this.resolveIncidentsOf(ei);
+    ei.state = 'TERMINATED';
+    delete ei.data.phase;
+    await this.saveElement(ei);
+    await this.dropScopeVariables(ei.key);
+    this.lifecycle(ei, 'ELEMENT_TERMINATED');
+  }
+
+  /** Cancels the job, user task or called instance an element waits for. */
+  private async cancelWork(ei: ElementInstance) {
+    const { rows: jobs } = await this.db.query<{ key: string; type: string }>(
+      `DELETE FROM engine_job WHERE element_instance_key = $1 RETURNING key::text, type`,
+      [ei.key],
+    );
+    for (const j of jobs)
+      this.record('JOB', 'CANCELED', j.key, {
+        type: j.type,
+        elementInstanceKey: ei.key,
+        processInstanceKey: ei.processInstanceKey,
+        elementId: ei.elementId,
+      });
+    const { rows: tasks } = await this.db.query<{ key: string }>(
+      `UPDATE engine_user_task SET state = 'CANCELED', completion_date = $2
+        WHERE element_instance_key = $1 AND state = 'CREATED' RETURNING key::text`,
+      [ei.key, new Date(this.now)],
+    );
+    for (const t of tasks) this.record('USER_TASK', 'CANCELED', t.key, await this.userTaskValue(t.key));
+    if (ei.type === 'CALL_ACTIVITY' && ei.data.calledInstanceKey) {
+      const child = await this.lockInstance(ei.data.calledInstanceKey);
+      if (child && child.state === 'ACTIVE') await this.terminateInstance(child.key);
+    }
+  }
+
+  /** Cancels a whole process instance (CancelProcessInstance, or its call activity was terminated). */
+  async terminateInstance(processInstanceKey: string) {
+    const inst = (await this.lockInstance(processInstanceKey))!;
+    const processEi = (await this.elementInstance(processInstanceKey))!;
+    await this.terminate(processEi);
+    inst.state = 'TERMINATED';
+    await this.db.query(`UPDATE engine_process_instance SET state = 'TERMINATED', end_date = $2 WHERE key = $1`, [
+      inst.key,
+      new Date(this.now),
+    ]);
+    if (!inst.parentElementInstanceKey) this.endedInstances.add(inst.key);
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /** Opens the timers and message subscriptions of the activity's boundary events; false on an incident. */
+  private async subscribeBoundaryEvents(ei: ElementInstance, element: Element): Promise<boolean> {
+    if (element.boundaryEvents.length === 0) return true;
+    await this.closeEventSubscriptions(ei);
+    const def = await this.definition(ei.processDefinitionKey);
+    for (const id of element.boundaryEvents) {
+      const boundary = def.model.elements.get(id)!;
+      if (!(await this.subscribe(ei, boundary, boundary.event!))) return false;
+    }
+    return true;
+  }
+
+  private async subscribeCatchEvent(ei: ElementInstance, element: Element) {
+    await this.subscribe(ei, element, element.event!);
+  }
+
+  /** One timer or message subscription for `ei`, targeting `target` (the catch event or a boundary event). */
+  private async subscribe(ei: ElementInstance, target: Element, event: EventDefinition): Promise<boolean> {
+    if (event.type === 'timer') {
+      const context = await this.visibleVariables(ei);
+      const schedule = this.services.scheduleTimer(event, context, this.now);
+      if (!schedule.ok) {
+        await this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', schedule.message, ei.data.phase ?? 'ACTIVATING');
+        return false;
+      }
+      await this.createTimer({
+        processInstanceKey: ei.processInstanceKey,
+        elementInstanceKey: ei.key,
+        processDefinitionKey: ei.processDefinitionKey,
+        elementId: target.id,
+        dueDate: schedule.dueDate,
+        repetitions: schedule.repetitions,
+        cycle: schedule.cycle,
+        tenantId: ei.tenantId,
+      });
+      return true;
+    }
+    if (event.type === 'message') {
+      const name = await this.evaluate(event.messageName, ei);
+      const correlation = event.correlationKey
+        ? await this.evaluate(event.correlationKey, ei)
+        : { ok: true as const, value: '' };
+      if (!name.ok || typeof name.value !== 'string') {
+        await this.raiseIncident(
+          ei,
+          'EXTRACT_VALUE_ERROR',
+          name.ok
+            ? `Expected the message name of '${target.id}' to be a string, but was '${typeName(name.value)}'.`
+            : name.message,
+          ei.data.phase ?? 'ACTIVATING',
+        );
+        return false;
+      }
+      if (!correlation.ok || (typeof correlation.value !== 'string' && typeof correlation.value !== 'number')) {
+        await this.raiseIncident(
+          ei,
+          'EXTRACT_VALUE_ERROR',
+          correlation.ok
+            ? `Failed to extract the correlation key for '${(event.correlationKey ?? '').replace(/^=/, '')}': The value must be either a string or a number, but was '${typeName(correlation.value)}'.`
+            : correlation.message,
+          ei.data.phase ?? 'ACTIVATING',
+        );
+        return false;
+      }
+      const key = await this.key();
+      const correlationKey = String(correlation.value);
+      await this.db.query(
+        `INSERT INTO engine_message_subscription (key, process_instance_key, element_instance_key, element_id,
+           bpmn_process_id, message_name, correlation_key, interrupting, tenant_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          key,
+          ei.processInstanceKey,
+          ei.key,
+          target.id,
+          ei.bpmnProcessId,
+          name.value,
+          correlationKey,
+          target.interrupting !== false,
+          ei.tenantId,
+        ],
+      );
+      this.record('PROCESS_MESSAGE_SUBSCRIPTION', 'CREATED', key, {
+        processInstanceKey: ei.processInstanceKey,
+        elementInstanceKey: ei.key,
+        elementId: target.id,
+        bpmnProcessId: ei.bpmnProcessId,
+        messageName: name.value,
+        correlationKey,
+        interrupting: target.interrupting !== false,
+        tenantId: ei.tenantId,
+      });
+      // A buffered message that waits for this subscription correlates now (docs: concepts/messages, "Message buffering").
+      const { rows } = await this.db.query<{ key: string; variables: Record<string, unknown> }>(
+        `SELECT m.key::text, m.variables FROM engine_message m
+          WHERE m.name = $1 AND m.correlation_key = $2 AND m.deadline > $3
+            AND NOT EXISTS (SELECT 1 FROM engine_message_correlation c WHERE c.message_key = m.key AND c.target = $4)
+          ORDER BY m.key LIMIT 1`,
+        [name.value, correlationKey, new Date(this.now), `pi:${ei.processInstanceKey}`],
+      );
+      if (rows[0]) {
+        const message = rows[0];
+        await this.db.query(
+          `INSERT INTO engine_message_correlation (message_key, target) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+          [message.key, `pi:${ei.processInstanceKey}`],
+        );
+        this.enqueue(async () => {
+          await this.correlate(key, message.variables, message.key);
+        });
+      }
+      return true;
+    }
+    return true; // error boundary events need no subscription: throwing finds them
+  }
+
+  async createTimer(t: {
+    processInstanceKey: string | null;
+    elementInstanceKey: string | null;
+    processDefinitionKey: string;
+    elementId: string;
+    dueDate: number;
+    repetitions: number;
+    cycle?: string;
+    tenantId: string;
+  }) {
+    const key = await this.key();
+    await this.db.query(
+      `INSERT INTO engine_timer (key, process_instance_key, element_instance_key, process_definition_key, element_id,
+         due_date, repetitions, cycle, tenant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        key,
+        t.processInstanceKey,
+        t.elementInstanceKey,
+        t.processDefinitionKey,
+        t.elementId,
+        new Date(t.dueDate),
+        t.repetitions,
+        t.cycle ?? null,
+        t.tenantId,
+      ],
+    );
+    this.record('TIMER', 'CREATED', key, {
+      elementInstanceKey: t.elementInstanceKey ?? '-1',
+      processInstanceKey: t.processInstanceKey ?? '-1',
+      processDefinitionKey: t.processDefinitionKey,
+      dueDate: t.dueDate,
+      targetElementId: t.elementId,
+      repetitions: t.repetitions,
+      tenantId: t.tenantId,
+    });
+  }
+
+  private async closeEventSubscriptions(ei: ElementInstance) {
+    const { rows: timers } = await this.db.query<{ key: string; element_id: string; due_date: Date }>(
+      `DELETE FROM engine_timer WHERE element_instance_key = $1 RETURNING key::text, element_id, due_date`,
+      [ei.key],
+    );
+    for (const t of timers) {
+      this.record('TIMER', 'CANCELED', t.key, {
+        elementInstanceKey: ei.key,
+        processInstanceKey: ei.processInstanceKey,
+        processDefinitionKey: ei.processDefinitionKey,
+        targetElementId: t.element_id,
+        dueDate: t.due_date.getTime(),
+        tenantId: ei.tenantId,
+      });
+    }
+    const { rows: subs } = await this.db.query<{ key: string; message_name: string; correlation_key: string }>(
+      `DELETE FROM engine_message_subscription WHERE element_instance_key = $1 RETURNING key::text, message_name, correlation_key`,
+      [ei.key],
+    );
+    for (const s of subs) {
+      this.record('PROCESS_MESSAGE_SUBSCRIPTION', 'DELETED', s.key, {
+        elementInstanceKey: ei.key,
+        processInstanceKey: ei.processInstanceKey,
+        messageName: s.message_name,
+        correlationKey: s.correlation_key,
+        tenantId: ei.tenantId,
+      });
+    }
+  }
+
+  /** A timer of this instance is due (the caller holds the instance lock and the timer row). */
+  async fireTimer(timer: {
+    key: string;
+    elementInstanceKey: string;
+    elementId: string;
+    repetitions: number;
+    cycle: string | null;
+    dueDate: number;
+  }) {
+    const ei = await this.elementInstance(timer.elementInstanceKey);
+    await this.db.query(`DELETE FROM engine_timer WHERE key = $1`, [timer.key]);
+    if (!ei || ei.state !== 'ACTIVE') return;
+    this.record('TIMER', 'TRIGGERED', timer.key, {
+      elementInstanceKey: ei.key,
+      processInstanceKey: ei.processInstanceKey,
+      processDefinitionKey: ei.processDefinitionKey,
+      targetElementId: timer.elementId,
+      dueDate: timer.dueDate,
+      tenantId: ei.tenantId,
+    });
+    if (ei.elementId === timer.elementId && ei.type === 'INTERMEDIATE_CATCH_EVENT') {
+      this.enqueue(() => this.complete(ei));
+      return;
+    }
+    const def = await this.definition(ei.processDefinitionKey);
+    const boundary = def.model.elements.get(timer.elementId)!;
+    if (boundary.interrupting === false && timer.cycle && timer.repetitions !== 1) {
+      const next = this.services.nextCycle(timer.cycle, timer.dueDate);
+      if (next !== undefined) {
+        await this.createTimer({
+          processInstanceKey: ei.processInstanceKey,
+          elementInstanceKey: ei.key,
+          processDefinitionKey: ei.processDefinitionKey,
+          elementId: timer.elementId,
+          dueDate: next,
+          repetitions: timer.repetitions < 0 ? -1 : timer.repetitions - 1,
+          cycle: timer.cycle,
+          tenantId: ei.tenantId,
+        });
+      }
+    }
+    await this.triggerBoundary(ei, boundary, {});
+  }
+
+  /** A message correlated to subscription `subscriptionKey` (caller holds the instance lock). */
+  async correlate(subscriptionKey: string, variables: Record<string, unknown>, messageKey: string) {
+    const { rows } = await this.db.query<{ element_instance_key: string; element_id: string; interrupting: boolean }>(
+      `SELECT element_instance_key::text, element_id, interrupting FROM engine_message_subscription WHERE key = $1`,
+      [subscriptionKey],
+    );
+    const sub = rows[0];
+    if (!sub) return false;
+    const ei = await this.elementInstance(sub.element_instance_key);
+    if (!ei || ei.state !== 'ACTIVE') return false;
+    this.record('PROCESS_MESSAGE_SUBSCRIPTION', 'CORRELATED', subscriptionKey, {
+      elementInstanceKey: ei.key,
+      processInstanceKey: ei.processInstanceKey,
+      messageKey,
+      elementId: sub.element_id,
+      variables,
+    });
+    if (ei.elementId === sub.element_id && ei.type === 'INTERMEDIATE_CATCH_EVENT') {
+      await this.db.query(`DELETE FROM engine_message_subscription WHERE key = $1`, [subscriptionKey]);
+      await this.applyResultVariables(ei, variables);
+      this.enqueue(() => this.complete(ei));
+      return true;
+    }
+    const def = await this.definition(ei.processDefinitionKey);
+    const boundary = def.model.elements.get(sub.element_id)!;
+    if (boundary.interrupting !== false)
+      await this.db.query(`DELETE FROM engine_message_subscription WHERE key = $1`, [subscriptionKey]);
+    await this.triggerBoundary(ei, boundary, variables);
+    return true;
+  }
+
+  /**
+   * A boundary event fires: interrupting ones terminate the activity first, then the boundary event
+   * is activated in the activity's flow scope with the event's variables (docs: bpmn/boundary-events).
+   */
+  async triggerBoundary(
+    activity: ElementInstance,
+    boundary: Element,
+    variables: Record<string, unknown>,
+    localOnly = false,
+  ) {
+    const flowScope = (await this.elementInstance(activity.flowScopeKey!))!;
+    if (boundary.interrupting !== false) await this.terminate(activity);
+    const ei = await this.activate(boundary, flowScope);
+    if (Object.keys(variables).length === 0) return;
+    // An error's variables reach the process only through the catching event's output mappings.
+    if (localOnly) for (const [k, v] of Object.entries(variables)) await this.setLocal(ei, k, v);
+    else await this.applyResultVariables(ei, variables);
+  }
+
+  // ---------------------------------------------------------------- errors
+
+  /** docs: components/modeler/bpmn/error-events — an error end event throws its error in its scope. */
+  private async throwErrorEndEvent(ei: ElementInstance, element: Element) {
+    const event = element.event as Extract<EventDefinition, { type: 'error' }>;
+    let code = event.errorCode ?? '';
+    if (code.startsWith('=')) {
+      const r = await this.evaluate(code, ei);
+      if (!r.ok) return this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', r.message, 'ACTIVATED');
+      code = String(r.value);
+    }
+    const caught = await this.throwError(ei, code, {});
+    if (!caught) {
+      await this.raiseIncident(
+        ei,
+        'UNHANDLED_ERROR_EVENT',
+        `Expected to throw an error event with the code '${code}', but it was not caught. No error events are available in the scope.`,
+        'ACTIVATED',
+      );
+    }
+  }
+
+  /**
+   * Finds the catching error boundary event from `thrower` outwards — through sub-processes and
+   * call activities — and triggers it. An error event with this code wins over a catch-all.
+   */
+  async throwError(thrower: ElementInstance, errorCode: string, variables: Record<string, unknown>): Promise<boolean> {
+    let scope: ElementInstance | undefined =
+      thrower.type === 'END_EVENT' ? await this.elementInstance(thrower.flowScopeKey!) : thrower;
+    while (scope) {
+      const parentScope: ElementInstance | undefined = scope.flowScopeKey
+        ? await this.elementInstance(scope.flowScopeKey)
+        : undefined;
+      if (scope.type === 'PROCESS') {
+        const inst = await this.lockInstance(scope.processInstanceKey);
+        if (!inst?.parentElementInstanceKey) return false;
+        await this.lockInstance(inst.parentProcessInstanceKey!);
+        scope = await this.elementInstance(inst.parentElementInstanceKey);
+        continue;
+      }
+      if (parentScope?.type !== 'MULTI_INSTANCE_BODY') {
+        const element = await this.element(scope);
+        const def = await this.definition(scope.processDefinitionKey);
+        const boundaries = element.boundaryEvents
+          .map((id) => def.model.elements.get(id)!)
+          .filter((b) => b.event?.type === 'error');
+        const exact = boundaries.find((b) => b.event?.type === 'error' && b.event.errorCode === errorCode);
+        const catchAll = boundaries.find((b) => b.event?.type === 'error' && b.event.errorCode === undefined);
+        const boundary = exact ?? catchAll;
+        if (boundary) {
+          await this.triggerBoundary(scope, boundary, variables, true);
+          return true;
+        }
+      }
+      scope = parentScope;
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------- gateways
+
+  /** docs: components/modeler/bpmn/exclusive-gateways — first true condition in order, else the default. */
+  private async chooseFlow(ei: ElementInstance, element: Element) {
+    const def = await this.definition(ei.processDefinitionKey);
+    let chosen: string | undefined;
+    if (element.outgoing.length === 1 && !def.model.flows.get(element.outgoing[0]!)!.condition) {
+      chosen = element.outgoing[0];
+    } else {
+      const context = await this.visibleVariables(ei);
+      for (const id of element.outgoing) {
+        if (id === element.defaultFlow) continue;
+        const flow = def.model.flows.get(id)!;
+        if (!flow.condition) continue;
+        const r = this.services.evaluate(flow.condition, context);
+        if (!r.ok) return this.raiseIncident(ei, 'CONDITION_ERROR', r.message, 'ACTIVATED');
+        if (r.value === true) {
+          chosen = id;
+          break;
+        }
+      }
+      chosen ??= element.defaultFlow;
+    }
+    if (!chosen && element.outgoing.length > 0) {
+      return this.raiseIncident(
+        ei,
+        'CONDITION_ERROR',
+        `Expected at least one condition to evaluate to true, or to have a default flow (gateway '${element.id}')`,
+        'ACTIVATED',
+      );
+    }
+    ei.data.chosenFlow = chosen;
+    await this.saveElement(ei);
+    this.enqueue(() => this.complete(ei));
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  private async createJob(ei: ElementInstance, element: Element) {
+    const job = element.job!;
+    const type = await this.evaluate(job.type, ei);
+    if (!type.ok || typeof type.value !== 'string' || type.value === '') {
+      return this.raiseIncident(
+        ei,
+        'EXTRACT_VALUE_ERROR',
+        type.ok
+          ? `Expected the job type of '${element.id}' to be a non-empty string, but was '${typeName(type.value)}'.`
+          : type.message,
+        'ACTIVATED',
+      );
+    }
+    const retries = await this.evaluate(job.retries, ei);
+    const retryCount = retries.ok ? Number(retries.value) : NaN;
+    if (!Number.isInteger(retryCount)) {
+      return this.raiseIncident(
+        ei,
+        'EXTRACT_VALUE_ERROR',
+        retries.ok
+          ? `Expected the job retries of '${element.id}' to be a number, but was '${String(retries.value)}'.`
+          : retries.message,
+        'ACTIVATED',
+      );
+    }
+    const headers = { ...job.headers };
+    if (element.type === 'USER_TASK' && element.userTask) {
+      // Job-worker user tasks carry their assignment in headers (docs: bpmn/user-tasks, "Job worker implementation").
+      const ut = element.userTask;
+      for (const [header, expr] of [
+        ['io.camunda.zeebe:candidateGroups', ut.candidateGroups],
+        ['io.camunda.zeebe:candidateUsers', ut.candidateUsers],
+        ['io.camunda.zeebe:assignee', ut.assignee],
+        ['io.camunda.zeebe:dueDate', ut.dueDate],
+        ['io.camunda.zeebe:followUpDate', ut.followUpDate],
+      ] as const) {
+        if (!expr) continue;
+        const r = await this.evaluate(expr, ei);
+        if (!r.ok) return this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', r.message, 'ACTIVATED');
+        headers[header] = typeof r.value === 'string' ? r.value : JSON.stringify(r.value);
+      }
+      if (ut.formKey) headers['io.camunda.zeebe:formKey'] = ut.formKey;
+    }
+    const chain = await this.scopeChain(ei);
+    const key = await this.key();
+    await this.db.query(
+      `INSERT INTO engine_job (key, type, state, process_instance_key, element_instance_key, element_id, bpmn_process_id,
+         process_definition_key, version, retries, custom_headers, scope_path, created_at, tenant_id)
+       VALUES ($1, $2, 'ACTIVATABLE', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [
+        key,
+        type.value,
+        ei.processInstanceKey,
+        ei.key,
+        ei.elementId,
+        ei.bpmnProcessId,
+        ei.processDefinitionKey,
+        ei.version,
+        retryCount,
+        JSON.stringify(headers),
+        chain.map((s) => s.key),
+        new Date(this.now),
+        ei.tenantId,
+      ],
+    );
+    this.record('JOB', 'CREATED', key, {
+      type: type.value,
+      retries: retryCount,
+      deadline: -1,
+      worker: '',
+      customHeaders: headers,
+      elementId: ei.elementId,
+      elementInstanceKey: ei.key,
+      processInstanceKey: ei.processInstanceKey,
+      bpmnProcessId: ei.bpmnProcessId,
+      processDefinitionVersion: ei.version,
+      processDefinitionKey: ei.processDefinitionKey,
+      errorMessage: '',
+      errorCode: '',
+      tenantId: ei.tenantId,
+    });
+    this.jobTypes.add(type.value);
+  }
+
+  jobValue(job: JobRow, extra: Record<string, unknown> = {}) {
+    return {
+      type: job.type,
+      retries: job.retries,
+      worker: job.worker,
+      deadline: job.deadline ? job.deadline.getTime() : -1,
+      customHeaders: job.custom_headers,
+      elementId: job.element_id,
+      elementInstanceKey: job.element_instance_key,
+      processInstanceKey: job.process_instance_key,
+      bpmnProcessId: job.bpmn_process_id,
+      processDefinitionKey: job.process_definition_key,
+      processDefinitionVersion: job.version,
+      tenantId: job.tenant_id,
+      ...extra,
+    };
+  }
+
+  /** docs: components/modeler/bpmn/user-tasks — a Camunda user task, its assignment and schedule. */
+  private async createUserTask(ei: ElementInstance, element: Element) {
+    const ut = element.userTask ?? {};
+    const context = await this.visibleVariables(ei);
+    const evalList = (expr: string | undefined, what: string): string[] | string => {
+      if (!expr) return [];
+      if (!expr.startsWith('='))
+        return expr
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+      const r = this.services.evaluate(expr, context);
+      if (!r.ok) return r.message;
+      if (typeof r.value === 'string')
+        return r.value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+      if (Array.isArray(r.value) && r.value.every((v) => typeof v === 'string')) return r.value as string[];
+      return `Expected result of the expression '${expr.slice(1)}' (${what}) to be 'ARRAY' of strings, but was '${typeName(r.value)}'.`;
+    };
+    const evalDate = (expr: string | undefined): Date | null | string => {
+      if (!expr) return null;
+      const r = this.services.evaluate(expr, context);
+      if (!r.ok) return r.message;
+      if (r.value === null || r.value === undefined || r.value === '') return null;
+      const d = new Date(String(r.value).replace(/\[.*\]$/, ''));
+      if (Number.isNaN(d.getTime()))
+        return `Expected result of the expression '${expr}' to be a date-time, but was '${String(r.value)}'.`;
+      return d;
+    };
+    const groups = evalList(ut.candidateGroups, 'candidateGroups');
+    if (typeof groups === 'string') return this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', groups, 'ACTIVATED');
+    const users = evalList(ut.candidateUsers, 'candidateUsers');
+    if (typeof users === 'string') return this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', users, 'ACTIVATED');
+    let assignee: string | null = null;
+    if (ut.assignee) {
+      const r = this.services.evaluate(ut.assignee, context);
+      if (!r.ok) return this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', r.message, 'ACTIVATED');
+      assignee = r.value === null || r.value === undefined ? null : String(r.value);
+    }
+    const due = evalDate(ut.dueDate);
+    if (typeof due === 'string') return this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', due, 'ACTIVATED');
+    const followUp = evalDate(ut.followUpDate);
+    if (typeof followUp === 'string') return this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', followUp, 'ACTIVATED');
+    const key = await this.key();
+    await this.db.query(
+      `INSERT INTO engine_user_task (key, element_instance_key, process_instance_key, process_definition_key, bpmn_process_id,
+         version, element_id, name, state, assignee, candidate_groups, candidate_users, due_date, follow_up_date, form_key,
+         creation_date, tenant_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'CREATED', $9, $10, $11, $12, $13, $14, $15, $16)`,
+      [
+        key,
+        ei.key,
+        ei.processInstanceKey,
+        ei.processDefinitionKey,
+        ei.bpmnProcessId,
+        ei.version,
+        ei.elementId,
+        element.name ?? null,
+        assignee,
+        groups,
+        users,
+        due,
+        followUp,
+        ut.formKey ?? null,
+        new Date(this.now),
+        ei.tenantId,
+      ],
+    );
+    const value = await this.userTaskValue(key);
+    this.record('USER_TASK', 'CREATING', key, value);
+    this.record('USER_TASK', 'CREATED', key, value);
+    if (assignee) {
+      this.record('USER_TASK', 'ASSIGNING', key, value);
+      this.record('USER_TASK', 'ASSIGNED', key, value);
+    }
+  }
+
+  /** A USER_TASK record's value, as Zeebe writes it. */
+  async userTaskValue(userTaskKey: string, extra: Record<string, unknown> = {}) {
+    const { rows } = await this.db.query(
+      `SELECT key::text, element_instance_key::text, process_instance_key::text, process_definition_key::text, bpmn_process_id,
+              version, element_id, assignee, candidate_groups, candidate_users, due_date, follow_up_date, form_key,
+              creation_date, tenant_id, priority
+         FROM engine_user_task WHERE key = $1`,
+      [userTaskKey],
+    );
+    const t = rows[0]!;
+    return {
+      userTaskKey: t.key,
+      elementInstanceKey: t.element_instance_key,
+      processInstanceKey: t.process_instance_key,
+      processDefinitionKey: t.process_definition_key,
+      bpmnProcessId: t.bpmn_process_id,
+      processDefinitionVersion: t.version,
+      elementId: t.element_id,
+      assignee: t.assignee ?? '',
+      candidateGroupsList: t.candidate_groups,
+      candidateUsersList: t.candidate_users,
+      dueDate: t.due_date ? (t.due_date as Date).toISOString() : '',
+      followUpDate: t.follow_up_date ? (t.follow_up_date as Date).toISOString() : '',
+      formKey: t.form_key ?? '-1',
+      creationTimestamp: (t.creation_date as Date).getTime(),
+      priority: t.priority,
+      variables: {},
+      changedAttributes: [],
+      action: '',
+      tenantId: t.tenant_id,
+      ...extra,
+    };
+  }
+
+  /** docs: components/modeler/bpmn/business-rule-tasks — the decision's result lands in `resultVariable`. */
+  private async evaluateCalledDecision(ei: ElementInstance, element: Element) {
+    const decision = element.decision;
+    if (!decision)
+      return this.raiseIncident(ei, 'UNKNOWN', `business rule task '${element.id}' has no decision`, 'ACTIVATED');
+    const id = await this.evaluate(decision.decisionId, ei);
+    if (!id.ok || typeof id.value !== 'string') {
+      return this.raiseIncident(
+        ei,
+        'EXTRACT_VALUE_ERROR',
+        id.ok ? `Expected the decision id of '${element.id}' to be a string` : id.message,
+        'ACTIVATED',
+      );
+    }
+    const outcome = await this.services.evaluateDecision(this.db, id.value, await this.visibleVariables(ei));
+    if (!outcome.ok)
+      return this.raiseIncident(
+        ei,
+        outcome.decisionKey ? 'DECISION_EVALUATION_ERROR' : 'CALLED_DECISION_ERROR',
+        outcome.message ?? 'decision failed',
+        'ACTIVATED',
+      );
+    await this.setLocal(ei, decision.resultVariable, outcome.output ?? null);
+    this.enqueue(() => this.complete(ei));
+  }
+
+  private async callProcess(ei: ElementInstance, element: Element) {
+    const called = element.calledElement!;
+    const id = await this.evaluate(called.processId, ei);
+    if (!id.ok || typeof id.value !== 'string') {
+      return this.raiseIncident(
+        ei,
+        'EXTRACT_VALUE_ERROR',
+        id.ok
+          ? `Expected the process id of '${element.id}' to be a string, but was '${typeName(id.value)}'.`
+          : id.message,
+        'ACTIVATED',
+      );
+    }
+    const def = await this.services.latestDefinition(this.db, id.value);
+    if (!def) {
+      return this.raiseIncident(
+        ei,
+        'CALLED_ELEMENT_ERROR',
+        `Expected process with BPMN process id '${id.value}' to be deployed, but not found.`,
+        'ACTIVATED',
+      );
+    }
+    if (!def.model.noneStartEventId) {
+      return this.raiseIncident(
+        ei,
+        'CALLED_ELEMENT_ERROR',
+        `Expected process with BPMN process id '${id.value}' to have a none start event, but not found.`,
+        'ACTIVATED',
+      );
+    }
+    const variables = called.propagateAllParentVariables
+      ? await this.visibleVariables(ei)
+      : await this.localVariables(ei.key);
+    const childKey = await this.createInstance(def, variables, { parent: ei });
+    ei.data.calledInstanceKey = childKey;
+    await this.saveElement(ei);
+  }
+}
+
+export function typeName(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (Array.isArray(v)) return 'ARRAY';
+  if (typeof v === 'object') return 'OBJECT';
+  return (typeof v).toUpperCase();
+}

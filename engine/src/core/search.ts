@@ -1,0 +1,289 @@
+/**
+ * The REST `…/search` queries over the engine's own tables (what Camunda answers from its secondary
+ * storage). Filters take a value or `{ $eq | $neq | $in | $like | $exists }` as Camunda 8.8 documents;
+ * sort by the documented fields; page with `from` and `limit`.
+ */
+import type pg from 'pg';
+import {
+  type ElementInstanceItem,
+  EngineFault,
+  type IncidentItem,
+  type ProcessInstanceItem,
+  type SearchPage,
+  type SearchQuery,
+  type UserTaskItem,
+} from '../api.js';
+
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 10_000;
+
+interface Field {
+  column: string;
+  /** How the API value becomes the column's value. */
+  kind?: 'key' | 'text' | 'int' | 'date' | 'array' | 'bool';
+}
+
+function buildWhere(filter: Record<string, unknown> | undefined, fields: Record<string, Field>, params: unknown[]) {
+  const where: string[] = [];
+  const param = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  for (const [name, raw] of Object.entries(filter ?? {})) {
+    const field = fields[name];
+    if (!field) throw new EngineFault('INVALID_ARGUMENT', `The filter field '${name}' is not supported`);
+    const ops: Record<string, unknown> =
+      raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : { $eq: raw };
+    for (const [op, value] of Object.entries(ops)) {
+      const cast =
+        field.kind === 'key'
+          ? '::bigint'
+          : field.kind === 'int'
+            ? '::int'
+            : field.kind === 'date'
+              ? '::timestamptz'
+              : '';
+      if (field.kind === 'array') {
+        if (op === '$eq') where.push(`${param(String(value))} = ANY(${field.column})`);
+        else if (op === '$in') where.push(`${field.column} && ${param((value as unknown[]).map(String))}::text[]`);
+        else throw new EngineFault('INVALID_ARGUMENT', `The operator '${op}' is not supported for '${name}'`);
+        continue;
+      }
+      switch (op) {
+        case '$eq':
+          where.push(`${field.column} = ${param(value)}${cast}`);
+          break;
+        case '$neq':
+          where.push(`${field.column} IS DISTINCT FROM ${param(value)}${cast}`);
+          break;
+        case '$in':
+          if (!Array.isArray(value)) throw new EngineFault('INVALID_ARGUMENT', `'${name}.$in' must be an array`);
+          where.push(`${field.column} = ANY(${param(value)}${cast ? `${cast}[]` : '::text[]'})`);
+          break;
+        case '$exists':
+          where.push(value ? `${field.column} IS NOT NULL` : `${field.column} IS NULL`);
+          break;
+        case '$like':
+          where.push(`${field.column}::text LIKE ${param(String(value).replace(/\*/g, '%'))}`);
+          break;
+        case '$gt':
+        case '$gte':
+        case '$lt':
+        case '$lte': {
+          const sql = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' }[op];
+          where.push(`${field.column} ${sql} ${param(value)}${cast}`);
+          break;
+        }
+        default:
+          throw new EngineFault('INVALID_ARGUMENT', `The operator '${op}' is not supported for '${name}'`);
+      }
+    }
+  }
+  return where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+}
+
+async function search<T>(
+  pool: pg.Pool,
+  q: SearchQuery,
+  table: string,
+  select: string,
+  fields: Record<string, Field>,
+  defaultSort: string,
+  toItem: (row: Record<string, unknown>) => T,
+): Promise<SearchPage<T>> {
+  const params: unknown[] = [];
+  const where = buildWhere(q.filter, fields, params);
+  const order = (q.sort ?? [])
+    .map((s) => {
+      const f = fields[s.field];
+      if (!f) throw new EngineFault('INVALID_ARGUMENT', `The sort field '${s.field}' is not supported`);
+      return `${f.column} ${String(s.order ?? 'ASC').toUpperCase() === 'DESC' ? 'DESC' : 'ASC'} NULLS LAST`;
+    })
+    .concat(defaultSort)
+    .join(', ');
+  const limit = Math.min(Math.max(q.page?.limit ?? DEFAULT_LIMIT, 0), MAX_LIMIT);
+  const from = Math.max(q.page?.from ?? 0, 0);
+  const { rows } = await pool.query(
+    `SELECT ${select}, count(*) OVER () AS total_items FROM ${table} ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${from}`,
+    params,
+  );
+  let totalItems = rows[0] ? Number(rows[0].total_items) : 0;
+  if (rows.length === 0 && from > 0) {
+    const { rows: c } = await pool.query(`SELECT count(*)::int AS n FROM ${table} ${where}`, params);
+    totalItems = c[0]?.n ?? 0;
+  }
+  return { items: rows.map(toItem), totalItems };
+}
+
+const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : undefined);
+
+export function searchUserTasks(pool: pg.Pool, q: SearchQuery): Promise<SearchPage<UserTaskItem>> {
+  return search(
+    pool,
+    q,
+    'engine_user_task',
+    `key::text, name, state, assignee, element_id, element_instance_key::text, candidate_groups, candidate_users,
+     bpmn_process_id, process_definition_key::text, version, process_instance_key::text, form_key, creation_date,
+     completion_date, due_date, follow_up_date, priority, tenant_id`,
+    {
+      userTaskKey: { column: 'key', kind: 'key' },
+      state: { column: 'state' },
+      assignee: { column: 'assignee' },
+      elementId: { column: 'element_id' },
+      elementInstanceKey: { column: 'element_instance_key', kind: 'key' },
+      candidateGroup: { column: 'candidate_groups', kind: 'array' },
+      candidateUser: { column: 'candidate_users', kind: 'array' },
+      processDefinitionId: { column: 'bpmn_process_id' },
+      bpmnProcessId: { column: 'bpmn_process_id' },
+      processDefinitionKey: { column: 'process_definition_key', kind: 'key' },
+      processInstanceKey: { column: 'process_instance_key', kind: 'key' },
+      tenantId: { column: 'tenant_id' },
+      priority: { column: 'priority', kind: 'int' },
+      creationDate: { column: 'creation_date', kind: 'date' },
+      completionDate: { column: 'completion_date', kind: 'date' },
+      dueDate: { column: 'due_date', kind: 'date' },
+      followUpDate: { column: 'follow_up_date', kind: 'date' },
+    },
+    'key',
+    (r) => ({
+      userTaskKey: r.key as string,
+      name: (r.name as string) ?? undefined,
+      state: r.state as UserTaskItem['state'],
+      assignee: (r.assignee as string) ?? undefined,
+      elementId: r.element_id as string,
+      elementInstanceKey: r.element_instance_key as string,
+      candidateGroups: r.candidate_groups as string[],
+      candidateUsers: r.candidate_users as string[],
+      processDefinitionId: r.bpmn_process_id as string,
+      processDefinitionKey: r.process_definition_key as string,
+      processDefinitionVersion: r.version as number,
+      processInstanceKey: r.process_instance_key as string,
+      formKey: (r.form_key as string) ?? undefined,
+      creationDate: iso(r.creation_date)!,
+      completionDate: iso(r.completion_date),
+      dueDate: iso(r.due_date),
+      followUpDate: iso(r.follow_up_date),
+      priority: r.priority as number,
+      tenantId: r.tenant_id as string,
+    }),
+  );
+}
+
+export function searchProcessInstances(pool: pg.Pool, q: SearchQuery): Promise<SearchPage<ProcessInstanceItem>> {
+  return search(
+    pool,
+    q,
+    `(SELECT p.*, d.name AS definition_name,
+             EXISTS (SELECT 1 FROM engine_incident i WHERE i.process_instance_key = p.key AND i.state = 'ACTIVE') AS has_incident
+        FROM engine_process_instance p JOIN engine_process_definition d ON d.key = p.process_definition_key) pi`,
+    `key::text, bpmn_process_id, definition_name, version, process_definition_key::text,
+     parent_process_instance_key::text, parent_element_instance_key::text, start_date, end_date, state, has_incident, tenant_id`,
+    {
+      processInstanceKey: { column: 'key', kind: 'key' },
+      processDefinitionId: { column: 'bpmn_process_id' },
+      processDefinitionKey: { column: 'process_definition_key', kind: 'key' },
+      processDefinitionVersion: { column: 'version', kind: 'int' },
+      parentProcessInstanceKey: { column: 'parent_process_instance_key', kind: 'key' },
+      parentElementInstanceKey: { column: 'parent_element_instance_key', kind: 'key' },
+      state: { column: 'state' },
+      hasIncident: { column: 'has_incident', kind: 'bool' },
+      startDate: { column: 'start_date', kind: 'date' },
+      endDate: { column: 'end_date', kind: 'date' },
+      tenantId: { column: 'tenant_id' },
+    },
+    'key',
+    (r) => ({
+      processInstanceKey: r.key as string,
+      processDefinitionId: r.bpmn_process_id as string,
+      processDefinitionName: (r.definition_name as string) ?? undefined,
+      processDefinitionVersion: r.version as number,
+      processDefinitionKey: r.process_definition_key as string,
+      parentProcessInstanceKey: (r.parent_process_instance_key as string) ?? undefined,
+      parentElementInstanceKey: (r.parent_element_instance_key as string) ?? undefined,
+      startDate: iso(r.start_date)!,
+      endDate: iso(r.end_date),
+      state: r.state as ProcessInstanceItem['state'],
+      hasIncident: r.has_incident as boolean,
+      tenantId: r.tenant_id as string,
+    }),
+  );
+}
+
+export function searchElementInstances(pool: pg.Pool, q: SearchQuery): Promise<SearchPage<ElementInstanceItem>> {
+  return search(
+    pool,
+    q,
+    `(SELECT e.*, i.key AS incident_key FROM engine_element_instance e
+        LEFT JOIN LATERAL (SELECT key FROM engine_incident WHERE element_instance_key = e.key AND state = 'ACTIVE' LIMIT 1) i ON true
+       WHERE e.element_type <> 'PROCESS') ei`,
+    `key::text, process_instance_key::text, process_definition_key::text, bpmn_process_id, element_id, element_type,
+     state, start_date, end_date, incident_key::text, tenant_id`,
+    {
+      elementInstanceKey: { column: 'key', kind: 'key' },
+      processInstanceKey: { column: 'process_instance_key', kind: 'key' },
+      processDefinitionKey: { column: 'process_definition_key', kind: 'key' },
+      processDefinitionId: { column: 'bpmn_process_id' },
+      elementId: { column: 'element_id' },
+      type: { column: 'element_type' },
+      state: { column: 'state' },
+      flowScopeKey: { column: 'flow_scope_key', kind: 'key' },
+      startDate: { column: 'start_date', kind: 'date' },
+      endDate: { column: 'end_date', kind: 'date' },
+      tenantId: { column: 'tenant_id' },
+    },
+    'key',
+    (r) => ({
+      elementInstanceKey: r.key as string,
+      processInstanceKey: r.process_instance_key as string,
+      processDefinitionKey: r.process_definition_key as string,
+      processDefinitionId: r.bpmn_process_id as string,
+      elementId: r.element_id as string,
+      type: r.element_type as string,
+      state: r.state as ElementInstanceItem['state'],
+      startDate: iso(r.start_date)!,
+      endDate: iso(r.end_date),
+      hasIncident: r.incident_key !== null,
+      incidentKey: (r.incident_key as string) ?? undefined,
+      tenantId: r.tenant_id as string,
+    }),
+  );
+}
+
+export function searchIncidents(pool: pg.Pool, q: SearchQuery): Promise<SearchPage<IncidentItem>> {
+  return search(
+    pool,
+    q,
+    'engine_incident',
+    `key::text, process_definition_key::text, bpmn_process_id, process_instance_key::text, error_type, error_message,
+     element_id, element_instance_key::text, created_at, state, job_key::text, tenant_id`,
+    {
+      incidentKey: { column: 'key', kind: 'key' },
+      processDefinitionKey: { column: 'process_definition_key', kind: 'key' },
+      processDefinitionId: { column: 'bpmn_process_id' },
+      processInstanceKey: { column: 'process_instance_key', kind: 'key' },
+      errorType: { column: 'error_type' },
+      errorMessage: { column: 'error_message' },
+      elementId: { column: 'element_id' },
+      elementInstanceKey: { column: 'element_instance_key', kind: 'key' },
+      creationTime: { column: 'created_at', kind: 'date' },
+      state: { column: 'state' },
+      jobKey: { column: 'job_key', kind: 'key' },
+      tenantId: { column: 'tenant_id' },
+    },
+    'key',
+    (r) => ({
+      incidentKey: r.key as string,
+      processDefinitionKey: r.process_definition_key as string,
+      processDefinitionId: r.bpmn_process_id as string,
+      processInstanceKey: r.process_instance_key as string,
+      errorType: r.error_type as string,
+      errorMessage: r.error_message as string,
+      elementId: r.element_id as string,
+      elementInstanceKey: r.element_instance_key as string,
+      creationTime: iso(r.created_at)!,
+      state: r.state as IncidentItem['state'],
+      jobKey: (r.job_key as string) ?? undefined,
+      tenantId: r.tenant_id as string,
+    }),
+  );
+}
