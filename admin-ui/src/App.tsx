@@ -9,7 +9,9 @@ import { dataProvider } from './dataProvider';
 import { i18nProvider } from './i18n';
 import { ImportPage } from './imports/ImportPage';
 import { Dashboard } from './layout/Dashboard';
+import { mayUse } from './layout/access';
 import { Layout } from './layout/Layout';
+import type { Me } from './authProvider';
 import { ReportsPage } from './reports/ReportsPage';
 import { TaskList } from './tasks/TaskList';
 import { TaskWork } from './tasks/TaskWork';
@@ -27,29 +29,41 @@ export function App() {
       requireAuth
       disableTelemetry
     >
-      <Resource name="tasks" list={TaskList} show={TaskWork} options={{ label: '待办任务' }} />
-      <Resource
-        name="cases"
-        list={CaseList}
-        show={CaseShow}
-        options={{ label: '一人一案' }}
-        recordRepresentation="caseNumber"
-      />
-      <Resource
-        name="children"
-        list={ChildList}
-        show={ChildShow}
-        options={{ label: '学生' }}
-        recordRepresentation="name"
-      />
-      <Resource name="towns" />
-      <Resource name="schools" />
-      <CustomRoutes>
-        <Route path="/imports" element={<ImportPage />} />
-        <Route path="/reports" element={<ReportsPage />} />
-        <Route path="/forms" element={<FormPreview />} />
-        <Route path="/forms/:elementId" element={<FormPreview />} />
-      </CustomRoutes>
+      {(permissions: Me | undefined) => {
+        // Only the pages the role may use exist: another one opened by URL is "not found", as in the API.
+        const may = (entry: string) => mayUse(entry, permissions);
+        return (
+          <>
+            {may('tasks') && <Resource name="tasks" list={TaskList} show={TaskWork} options={{ label: '待办任务' }} />}
+            {may('cases') && (
+              <Resource
+                name="cases"
+                list={CaseList}
+                show={CaseShow}
+                options={{ label: '一人一案' }}
+                recordRepresentation="caseNumber"
+              />
+            )}
+            {may('children') && (
+              <Resource
+                name="children"
+                list={ChildList}
+                show={ChildShow}
+                options={{ label: '学生' }}
+                recordRepresentation="name"
+              />
+            )}
+            <Resource name="towns" />
+            <Resource name="schools" />
+            <CustomRoutes>
+              {may('imports') && <Route path="/imports" element={<ImportPage />} />}
+              {may('reports') && <Route path="/reports" element={<ReportsPage />} />}
+              {may('forms') && <Route path="/forms" element={<FormPreview />} />}
+              {may('forms') && <Route path="/forms/:elementId" element={<FormPreview />} />}
+            </CustomRoutes>
+          </>
+        );
+      }}
     </Admin>
   );
 }

@@ -70,3 +70,39 @@ export function query(params: Record<string, unknown>): string {
   const s = q.toString();
   return s ? `?${s}` : '';
 }
+
+/** The file name a download's Content-Disposition gives (RFC 5987 `filename*` first). */
+function fileNameOf(disposition: string | null, fallback: string): string {
+  const utf8 = disposition && /filename\*=UTF-8''([^;]+)/i.exec(disposition);
+  if (utf8) return decodeURIComponent(utf8[1]!);
+  const plain = disposition && /filename="([^"]+)"/i.exec(disposition);
+  return plain ? plain[1]! : fallback;
+}
+
+/**
+ * Downloads a file the API serves (XLSX, CSV) and saves it under the name the API gives. A refusal comes
+ * back as the API's error with its Chinese message — a plain link would have opened the error's JSON as
+ * a page instead.
+ */
+export async function apiDownload(path: string, fallbackName: string): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(path, { credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, 'NETWORK', '无法连接服务器，请检查网络后重试。');
+  }
+  if (!res.ok) {
+    const text = await res.text();
+    const e = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text)?.error : undefined;
+    throw new ApiError(res.status, e?.code ?? 'HTTP', e?.message ?? `下载失败（${res.status}）`, e?.details);
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileNameOf(res.headers.get('content-disposition'), fallbackName);
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  // The browser has taken the file by the time the click returns; free the blob a moment later.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -17,6 +17,11 @@ export interface Actor {
   classId: number | null;
   /** Candidate groups of the engine's user tasks this user may work on (api/auth/groups.ts). */
   groups: string[];
+  /**
+   * JUSTICE only: the process instances of the dropout cases the justice bureau holds right now, read from
+   * the engine per request (api/auth/scope.ts `casesHeldByJustice`); its whole view of cases and children.
+   */
+  heldCaseInstances?: string[];
 }
 
 declare module 'fastify' {

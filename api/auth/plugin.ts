@@ -10,6 +10,7 @@ import { DOCS_PREFIX } from '../docs.js';
 import { AppError } from '../errors.js';
 import { UNSAFE_METHODS } from '../security.js';
 import { CSRF_HEADER, csrfTokenMatches } from './csrf.js';
+import { casesHeldByJustice, countyOf } from './scope.js';
 import { resolveSession, SESSION_COOKIE } from './sessions.js';
 
 /** The session token of a request and where it came from: the bearer header first, else the cookie. */
@@ -45,6 +46,11 @@ export const authPlugin = fp(
         throw new AppError('CSRF_FAILED');
       }
       if (config.roles && !config.roles.includes(req.actor.role)) throw new AppError('FORBIDDEN');
+      // The justice bureau's view of cases and children moves with the flow (a case is its while the
+      // stage is), so it is read from the engine on every request, not kept in the session.
+      if (req.actor.role === 'JUSTICE') {
+        req.actor.heldCaseInstances = await casesHeldByJustice(app.prisma, app.records, countyOf(req.actor));
+      }
     });
   },
   { name: 'auth' },

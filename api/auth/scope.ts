@@ -1,31 +1,55 @@
 /**
  * Jurisdiction in the data layer: for each resource, the prisma `where` that keeps a caller inside
- * what their role and region allow. Every query of scoped data ANDs one of these in, so a town officer
+ * what their role's duty needs. Every query of scoped data ANDs one of these in, so a town officer
  * never reads another town's children — by list or by a guessed id (a record outside the scope is
  * simply "not found").
+ *
+ * Least privilege (README "Security"): a teacher reads her class, a school its pupils, a town its
+ * residents and the pupils of its schools, the bureau (and its supervisors; the administrator: the
+ * province) its county. The justice bureau reads only the cases referred to it, while it holds them,
+ * and their children; the police only the suspects of the verification sent to it (outcome A, feedback
+ * not yet given) — the only user task the diagrams give it; policy staff, who design the flows and
+ * preview forms, read no child at all.
  *
  * Region codes are prefix-hierarchical (county 370481 ⊃ town 370481001), so a region scope is a
  * `startsWith` on the row's regionCode.
  */
 import type { Prisma } from '../../generated/prisma/client.js';
+import type { EngineRecords } from '../../infra/camunda/records.js';
+import type { Prisma as PrismaClient } from '../../infra/db/prisma.js';
 import type { Actor } from './actor.js';
+import { group } from './groups.js';
 
 /** Rows under the caller's region (county roles: their county; TOWN: their town). */
 function inRegion(actor: Actor) {
   return { regionCode: { startsWith: actor.regionCode } };
 }
 
-/** A where clause that matches nothing (a teacher without a class, a school user without a school). */
+/** A where clause that matches nothing (a teacher without a class, a role whose duty has no such records). */
 const NOTHING = { id: { in: [] } };
+
+/** Verification outcome A (户籍原因): the branch of child-verification.bpmn that goes to the police. */
+const POLICE_OUTCOME = 'A';
 
 export const scope = {
   children(actor: Actor): Prisma.ChildWhereInput {
-    if (actor.role === 'TEACHER') return actor.classId === null ? NOTHING : { currentClassId: actor.classId };
-    if (actor.role === 'SCHOOL') return actor.schoolId === null ? NOTHING : { currentSchoolId: actor.schoolId };
-    // A town sees the children registered in the town and the children at its schools.
-    return {
-      OR: [inRegion(actor), { registry: { some: { regionCode: { startsWith: actor.regionCode } } } }],
-    };
+    switch (actor.role) {
+      case 'TEACHER':
+        return actor.classId === null ? NOTHING : { currentClassId: actor.classId };
+      case 'SCHOOL':
+        return actor.schoolId === null ? NOTHING : { currentSchoolId: actor.schoolId };
+      case 'JUSTICE':
+        return { cases: { some: scope.cases(actor) } };
+      case 'POLICE':
+        return { suspicions: { some: scope.suspects(actor) } };
+      case 'POLICY':
+        return NOTHING;
+      default:
+        // A town sees the children registered in the town and the children at its schools.
+        return {
+          OR: [inRegion(actor), { registry: { some: { regionCode: { startsWith: actor.regionCode } } } }],
+        };
+    }
   },
 
   schools(actor: Actor): Prisma.SchoolWhereInput {
@@ -49,12 +73,22 @@ export const scope = {
   },
 
   cases(actor: Actor): Prisma.DropoutCaseWhereInput {
-    if (actor.role === 'TEACHER') return { classId: actor.classId ?? -1 };
-    if (actor.role === 'SCHOOL') return { schoolId: actor.schoolId ?? -1 };
-    return { OR: [inRegion(actor), { child: { regionCode: { startsWith: actor.regionCode } } }] };
+    switch (actor.role) {
+      case 'TEACHER':
+        return { classId: actor.classId ?? -1 };
+      case 'SCHOOL':
+        return { schoolId: actor.schoolId ?? -1 };
+      case 'JUSTICE':
+        return { processInstanceKey: { in: actor.heldCaseInstances ?? [] } };
+      case 'POLICE':
+      case 'POLICY':
+        return NOTHING;
+      default:
+        return { OR: [inRegion(actor), { child: { regionCode: { startsWith: actor.regionCode } } }] };
+    }
   },
 
-  /** Campaigns and handovers are county-wide: visible to everyone inside the county. */
+  /** Campaigns and handovers are county-wide plans (no child in them): visible inside the county. */
   campaigns(actor: Actor): Prisma.CampaignWhereInput {
     return { regionCode: { startsWith: countyOf(actor) } };
   },
@@ -64,20 +98,37 @@ export const scope = {
   },
 
   suspects(actor: Actor): Prisma.SuspectedChildWhereInput {
-    if (actor.role === 'TEACHER' || actor.role === 'SCHOOL') return NOTHING;
-    return inRegion(actor);
+    switch (actor.role) {
+      case 'TOWN':
+      case 'BUREAU':
+      case 'SUPERVISOR':
+      case 'ADMIN':
+        return inRegion(actor);
+      case 'POLICE':
+        // Sent to the police (公安清理户籍并反馈) and not yet answered.
+        return { regionCode: { startsWith: countyOf(actor) }, outcomeCode: POLICE_OUTCOME, policeFeedback: null };
+      default:
+        return NOTHING;
+    }
   },
 
   /**
    * Handover plan lines (and their rosters): a teacher's own class; a school's classes sent or received;
-   * a region's lines sent from it or received by its schools.
+   * a region's lines sent from it or received by its schools. Nobody outside education has a part in it.
    */
   handoverAssignments(actor: Actor): Prisma.HandoverAssignmentWhereInput {
-    if (actor.role === 'TEACHER') return { fromClassId: actor.classId ?? -1 };
-    if (actor.role === 'SCHOOL') {
-      return { OR: [{ fromClass: { schoolId: actor.schoolId ?? -1 } }, { toSchoolId: actor.schoolId ?? -1 }] };
+    switch (actor.role) {
+      case 'TEACHER':
+        return { fromClassId: actor.classId ?? -1 };
+      case 'SCHOOL':
+        return { OR: [{ fromClass: { schoolId: actor.schoolId ?? -1 } }, { toSchoolId: actor.schoolId ?? -1 }] };
+      case 'JUSTICE':
+      case 'POLICE':
+      case 'POLICY':
+        return NOTHING;
+      default:
+        return { OR: [inRegion(actor), { toSchool: inRegion(actor) }] };
     }
-    return { OR: [inRegion(actor), { toSchool: inRegion(actor) }] };
   },
 
   importBatches(actor: Actor): Prisma.ImportBatchWhereInput {
@@ -90,6 +141,38 @@ export const scope = {
     return { id: actor.userId };
   },
 };
+
+/**
+ * The dropout cases the justice bureau of `county` holds now: those whose instance has an open user task
+ * of `justice:<county>` (签发司法文书, 决定是否依法追究法律责任), and those waiting on the period of the
+ * judicial notice it issued (status LEGAL_NOTICE, no open task at all: the decision comes to it next).
+ * A case the bureau sent back to the town (its task is open at the town) or that closed is no longer its.
+ */
+export async function casesHeldByJustice(
+  prisma: PrismaClient,
+  records: EngineRecords,
+  county: string,
+): Promise<string[]> {
+  const [withTask, waiting] = await Promise.all([
+    records.openUserTasks({ groupsAny: [group.justice(county)], limit: 100_000 }),
+    prisma.dropoutCase.findMany({
+      where: { status: 'LEGAL_NOTICE', closedAt: null, regionCode: { startsWith: county } },
+      select: { processInstanceKey: true },
+    }),
+  ]);
+  const held = new Set(withTask.data.map((t) => t.processInstanceKey));
+  const idle = await Promise.all(
+    waiting
+      .filter((c) => !held.has(c.processInstanceKey))
+      .map(async (c) =>
+        (await records.openUserTasks({ processInstanceKey: c.processInstanceKey, limit: 1 })).total
+          ? undefined
+          : c.processInstanceKey,
+      ),
+  );
+  for (const key of idle) if (key) held.add(key);
+  return [...held];
+}
 
 /** Six-digit county code of the caller (province/city-level users: their own, shorter, prefix). */
 export function countyOf(actor: Actor): string {

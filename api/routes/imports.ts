@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { type ImportBatch, ImportKind, type Prisma } from '../../generated/prisma/client.js';
 import type { Prisma as Db } from '../../infra/db/prisma.js';
 import { actorOf, type Actor } from '../auth/actor.js';
+import { IMPORT_ROLES } from '../auth/duties.js';
 import { countyOf, scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
 import { IMPORT_FORMATS, KIND_PARAMS, type KindParam } from '../imports/formats.js';
@@ -168,6 +169,8 @@ export const importsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/imports',
     {
+      // The file list names every department list of the county: for those who import them.
+      config: { roles: IMPORT_ROLES },
       schema: {
         tags: ['imports'],
         summary: 'Imported files of the caller’s county, newest first by default',
@@ -175,7 +178,7 @@ export const importsRoutes: FastifyPluginAsyncZod = async (app) => {
           kind: z.enum(kinds).optional(),
           year: z.coerce.number().int().min(2000).max(2100).optional(),
         }),
-        response: { 200: listResponse(batchSchema), 400: errorResponse },
+        response: { 200: listResponse(batchSchema), 400: errorResponse, 403: errorResponse },
       },
     },
     async (req) => {
@@ -200,7 +203,7 @@ export const importsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/api/imports/:kind',
     {
-      config: { roles: ['BUREAU', 'ADMIN'] },
+      config: { roles: IMPORT_ROLES },
       // A body declared larger than any allowed upload is refused before a byte of it is parsed (after the
       // session and role checks, which run first). What the client still sends is read and discarded by
       // Node until it stops: closing the connection with unread data would reset it, and the client would

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { engineKey } from '../resources/list.js';
-import { actorOf, COUNTY_ROLES } from '../auth/actor.js';
+import { actorOf } from '../auth/actor.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
 import { errorResponse } from './shared.js';
@@ -10,7 +10,8 @@ export const processInstanceRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/process-instances/:key',
     {
-      config: { roles: COUNTY_ROLES },
+      // The county's operators (bureau, supervisors, administrator): the state and incidents of its flows.
+      config: { roles: ['BUREAU', 'SUPERVISOR', 'ADMIN'] },
       schema: {
         tags: ['operations'],
         summary:

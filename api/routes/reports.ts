@@ -6,9 +6,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Role } from '../../generated/prisma/client.js';
 import type { Prisma } from '../../infra/db/prisma.js';
-import { type Actor, actorOf, COUNTY_ROLES } from '../auth/actor.js';
+import { type Actor, actorOf } from '../auth/actor.js';
+import { DROPOUT_REPORT_ROLES, REPORT_ROLES } from '../auth/duties.js';
 import { audit } from '../auth/audit.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
@@ -19,10 +19,6 @@ import { retentionReport, retentionReportOf, retentionTable } from '../reports/r
 import { reportRegion } from '../reports/scope.js';
 import { verificationReport, verificationReportOf, verificationTable } from '../reports/verification.js';
 import { errorResponse } from './shared.js';
-
-/** County-wide roles and the towns; schools also send the dropout table for their own school [T 三]. */
-const REPORT_ROLES: Role[] = [...COUNTY_ROLES, 'TOWN'];
-const DROPOUT_REPORT_ROLES: Role[] = [...REPORT_ROLES, 'SCHOOL'];
 
 const countyCode = z.string().regex(/^\d{6}$/, '县级行政区划代码应为 6 位数字');
 const schoolYear = z.coerce.number().int().min(2000).max(2100);

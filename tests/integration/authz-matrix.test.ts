@@ -7,8 +7,12 @@
  * the routes' code: who may act, and whose records they see. A role outside `allow` gets 403 before
  * anything runs; a role inside it passes the gate with the caller's own resource; a class, school or
  * town never learns that another town's resource exists (404, the same answer as for a made-up id).
+ * READS says, per role, whose children and cases it reads — least privilege: its own (class, school,
+ * town; the justice bureau the cases it holds; the police the suspects sent to it), another town's,
+ * and one of its county its duty has nothing to do with.
  */
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -17,6 +21,7 @@ import { openSessions } from '../../api/auth/sessions.js';
 import { idCheckChar } from '../../api/domain/id-number.js';
 import type { Role } from '../../generated/prisma/enums.js';
 import { createEngineClient } from '../../infra/camunda/client.js';
+import { REPO_ROOT } from '../../infra/config.js';
 import { createEngineRecords } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { api, demoPeople, eventually, pupilWithoutCase } from './helpers.js';
@@ -28,6 +33,7 @@ const LOCAL: Role[] = ['TEACHER', 'SCHOOL', 'TOWN'];
 const COUNTY_ROLES = ROLES.filter((r) => !LOCAL.includes(r));
 const CASEWORK: Role[] = ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU'];
 const MANAGERS: Role[] = ['ADMIN', 'BUREAU'];
+const REPORTERS: Role[] = ['TOWN', 'BUREAU', 'POLICY', 'SUPERVISOR', 'ADMIN'];
 
 /** What a route's path parameters stand for. */
 type Target =
@@ -108,13 +114,15 @@ const ACCESS: Record<string, RouteSpec> = {
   'GET /api/handovers/:id/pupils': { allow: 'everyone', target: 'handover' },
 
   'GET /api/imports/formats': { allow: 'everyone' },
-  'GET /api/imports': { allow: 'everyone' },
+  // The county's file list is for those who import (a teacher opened it by URL).
+  'GET /api/imports': { allow: MANAGERS },
   'POST /api/imports/:kind': { allow: ['BUREAU', 'ADMIN'], target: 'importKind' },
 
-  // The statutory statistics: the town and county levels report; a school sees its own dropout table.
-  'GET /api/reports/verification': { allow: ROLES.filter((r) => r !== 'TEACHER' && r !== 'SCHOOL') },
-  'GET /api/reports/dropouts': { allow: ROLES.filter((r) => r !== 'TEACHER'), query: 'year=2026&half=H1' },
-  'GET /api/reports/retention': { allow: ROLES.filter((r) => r !== 'TEACHER' && r !== 'SCHOOL') },
+  // The statutory statistics: the towns and the county's education side report and oversee; a school
+  // sees its own dropout table; the justice bureau and the police have no statistics duty.
+  'GET /api/reports/verification': { allow: REPORTERS },
+  'GET /api/reports/dropouts': { allow: [...REPORTERS, 'SCHOOL'], query: 'year=2026&half=H1' },
+  'GET /api/reports/retention': { allow: REPORTERS },
 
   'GET /api/tasks': { allow: 'everyone' },
   'GET /api/tasks/:key': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'] },
@@ -127,9 +135,43 @@ const ACCESS: Record<string, RouteSpec> = {
   'POST /api/tasks/bulk-complete': { allow: 'everyone' },
   'POST /api/tasks/:key/attachments': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'] },
   'GET /api/attachments/:id': { allow: 'everyone', target: 'attachment' },
-  // Engine internals (variables, incidents) are for the county's operators, not for caseworkers.
-  'GET /api/process-instances/:key': { allow: COUNTY_ROLES, target: 'instance' },
+  // Engine internals (state, incidents) are for the county's operators, not for caseworkers.
+  'GET /api/process-instances/:key': { allow: ['BUREAU', 'SUPERVISOR', 'ADMIN'], target: 'instance' },
   'GET /api/audit-events': { allow: ['SUPERVISOR', 'ADMIN'] },
+};
+
+/**
+ * Whose children and cases each role reads — the least-privilege specification (README "Security").
+ * 'county': every one of its county, another town's too; 'own': only its own — a teacher her class, a
+ * school its pupils, a town its residents and pupils, the justice bureau the cases referred to it while
+ * it holds them (an open task of `justice:<county>`, or the period of its judicial notice running) and
+ * their children, the police the children of the verification suspects sent to it (outcome A, feedback
+ * not given: child-verification's only police task); 'none': not even those.
+ */
+type Reach = 'county' | 'own' | 'none';
+const READS: Record<'child' | 'case', Record<Role, Reach>> = {
+  child: {
+    TEACHER: 'own',
+    SCHOOL: 'own',
+    TOWN: 'own',
+    BUREAU: 'county',
+    SUPERVISOR: 'county',
+    ADMIN: 'county',
+    JUSTICE: 'own',
+    POLICE: 'own',
+    POLICY: 'none',
+  },
+  case: {
+    TEACHER: 'own',
+    SCHOOL: 'own',
+    TOWN: 'own',
+    BUREAU: 'county',
+    SUPERVISOR: 'county',
+    ADMIN: 'county',
+    JUSTICE: 'own',
+    POLICE: 'none',
+    POLICY: 'none',
+  },
 };
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
@@ -142,6 +184,10 @@ const userIds = new Map<Role, number>();
 /** Path parameter values: resources of that class (own) and of another town (other). */
 let own: Record<Target, string>;
 let other: Record<Target, string>;
+/** A case the justice bureau holds (its instance has an open `justice:<county>` task), and its child. */
+let held: { caseId: string; childId: string; processInstanceKey: string; userTaskKey: string };
+/** A child whose verification was sent to the police (outcome A, no feedback yet), and the suspect row. */
+let sentToPolice: { childId: string; suspectId: number; campaignId: number };
 
 /** A dropout case of a pupil of `classId`, reported by its teacher, with the first task open. */
 async function caseWithTask(teacher: { id: number; classId: number | null }) {
@@ -252,6 +298,61 @@ async function classInAnotherTown(otherTown: { id: number; code: string }, likeC
   });
 }
 
+/** A child of the county with no case, outside the classes the teacher fixtures use. */
+async function unrelatedChild(county: string, notIn: (number | null)[]) {
+  return prisma.child.findFirstOrThrow({
+    where: {
+      regionCode: { startsWith: county },
+      cases: { none: {} },
+      suspicions: { none: {} },
+      currentSchoolId: { not: null },
+      currentClassId: { notIn: notIn.filter((c) => c !== null) },
+    },
+    orderBy: { id: 'desc' },
+  });
+}
+
+/**
+ * A case at the justice bureau's stage. The escalation reaches it only after weeks of statutory
+ * deadlines (escalation.test.ts moves the engine clock for that); here a test diagram gives the case's
+ * instance the same thing, one open task of `justice:<county>`.
+ */
+async function caseHeldByJustice(county: string, notIn: (number | null)[]) {
+  await engine.grpc.deployResource({
+    processFilename: path.join(REPO_ROOT, 'tests/fixtures/justice-stage-probe.bpmn'),
+  });
+  const { processInstanceKey } = await engine.startProcess('test-justice-stage', { county });
+  const child = await unrelatedChild(county, notIn);
+  const school = await prisma.school.findUniqueOrThrow({ where: { id: child.currentSchoolId! } });
+  const c = await prisma.dropoutCase.create({
+    data: {
+      childId: child.id,
+      schoolId: school.id,
+      classId: child.currentClassId,
+      regionCode: school.regionCode,
+      status: 'URGED',
+      reason: '授权矩阵测试：转司法局',
+      processInstanceKey,
+    },
+  });
+  const task = await eventually(
+    async () => (await records.openUserTasks({ processInstanceKey })).data[0],
+    'the justice task',
+  );
+  return { caseId: c.id, childId: child.id, processInstanceKey, userTaskKey: task.userTaskKey };
+}
+
+/** A suspect of a campaign of the county whose town found a registration problem (A): the police's. */
+async function suspectSentToPolice(county: string, notIn: (number | null)[]) {
+  // A campaign of its own (a year no flow uses), so no report of a real campaign counts this row.
+  const campaign = await prisma.campaign.create({ data: { regionCode: county, year: 2099, status: 'VERIFYING' } });
+  const child = await unrelatedChild(county, notIn);
+  const suspect = await prisma.suspectedChild.create({
+    data: { campaignId: campaign.id, childId: child.id, regionCode: child.regionCode, outcomeCode: 'A' },
+  });
+  return { childId: child.id, suspectId: suspect.id, campaignId: campaign.id };
+}
+
 beforeAll(async () => {
   app = await buildApp({ prisma, engine, records, logger: pino({ level: 'silent' }) });
   await app.ready();
@@ -266,6 +367,10 @@ beforeAll(async () => {
   const otherTown = towns.find((t) => t.code !== town.code)!;
   const otherTeacher = await classInAnotherTown(otherTown, teacher.classId!);
   const [ownCase, otherCase] = [await caseWithTask(teacher), await caseWithTask(otherTeacher)];
+  const countyCode = teacher.regionCode.slice(0, 6);
+  const taken = [teacher.classId, otherTeacher.classId, people.otherTeacher.classId];
+  held = await caseHeldByJustice(countyCode, taken);
+  sentToPolice = await suspectSentToPolice(countyCode, taken);
   const campaign = await prisma.campaign.findFirst({ orderBy: { id: 'asc' } });
   const handover = await prisma.handoverBatch.findFirst({ orderBy: { id: 'asc' } });
   const common = { campaign: String(campaign?.id ?? 999_999), handover: String(handover?.id ?? 999_999) };
@@ -314,6 +419,15 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  // The fixtures leave nothing open: the probe's task done (its case closed), the police row gone.
+  if (held) {
+    await engine.completeUserTask(held.userTaskKey, {}).catch(() => undefined);
+    await prisma.dropoutCase.update({ where: { id: held.caseId }, data: { status: 'CLOSED', closedAt: new Date() } });
+  }
+  if (sentToPolice) {
+    await prisma.suspectedChild.delete({ where: { id: sentToPolice.suspectId } });
+    await prisma.campaign.delete({ where: { id: sentToPolice.campaignId } });
+  }
   await app.close();
   await Promise.all([engine.close(), records.close(), prisma.$disconnect()]);
 });
@@ -410,6 +524,108 @@ describe('authorization matrix', () => {
     expect(res.status).toBe(200);
     const task = await call('GET /api/tasks/:key', `/api/tasks/${other.task}`, tokens.get('SUPERVISOR'));
     expect(task.status).toBe(200);
+  });
+
+  it('reads children and cases exactly as READS says: own, another town’s, and one its duty has nothing to do with', async () => {
+    const wrong: string[] = [];
+    /** The role's own child or case: the class's for education, the held case for justice, the police's suspect. */
+    const ownFor = (role: Role, target: 'child' | 'case') =>
+      role === 'JUSTICE'
+        ? target === 'child'
+          ? held.childId
+          : held.caseId
+        : role === 'POLICE' && target === 'child'
+          ? sentToPolice.childId
+          : own[target];
+    const byRoute: [string, 'child' | 'case'][] = [
+      ['GET /api/children/:id', 'child'],
+      ['GET /api/children/:id/registry', 'child'],
+      ['GET /api/cases/:id', 'case'],
+      ['GET /api/cases/:id/timeline', 'case'],
+    ];
+    const list = { child: '/api/children', case: '/api/cases' };
+    for (const role of ROLES) {
+      for (const [route, target] of byRoute) {
+        const reach = READS[target][role];
+        const resources: [string, string, boolean][] = [
+          ['own', ownFor(role, target), reach !== 'none'],
+          ["another town's", other[target], reach === 'county'],
+        ];
+        // The teacher's class is the county's, but the justice bureau, the police and policy staff have no part in it.
+        if (ownFor(role, target) !== own[target]) resources.push(['unrelated', own[target], false]);
+        for (const [which, id, visible] of resources) {
+          const res = await call(route, route.split(' ')[1]!.replace(':id', id), tokens.get(role));
+          if (res.status !== (visible ? 200 : 404)) wrong.push(`${route} ${role} ${which}: ${res.status} ${res.code}`);
+        }
+      }
+      // Lists say the same: the ids a role finds by list are exactly those it may open.
+      for (const target of ['child', 'case'] as const) {
+        const reach = READS[target][role];
+        const resources: [string, string, boolean][] = [
+          ['own', ownFor(role, target), reach !== 'none'],
+          ["another town's", other[target], reach === 'county'],
+        ];
+        if (ownFor(role, target) !== own[target]) resources.push(['unrelated', own[target], false]);
+        for (const [which, id, visible] of resources) {
+          const res = await app.inject({
+            method: 'GET',
+            url: `${list[target]}?id=${id}`,
+            headers: { authorization: `Bearer ${tokens.get(role)}` },
+          });
+          const total = (res.json() as { total: number }).total;
+          if (total !== (visible ? 1 : 0)) wrong.push(`list ${target} ${role} ${which}: total ${total}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('gives the police only the suspects sent to it, and the justice bureau, the police and policy staff no roster', async () => {
+    const get = async <T>(role: Role, url: string) =>
+      (await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${tokens.get(role)}` } })).json() as T;
+    type Suspects = { data: { id: number }[]; total: number };
+    const suspects = await get<Suspects>('POLICE', `/api/campaigns/${sentToPolice.campaignId}/suspects`);
+    expect(suspects.data.map((s) => s.id)).toEqual([sentToPolice.suspectId]);
+    // Every child the police finds is one whose registration problem waits for its answer.
+    const children = await get<{ data: { id: string }[] }>('POLICE', '/api/children?perPage=500');
+    const pending = await prisma.suspectedChild.findMany({
+      where: { childId: { in: children.data.map((c) => c.id) }, outcomeCode: 'A', policeFeedback: null },
+    });
+    expect(new Set(pending.map((p) => p.childId))).toEqual(new Set(children.data.map((c) => c.id)));
+    for (const role of ['JUSTICE', 'POLICY'] as const) {
+      expect((await get<Suspects>(role, `/api/campaigns/${sentToPolice.campaignId}/suspects`)).total, role).toBe(0);
+    }
+    for (const role of ['JUSTICE', 'POLICE', 'POLICY'] as const) {
+      const batches = await prisma.handoverBatch.findMany({ where: { regionCode: { startsWith: '370481' } } });
+      for (const b of batches) {
+        expect((await get<Suspects>(role, `/api/handovers/${b.id}/pupils`)).total, `${role} ${b.id}`).toBe(0);
+      }
+    }
+    expect((await get<{ total: number }>('POLICY', '/api/children')).total).toBe(0);
+    expect((await get<{ total: number }>('POLICY', '/api/cases')).total).toBe(0);
+  });
+
+  it('lets the justice bureau read a case only while it holds it', async () => {
+    const read = () => call('GET /api/cases/:id', `/api/cases/${held.caseId}`, tokens.get('JUSTICE'));
+    expect((await read()).status).toBe(200);
+    // Every case the bureau lists is one it holds: a justice task open, or its notice's period running.
+    const listed = await app.inject({
+      method: 'GET',
+      url: '/api/cases?perPage=500',
+      headers: { authorization: `Bearer ${tokens.get('JUSTICE')}` },
+    });
+    const cases = (listed.json() as { data: { processInstanceKey: string; status: string }[] }).data;
+    expect(cases.map((c) => c.processInstanceKey)).toContain(held.processInstanceKey);
+    for (const c of cases) {
+      const open = await records.openUserTasks({ processInstanceKey: c.processInstanceKey });
+      const atJustice = open.data.some((t) => t.candidateGroups.includes('justice:370481'));
+      expect(atJustice || (c.status === 'LEGAL_NOTICE' && open.total === 0), c.processInstanceKey).toBe(true);
+    }
+    // The stage ends (here: its task is done): the case and the child are out of its sight.
+    await engine.completeUserTask(held.userTaskKey, {});
+    await eventually(async () => ((await read()).status === 404 ? true : undefined), 'the case to leave its view');
+    const child = await call('GET /api/children/:id', `/api/children/${held.childId}`, tokens.get('JUSTICE'));
+    expect(child.status).toBe(404);
   });
 
   it('lets a school see its teachers’ accounts but not rename them or set their passwords', async () => {

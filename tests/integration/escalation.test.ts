@@ -472,18 +472,36 @@ describe('dropout escalation (engine-backed, engine clock moved)', () => {
   it('(e) goes back to the town when the justice bureau decides to keep persuading', async () => {
     const p = pupils.keepPersuading;
     const { pik, task: firstTown } = await toTown(p);
+    // The justice bureau reads a case (and its child) only while the case is at its stage.
+    const asJustice = await as('justice');
+    const c = await caseOf(pik);
+    const justiceSees = async () => {
+      const [kase, child] = [
+        await asJustice('GET', `/api/cases/${c.id}`),
+        await asJustice('GET', `/api/children/${p.childId}`),
+      ];
+      expect(child.status).toBe(kase.status);
+      return kase.status;
+    };
+    expect(await justiceSees()).toBe(404);
     // The town lets its deadline pass: straight to the justice bureau.
     await passDeadline(pik, 'townOverdue', 5);
     const justice = await openTask(pik, 'issueJudicialNotice');
     await taskState(firstTown, 'CANCELED');
+    expect(await justiceSees()).toBe(200);
     await complete('justice', justice, { signedBy: '滕州市司法局 赵局长' });
-    const c = await caseOf(pik);
     await documentOf(c.id, 'JUDICIAL_NOTICE');
+    await caseWhen(pik, (x) => x.status === 'LEGAL_NOTICE', 'the case to be LEGAL_NOTICE');
+    // No task is open while its notice's period runs: the case is still the justice bureau's.
+    expect(await openTaskTypes(pik)).toEqual([]);
+    expect(await justiceSees()).toBe(200);
     await passDeadline(pik, 'judicialDeadline', 10);
     const decide = await openTask(pik, 'decideLegalReferral');
     await complete('justice', decide, { decision: 'KEEP_PERSUADING', reason: '家长已表示愿意配合，继续由镇街督促' });
 
     const again = await openTask(pik, 'orderCorrectionByTown');
+    // Back with the town: out of the justice bureau's sight again.
+    expect(await justiceSees()).toBe(404);
     expect(again.userTaskKey).not.toBe(firstTown.userTaskKey);
     expect(again.candidateGroups).toEqual([`town:${p.townCode}`]);
     expect(await openTaskTypes(pik)).toEqual(['orderCorrectionByTown']);

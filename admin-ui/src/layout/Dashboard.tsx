@@ -4,6 +4,7 @@ import { Title, useGetIdentity, useGetList, usePermissions } from 'react-admin';
 import { useNavigate } from 'react-router-dom';
 import type { Me } from '../authProvider';
 import { ROLE_LABELS } from '../authProvider';
+import { mayUse } from './access';
 
 function Count({ label, filter, color }: { label: string; filter: Record<string, string>; color?: string }) {
   const navigate = useNavigate();
@@ -37,17 +38,20 @@ export function Dashboard() {
           角色：{ROLE_LABELS[permissions.role]} · 辖区代码 {permissions.regionCode}
         </Typography>
       )}
-      <Grid container spacing={2}>
-        <Grid size={{ xs: 12, sm: 4 }}>
-          <Count label="本单位待办" filter={{ view: 'group' }} />
+      {/* Policy staff work on no task: no counts that lead to a page they do not have. */}
+      {mayUse('tasks', permissions) && (
+        <Grid container spacing={2}>
+          <Grid size={{ xs: 12, sm: 4 }}>
+            <Count label="本单位待办" filter={{ view: 'group' }} />
+          </Grid>
+          <Grid size={{ xs: 12, sm: 4 }}>
+            <Count label="已逾期" filter={{ overdue: 'true' }} color="#c62828" />
+          </Grid>
+          <Grid size={{ xs: 12, sm: 4 }}>
+            <Count label="三天内到期" filter={{ view: 'group', dueBefore: soon }} color="#ef6c00" />
+          </Grid>
         </Grid>
-        <Grid size={{ xs: 12, sm: 4 }}>
-          <Count label="已逾期" filter={{ overdue: 'true' }} color="#c62828" />
-        </Grid>
-        <Grid size={{ xs: 12, sm: 4 }}>
-          <Count label="三天内到期" filter={{ view: 'group', dueBefore: soon }} color="#ef6c00" />
-        </Grid>
-      </Grid>
+      )}
     </>
   );
 }

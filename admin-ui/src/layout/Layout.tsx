@@ -9,16 +9,7 @@ import { Badge } from '@mui/material';
 import type { ReactNode } from 'react';
 import { Layout as RaLayout, Menu, useGetList, usePermissions } from 'react-admin';
 import type { Me } from '../authProvider';
-
-/** Which menu entries each role sees (the API enforces the same on every route). */
-export const MENU_ROLES: Record<string, Me['role'][]> = {
-  tasks: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU', 'JUSTICE', 'POLICE', 'SUPERVISOR', 'ADMIN'],
-  cases: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU', 'JUSTICE', 'SUPERVISOR', 'ADMIN'],
-  children: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN'],
-  imports: ['BUREAU', 'ADMIN'],
-  reports: ['SCHOOL', 'TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN', 'POLICY'],
-  forms: ['POLICY', 'BUREAU', 'SUPERVISOR', 'ADMIN'],
-};
+import { mayUse } from './access';
 
 function useTaskCount(filter: Record<string, string>) {
   const { total } = useGetList('tasks', { filter, pagination: { page: 1, perPage: 1 } }, { refetchInterval: 30_000 });
@@ -44,7 +35,7 @@ function TaskMenuItem() {
 
 function AppMenu() {
   const { permissions } = usePermissions<Me>();
-  const may = (entry: string) => !!permissions && MENU_ROLES[entry]!.includes(permissions.role);
+  const may = (entry: string) => mayUse(entry, permissions);
   return (
     <Menu>
       <Menu.DashboardItem primaryText="工作台" />

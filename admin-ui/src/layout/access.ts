@@ -1,0 +1,37 @@
+/**
+ * Which console pages and reports each role may use: the menu shows them, App.tsx registers no other
+ * route for the role (a page opened by URL is not there either), and the reports page offers no report
+ * or download the API would refuse. Plain data, so a unit test holds it against the API's own gates
+ * (tests/unit/console-access.test.ts).
+ */
+
+/** The API's roles (authProvider's `Role`; this module imports nothing, so tests can read it). */
+type Role = 'TEACHER' | 'SCHOOL' | 'TOWN' | 'BUREAU' | 'JUSTICE' | 'POLICE' | 'POLICY' | 'SUPERVISOR' | 'ADMIN';
+
+/** Pages by role; the same as the API's gates and scopes (README "Security"). */
+export const MENU_ROLES: Record<string, Role[]> = {
+  tasks: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU', 'JUSTICE', 'POLICE', 'SUPERVISOR', 'ADMIN'],
+  // The justice bureau: the cases it holds.
+  cases: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU', 'JUSTICE', 'SUPERVISOR', 'ADMIN'],
+  // The justice bureau and the police: the children of the cases and suspects sent to them.
+  children: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU', 'JUSTICE', 'POLICE', 'SUPERVISOR', 'ADMIN'],
+  imports: ['BUREAU', 'ADMIN'],
+  reports: ['SCHOOL', 'TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN', 'POLICY'],
+  forms: ['POLICY', 'BUREAU', 'SUPERVISOR', 'ADMIN'],
+};
+
+/** May the signed-in role use this page? */
+export function mayUse(entry: keyof typeof MENU_ROLES, permissions: { role: Role } | undefined): boolean {
+  return !!permissions && MENU_ROLES[entry]!.includes(permissions.role);
+}
+
+/**
+ * Reports by role (api/routes/reports.ts): the towns and the county's education side all three; a school
+ * only its own row of the dropout table.
+ */
+const REPORTERS: Role[] = ['TOWN', 'BUREAU', 'POLICY', 'SUPERVISOR', 'ADMIN'];
+export const REPORT_ROLES: Record<'retention' | 'dropouts' | 'verification', Role[]> = {
+  retention: REPORTERS,
+  dropouts: [...REPORTERS, 'SCHOOL'],
+  verification: REPORTERS,
+};
