@@ -18,7 +18,7 @@
 import pg from 'pg';
 import { openSessions } from '../api/auth/sessions.js';
 import { needsTransitionSupport } from '../api/domain/vulnerable.js';
-import { engineClock } from '../infra/camunda/engine.js';
+import { engineClock } from '../infra/engine/engine.js';
 import { engineAddresses } from '../infra/config.js';
 import { createPrisma, type Prisma } from '../infra/db/prisma.js';
 import { latency, type Latency, pool, round, sleep } from './stats.js';

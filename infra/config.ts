@@ -16,34 +16,21 @@ const flag = z
   .transform((v) => v === 'true' || v === '1')
   .default(false);
 
-/**
- * The newest Camunda distribution (`io.camunda:camunda-zeebe:<v>:tar.gz`) that the package registry
- * reachable from our machines serves. 8.9 is the target; see README "Engine version" for why 8.6.0.
- */
-export const PINNED_CAMUNDA_VERSION = '8.6.0';
-
 /** Each key: schema with default, and the doc line that ends up in the README table. */
 export const envSchema = z.object({
   /** local: everything bound to 127.0.0.1, engine API unprotected. production: refuses to start unprotected. */
   KC_MODE: z.enum(['local', 'production']).default('local'),
   /** Where the embedded PostgreSQL, engine data and logs live (kept between runs). */
   KC_DATA_DIR: z.string().default(path.join(REPO_ROOT, '.data')),
-  /** Download cache for the Camunda distribution and the built exporter (outside the repo). */
+  /** Download cache (Node 24, the fault tests' container base), outside the repo. */
   KC_CACHE_DIR: z.string().default(path.join(os.homedir(), '.cache', 'kongchuo')),
   /** auto: on an empty database, load the synthetic demo county (local mode only); off: never. */
   KC_DEMO_DATA: z.enum(['auto', 'off']).default('auto'),
   /** Pupils in the demo county that auto loads (one county's ID numbers allow about 2.5 million). */
   KC_DEMO_PUPILS: z.coerce.number().int().min(100).max(2_500_000).default(70_000),
-  /** Camunda distribution version fetched from Maven Central. */
-  CAMUNDA_VERSION: z
-    .string()
-    .regex(/^\d+\.\d+\.\d+(-[\w.]+)?$/)
-    .default(PINNED_CAMUNDA_VERSION),
-  /** JDK used for the engine; else the newest JDK 21+ under /usr/lib/jvm. */
-  JAVA_HOME: z.string().optional(),
   /** App database on an external PostgreSQL; unset = embedded PostgreSQL 17. */
   DATABASE_URL: z.string().url().optional(),
-  /** Engine database; default: same server as DATABASE_URL, database name + "_engine". */
+  /** Engine database; default: same server as DATABASE_URL, database name + "_workflow". */
   ENGINE_DATABASE_URL: z.string().url().optional(),
   /** How long one database query may wait for its answer (a vanished server); 0 = no limit. Read by infra/db/pool.ts. */
   DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
@@ -57,18 +44,14 @@ export const envSchema = z.object({
   ENGINE_GRPC_PORT: port.default(26500),
   /** Engine management port (health, clock). */
   ENGINE_MANAGEMENT_PORT: port.default(9600),
-  /** Broker command API port (internal). */
-  ENGINE_COMMAND_PORT: port.default(26501),
-  /** Broker cluster-internal port (internal). */
-  ENGINE_INTERNAL_PORT: port.default(26502),
   /** An engine started elsewhere (infra/serve.ts): its gateway's gRPC address, host:port. Unset = ours, on BIND_HOST. */
   ENGINE_GRPC_ADDRESS: z
     .string()
     .regex(/^[\w.-]+:\d+$|^\[[\da-fA-F:]+\]:\d+$/, 'host:port')
     .optional(),
-  /** That engine's REST API (the /v2 base), e.g. http://camunda-zeebe-gateway:8080. */
+  /** That engine's REST API (the /v2 base), e.g. http://kongchuo-engine:8080. */
   ENGINE_REST_ADDRESS: z.url({ protocol: /^https?$/ }).optional(),
-  /** That engine's management API (health), e.g. http://camunda-zeebe-gateway:9600. */
+  /** That engine's management API (health), e.g. http://kongchuo-engine:9600. */
   ENGINE_MANAGEMENT_ADDRESS: z.url({ protocol: /^https?$/ }).optional(),
   /** The engine API's user (basic authentication); required in production, where the engine is protected. */
   ENGINE_USERNAME: z.string().min(1).optional(),
@@ -76,13 +59,8 @@ export const envSchema = z.object({
   ENGINE_PASSWORD: z.string().min(1).optional(),
   /** Tests only: lets tests move the engine clock (/actuator/clock). Never in production. */
   ENGINE_CLOCK_CONTROLLED: flag,
-  /** Heap for the engine JVM. */
-  ENGINE_HEAP: z
-    .string()
-    .regex(/^\d+[mg]$/)
-    .default('1g'),
   /** Seconds to wait for the engine to become ready. */
-  ENGINE_START_TIMEOUT_S: z.coerce.number().int().positive().default(180),
+  ENGINE_START_TIMEOUT_S: z.coerce.number().int().positive().default(30),
   /** API (and console) port. */
   API_PORT: port.default(3000),
   /**

@@ -47,8 +47,6 @@ export function slotPorts(slot: number): Record<string, string> {
     ENGINE_REST_PORT: port(18080),
     ENGINE_GRPC_PORT: port(16500),
     ENGINE_MANAGEMENT_PORT: port(19600),
-    ENGINE_COMMAND_PORT: port(16501),
-    ENGINE_INTERNAL_PORT: port(16502),
     API_PORT: port(13000),
   };
 }

@@ -5,24 +5,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { buildApp } from '../api/app.js';
 import { LOG_REDACT_PATHS } from '../api/domain/mask.js';
 import { startWorkers } from '../workers/runtime.js';
 import { createEngineClient } from './camunda/client.js';
-import { ensureDistribution } from './camunda/distribution.js';
-import { startEngine } from './camunda/engine.js';
-import { ensureExporterJar } from './camunda/exporter.js';
 import { createEngineRecords } from './camunda/records.js';
 import { prepareReadModel } from './camunda/read-model.js';
 import { clientHost, type Config, REPO_ROOT } from './config.js';
-import { findJdk } from './java.js';
 import { DEMO_PASSWORD, seedDemo } from './seed/demo.js';
 import { assertPortsFree } from './ports.js';
 import { applyMigrations } from './db/migrate.js';
 import { createPrisma } from './db/prisma.js';
-import { type Databases, startDatabases, toJdbc } from './db/postgres.js';
+import { type Databases, startDatabases } from './db/postgres.js';
+import { startEngine } from './engine/engine.js';
 
 export const PROCESSES_DIR = path.join(REPO_ROOT, 'processes');
 
@@ -41,20 +37,6 @@ export interface StartOptions {
    * starts is known and stopped too.
    */
   signal?: AbortSignal;
-}
-
-/** Has the engine's exporter opened its table in the engine database (the engine is ready to be read)? */
-export async function exporterTableExists(engineUrl: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: engineUrl, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    const { rows } = await client.query<{ ok: boolean }>(`SELECT to_regclass('public.zeebe_record') IS NOT NULL AS ok`);
-    return rows[0]?.ok === true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
 }
 
 function appLogger(cfg: Config): Logger {
@@ -103,13 +85,7 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
     const dbs = await step('database', () => startDatabases(cfg, say));
     stops.push({ name: 'database', fn: dbs.stop });
 
-    const engine = await step('engine', async () => {
-      const jdk = findJdk(cfg.JAVA_HOME);
-      const dist = await ensureDistribution(cfg.cacheDir, cfg.CAMUNDA_VERSION, say);
-      const exporter = await ensureExporterJar(dist, jdk, cfg.cacheDir);
-      const db = { ...toJdbc(dbs.engineUrl), exporterReady: () => exporterTableExists(dbs.engineUrl) };
-      return startEngine({ cfg, dist, jdk, db, exporter, log: say });
-    });
+    const engine = await step('engine', () => startEngine(cfg, dbs.engineUrl, say));
     stops.push({ name: 'engine', fn: engine.stop });
 
     await step('migrations', async () => {

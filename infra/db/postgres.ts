@@ -12,7 +12,8 @@ import type { Config } from '../config.js';
 import { assertPortsFree } from '../ports.js';
 
 const APP_DB = 'kongchuo';
-const ENGINE_DB_SUFFIX = '_engine';
+/** Our engine's database (the Camunda-era `_engine` database, if any, is left alone: its keys would collide). */
+const ENGINE_DB_SUFFIX = '_workflow';
 const CONNECT_TIMEOUT_MS = 5000;
 const STALE_STOP_WAIT_MS = 10_000;
 

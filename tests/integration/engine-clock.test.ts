@@ -6,7 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createEngineClient } from '../../infra/camunda/client.js';
-import { engineClock } from '../../infra/camunda/engine.js';
+import { engineClock } from '../../infra/engine/engine.js';
 import { createEngineRecords } from '../../infra/camunda/records.js';
 import { REPO_ROOT } from '../../infra/config.js';
 import { eventually } from './helpers.js';

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { chinaDay, chinaYear } from '../../api/domain/china-time.js';
 import { createEngineClient } from '../../infra/camunda/client.js';
-import { engineClock } from '../../infra/camunda/engine.js';
+import { engineClock } from '../../infra/engine/engine.js';
 import { createEngineRecords, type UserTask } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { as, completeTask, demoPeople, eventually } from './helpers.js';

@@ -218,16 +218,8 @@ describe('security', () => {
     }
   });
 
-  it('binds every engine, database and API port to loopback only in local mode (but the broker’s UDP gossip)', () => {
-    const ports = [
-      cfg.ENGINE_REST_PORT,
-      cfg.ENGINE_GRPC_PORT,
-      cfg.ENGINE_MANAGEMENT_PORT,
-      cfg.ENGINE_COMMAND_PORT,
-      cfg.ENGINE_INTERNAL_PORT,
-      cfg.PG_PORT,
-      cfg.API_PORT,
-    ];
+  it('binds every engine, database and API port to loopback only in local mode', () => {
+    const ports = [cfg.ENGINE_REST_PORT, cfg.ENGINE_GRPC_PORT, cfg.ENGINE_MANAGEMENT_PORT, cfg.PG_PORT, cfg.API_PORT];
     const bound = listeningSockets().filter((s) => ports.includes(s.port));
     // Each port is in use (so the check looks at the right sockets)…
     for (const port of ports)
@@ -235,12 +227,10 @@ describe('security', () => {
         bound.some((s) => s.port === port),
         `port ${port}`,
       ).toBe(true);
-    // …and none listens on a wildcard or external address. One exception that configuration cannot
-    // close: Zeebe 8.6's cluster gossip (atomix NettyUnicastService) binds its UDP socket to the
-    // wildcard address whatever the configured host (README, "Security").
+    // …and none listens on a wildcard or external address (the old engine's UDP gossip socket is gone
+    // with it: our engine has no cluster protocol).
     const exposed = bound.filter((s) => s.address !== '127.0.0.1' && s.address !== '::1');
-    const gossip = (s: (typeof exposed)[number]) => s.proto.startsWith('udp') && s.port === cfg.ENGINE_INTERNAL_PORT;
-    expect(exposed.filter((s) => !gossip(s))).toEqual([]);
+    expect(exposed).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, PINNED_CAMUNDA_VERSION, engineAddresses, loadConfig } from '../../infra/config.js';
+import { ConfigError, engineAddresses, loadConfig } from '../../infra/config.js';
 
 function configErrorOf(env: NodeJS.ProcessEnv): ConfigError {
   try {
@@ -21,16 +21,16 @@ describe('loadConfig', () => {
     expect(cfg.KC_MODE).toBe('local');
     expect(cfg.BIND_HOST).toBe('127.0.0.1');
     expect(cfg.ENGINE_CLOCK_CONTROLLED).toBe(false);
-    expect(cfg.CAMUNDA_VERSION).toBe(PINNED_CAMUNDA_VERSION);
+    expect(cfg.ENGINE_START_TIMEOUT_S).toBe(30);
     expect(path.isAbsolute(cfg.dataDir)).toBe(true);
     expect(path.isAbsolute(cfg.cacheDir)).toBe(true);
     expect(cfg.logDir).toBe(path.join(cfg.dataDir, 'logs'));
   });
 
   it('treats empty strings as unset and falls back to the defaults', () => {
-    const cfg = loadConfig({ API_PORT: '', CAMUNDA_VERSION: '', KC_MODE: '', DATABASE_URL: '' });
+    const cfg = loadConfig({ API_PORT: '', ENGINE_START_TIMEOUT_S: '', KC_MODE: '', DATABASE_URL: '' });
     expect(cfg.API_PORT).toBe(3000);
-    expect(cfg.CAMUNDA_VERSION).toBe(PINNED_CAMUNDA_VERSION);
+    expect(cfg.ENGINE_START_TIMEOUT_S).toBe(30);
     expect(cfg.KC_MODE).toBe('local');
     expect(cfg.DATABASE_URL).toBeUndefined();
   });
@@ -47,8 +47,8 @@ describe('loadConfig', () => {
     expect(configErrorOf({ API_PORT: value }).message).toContain('API_PORT');
   });
 
-  it.each(['8.6', 'latest', 'v8.6.0'])('rejects CAMUNDA_VERSION=%s with a ConfigError naming the key', (value) => {
-    expect(configErrorOf({ CAMUNDA_VERSION: value }).message).toContain('CAMUNDA_VERSION');
+  it.each(['0', '-3', 'soon'])('rejects ENGINE_START_TIMEOUT_S=%s with a ConfigError naming the key', (value) => {
+    expect(configErrorOf({ ENGINE_START_TIMEOUT_S: value }).message).toContain('ENGINE_START_TIMEOUT_S');
   });
 
   it('names every bad key in one error', () => {
