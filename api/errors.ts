@@ -16,6 +16,10 @@ export const errorCatalog = {
   CONFLICT: { status: 409, message: '该记录已存在或已被他人修改，请刷新后重试。' },
   IMPORT_REJECTED: { status: 422, message: '文件中有不符合要求的行，整个文件未导入；请按行号修改后重新上传。' },
   FILE_TOO_LARGE: { status: 413, message: '文件超过 50 MB，未导入；请按镇街拆分后分别上传。' },
+  XLSX_TOO_LARGE: {
+    status: 413,
+    message: 'XLSX 文件解压后超过 100 MB，未导入（文件可能已损坏或被恶意构造）；请另存为 CSV 或按镇街拆分后上传。',
+  },
   UNSUPPORTED_FILE: { status: 415, message: '无法读取该文件：请上传 CSV（UTF-8 或 GBK 编码）或 XLSX 文件。' },
   TASK_NOT_FOUND: { status: 404, message: '没有找到该任务，可能已被处理或编号有误。' },
   FORM_INVALID: { status: 422, message: '表单中有未填或填写不正确的项，请按提示修改后重新提交。' },

@@ -3,6 +3,7 @@
  * the file or sheet is line 1). The format is decided by content, never by the file name: a zip is XLSX,
  * anything else must be CSV text in UTF-8 (with or without BOM) or GBK.
  */
+import zlib from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
@@ -22,11 +23,11 @@ export interface Table {
 }
 
 /**
- * A zip whose entries unpack to more than this is refused before it is opened (zip bombs): exceljs
+ * A zip whose entries unpack to more than this is refused before exceljs opens it (zip bombs): exceljs
  * holds the whole workbook in memory, about ten times its unpacked size (a 70,000-row list unpacks to
  * 32 MB).
  */
-const MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024;
+export const MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024;
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -69,8 +70,15 @@ function readCsv(text: string): TableRow[] {
 }
 
 async function readXlsx(bytes: Buffer): Promise<TableRow[]> {
-  const unpacked = zipUnpackedSize(bytes);
-  if (unpacked === undefined || unpacked > MAX_XLSX_UNPACKED_BYTES) throw new AppError('UNSUPPORTED_FILE');
+  // The sizes the archive declares refuse an honest large file at once; they prove nothing about a
+  // hostile one (a 1 MB file declaring a 4 KB sheet inflated to 1 GB inside exceljs), so the bytes that
+  // really come out are counted too, and inflating stops at the limit.
+  const declared = zipUnpackedSize(bytes);
+  if (declared === undefined) throw new AppError('UNSUPPORTED_FILE');
+  if (declared > MAX_XLSX_UNPACKED_BYTES) throw new AppError('XLSX_TOO_LARGE');
+  const inflated = await zipInflatedSize(bytes, MAX_XLSX_UNPACKED_BYTES);
+  if (inflated === undefined) throw new AppError('UNSUPPORTED_FILE');
+  if (inflated > MAX_XLSX_UNPACKED_BYTES) throw new AppError('XLSX_TOO_LARGE');
   const workbook = new ExcelJS.Workbook();
   try {
     await workbook.xlsx.load(bytes as unknown as ExcelJS.Buffer);
@@ -139,4 +147,71 @@ export function zipUnpackedSize(bytes: Buffer): number | undefined {
     at += 46 + bytes.readUInt16LE(at + 28) + bytes.readUInt16LE(at + 30) + bytes.readUInt16LE(at + 32);
   }
   return total;
+}
+
+/** Where the central directory starts and how many entries it lists; undefined when it cannot be found. */
+function centralDirectory(bytes: Buffer): { at: number; entries: number } | undefined {
+  const EOCD = 0x06054b50;
+  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
+    if (bytes.readUInt32LE(i) === EOCD) return { at: bytes.readUInt32LE(i + 16), entries: bytes.readUInt16LE(i + 10) };
+  }
+  return undefined;
+}
+
+/**
+ * What the zip's entries really unpack to, inflated entry by entry in 64 KB chunks that are counted and
+ * dropped (garbage at once, never kept), and inflating stops as soon as the total passes `limit` (the
+ * result is then just above it): whatever the archive claims, at most `limit` bytes are ever inflated. Every entry the central directory lists is counted,
+ * however many share their data. Undefined for what we would not read: an entry outside the file,
+ * encrypted, or compressed other than stored or deflate, or a broken deflate stream.
+ */
+export async function zipInflatedSize(bytes: Buffer, limit: number): Promise<number | undefined> {
+  const ENTRY = 0x02014b50;
+  const LOCAL = 0x04034b50;
+  const dir = centralDirectory(bytes);
+  if (!dir) return undefined;
+  let at = dir.at;
+  let total = 0;
+  for (let n = 0; n < dir.entries; n++) {
+    if (at + 46 > bytes.length || bytes.readUInt32LE(at) !== ENTRY) return undefined;
+    const flags = bytes.readUInt16LE(at + 8);
+    const method = bytes.readUInt16LE(at + 10);
+    const compressed = bytes.readUInt32LE(at + 20);
+    const local = bytes.readUInt32LE(at + 42);
+    at += 46 + bytes.readUInt16LE(at + 28) + bytes.readUInt16LE(at + 30) + bytes.readUInt16LE(at + 32);
+    if (flags & 1 || local + 30 > bytes.length || bytes.readUInt32LE(local) !== LOCAL) return undefined;
+    const start = local + 30 + bytes.readUInt16LE(local + 26) + bytes.readUInt16LE(local + 28);
+    if (start + compressed > bytes.length) return undefined;
+    const data = bytes.subarray(start, start + compressed);
+    if (method === 0) total += data.length;
+    else if (method === 8) {
+      const out = await inflatedLength(data, limit - total);
+      if (out === undefined) return undefined;
+      total += out;
+    } else return undefined;
+    if (total > limit) return total;
+  }
+  return total;
+}
+
+/** Bytes a raw deflate stream inflates to, counting up to just past `budget`; undefined if it is broken. */
+function inflatedLength(data: Buffer, budget: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const inflate = zlib.createInflateRaw({ chunkSize: 64 * 1024 });
+    let count = 0;
+    let settled = false;
+    const settle = (v: number | undefined) => {
+      if (settled) return;
+      settled = true;
+      inflate.destroy();
+      resolve(v);
+    };
+    inflate.on('data', (chunk: Buffer) => {
+      count += chunk.length;
+      if (count > budget) settle(count);
+    });
+    inflate.on('end', () => settle(count));
+    inflate.on('error', () => settle(undefined));
+    inflate.end(data);
+  });
 }

@@ -17,6 +17,7 @@ import { ageOn, checkIdNumber } from '../../api/domain/id-number.js';
 import { createEngineRecords, type UserTask } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { HOUSEHOLD_HEADER, REGISTRY_HEADER, child, householdRow, makeId, toCsv } from '../fixtures/imports/lists.js';
+import { zipBomb } from '../fixtures/imports/zip-bomb.js';
 import { demoPeople, eventually, loginAs, pupilWithoutCase } from './helpers.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
@@ -282,6 +283,19 @@ async function xlsx(rows: ExcelJS.CellValue[][]): Promise<Buffer> {
 }
 
 describe('imports: hostile files are refused whole, and nothing is written', () => {
+  it('refuses a zip bomb by what it really inflates, not what it declares (413), quickly and writing nothing', async () => {
+    // 1 MB declaring a 4 KB sheet that inflates to 1 GB: it used to take 10 s and a gigabyte of the API.
+    const bomb = await zipBomb(1024 ** 3, 4096);
+    await unchanged(async () => {
+      const started = Date.now();
+      const res = await upload('household', bomb);
+      const { code } = expectRefusal(res, [413], ['XLSX_TOO_LARGE']);
+      expect(code).toBe('XLSX_TOO_LARGE');
+      expect((res.body as { error: { message: string } }).error.message).toMatch(/解压后超过 100 MB/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    });
+  });
+
   it('refuses binary garbage, UTF-16 and broken zips (415/422), never a 5xx', async () => {
     await unchanged(async () => {
       await fc.assert(

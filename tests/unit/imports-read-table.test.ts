@@ -2,8 +2,15 @@ import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../api/errors.js';
-import { cellText, decodeText, readTable, zipUnpackedSize } from '../../api/imports/read-table.js';
+import {
+  cellText,
+  decodeText,
+  MAX_XLSX_UNPACKED_BYTES,
+  readTable,
+  zipUnpackedSize,
+} from '../../api/imports/read-table.js';
 import { toCsv, toXlsx } from '../fixtures/imports/lists.js';
+import { zipBomb } from '../fixtures/imports/zip-bomb.js';
 
 const CSV = toCsv([
   ['姓名', '身份证号', '户籍所在镇街'],
@@ -144,6 +151,33 @@ describe('reading XLSX', () => {
     const bomb = Buffer.from(workbook);
     const entry = bomb.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
     bomb.writeUInt32LE(0xfffffffe, entry + 24);
-    expect((await rejection(readTable(bomb))).code).toBe('UNSUPPORTED_FILE');
+    expect((await rejection(readTable(bomb))).code).toBe('XLSX_TOO_LARGE');
   });
+
+  it('counts the bytes a zip really inflates, not the sizes it declares, and stops at the limit with memory bounded', async () => {
+    const GB = 1024 ** 3;
+    const bomb = await zipBomb(GB, 4096);
+    expect(bomb.length).toBeLessThan(2 * 1024 ** 2);
+    expect(zipUnpackedSize(bomb)).toBe(4096);
+    const peakBefore = process.resourceUsage().maxRSS * 1024;
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 5);
+    const started = performance.now();
+    const error = await rejection(readTable(bomb));
+    const ms = performance.now() - started;
+    clearInterval(sampler);
+    const grewTo = Math.max(rssPeak, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
+    const grew = grewTo - Math.max(rssBefore, peakBefore);
+    console.log(
+      `zip bomb (${bomb.length} bytes, declares 4 KB, inflates to 1 GB): refused in ${Math.round(ms)} ms, rss +${Math.round(grew / 1024 ** 2)} MB`,
+    );
+    expect(error.code).toBe('XLSX_TOO_LARGE');
+    expect(error.status).toBe(413);
+    expect(error.message).toMatch(/解压后超过/);
+    // Well under what it inflates to (1 GB), and under the limit (100 MB) itself: inflating stops there,
+    // and each chunk is dropped once counted.
+    expect(grew).toBeLessThan(MAX_XLSX_UNPACKED_BYTES);
+    expect(ms).toBeLessThan(5_000);
+  }, 60_000);
 });
