@@ -105,14 +105,14 @@ describe('engineAddresses', () => {
   it('uses the addresses of an engine started elsewhere when they are set (infra/serve.ts)', () => {
     const cfg = loadConfig({
       BIND_HOST: '0.0.0.0',
-      ENGINE_GRPC_ADDRESS: 'camunda-zeebe-gateway:26500',
-      ENGINE_REST_ADDRESS: 'http://camunda-zeebe-gateway:8080/',
-      ENGINE_MANAGEMENT_ADDRESS: 'http://camunda-zeebe-gateway:9600',
+      ENGINE_GRPC_ADDRESS: 'kongchuo-engine:26500',
+      ENGINE_REST_ADDRESS: 'http://kongchuo-engine:8080/',
+      ENGINE_MANAGEMENT_ADDRESS: 'http://kongchuo-engine:9600',
     });
     expect(engineAddresses(cfg)).toEqual({
-      rest: 'http://camunda-zeebe-gateway:8080',
-      grpc: 'camunda-zeebe-gateway:26500',
-      management: 'http://camunda-zeebe-gateway:9600',
+      rest: 'http://kongchuo-engine:8080',
+      grpc: 'kongchuo-engine:26500',
+      management: 'http://kongchuo-engine:9600',
     });
     expect(configErrorOf({ ENGINE_GRPC_ADDRESS: 'grpc://gateway:26500' }).message).toContain('ENGINE_GRPC_ADDRESS');
     expect(configErrorOf({ ENGINE_REST_ADDRESS: 'gateway:8080' }).message).toContain('ENGINE_REST_ADDRESS');

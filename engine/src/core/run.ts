@@ -1481,7 +1481,8 @@ export class Run {
         outcome.message ?? 'decision failed',
         'ACTIVATED',
       );
-    await this.setLocal(ei, decision.resultVariable, outcome.output ?? null);
+    // Like a job's variables: propagated without output mappings, local to the task with them.
+    await this.applyResultVariables(ei, { [decision.resultVariable]: outcome.output ?? null });
     this.enqueue(() => this.complete(ei));
   }
 

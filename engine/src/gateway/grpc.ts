@@ -458,7 +458,16 @@ export async function startGrpcGateway(api: EngineApi, opts: GrpcGatewayOptions)
         return { key: result.key, deployments: result.deployments, tenantId: result.tenantId };
       },
     ),
-    DeployProcess: unimplemented('DeployProcess', 'deprecated since 8.0, use DeployResource'),
+    // Deprecated since 8.0 but still what zbctl 8.x sends for `zbctl deploy`: the same deployment,
+    // answered in the old shape (processes only).
+    DeployProcess: unary('DeployProcess', async (req: { processes: { name: string; definition: Buffer }[] }) => {
+      const result = await api.deployResources(
+        req.processes.map((p) => ({ name: p.name, content: p.definition })),
+        DEFAULT_TENANT,
+      );
+      const processes = result.deployments.flatMap((d) => ('process' in d ? [d.process] : []));
+      return { key: result.key, processes };
+    }),
 
     CreateProcessInstance: unary('CreateProcessInstance', async (req: CreateProcessInstanceRequestMsg) =>
       api.createProcessInstance(createRequest('CreateProcessInstance', req)),
