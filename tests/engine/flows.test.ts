@@ -346,6 +346,41 @@ describe('messages (concepts/messages, bpmn/message-events)', () => {
       { k: 'child-9', n: 1 },
     ]);
   });
+
+  it('a buffered start message held back by an active instance with its key starts the next one when that ends', async () => {
+    const sid = uniqueId('msgnext');
+    const sname = `${sid}-referred`;
+    await deploy(
+      `${sid}.bpmn`,
+      bpmn(
+        sid,
+        `<bpmn:startEvent id="referred"><bpmn:messageEventDefinition messageRef="m3" /></bpmn:startEvent>
+         <bpmn:userTask id="act"><bpmn:extensionElements><zeebe:userTask /></bpmn:extensionElements></bpmn:userTask>
+         <bpmn:endEvent id="end" />${chain(['referred', 'act', 'end'])}`,
+        `<bpmn:message id="m3" name="${sname}" />`,
+      ),
+    );
+    await zeebe().publishMessage({ name: sname, correlationKey: 'k', variables: { round: 1 }, timeToLive: 60_000 });
+    await zeebe().publishMessage({ name: sname, correlationKey: 'k', variables: { round: 2 }, timeToLive: 60_000 });
+    const instances = async () =>
+      (
+        await engineDb().query(
+          `SELECT p.key::text, p.state, v.value AS round FROM engine_process_instance p
+             JOIN engine_variable v ON v.scope_key = p.key AND v.name = 'round'
+            WHERE p.bpmn_process_id = $1 ORDER BY p.key`,
+          [sid],
+        )
+      ).rows as { key: string; state: string; round: number }[];
+    expect((await instances()).map((i) => i.round)).toEqual([1]);
+    const first = (await instances())[0]!;
+    const task = await openTask(first.key, 'act');
+    expect((await restCall('POST', `/v2/user-tasks/${task.key}/completion`, {})).status).toBe(204);
+    await eventually(async () => (await instances()).length === 2, 5000, 'the held-back message started an instance');
+    expect((await instances()).map((i) => [i.round, i.state])).toEqual([
+      [1, 'COMPLETED'],
+      [2, 'ACTIVE'],
+    ]);
+  });
 });
 
 describe('error events (bpmn/error-events)', () => {

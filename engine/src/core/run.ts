@@ -59,6 +59,7 @@ interface InstanceRow {
   state: string;
   parentProcessInstanceKey: string | null;
   parentElementInstanceKey: string | null;
+  startCorrelationKey: string | null;
   tenantId: string;
 }
 
@@ -148,7 +149,7 @@ export class Run {
     if (cached) return cached;
     const { rows } = await this.db.query(
       `SELECT key::text, process_definition_key::text, bpmn_process_id, version, state,
-              parent_process_instance_key::text, parent_element_instance_key::text, tenant_id
+              parent_process_instance_key::text, parent_element_instance_key::text, start_correlation_key, tenant_id
          FROM engine_process_instance WHERE key = $1 FOR UPDATE`,
       [key],
     );
@@ -162,6 +163,7 @@ export class Run {
       state: r.state,
       parentProcessInstanceKey: r.parent_process_instance_key,
       parentElementInstanceKey: r.parent_element_instance_key,
+      startCorrelationKey: r.start_correlation_key,
       tenantId: r.tenant_id,
     };
     this.instances.set(key, row);
@@ -466,6 +468,7 @@ export class Run {
       state: 'ACTIVE',
       parentProcessInstanceKey: opts.parent?.processInstanceKey ?? null,
       parentElementInstanceKey: opts.parent?.key ?? null,
+      startCorrelationKey: opts.startCorrelationKey || null,
       tenantId: def.tenantId,
     });
     this.definitions.set(def.key, def);
@@ -797,6 +800,7 @@ export class Run {
     ]);
     if (!inst.parentElementInstanceKey) {
       this.endedInstances.add(inst.key);
+      await this.startWithBufferedMessage(inst);
       return;
     }
     // A called instance ended: its call activity goes on (docs: components/modeler/bpmn/call-activities).
@@ -866,7 +870,41 @@ export class Run {
       inst.key,
       new Date(this.now),
     ]);
-    if (!inst.parentElementInstanceKey) this.endedInstances.add(inst.key);
+    if (!inst.parentElementInstanceKey) {
+      this.endedInstances.add(inst.key);
+      await this.startWithBufferedMessage(inst);
+    }
+  }
+
+  /**
+   * An instance started by a message ended: a buffered message with the same correlation key that had
+   * to wait for it now starts the next instance, of the latest version (docs: bpmn/message-events,
+   * "Message correlation" — one active instance per correlation key).
+   */
+  private async startWithBufferedMessage(inst: InstanceRow) {
+    if (!inst.startCorrelationKey) return;
+    const def = await this.services.latestDefinition(this.db, inst.bpmnProcessId);
+    const names = def?.model.messageStartEvents ?? [];
+    if (!def || names.length === 0) return;
+    const target = `process:${def.bpmnProcessId}`;
+    const { rows } = await this.db.query<{ key: string; name: string; variables: Record<string, unknown> }>(
+      `SELECT m.key::text, m.name, m.variables FROM engine_message m
+        WHERE m.name = ANY($1::text[]) AND m.correlation_key = $2 AND m.deadline > $3
+          AND NOT EXISTS (SELECT 1 FROM engine_message_correlation c WHERE c.message_key = m.key AND c.target = $4)
+        ORDER BY m.key LIMIT 1`,
+      [names.map((n) => n.messageName), inst.startCorrelationKey, new Date(this.now), target],
+    );
+    const message = rows[0];
+    if (!message) return;
+    const start = names.find((n) => n.messageName === message.name)!;
+    await this.db.query(`INSERT INTO engine_message_correlation (message_key, target) VALUES ($1, $2)`, [
+      message.key,
+      target,
+    ]);
+    await this.createInstance(def, message.variables, {
+      startElementId: start.elementId,
+      startCorrelationKey: inst.startCorrelationKey,
+    });
   }
 
   // ---------------------------------------------------------------- events
