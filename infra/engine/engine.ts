@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Config } from '../config.js';
 import { assertPortsFree } from '../ports.js';
-import { ENGINE_MAIN, EngineStartError, type EngineProcess, startEngineProcess } from './launch.js';
+import { ENGINE_BUNDLE, EngineStartError, type EngineProcess, startEngineProcess } from './launch.js';
 
 export { EngineStartError as EngineError };
 
@@ -23,7 +23,7 @@ function killStaleEngine(cfg: Config, log: (m: string) => void) {
   fs.rmSync(file, { force: true });
   try {
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (cmdline.includes(ENGINE_MAIN)) {
+    if (cmdline.includes(ENGINE_BUNDLE)) {
       log(`Stopping an engine left running by an earlier start (pid ${pid}).`);
       process.kill(pid, 'SIGKILL');
     }

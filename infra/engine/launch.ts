@@ -8,9 +8,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const ENGINE_MAIN = path.join(REPO_ROOT, 'engine', 'src', 'main.ts');
+const ENGINE_SRC = path.join(REPO_ROOT, 'engine', 'src');
+export const ENGINE_MAIN = path.join(ENGINE_SRC, 'main.ts');
+/** The engine's sources in one ES module (git-ignored): node loads it in about half the time tsx needs. */
+export const ENGINE_BUNDLE = path.join(REPO_ROOT, 'engine', 'dist', 'main.mjs');
 
 const STOP_GRACE_MS = 10_000;
 const LOG_TAIL_LINES = 30;
@@ -43,6 +47,38 @@ export interface EngineProcess {
   stop(): Promise<void>;
 }
 
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith('.ts')) {
+      newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/**
+ * The bundle, rebuilt when any engine source is newer (esbuild, ~0.2 s), so a started engine is never
+ * older than its code. Dependencies stay in node_modules (`packages: 'external'`).
+ */
+export async function engineBundle(): Promise<string> {
+  const built = fs.existsSync(ENGINE_BUNDLE) ? fs.statSync(ENGINE_BUNDLE).mtimeMs : 0;
+  if (built >= newestSource(ENGINE_SRC)) return ENGINE_BUNDLE;
+  const partial = `${ENGINE_BUNDLE}.${process.pid}.tmp`;
+  await build({
+    entryPoints: [ENGINE_MAIN],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    packages: 'external',
+    outfile: partial,
+    logLevel: 'warning',
+  });
+  fs.renameSync(partial, ENGINE_BUNDLE); // atomic: two launchers at once never see half a file
+  return ENGINE_BUNDLE;
+}
+
 function tail(file: string): string {
   if (!fs.existsSync(file)) return '(no log written)';
   return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
@@ -52,7 +88,8 @@ export async function startEngineProcess(opts: EngineProcessOptions): Promise<En
   fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
   const log = fs.createWriteStream(opts.logFile, { flags: 'a' });
   await new Promise((resolve) => log.once('open', resolve));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ENGINE_MAIN], {
+  const main = await engineBundle();
+  const child: ChildProcess = spawn(process.execPath, [main], {
     cwd: REPO_ROOT,
     // Its own process group: a terminal's Ctrl-C reaches only the launcher, which stops it in order.
     detached: true,
