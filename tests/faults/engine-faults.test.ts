@@ -1,8 +1,9 @@
 /**
  * Faults 1 and 5, the engine. Fault 1: the engine is SIGKILLed in the middle of ~200 running instances (dropout escalations and
  * whole-class handovers, worked through the API by their caseworkers) and started again on the same
- * data. Every instance must go on to its end state; no user task, case action or notice number may be
- * lost or duplicated.
+ * database (all its state is in PostgreSQL: the commands it had in flight are rolled back, the ones it
+ * committed stay). Every instance must go on to its end state; no user task, case action or notice
+ * number may be lost or duplicated.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FixtureCounty } from '../integration/fixture-county.js';
@@ -55,7 +56,7 @@ describe('engine SIGKILLed mid-flight', () => {
     const started = Date.now();
     say(`${escalations.length + handovers.length} instances started in ${((started - t0) / 1000).toFixed(1)} s`);
 
-    // Work them through; after 30 % of the completions the engine dies and comes back on the same data.
+    // Work them through; after 30 % of the completions the engine dies and comes back on the same database.
     const completions = ESCALATIONS * ESCALATION_STEPS.length + HANDOVERS * HANDOVER_STEPS.length;
     const startsDone = obs.steps;
     let downAt = 0;
@@ -157,7 +158,8 @@ describe('engine SIGKILLed mid-flight', () => {
     await everyInstanceCompleted(sys.records, handoverKeys, 'every handover instance to complete', 120_000);
 
     // The engine's own record of user tasks: each expected task created exactly once and completed
-    // (polled: the exporter writes the record stream a moment after the workers saw the jobs).
+    // (zeebe_record is written in each command's transaction; polled all the same, since a submission
+    // settled from the journal completes its task a few seconds late).
     const wrongTasks = async () => {
       const { rows } = await sys.records.pool.query<{
         pik: string;

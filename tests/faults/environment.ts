@@ -1,11 +1,13 @@
 /**
- * The system under fault: PostgreSQL and the engine in containers (testcontainers, on podman here),
+ * The system under fault: PostgreSQL and our engine in containers (testcontainers, on podman here),
  * our API and workers in this process (or the workers in a child process the test can SIGKILL),
  * wired as `infra/system.ts` wires them. Containers get fixed host ports (test slot 7, KC_FAULT_SLOT),
  * so a container that is killed and started again keeps its ports and every client reconnects to
- * the same address; the engine keeps its data in a host directory mounted into the container.
+ * the same address. The engine container runs engine/src/main.ts from the repository, mounted
+ * read-only; it keeps no local files — all its state is in its PostgreSQL database, which is in the
+ * PostgreSQL container. Optionally a second engine container on the same database (`engines: 2`).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -21,15 +23,15 @@ import {
 import { inject } from 'vitest';
 import { buildApp } from '../../api/app.js';
 import { createEngineClient, type EngineClient } from '../../infra/camunda/client.js';
-import { type EngineDatabase, engineConfiguration } from '../../infra/camunda/engine.js';
 import { prepareReadModel } from '../../infra/camunda/read-model.js';
 import { createEngineRecords, type EngineRecords } from '../../infra/camunda/records.js';
-import { type Config, engineAddresses, loadConfig, REPO_ROOT } from '../../infra/config.js';
+import { type Config, engineAddresses, REPO_ROOT } from '../../infra/config.js';
+import { ENGINE_APP_DIR } from '../../infra/containers/images.js';
 import { applyMigrations } from '../../infra/db/migrate.js';
 import { startDatabases } from '../../infra/db/postgres.js';
 import { createPrisma, type Prisma } from '../../infra/db/prisma.js';
 import { seedDemo } from '../../infra/seed/demo.js';
-import { exporterTableExists, PROCESSES_DIR } from '../../infra/system.js';
+import { PROCESSES_DIR } from '../../infra/system.js';
 import { startWorkers, type RunningWorkers } from '../../workers/runtime.js';
 import { FAULT_DATA_DIR, FAULT_SLOT, faultConfig, useContainerEnv, usesPodman } from './container-env.js';
 
@@ -37,17 +39,27 @@ export { faultConfig };
 
 useContainerEnv();
 
-const ENGINE_HOME = '/usr/local/zeebe';
-const ENGINE_CONFIG = `${ENGINE_HOME}/config/kongchuo.yaml`;
-const ENGINE_EXPORTER = `${ENGINE_HOME}/exporters/kongchuo-exporter-test.jar`;
-const ENGINE_START_TIMEOUT_MS = 240_000;
+/** Our engine is ready within seconds; the first start in a run also lets tsx compile engine/src. */
+const ENGINE_START_TIMEOUT_MS = 120_000;
 /**
  * Containers are found by name on their network (podman's DNS). Not by network alias: testcontainers
  * creates a container with aliases on the default network and then connects it to the test network,
  * and podman then forwards its published ports into both networks.
  */
 const PG_NAME = `kc-faults-${FAULT_SLOT}-postgres`;
-const ENGINE_NAME = `kc-faults-${FAULT_SLOT}-engine`;
+const engineName = (i: number) => `kc-faults-${FAULT_SLOT}-engine${i === 0 ? '' : `-${i + 1}`}`;
+/** The second engine's host ports: the slot's own plus this (slots are 10 apart; slot 8 is the engine suite's). */
+const SECOND_ENGINE_PORT_OFFSET = 5;
+
+/** One engine container: its container, the host-side configuration whose engine addresses are its own. */
+export interface EngineNode {
+  name: string;
+  container: StartedTestContainer;
+  /** faultConfig() with this engine's host ports: createEngineClient(cfg) talks to this engine. */
+  cfg: Config;
+  /** Waits until this engine answers again (readiness UP, topology with a healthy leader). */
+  ready: (timeoutMs?: number) => Promise<void>;
+}
 
 export interface FaultSystem {
   cfg: Config;
@@ -61,8 +73,11 @@ export interface FaultSystem {
   workers: RunningWorkers | null;
   app: FastifyInstance;
   postgres: StartedTestContainer;
+  /** The first engine's container (the one cfg, the client, API and workers talk to). */
   engine: StartedTestContainer;
-  /** Waits until the engine answers, has a healthy leader and its exporter writes again. */
+  /** Every engine container on the database (one unless StartOptions.engines says 2). */
+  engines: EngineNode[];
+  /** Waits until the first engine answers again (readiness UP, a healthy leader in its topology). */
   engineReady: (timeoutMs?: number) => Promise<void>;
   stop: () => Promise<void>;
 }
@@ -75,7 +90,7 @@ export async function dockerContainer(c: StartedTestContainer) {
   return client.container.getById(c.getId());
 }
 
-/** SIGKILL the container's main process (the JVM / the postmaster): no shutdown hook runs. */
+/** SIGKILL the container's main process (the engine's node / the postmaster): no shutdown hook runs. */
 export async function killContainer(c: StartedTestContainer): Promise<void> {
   await (await dockerContainer(c)).kill({ signal: 'SIGKILL' });
   // Wait until the runtime reports it stopped, so the next start is a start and not a no-op.
@@ -89,7 +104,26 @@ export async function killContainer(c: StartedTestContainer): Promise<void> {
 
 /** Starts a stopped container again: same container, same file system and volumes, same fixed host ports. */
 export async function startContainer(c: StartedTestContainer): Promise<void> {
+  const since = Math.floor(Date.now() / 1000);
   await (await dockerContainer(c)).start();
+  followLogs(c.getName(), since);
+}
+
+/** Where each engine container's output goes (testcontainers' log consumer follows only its first start). */
+const logFiles = new Map<string, string>();
+
+/** Appends the container's output from `since` (epoch seconds) on to its log file until it stops. */
+function followLogs(name: string, since: number) {
+  const file = logFiles.get(name.replace(/^\//, ''));
+  if (!file) return;
+  const out = fs.openSync(file, 'a');
+  const cli = usesPodman() ? 'podman' : 'docker';
+  const child = spawn(cli, ['logs', '--follow', '--since', String(since), name.replace(/^\//, '')], {
+    stdio: ['ignore', out, out],
+  });
+  child.once('exit', () => fs.closeSync(out));
+  child.once('error', () => undefined);
+  child.unref();
 }
 
 async function getJson(url: string): Promise<unknown> {
@@ -98,8 +132,12 @@ async function getJson(url: string): Promise<unknown> {
   return res.json();
 }
 
-/** Ready as infra/camunda/engine.ts defines it: readiness UP, a healthy leader, the exporter's table. */
-async function engineIsReady(cfg: Config, engineUrl: string): Promise<boolean> {
+/**
+ * Ready as our engine defines it: readiness UP (its database reachable and its schema in place) and a
+ * healthy leader in its topology (Zeebe's shape, which our clients read). There is no exporter to wait
+ * for: the engine writes zeebe_record in the same transaction as each state change.
+ */
+async function engineIsReady(cfg: Config): Promise<boolean> {
   const addr = engineAddresses(cfg);
   try {
     const health = (await getJson(`${addr.management}/actuator/health/readiness`)) as { status?: string };
@@ -108,18 +146,79 @@ async function engineIsReady(cfg: Config, engineUrl: string): Promise<boolean> {
       brokers?: { partitions?: { role: string; health: string }[] }[];
     };
     const leader = topo.brokers?.some((b) => b.partitions?.some((p) => p.role === 'leader' && p.health === 'healthy'));
-    return Boolean(leader) && (await exporterTableExists(engineUrl));
+    return Boolean(leader);
   } catch {
     return false;
   }
 }
 
-export async function waitEngineReady(cfg: Config, engineUrl: string, timeoutMs = ENGINE_START_TIMEOUT_MS) {
+export async function waitEngineReady(cfg: Config, timeoutMs = ENGINE_START_TIMEOUT_MS) {
   const deadline = Date.now() + timeoutMs;
-  while (!(await engineIsReady(cfg, engineUrl))) {
+  while (!(await engineIsReady(cfg))) {
     if (Date.now() > deadline) throw new Error(`engine not ready after ${timeoutMs} ms`);
-    await sleep(500);
+    await sleep(100);
   }
+}
+
+/** The host configuration of engine `i`: the first on the slot's ports, the second beside them. */
+function engineNodeConfig(cfg: Config, i: number): Config {
+  if (i === 0) return cfg;
+  const d = SECOND_ENGINE_PORT_OFFSET * i;
+  return {
+    ...cfg,
+    ENGINE_REST_PORT: cfg.ENGINE_REST_PORT + d,
+    ENGINE_GRPC_PORT: cfg.ENGINE_GRPC_PORT + d,
+    ENGINE_MANAGEMENT_PORT: cfg.ENGINE_MANAGEMENT_PORT + d,
+  };
+}
+
+/**
+ * Engine container `i` on the test network: engine/src/main.ts from the repository mounted read-only,
+ * every interface on the standard ports inside (the host maps the slot's), and the engine database in
+ * the PostgreSQL container, reached by that container's name.
+ */
+async function startEngineContainer(
+  cfg: Config,
+  i: number,
+  network: StartedNetwork,
+  databaseUrl: string,
+): Promise<StartedTestContainer> {
+  const name = engineName(i);
+  const log = path.join(cfg.logDir, `${name.replace(/^kc-faults-\d+-/, '')}-container-${process.pid}.log`);
+  logFiles.set(name, log);
+  return (
+    new GenericContainer(inject('engineImage'))
+      .withName(name)
+      .withNetworkMode(network.getName())
+      .withBindMounts([{ source: REPO_ROOT, target: ENGINE_APP_DIR, mode: 'ro' }])
+      .withWorkingDir(ENGINE_APP_DIR)
+      // Named after its container in `ps` on the host (the host sees the container's processes): this
+      // engine is not a stray `engine/src/main.ts` of somebody's run, and it stops on SIGTERM/SIGINT.
+      .withEntrypoint(['node', `--title=${name}`, '--import', 'tsx', `${ENGINE_APP_DIR}/engine/src/main.ts`])
+      .withEnvironment({
+        ENGINE_DATABASE_URL: databaseUrl,
+        ENGINE_HOST: '0.0.0.0',
+        ENGINE_GRPC_PORT: '26500',
+        ENGINE_REST_PORT: '8080',
+        ENGINE_MANAGEMENT_PORT: '9600',
+        ENGINE_CLOCK_CONTROLLED: 'false',
+        ENGINE_MODE: 'local',
+        LOG_LEVEL: 'info',
+      })
+      .withExposedPorts(
+        { container: 8080, host: cfg.ENGINE_REST_PORT },
+        { container: 26500, host: cfg.ENGINE_GRPC_PORT },
+        { container: 9600, host: cfg.ENGINE_MANAGEMENT_PORT },
+      )
+      .withLogConsumer((stream) => {
+        const out = fs.createWriteStream(log, { flags: 'a' });
+        stream.on('data', (line: Buffer | string) => out.write(line));
+        stream.on('end', () => out.end());
+      })
+      .withWaitStrategy(Wait.forHttp('/actuator/health/readiness', 9600).forStatusCode(200))
+      .withStartupTimeout(ENGINE_START_TIMEOUT_MS)
+      .start()
+  );
 }
 
 /** Retries `fn` until it resolves (a server still starting refuses connections for a moment). */
@@ -140,23 +239,22 @@ export interface StartOptions {
   workersInProcess?: boolean;
   /** Pupils of the seeded demo county (as the integration tests: 1500). */
   pupils?: number;
+  /** Engine containers on the one engine database (default 1); the API and workers use the first. */
+  engines?: 1 | 2;
   say?: (line: string) => void;
 }
 
 /**
- * PostgreSQL container → app and engine databases → engine container (our exporter writing to the
- * PostgreSQL container over the container network) → migrations, demo county, deployment, read
+ * PostgreSQL container → app and engine databases → engine container(s) (the engine on its database in
+ * the PostgreSQL container, over the container network) → migrations, demo county, deployment, read
  * model → workers and API in this process.
  */
 export async function startFaultSystem(opts: StartOptions = {}): Promise<FaultSystem> {
   const say = opts.say ?? ((l: string) => process.stderr.write(`[faults] ${l}\n`));
   const cfg = faultConfig();
-  // A fresh engine every file; the logs of earlier files stay (app-<pid>.log per file).
-  const engineDataDir = path.join(FAULT_DATA_DIR, 'engine-data');
-  fs.rmSync(engineDataDir, { recursive: true, force: true });
-  fs.mkdirSync(engineDataDir, { recursive: true });
-  // The official image runs the broker as an unprivileged user (ours as root): let either write.
-  fs.chmodSync(engineDataDir, 0o777);
+  // A fresh PostgreSQL container (and so a fresh engine) every file; the logs of earlier files stay
+  // (app-<pid>.log per file). The engine-data directory of the Java engine's days is no longer used.
+  fs.rmSync(path.join(FAULT_DATA_DIR, 'engine-data'), { recursive: true, force: true });
   fs.mkdirSync(cfg.logDir, { recursive: true });
   const stops: (() => Promise<unknown>)[] = [];
   const stop = async () => {
@@ -188,57 +286,27 @@ export async function startFaultSystem(opts: StartOptions = {}): Promise<FaultSy
     step('postgres container');
     const dbs = await eventuallyOk(() => startDatabases(cfg, say), 60_000);
 
-    const engineDb: EngineDatabase = {
-      jdbcUrl: `jdbc:postgresql://${PG_NAME}:5432/kongchuo_engine`,
-      user: 'postgres',
-      password: '',
-      exporterReady: async () => true,
-    };
-    // The engine inside the container binds every interface on the standard ports; the host maps them.
-    const inner = loadConfig({
-      BIND_HOST: '0.0.0.0',
-      ENGINE_REST_PORT: '8080',
-      ENGINE_GRPC_PORT: '26500',
-      ENGINE_MANAGEMENT_PORT: '9600',
-      ENGINE_COMMAND_PORT: '26501',
-      ENGINE_INTERNAL_PORT: '26502',
-    });
-    const yaml = engineConfiguration(inner, engineDb, { jarPath: ENGINE_EXPORTER }, ENGINE_HOME);
-    yaml.zeebe.broker.network = {
-      ...yaml.zeebe.broker.network,
-      advertisedHost: ENGINE_NAME,
-    } as typeof yaml.zeebe.broker.network;
-    const engine = await new GenericContainer(inject('engineImage'))
-      .withName(ENGINE_NAME)
-      .withNetworkMode(network.getName())
-      .withEnvironment({
-        SPRING_CONFIG_ADDITIONAL_LOCATION: `file:${ENGINE_CONFIG}`,
-        JAVA_OPTS: '-Xms256m -Xmx768m',
-      })
-      .withCopyContentToContainer([{ content: JSON.stringify(yaml, null, 2), target: ENGINE_CONFIG }])
-      .withCopyFilesToContainer([{ source: inject('exporterJar'), target: ENGINE_EXPORTER }])
-      .withBindMounts([{ source: engineDataDir, target: `${ENGINE_HOME}/data` }])
-      .withExposedPorts(
-        { container: 8080, host: Number(cfg.ENGINE_REST_PORT) },
-        { container: 26500, host: Number(cfg.ENGINE_GRPC_PORT) },
-        { container: 9600, host: Number(cfg.ENGINE_MANAGEMENT_PORT) },
-        // Podman lists every port the image EXPOSEs among the port bindings, and testcontainers waits
-        // until each is bound: the broker's internal ports are published too (unused from the host).
-        { container: 26501, host: Number(cfg.ENGINE_COMMAND_PORT) },
-        { container: 26502, host: Number(cfg.ENGINE_INTERNAL_PORT) },
-      )
-      .withLogConsumer((stream) => {
-        const out = fs.createWriteStream(path.join(cfg.logDir, `engine-container-${process.pid}.log`), { flags: 'a' });
-        stream.on('data', (line: Buffer | string) => out.write(line));
-        stream.on('end', () => out.end());
-      })
-      .withWaitStrategy(Wait.forHttp('/actuator/health/readiness', 9600).forStatusCode(200))
-      .withStartupTimeout(ENGINE_START_TIMEOUT_MS)
-      .start();
-    stops.push(() => engine.stop({ timeout: 10 }));
-    const engineReady = (timeoutMs?: number) => waitEngineReady(cfg, dbs.engineUrl, timeoutMs);
-    await engineReady();
-    step('engine container');
+    // Inside the container network the engine reaches PostgreSQL by its container name.
+    const inner = new URL(dbs.engineUrl);
+    inner.hostname = PG_NAME;
+    inner.port = '5432';
+    const engines: EngineNode[] = [];
+    for (let i = 0; i < (opts.engines ?? 1); i++) {
+      const nodeCfg = engineNodeConfig(cfg, i);
+      const container = await startEngineContainer(nodeCfg, i, network, inner.toString());
+      stops.push(() => container.stop({ timeout: 10 }));
+      const node: EngineNode = {
+        name: engineName(i),
+        container,
+        cfg: nodeCfg,
+        ready: (timeoutMs?: number) => waitEngineReady(nodeCfg, timeoutMs),
+      };
+      await node.ready();
+      engines.push(node);
+      step(`${node.name} container`);
+    }
+    const engine = engines[0]!.container;
+    const engineReady = engines[0]!.ready;
 
     await applyMigrations(dbs.appUrl);
     const prisma = createPrisma(dbs.appUrl);
@@ -288,6 +356,7 @@ export async function startFaultSystem(opts: StartOptions = {}): Promise<FaultSy
       app,
       postgres,
       engine,
+      engines,
       engineReady,
       stop,
     };
@@ -295,7 +364,7 @@ export async function startFaultSystem(opts: StartOptions = {}): Promise<FaultSy
     await stop();
     // A container whose start failed half-way is not handed back by testcontainers (and there is no reaper).
     const client = await getContainerRuntimeClient();
-    for (const name of [ENGINE_NAME, PG_NAME]) {
+    for (const name of [engineName(1), engineName(0), PG_NAME]) {
       await client.container
         .getById(name)
         .remove({ force: true })

@@ -1,24 +1,21 @@
 /**
  * Fault tests: makes podman answer as the Docker engine (infra/containers/setup-podman.sh, idempotent),
- * builds the container images when missing (infra/containers/images.ts: cached after the first run),
+ * builds the container images when missing (infra/containers/images.ts: cached after the first run; the
+ * engine's image is Debian + Node 24, the engine itself comes from the repository mounted into it),
  * removes containers a crashed earlier run left behind, and hands the image names to the test files.
  * Each test file then starts its own PostgreSQL and engine containers (tests/faults/environment.ts).
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ensureDistribution } from '../../infra/camunda/distribution.js';
-import { ensureExporterJar } from '../../infra/camunda/exporter.js';
 import { loadConfig, REPO_ROOT } from '../../infra/config.js';
-import { findJdk } from '../../infra/java.js';
-import { engineImage, ensureImages, POSTGRES_IMAGE } from '../../infra/containers/images.js';
+import { ensureImages, NODE_IMAGE, POSTGRES_IMAGE } from '../../infra/containers/images.js';
 import { FAULT_SLOT, useContainerEnv, usesPodman } from './container-env.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     engineImage: string;
     postgresImage: string;
-    exporterJar: string;
   }
 }
 
@@ -58,20 +55,12 @@ export default async function setup(project: TestProject) {
   useContainerEnv();
   const cfg = loadConfig();
   const t0 = Date.now();
-  // Built here (no registry reachable); with Docker, testcontainers pulls the official images of these names.
+  // Built here (no registry reachable); with Docker, testcontainers pulls official images instead (the
+  // engine runs from the mounted repository on any Node 24 image).
   const images = usesPodman()
-    ? await ensureImages({
-        cacheDir: cfg.cacheDir,
-        camundaVersion: cfg.CAMUNDA_VERSION,
-        javaHome: cfg.JAVA_HOME,
-        log: say,
-      })
-    : { engine: engineImage(cfg.CAMUNDA_VERSION), postgres: POSTGRES_IMAGE };
+    ? await ensureImages({ cacheDir: cfg.cacheDir, log: say })
+    : { engine: NODE_IMAGE, postgres: POSTGRES_IMAGE };
   say(`images ${images.engine}, ${images.postgres} ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const jdk = findJdk(cfg.JAVA_HOME);
-  const dist = await ensureDistribution(cfg.cacheDir, cfg.CAMUNDA_VERSION, say);
-  const exporter = await ensureExporterJar(dist, jdk, cfg.cacheDir);
   project.provide('engineImage', images.engine);
   project.provide('postgresImage', images.postgres);
-  project.provide('exporterJar', exporter.jarPath);
 }
