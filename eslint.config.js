@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'generated/', '.data/', 'admin-ui/dist/', 'infra/exporter/'] },
+  { ignores: ['node_modules/', 'generated/', '.data/', 'admin-ui/dist/', 'engine/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

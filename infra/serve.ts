@@ -16,7 +16,6 @@ import { buildApp } from '../api/app.js';
 import { LOG_REDACT_PATHS } from '../api/domain/mask.js';
 import { startWorkers } from '../workers/runtime.js';
 import { createEngineClient } from './camunda/client.js';
-import { prepareReadModel } from './camunda/read-model.js';
 import { createEngineRecords } from './camunda/records.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { applyMigrations } from './db/migrate.js';
@@ -100,7 +99,6 @@ async function main() {
     if (applied.length) log.info({ applied }, 'migrations applied');
     const { processes } = await engine.deployDirectory(PROCESSES_DIR);
     log.info({ processes: processes.map((p) => `${p.bpmnProcessId} v${p.version}`) }, 'processes deployed');
-    await prepareReadModel(dbs.engineUrl);
     const records = createEngineRecords(dbs.engineUrl);
     stops.push(records.close);
     const app = await buildApp({

@@ -1,8 +1,9 @@
 /**
- * Read model of the engine: queries over the record stream our exporter writes into the engine
- * database (table zeebe_record). It answers what the engine's own search API answers on an
- * Orchestration Cluster with secondary storage: open user tasks, instance state, incidents.
- * Records arrive after the exporter's flush interval (~0.25 s): callers poll, never sleep.
+ * Read model of the engine: queries over our engine's own tables in its database (engine/README.md):
+ * user tasks (`engine_user_task`, candidate groups as text[] with a GIN index), instances, element
+ * instances, variables, incidents. They are written in the engine's command transactions, so what a
+ * command acknowledged is visible here at once. It answers what Camunda's search API answers on an
+ * Orchestration Cluster with secondary storage.
  */
 import { z } from 'zod';
 import { resilientPool } from '../db/pool.js';
@@ -25,51 +26,37 @@ export type UserTask = z.infer<typeof userTaskSchema>;
 
 interface TaskRow {
   key: string;
-  intent: string;
-  value: {
-    elementId: string;
-    bpmnProcessId: string;
-    processDefinitionKey: number | string;
-    processInstanceKey: number | string;
-    candidateGroupsList: string[];
-    candidateUsersList: string[];
-    assignee: string;
-    dueDate: string;
-    creationTimestamp: number;
-  };
+  state: string;
+  element_id: string;
+  bpmn_process_id: string;
   process_definition_key: string;
   process_instance_key: string;
+  candidate_groups: string[];
+  candidate_users: string[];
+  assignee: string | null;
+  due_date: Date | null;
+  creation_date: Date;
 }
 
 function toTask(row: TaskRow): UserTask {
-  const v = row.value;
-  const state = row.intent.startsWith('COMPLET')
-    ? 'COMPLETED'
-    : row.intent.startsWith('CANCEL')
-      ? 'CANCELED'
-      : 'CREATED';
   return {
     userTaskKey: row.key,
-    state,
-    elementId: v.elementId,
-    bpmnProcessId: v.bpmnProcessId,
+    state: row.state === 'COMPLETED' ? 'COMPLETED' : row.state === 'CANCELED' ? 'CANCELED' : 'CREATED',
+    elementId: row.element_id,
+    bpmnProcessId: row.bpmn_process_id,
     processDefinitionKey: row.process_definition_key,
     processInstanceKey: row.process_instance_key,
-    candidateGroups: v.candidateGroupsList ?? [],
-    candidateUsers: v.candidateUsersList ?? [],
-    assignee: v.assignee || null,
-    dueDate: v.dueDate ? v.dueDate.replace(/\[.*\]$/, '') : null,
-    createdAt: new Date(v.creationTimestamp).toISOString(),
+    candidateGroups: row.candidate_groups ?? [],
+    candidateUsers: row.candidate_users ?? [],
+    assignee: row.assignee || null,
+    dueDate: row.due_date ? row.due_date.toISOString() : null,
+    createdAt: row.creation_date.toISOString(),
   };
 }
 
-/**
- * The latest state of each user task (infra/camunda/read-model.ts keeps it). Keys are int64: read
- * them as text so no digit is lost to a JavaScript number.
- */
-const TASK_COLUMNS = `record_key::text AS key, intent, value,
-  value->>'processDefinitionKey' AS process_definition_key,
-  value->>'processInstanceKey' AS process_instance_key`;
+/** Keys are int64: read as text so no digit is lost to a JavaScript number. */
+const TASK_COLUMNS = `key::text, state, element_id, bpmn_process_id, process_definition_key::text,
+  process_instance_key::text, candidate_groups, candidate_users, assignee, due_date, creation_date`;
 
 export interface TaskFilter {
   /** Tasks offered to any of these candidate groups … */
@@ -106,29 +93,28 @@ export function createEngineRecords(engineDatabaseUrl: string) {
 
     /** Open user tasks narrowed by the filter, with the total before paging. */
     async openUserTasks(filter: TaskFilter = {}): Promise<{ data: UserTask[]; total: number }> {
-      const where: string[] = ['is_open'];
+      if (filter.processInstanceKey && !/^\d{1,19}$/.test(filter.processInstanceKey)) return { data: [], total: 0 };
+      const where: string[] = [`state = 'CREATED'`];
       const params: unknown[] = [];
       const param = (v: unknown) => {
         params.push(v);
         return `$${params.length}`;
       };
-      if (filter.processInstanceKey) where.push(`value->>'processInstanceKey' = ${param(filter.processInstanceKey)}`);
-      if (filter.bpmnProcessId) where.push(`value->>'bpmnProcessId' = ${param(filter.bpmnProcessId)}`);
-      if (filter.elementId) where.push(`value->>'elementId' = ${param(filter.elementId)}`);
-      if (filter.assignee) where.push(`value->>'assignee' = ${param(filter.assignee)}`);
-      if (filter.unassigned) where.push(`coalesce(value->>'assignee', '') = ''`);
+      if (filter.processInstanceKey) where.push(`process_instance_key = ${param(filter.processInstanceKey)}::bigint`);
+      if (filter.bpmnProcessId) where.push(`bpmn_process_id = ${param(filter.bpmnProcessId)}`);
+      if (filter.elementId) where.push(`element_id = ${param(filter.elementId)}`);
+      if (filter.assignee) where.push(`assignee = ${param(filter.assignee)}`);
+      if (filter.unassigned) where.push(`coalesce(assignee, '') = ''`);
       if (filter.dueBefore) where.push(`due_date < ${param(filter.dueBefore.toISOString())}`);
       if (filter.groupsAny) {
-        const groups = `(value->'candidateGroupsList') ?| ${param(filter.groupsAny)}::text[]`;
-        where.push(
-          filter.assigneeOrGroups ? `(${groups} OR value->>'assignee' = ${param(filter.assigneeOrGroups)})` : groups,
-        );
+        const groups = `candidate_groups && ${param(filter.groupsAny)}::text[]`;
+        where.push(filter.assigneeOrGroups ? `(${groups} OR assignee = ${param(filter.assigneeOrGroups)})` : groups);
       }
-      const orderBy = filter.sort === 'createdAt' ? `(value->>'creationTimestamp')::bigint` : 'due_date';
+      const orderBy = filter.sort === 'createdAt' ? 'creation_date' : 'due_date';
       const direction = filter.order === 'DESC' ? 'DESC NULLS LAST' : 'ASC NULLS LAST';
       const sql = `
-        SELECT ${TASK_COLUMNS}, count(*) OVER () AS total FROM user_task_latest WHERE ${where.join(' AND ')}
-         ORDER BY ${orderBy} ${direction}, record_key
+        SELECT ${TASK_COLUMNS}, count(*) OVER () AS total FROM engine_user_task WHERE ${where.join(' AND ')}
+         ORDER BY ${orderBy} ${direction}, key
          LIMIT ${param(filter.limit ?? 1000)} OFFSET ${param(filter.offset ?? 0)}`;
       const { rows } = await pool.query<TaskRow & { total: string }>(sql, params);
       return { data: rows.map(toTask), total: rows[0] ? Number(rows[0].total) : 0 };
@@ -137,7 +123,7 @@ export function createEngineRecords(engineDatabaseUrl: string) {
     /** One user task in its latest state, or undefined when the engine never created it. */
     async userTask(userTaskKey: string): Promise<UserTask | undefined> {
       if (!/^\d{1,19}$/.test(userTaskKey)) return undefined;
-      const { rows } = await pool.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM user_task_latest WHERE record_key = $1`, [
+      const { rows } = await pool.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM engine_user_task WHERE key = $1`, [
         userTaskKey,
       ]);
       return rows[0] ? toTask(rows[0]) : undefined;
@@ -148,25 +134,24 @@ export function createEngineRecords(engineDatabaseUrl: string) {
      * a completion in a called instance lets its callers' next jobs run too.
      */
     async callerInstances(processInstanceKey: string): Promise<string[]> {
-      const callers: string[] = [];
-      for (let key = processInstanceKey; callers.length < 16;) {
-        const { rows } = await pool.query<{ parent: string | null }>(
-          `SELECT value->>'parentProcessInstanceKey' AS parent FROM zeebe_record
-            WHERE value_type = 'PROCESS_INSTANCE' AND record_key = $1 LIMIT 1`,
-          [key],
-        );
-        const parent = rows[0]?.parent;
-        if (!parent || parent === '-1') break;
-        callers.push(parent);
-        key = parent;
-      }
-      return callers;
+      const { rows } = await pool.query<{ key: string }>(
+        `WITH RECURSIVE up(key, depth) AS (
+           SELECT parent_process_instance_key, 1 FROM engine_process_instance WHERE key = $1
+           UNION ALL
+           SELECT p.parent_process_instance_key, up.depth + 1 FROM engine_process_instance p JOIN up ON p.key = up.key
+            WHERE up.depth < 16)
+         SELECT key::text FROM up WHERE key IS NOT NULL ORDER BY depth`,
+        [processInstanceKey],
+      );
+      return rows.map((r) => r.key);
     },
 
     /**
      * The variables a user task sees: its own scope's, then each enclosing scope's (a multi-instance
      * body's element, the sub-process, the instance), the innermost winning — what FEEL in the task's
-     * element would read. Forms use it to know which roster line or pupil a task is about.
+     * element would read. Forms use it to know which roster line or pupil a task is about — also after
+     * the task's instance ended (the journal settles late completions), when the engine has dropped those
+     * scopes: so it reads the record log, which keeps them.
      */
     async taskVariables(task: Pick<UserTask, 'userTaskKey' | 'processInstanceKey'>): Promise<Record<string, unknown>> {
       const { rows: taskRows } = await pool.query<{ element_instance_key: string }>(
@@ -206,13 +191,16 @@ export function createEngineRecords(engineDatabaseUrl: string) {
     async userTasks(userTaskKeys: string[]): Promise<Map<string, UserTask>> {
       const keys = userTaskKeys.filter((k) => /^\d{1,19}$/.test(k));
       const { rows } = await pool.query<TaskRow>(
-        `SELECT ${TASK_COLUMNS} FROM user_task_latest WHERE record_key = ANY($1::bigint[])`,
+        `SELECT ${TASK_COLUMNS} FROM engine_user_task WHERE key = ANY($1::bigint[])`,
         [keys],
       );
       return new Map(rows.map((r) => [r.key, toTask(r)]));
     },
 
-    /** Every user task of an instance opened, completed or canceled, in log order (a case timeline). */
+    /**
+     * Every user task of an instance opened, completed or canceled, in log order (a case timeline): from the
+     * record log, which keeps who held the task at each event.
+     */
     async taskHistory(processInstanceKey: string) {
       const { rows } = await pool.query<{
         key: string;
@@ -237,45 +225,34 @@ export function createEngineRecords(engineDatabaseUrl: string) {
       }));
     },
 
-    /** The BPMN XML of a deployed process definition (its PROCESS record), or undefined if not exported yet. */
+    /** The BPMN XML of a deployed process definition, or undefined when there is none with that key. */
     async processXml(processDefinitionKey: string): Promise<string | undefined> {
-      const { rows } = await pool.query<{ resource: string | null }>(
-        `SELECT value->>'resource' AS resource FROM zeebe_record
-          WHERE value_type = 'PROCESS' AND record_key = $1 AND value ? 'resource' LIMIT 1`,
+      if (!/^\d{1,19}$/.test(processDefinitionKey)) return undefined;
+      const { rows } = await pool.query<{ resource: string }>(
+        `SELECT resource FROM engine_process_definition WHERE key = $1`,
         [processDefinitionKey],
       );
-      const resource = rows[0]?.resource;
-      return resource ? Buffer.from(resource, 'base64').toString('utf8') : undefined;
+      return rows[0]?.resource;
     },
 
-    /** ACTIVE, COMPLETED or TERMINATED; undefined when the instance is not (yet) exported. */
+    /** ACTIVE, COMPLETED or TERMINATED; undefined when the engine has no such instance. */
     async processInstanceState(processInstanceKey: string) {
-      const { rows } = await pool.query<{ intent: string }>(
-        `SELECT intent FROM zeebe_record
-          WHERE value_type = 'PROCESS_INSTANCE' AND record_key = $1 AND value->>'bpmnElementType' = 'PROCESS'
-          ORDER BY position DESC LIMIT 1`,
+      if (!/^\d{1,19}$/.test(processInstanceKey)) return undefined;
+      const { rows } = await pool.query<{ state: 'ACTIVE' | 'COMPLETED' | 'TERMINATED' }>(
+        `SELECT state FROM engine_process_instance WHERE key = $1`,
         [processInstanceKey],
       );
-      const intent = rows[0]?.intent;
-      if (!intent) return undefined;
-      if (intent === 'ELEMENT_COMPLETED') return 'COMPLETED' as const;
-      if (intent === 'ELEMENT_TERMINATED') return 'TERMINATED' as const;
-      return 'ACTIVE' as const;
+      return rows[0]?.state;
     },
 
     /** Unresolved incidents of an instance, with the engine's message. */
     async openIncidents(processInstanceKey: string) {
-      const { rows } = await pool.query<{ key: string; intent: string; message: string; element_id: string }>(
-        `SELECT DISTINCT ON (record_key) record_key::text AS key, intent,
-                value->>'errorMessage' AS message, value->>'elementId' AS element_id
-           FROM zeebe_record
-          WHERE value_type = 'INCIDENT' AND value->>'processInstanceKey' = $1
-          ORDER BY record_key, position DESC`,
+      const { rows } = await pool.query<{ key: string; message: string; element_id: string }>(
+        `SELECT key::text, error_message AS message, element_id FROM engine_incident
+          WHERE process_instance_key = $1 AND state = 'ACTIVE' ORDER BY key`,
         [processInstanceKey],
       );
-      return rows
-        .filter((r) => r.intent === 'CREATED')
-        .map((r) => ({ key: r.key, message: r.message, elementId: r.element_id }));
+      return rows.map((r) => ({ key: r.key, message: r.message, elementId: r.element_id }));
     },
 
     close: () => pool.end(),

@@ -539,6 +539,47 @@ describe('embedded sub-process, call activity and multi-instance', () => {
     expect(rows[0].n).toBe(3);
   });
 
+  it('a multi-instance over 300 elements (beyond one command’s step budget) creates each job once and collects every output', async () => {
+    const id = uniqueId('mi-wide');
+    await deploy(
+      `${id}.bpmn`,
+      bpmn(
+        id,
+        `<bpmn:startEvent id="start" />
+         <bpmn:serviceTask id="each"><bpmn:extensionElements><zeebe:taskDefinition type="${id}-x" /></bpmn:extensionElements>
+           <bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements>
+             <zeebe:loopCharacteristics inputCollection="=items" inputElement="item" outputCollection="out" outputElement="=item + 1" />
+           </bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:serviceTask>
+         ${serviceTask('after', `${id}-after`)}<bpmn:endEvent id="end" />${chain(['start', 'each', 'after', 'end'])}`,
+      ),
+    );
+    const items = Array.from({ length: 300 }, (_, i) => i);
+    const c = await zeebe().createProcessInstance({ bpmnProcessId: id, variables: { items } });
+    const seen = new Set<number>();
+    await eventually(
+      async () => {
+        const jobs = await zeebe().activateJobs({
+          type: `${id}-x`,
+          worker: 'w',
+          maxJobsToActivate: 100,
+          timeout: 60_000,
+          requestTimeout: 1_000,
+        });
+        for (const job of jobs) {
+          expect(seen.has(job.variables.item as number)).toBe(false);
+          seen.add(job.variables.item as number);
+          await zeebe().completeJob({ jobKey: job.key, variables: {} });
+        }
+        return seen.size === 300;
+      },
+      60_000,
+      'every inner job',
+    );
+    const after = await work(`${id}-after`);
+    expect(after.variables.out).toEqual(items.map((i) => i + 1));
+    await eventually(async () => (await instanceState(c.processInstanceKey)) === 'COMPLETED', 10_000);
+  });
+
   it('an empty input collection completes the multi-instance body at once', async () => {
     const id = uniqueId('mi-empty');
     await deploy(

@@ -26,7 +26,7 @@ import { DefinitionStore } from './definitions.js';
 import { Decisions } from './decisions.js';
 import { KeyAllocator } from './keys.js';
 import { writeRecords } from './records.js';
-import { type JobRow, Run } from './run.js';
+import { type JobRow, Run, type StoredStep } from './run.js';
 import { searchElementInstances, searchIncidents, searchProcessInstances, searchUserTasks } from './search.js';
 import type { Services } from './services.js';
 import { nextCycle, nextDueDate } from '../timers.js';
@@ -59,6 +59,10 @@ const TIMERS_PER_TICK = 200;
 /** A long poll looks again this often even without a notification (back-offs ending, time-outs). */
 const LONG_POLL_RECHECK_MS = 1000;
 const DEFAULT_TENANT = '<default>';
+/** Continuation loops per engine process (instances whose steps a command left for later). */
+const CONTINUATION_LOOPS = 2;
+/** Instances a continuation loop looks at per round. */
+const CONTINUATION_BATCH = 20;
 const MAX_RETRIES_NONE = 0;
 
 type Waiter = () => void;
@@ -76,6 +80,7 @@ export class Engine implements EngineApi {
   private tickTimer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
+  private continuationLoops = 0;
   private inFlight = 0;
   private readonly maxInFlight: number;
   private readonly counters = {
@@ -142,9 +147,11 @@ export class Engine implements EngineApi {
     client.on('notification', (n) => {
       if (n.channel === 'engine_jobs' && n.payload) this.wake(this.jobWaiters, n.payload);
       if (n.channel === 'engine_instance_ended' && n.payload) this.wake(this.endWaiters, n.payload);
+      if (n.channel === 'engine_continuations') this.runContinuations();
     });
     await client.query('LISTEN engine_jobs');
     await client.query('LISTEN engine_instance_ended');
+    await client.query('LISTEN engine_continuations');
     this.listener = client;
   }
 
@@ -668,7 +675,7 @@ export class Engine implements EngineApi {
       const ei = await run.elementInstance(job.element_instance_key);
       if (!ei || ei.state !== 'ACTIVE') return;
       await run.applyResultVariables(ei, variables);
-      run.enqueue(() => run.complete(ei));
+      run.enqueue({ op: 'complete', ei });
     });
     this.counters.jobsCompleted++;
   }
@@ -1020,7 +1027,7 @@ export class Engine implements EngineApi {
       const ei = await run.elementInstance(task.element_instance_key);
       if (!ei || ei.state !== 'ACTIVE') return;
       await run.applyResultVariables(ei, variables);
-      run.enqueue(() => run.complete(ei));
+      run.enqueue({ op: 'complete', ei });
     });
   }
 
@@ -1137,6 +1144,61 @@ export class Engine implements EngineApi {
     return `${lines.join('\n')}\n`;
   }
 
+  // ---------------------------------------------------------------- continuations
+
+  /** Starts a continuation loop unless enough run already; each runs until no continuation is left. */
+  private runContinuations() {
+    if (this.stopped || this.continuationLoops >= CONTINUATION_LOOPS) return;
+    this.continuationLoops++;
+    void (async () => {
+      try {
+        while (!this.stopped && (await this.continueSome())) {
+          // another round
+        }
+      } catch (err) {
+        this.opts.log('warn', 'continuations failed; the housekeeping loop retries', { err: (err as Error).message });
+      } finally {
+        this.continuationLoops--;
+      }
+    })();
+  }
+
+  /**
+   * Runs the stored steps of a few instances, each in a command holding that instance's lock (an
+   * instance another command holds is left for the next round). True when any ran.
+   */
+  private async continueSome(): Promise<boolean> {
+    const { rows } = await this.pool.query<{ pi: string }>(
+      `SELECT process_instance_key::text AS pi FROM engine_continuation
+        GROUP BY process_instance_key ORDER BY min(seq) LIMIT $1`,
+      [CONTINUATION_BATCH],
+    );
+    let progressed = false;
+    for (const { pi } of rows) {
+      if (this.stopped) break;
+      const ran = await this.command(async (run) => {
+        const { rows: free } = await run.db.query(
+          `SELECT 1 FROM engine_process_instance WHERE key = $1 FOR UPDATE SKIP LOCKED`,
+          [pi],
+        );
+        if (free.length === 0) return false;
+        await run.lockInstance(pi);
+        const { rows: steps } = await run.db.query<{ step: StoredStep }>(
+          `WITH taken AS (DELETE FROM engine_continuation WHERE process_instance_key = $1 RETURNING seq, step)
+           SELECT step FROM taken ORDER BY seq`,
+          [pi],
+        );
+        await run.resume(steps.map((r) => r.step));
+        return steps.length > 0;
+      }).catch((err: Error) => {
+        this.opts.log('warn', 'a continuation could not run; retrying', { processInstanceKey: pi, err: err.message });
+        return false;
+      });
+      progressed ||= ran;
+    }
+    return progressed;
+  }
+
   // ---------------------------------------------------------------- time
 
   private kick() {
@@ -1183,6 +1245,7 @@ export class Engine implements EngineApi {
     }
     await this.timeOutJobs(now);
     await this.expireMessages(now);
+    this.runContinuations();
     if (due.length === TIMERS_PER_TICK) return now;
     const { rows } = await this.pool.query<{ due: Date | null }>(`SELECT min(due_date) AS due FROM engine_timer`);
     return rows[0]?.due ? rows[0].due.getTime() : undefined;
@@ -1253,17 +1316,17 @@ export class Engine implements EngineApi {
 
   /** docs: components/concepts/job-workers, "Timeouts": an activated job not completed in time is offered again. */
   private async timeOutJobs(now: number) {
-    const { rows } = await this.pool.query<{ key: string; type: string; pi: string; ei: string; element_id: string }>(
-      `UPDATE engine_job SET state = 'ACTIVATABLE', deadline = NULL, worker = ''
-        WHERE key IN (SELECT key FROM engine_job WHERE state = 'ACTIVATED' AND deadline <= $1 FOR UPDATE SKIP LOCKED)
-        RETURNING key::text, type, process_instance_key::text AS pi, element_instance_key::text AS ei, element_id`,
-      [new Date(now)],
-    );
-    if (rows.length === 0) return;
-    const client = await this.pool.connect();
-    try {
+    // One transaction: the jobs back to activatable, their TIMED_OUT records, the wake-up of long polls.
+    await inTransaction(this.pool, async (db) => {
+      const { rows } = await db.query<{ key: string; type: string; pi: string; ei: string; element_id: string }>(
+        `UPDATE engine_job SET state = 'ACTIVATABLE', deadline = NULL, worker = ''
+          WHERE key IN (SELECT key FROM engine_job WHERE state = 'ACTIVATED' AND deadline <= $1 FOR UPDATE SKIP LOCKED)
+          RETURNING key::text, type, process_instance_key::text AS pi, element_instance_key::text AS ei, element_id`,
+        [new Date(now)],
+      );
+      if (rows.length === 0) return;
       await writeRecords(
-        client as Db,
+        db,
         rows.map((r) => ({
           key: r.key,
           valueType: 'JOB',
@@ -1272,12 +1335,9 @@ export class Engine implements EngineApi {
         })),
         now,
       );
-    } finally {
-      client.release();
-    }
-    for (const type of new Set(rows.map((r) => r.type))) {
-      await this.pool.query(`SELECT pg_notify('engine_jobs', $1)`, [type]);
-    }
+      for (const type of new Set(rows.map((r) => r.type)))
+        await db.query(`SELECT pg_notify('engine_jobs', $1)`, [type]);
+    });
   }
 
   private async expireMessages(now: number) {

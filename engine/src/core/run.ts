@@ -80,7 +80,30 @@ export interface JobRow {
   tenant_id: string;
 }
 
-type Step = () => Promise<void>;
+/**
+ * A follow-up step of a command. Steps name what they act on by key, so the ones a command has no
+ * budget left for are stored (engine_continuation) and run by a later command, as they would have run.
+ */
+export type Step =
+  | { op: 'activate' | 'behaviour' | 'complete'; ei: ElementInstance }
+  | {
+      op: 'correlate';
+      ei: ElementInstance;
+      subscriptionKey: string;
+      variables: Record<string, unknown>;
+      messageKey: string;
+    };
+
+export type StoredStep =
+  | { op: 'activate' | 'behaviour' | 'complete'; key: string }
+  | { op: 'correlate'; key: string; subscriptionKey: string; variables: Record<string, unknown>; messageKey: string };
+
+/**
+ * Steps one command runs before it commits and leaves the rest to continuations: a multi-instance
+ * over 300 children, say, activates them over several commands instead of one transaction of tens of
+ * thousands of statements, so the caller of the first command gets its answer at once.
+ */
+export const STEP_BUDGET = 100;
 
 /** Default message TTL sweep etc. are in engine.ts; this is per command. */
 export class Run {
@@ -114,9 +137,52 @@ export class Run {
     this.queue.push(step);
   }
 
-  /** Runs queued steps until none is left, then writes the record log. */
-  async finish(): Promise<void> {
-    for (let step = this.queue.shift(); step; step = this.queue.shift()) await step();
+  /** Queues stored steps of an instance (a continuation), in their order. */
+  async resume(stored: StoredStep[]): Promise<void> {
+    for (const s of stored) {
+      const ei = await this.elementInstance(s.key);
+      if (!ei) continue;
+      this.queue.push(s.op === 'correlate' ? { ...s, ei } : { op: s.op, ei });
+    }
+  }
+
+  private async runStep(step: Step) {
+    switch (step.op) {
+      case 'activate':
+        return this.runActivation(step.ei);
+      case 'behaviour':
+        if (step.ei.state !== 'ACTIVE') return;
+        return this.behaviour(step.ei, await this.element(step.ei));
+      case 'complete':
+        return this.complete(step.ei);
+      case 'correlate':
+        await this.correlate(step.subscriptionKey, step.variables, step.messageKey);
+    }
+  }
+
+  /**
+   * Runs queued steps until none is left or the budget is spent, stores the rest as continuations,
+   * then writes the record log.
+   */
+  async finish(budget = STEP_BUDGET): Promise<void> {
+    let done = 0;
+    for (let step = this.queue.shift(); step; step = this.queue.shift()) {
+      await this.runStep(step);
+      if (++done >= budget && this.queue.length > 0) break;
+    }
+    if (this.queue.length > 0) {
+      const left = this.queue.splice(0);
+      const stored = left.map((s): StoredStep => {
+        const { ei, ...rest } = s;
+        return { ...rest, key: ei.key } as StoredStep;
+      });
+      await this.db.query(
+        `INSERT INTO engine_continuation (process_instance_key, step)
+         SELECT pi, st FROM unnest($1::bigint[], $2::jsonb[]) WITH ORDINALITY AS t(pi, st, n) ORDER BY n`,
+        [left.map((s) => s.ei.processInstanceKey), stored.map((st) => JSON.stringify(st))],
+      );
+      await this.db.query(`SELECT pg_notify('engine_continuations', '')`);
+    }
     await writeRecords(this.db, this.records, this.now);
     for (const type of this.jobTypes) await this.db.query(`SELECT pg_notify('engine_jobs', $1)`, [type]);
     for (const key of this.endedInstances) await this.db.query(`SELECT pg_notify('engine_instance_ended', $1)`, [key]);
@@ -495,10 +561,10 @@ export class Run {
     elementId: string,
     type: string,
     flowScopeKey: string | null,
-    key?: string,
+    data: ElementData = {},
   ): Promise<ElementInstance> {
     const ei: ElementInstance = {
-      key: key ?? (await this.key()),
+      key: await this.key(),
       processInstanceKey,
       processDefinitionKey: def.key,
       bpmnProcessId: def.bpmnProcessId,
@@ -507,7 +573,8 @@ export class Run {
       type,
       flowScopeKey,
       state: 'ACTIVE',
-      data: { phase: 'ACTIVATING' },
+      // Everything a later command needs to resume the element is in its row from the start.
+      data: { ...data, phase: 'ACTIVATING' },
       tenantId: def.tenantId,
     };
     if (type === 'PROCESS') ei.key = processInstanceKey;
@@ -542,11 +609,17 @@ export class Run {
     const def = await this.definition(flowScope.processDefinitionKey);
     const inner = loopCounter !== undefined;
     const type = element.multiInstance && !inner ? 'MULTI_INSTANCE_BODY' : element.type;
-    const ei = await this.insertElement(def, flowScope.processInstanceKey, element.id, type, flowScope.key);
-    if (inner) ei.data.loopCounter = loopCounter;
+    const ei = await this.insertElement(
+      def,
+      flowScope.processInstanceKey,
+      element.id,
+      type,
+      flowScope.key,
+      inner ? { loopCounter } : {},
+    );
     this.lifecycle(ei, 'ELEMENT_ACTIVATING');
     if (local) for (const [k, v] of Object.entries(local)) await this.setLocal(ei, k, v);
-    this.enqueue(() => this.runActivation(ei));
+    this.enqueue({ op: 'activate', ei: ei });
     return ei;
   }
 
@@ -580,12 +653,12 @@ export class Run {
 
   /** Re-runs the step an incident stopped (docs: components/concepts/incidents, "Resolving"). */
   async retryAfterIncident(ei: ElementInstance): Promise<void> {
-    if (ei.data.phase === 'COMPLETING') return this.enqueue(() => this.complete(ei));
+    if (ei.data.phase === 'COMPLETING') return this.enqueue({ op: 'complete', ei: ei });
     if (ei.data.phase === 'ACTIVATED') {
       const element = await this.element(ei);
-      return this.enqueue(() => this.behaviour(ei, element));
+      return this.enqueue({ op: 'behaviour', ei: ei });
     }
-    this.enqueue(() => this.runActivation(ei));
+    this.enqueue({ op: 'activate', ei: ei });
   }
 
   private async behaviour(ei: ElementInstance, element: Element): Promise<void> {
@@ -597,10 +670,10 @@ export class Run {
       case 'TASK':
       case 'BOUNDARY_EVENT':
       case 'PARALLEL_GATEWAY':
-        return this.enqueue(() => this.complete(ei));
+        return this.enqueue({ op: 'complete', ei: ei });
       case 'END_EVENT':
         if (element.event?.type === 'error') return this.throwErrorEndEvent(ei, element);
-        return this.enqueue(() => this.complete(ei));
+        return this.enqueue({ op: 'complete', ei: ei });
       case 'USER_TASK':
         return this.createUserTask(ei, element);
       case 'BUSINESS_RULE_TASK':
@@ -652,7 +725,7 @@ export class Run {
     body.data.mi = { total: items.length, completed: 0, next: 0, ...(mi.sequential ? { items } : {}) };
     await this.saveElement(body);
     this.lifecycle(body, 'ELEMENT_ACTIVATED');
-    if (items.length === 0) return this.enqueue(() => this.complete(body));
+    if (items.length === 0) return this.enqueue({ op: 'complete', ei: body });
     const count = mi.sequential ? 1 : items.length;
     for (let i = 0; i < count; i++) await this.activateInner(body, element, items[i], i);
     body.data.mi.next = count;
@@ -694,7 +767,7 @@ export class Run {
       state.next += 1;
     }
     await this.saveElement(body);
-    if (done) this.enqueue(() => this.complete(body));
+    if (done) this.enqueue({ op: 'complete', ei: body });
   }
 
   // ---------------------------------------------------------------- completion
@@ -788,7 +861,7 @@ export class Run {
       `SELECT 1 FROM engine_element_instance WHERE flow_scope_key = $1 AND state = 'ACTIVE' LIMIT 1`,
       [scope.key],
     );
-    if (rows.length === 0) this.enqueue(() => this.complete(scope));
+    if (rows.length === 0) this.enqueue({ op: 'complete', ei: scope });
   }
 
   private async processCompleted(processEi: ElementInstance) {
@@ -815,7 +888,7 @@ export class Run {
       await this.propagate(callActivity, childVariables);
     }
     await this.dropScopeVariables(processEi.key);
-    this.enqueue(() => this.complete(callActivity));
+    this.enqueue({ op: 'complete', ei: callActivity });
   }
 
   // ---------------------------------------------------------------- termination
@@ -1015,8 +1088,12 @@ export class Run {
           `INSERT INTO engine_message_correlation (message_key, target) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
           [message.key, `pi:${ei.processInstanceKey}`],
         );
-        this.enqueue(async () => {
-          await this.correlate(key, message.variables, message.key);
+        this.enqueue({
+          op: 'correlate',
+          ei,
+          subscriptionKey: key,
+          variables: message.variables,
+          messageKey: message.key,
         });
       }
       return true;
@@ -1112,7 +1189,7 @@ export class Run {
       tenantId: ei.tenantId,
     });
     if (ei.elementId === timer.elementId && ei.type === 'INTERMEDIATE_CATCH_EVENT') {
-      this.enqueue(() => this.complete(ei));
+      this.enqueue({ op: 'complete', ei: ei });
       return;
     }
     const def = await this.definition(ei.processDefinitionKey);
@@ -1155,7 +1232,7 @@ export class Run {
     if (ei.elementId === sub.element_id && ei.type === 'INTERMEDIATE_CATCH_EVENT') {
       await this.db.query(`DELETE FROM engine_message_subscription WHERE key = $1`, [subscriptionKey]);
       await this.applyResultVariables(ei, variables);
-      this.enqueue(() => this.complete(ei));
+      this.enqueue({ op: 'complete', ei: ei });
       return true;
     }
     const def = await this.definition(ei.processDefinitionKey);
@@ -1277,7 +1354,7 @@ export class Run {
     }
     ei.data.chosenFlow = chosen;
     await this.saveElement(ei);
-    this.enqueue(() => this.complete(ei));
+    this.enqueue({ op: 'complete', ei: ei });
   }
 
   // ---------------------------------------------------------------- tasks
@@ -1521,7 +1598,7 @@ export class Run {
       );
     // Like a job's variables: propagated without output mappings, local to the task with them.
     await this.applyResultVariables(ei, { [decision.resultVariable]: outcome.output ?? null });
-    this.enqueue(() => this.complete(ei));
+    this.enqueue({ op: 'complete', ei: ei });
   }
 
   private async callProcess(ei: ElementInstance, element: Element) {

@@ -252,6 +252,16 @@ CREATE TABLE IF NOT EXISTS zeebe_record (
 CREATE INDEX IF NOT EXISTS zeebe_record_type_key_idx ON zeebe_record (value_type, record_key, position);
 CREATE INDEX IF NOT EXISTS zeebe_record_pi_idx ON zeebe_record ((value->>'processInstanceKey'), position);
 `,
+  `
+-- Steps a command had no budget left for (core/run.ts STEP_BUDGET), run in order by later commands
+-- that hold the instance's lock.
+CREATE TABLE engine_continuation (
+  seq bigserial PRIMARY KEY,
+  process_instance_key bigint NOT NULL,
+  step jsonb NOT NULL
+);
+CREATE INDEX engine_continuation_instance ON engine_continuation (process_instance_key, seq);
+`,
 ];
 
 /** Serialises two engine processes migrating the same database (arbitrary, fixed). */

@@ -32,6 +32,12 @@ export async function inTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<
       throw new EngineFault('UNAVAILABLE', `the engine's database is unavailable: ${(err as Error).message}`);
     }
     let broken = false;
+    // A connection that dies between two queries of the command (the database shutting down under us)
+    // emits 'error' on the client; unheard, that would end the engine process.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -52,6 +58,7 @@ export async function inTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<
       }
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
