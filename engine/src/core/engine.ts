@@ -973,7 +973,7 @@ export class Engine implements EngineApi {
         } else if (job) run.jobTypes.add(job.type);
         return;
       }
-      await run.retryAfterIncident(ei);
+      run.retryAfterIncident(ei);
     });
   }
 

@@ -652,13 +652,10 @@ export class Run {
   }
 
   /** Re-runs the step an incident stopped (docs: components/concepts/incidents, "Resolving"). */
-  async retryAfterIncident(ei: ElementInstance): Promise<void> {
-    if (ei.data.phase === 'COMPLETING') return this.enqueue({ op: 'complete', ei: ei });
-    if (ei.data.phase === 'ACTIVATED') {
-      const element = await this.element(ei);
-      return this.enqueue({ op: 'behaviour', ei: ei });
-    }
-    this.enqueue({ op: 'activate', ei: ei });
+  retryAfterIncident(ei: ElementInstance): void {
+    if (ei.data.phase === 'COMPLETING') return this.enqueue({ op: 'complete', ei });
+    if (ei.data.phase === 'ACTIVATED') return this.enqueue({ op: 'behaviour', ei });
+    this.enqueue({ op: 'activate', ei });
   }
 
   private async behaviour(ei: ElementInstance, element: Element): Promise<void> {
@@ -670,10 +667,10 @@ export class Run {
       case 'TASK':
       case 'BOUNDARY_EVENT':
       case 'PARALLEL_GATEWAY':
-        return this.enqueue({ op: 'complete', ei: ei });
+        return this.enqueue({ op: 'complete', ei });
       case 'END_EVENT':
         if (element.event?.type === 'error') return this.throwErrorEndEvent(ei, element);
-        return this.enqueue({ op: 'complete', ei: ei });
+        return this.enqueue({ op: 'complete', ei });
       case 'USER_TASK':
         return this.createUserTask(ei, element);
       case 'BUSINESS_RULE_TASK':
@@ -1189,7 +1186,7 @@ export class Run {
       tenantId: ei.tenantId,
     });
     if (ei.elementId === timer.elementId && ei.type === 'INTERMEDIATE_CATCH_EVENT') {
-      this.enqueue({ op: 'complete', ei: ei });
+      this.enqueue({ op: 'complete', ei });
       return;
     }
     const def = await this.definition(ei.processDefinitionKey);
@@ -1232,7 +1229,7 @@ export class Run {
     if (ei.elementId === sub.element_id && ei.type === 'INTERMEDIATE_CATCH_EVENT') {
       await this.db.query(`DELETE FROM engine_message_subscription WHERE key = $1`, [subscriptionKey]);
       await this.applyResultVariables(ei, variables);
-      this.enqueue({ op: 'complete', ei: ei });
+      this.enqueue({ op: 'complete', ei });
       return true;
     }
     const def = await this.definition(ei.processDefinitionKey);
@@ -1354,7 +1351,7 @@ export class Run {
     }
     ei.data.chosenFlow = chosen;
     await this.saveElement(ei);
-    this.enqueue({ op: 'complete', ei: ei });
+    this.enqueue({ op: 'complete', ei });
   }
 
   // ---------------------------------------------------------------- tasks
@@ -1598,7 +1595,7 @@ export class Run {
       );
     // Like a job's variables: propagated without output mappings, local to the task with them.
     await this.applyResultVariables(ei, { [decision.resultVariable]: outcome.output ?? null });
-    this.enqueue({ op: 'complete', ei: ei });
+    this.enqueue({ op: 'complete', ei });
   }
 
   private async callProcess(ei: ElementInstance, element: Element) {
