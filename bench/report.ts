@@ -103,15 +103,19 @@ sections, \`node --import tsx bench/report.ts\` rewrites this section and \`infr
 Every figure is measured beside its reference in the same run and given as a ratio; warm-up is excluded;
 min/median/max over the runs.
 
-1. **Engine limit** — closed loop of clients creating instances and waiting for their end
-   (\`createProcessInstanceWithResult\`), doubling the clients until the broker refuses > 1 % (back-pressure) or
-   the rate stops growing: an empty process, one service task with a no-op SDK worker (polling and streaming —
-   the better one is the ceiling), and one service task served by \`workers/runtime.ts\` with a no-op handler.
+1. **Engine limit** — our engine (\`engine/\`, its own Node process on the engine database): closed loop of
+   clients creating instances and waiting for their end (\`createProcessInstanceWithResult\`), doubling the
+   clients until the engine refuses > 1 % (back-pressure) or the rate stops growing: an empty process, one
+   service task with a no-op SDK worker (polling and streaming — the better one is the ceiling), and one
+   service task served by \`workers/runtime.ts\` with a no-op handler. In the same run: the engine database's
+   commits per instance (\`pg_stat_database.xact_commit\`, net of its idle rate), job activation latency at half
+   the one-task ceiling (open loop; JOB CREATED → ACTIVATED records and client-side), the engine process's
+   resident memory at rest and at its peak, and pgbench (TPC-B-like) on a scratch database of the same
+   PostgreSQL — what this server commits.
 2. **Flows** — the whole-class handover of the county worked through the API (every task completed by its
    owner's session, 2 % no-shows traced) and the escalation of ${(esc?.size?.cases ?? 5000).toLocaleString('en-US')} dropout reports, escalated twice by
    moving the engine clock past the deadlines; job latency from the engine's own JOB records (created →
-   completed: waiting for activation + handling; activation itself is a JOB_BATCH record our exporter does
-   not keep); CPU of engine, API+workers and PostgreSQL per process.
+   completed: waiting for activation + handling); CPU of engine, API+workers and PostgreSQL per process.
 3. **Verification** — our import (\`importList\`, in-process: decode, validate, upsert) of a
    ${(v?.import?.rows ?? 200000).toLocaleString('en-US')}-row 公安 list (the per-file maximum) against a server-side \`COPY\` of the same
    file; our comparison against the plain anti-join, on ${(v?.comparison?.children ?? 1e6).toLocaleString('en-US')} children with 0.5 % unregistered.
@@ -120,15 +124,15 @@ min/median/max over the runs.
    from a real exported pair (creating 100,000 real tasks through the engine takes longer than the run:
    section 2 shows the rate), ${(a?.cases?.synthetic ?? 0).toLocaleString('en-US')} synthetic cases; compared with the same page from the data
    layer alone (\`records.openUserTasks()\` — the inbox's exact SQL — and the case list's prisma query).
-5. **Memory** — resident memory of the engine JVM, the API+workers process and PostgreSQL (PSS) at rest and
+5. **Memory** — resident memory of the engine process, the API+workers process and PostgreSQL (PSS) at rest and
    the peak during the flows (the API+workers figure at rest still holds the heap of the demo seeding, which
    runs in that process just before; it shrinks under load once collected).
 
 ### Latest results
 
 ${renderTable(r, false)}
-Machine: ${m?.cpus} cores (${m?.cpuModel}), ${m?.memGiB} GiB, Linux ${m?.kernel}, Node ${m?.node}; engine 8.6.0 (one
-partition), embedded PostgreSQL 17; run ${r.startedAt}, ${Math.round((r.totalSeconds ?? 0) / 60)} min. Another developer's test runs shared the
+Machine: ${m?.cpus} cores (${m?.cpuModel}), ${m?.memGiB} GiB, Linux ${m?.kernel}, Node ${m?.node}; our engine
+(\`engine/\`), embedded PostgreSQL 17; run ${r.startedAt}, ${Math.round((r.totalSeconds ?? 0) / 60)} min. Another developer's test runs shared the
 machine, so absolute numbers are noisy; the ratios are measured side by side.
 
 ### Targets

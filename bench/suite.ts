@@ -17,7 +17,14 @@ export function sizes(quick: boolean) {
   return quick
     ? {
         pupils: 8_000,
-        engine: { rampConcurrency: [8, 64] as [number, number], rampSeconds: 2, runs: 2, runSeconds: 3 },
+        engine: {
+          rampConcurrency: [8, 64] as [number, number],
+          rampSeconds: 2,
+          runs: 2,
+          runSeconds: 3,
+          latencySeconds: 5,
+          pgbench: { scale: 2, clients: 4, seconds: 5, runs: 1 },
+        },
         handoverClasses: 10,
         escalationCases: 300,
         verification: { children: 100_000, importRows: 20_000, runs: 2 },
@@ -25,7 +32,14 @@ export function sizes(quick: boolean) {
       }
     : {
         pupils: 110_000,
-        engine: { rampConcurrency: [4, 512] as [number, number], rampSeconds: 4, runs: 3, runSeconds: 8 },
+        engine: {
+          rampConcurrency: [4, 512] as [number, number],
+          rampSeconds: 4,
+          runs: 3,
+          runSeconds: 8,
+          latencySeconds: 20,
+          pgbench: { scale: 10, clients: 8, seconds: 20, runs: 3 },
+        },
         handoverClasses: 300,
         escalationCases: 5_000,
         verification: { children: 1_000_000, importRows: 200_000, runs: 3 },

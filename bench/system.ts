@@ -1,14 +1,15 @@
 /**
  * The system under test, started exactly as `npm start` starts it (infra/start.ts: embedded PostgreSQL,
- * the real Zeebe engine with our exporter, migrations, demo county, deployment, workers, API) — but as a
- * child process, on a scratch data directory and ports shifted like KC_TEST_SLOT=5, so that the engine,
- * the API + workers process and PostgreSQL can each be measured (CPU, memory) apart from the load
- * generator, which runs in the benchmark's own process.
+ * our engine as its own process on the engine database, migrations, demo county, deployment, workers,
+ * API) — but as a child process, on a scratch data directory and ports shifted like KC_TEST_SLOT=5, so
+ * that the engine (its pid from $KC_DATA_DIR/engine.pid), the API + workers process and PostgreSQL can
+ * each be measured (CPU, memory) apart from the load generator, which runs in the benchmark's own process.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { type Config, loadConfig, REPO_ROOT } from '../infra/config.js';
 import { slotPorts } from '../infra/ports.js';
 import { sleep } from './stats.js';
@@ -35,7 +36,11 @@ export interface SystemUnderTest {
   cfg: Config;
   apiUrl: string;
   appUrl: string;
+  /** The engine's own database (<app>_workflow, infra/db/postgres.ts). */
   engineUrl: string;
+  /** The PostgreSQL server (database `postgres`) and how to reach it with the command-line clients. */
+  serverUrl: string;
+  pg: { host: string; port: number; user: string; password: string };
   startSeconds: number;
   startLog: string[];
   pids: () => { engine?: number; node?: number; postmaster?: number };
@@ -88,17 +93,22 @@ export async function startSystem(pupils: number, say: (l: string) => void): Pro
       return undefined;
     }
   };
+  // The postmaster: the parent of a backend (its data directory may not be under BENCH_DATA_DIR as root).
+  const postmaster = await postmasterPid(`${server}/postgres`);
   return {
     cfg,
     apiUrl: `http://127.0.0.1:${cfg.API_PORT}`,
     appUrl: `${server}/kongchuo`,
-    engineUrl: `${server}/kongchuo_engine`,
+    engineUrl: `${server}/kongchuo_workflow`,
+    serverUrl: `${server}/postgres`,
+    pg: { host: '127.0.0.1', port: cfg.PG_PORT, user: 'postgres', password },
     startSeconds: (Date.now() - t0) / 1000,
     startLog,
     pids: () => ({
-      engine: readPid(path.join(BENCH_DATA_DIR, 'engine', 'engine.pid')),
+      // infra/engine/engine.ts writes the engine process's pid here.
+      engine: readPid(path.join(BENCH_DATA_DIR, 'engine.pid')),
       node: child.pid,
-      postmaster: readPid(path.join(BENCH_DATA_DIR, 'pg', 'postmaster.pid')),
+      postmaster,
     }),
     stop: async () => {
       if (exited !== undefined) return;
@@ -108,6 +118,17 @@ export async function startSystem(pupils: number, say: (l: string) => void): Pro
       clearTimeout(timer);
     },
   };
+}
+
+async function postmasterPid(url: string): Promise<number | undefined> {
+  const db = new pg.Client({ connectionString: url });
+  try {
+    await db.connect();
+    const { rows } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    return readStat(rows[0]!.pid)?.ppid;
+  } finally {
+    await db.end();
+  }
 }
 
 const TICKS = 100; // USER_HZ on Linux
@@ -137,6 +158,23 @@ function memKb(pid: number, key: 'VmRSS' | 'Pss'): number {
   }
 }
 
+/** Seconds a task spent runnable but waiting for a CPU (/proc/<pid>/task/<tid>/schedstat, 2nd field, ns). */
+function runQueueWait(pid: number, allThreads: boolean): number {
+  const one = (file: string) => {
+    try {
+      return Number(fs.readFileSync(file, 'utf8').split(' ')[1]) / 1e9 || 0;
+    } catch {
+      return 0;
+    }
+  };
+  if (!allThreads) return one(`/proc/${pid}/schedstat`);
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).reduce((s, t) => s + one(`/proc/${pid}/task/${t}/schedstat`), 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** The postmaster and its backends. */
 function postgresPids(postmaster: number): number[] {
   const out = [postmaster];
@@ -150,6 +188,8 @@ function postgresPids(postmaster: number): number[] {
 export interface ProcessSample {
   /** CPU seconds used so far (user + system). */
   cpu: { engine: number; node: number; postgres: number; bench: number };
+  /** Seconds spent runnable but waiting for a CPU so far (the engine's threads; PostgreSQL's live processes). */
+  runQueue: { engine: number; postgres: number };
   /** Resident memory in MiB (PostgreSQL: proportional set size over all its processes). */
   memMiB: { engine: number; node: number; postgres: number };
 }
@@ -166,6 +206,10 @@ export function sampleProcesses(sut: SystemUnderTest): ProcessSample {
       postgres: pg.reduce((s, p) => s + cpuOf(p), 0) + (postmaster ? (readStat(postmaster)?.children ?? 0) : 0),
       bench: (usage.user + usage.system) / 1e6,
     },
+    runQueue: {
+      engine: engine ? runQueueWait(engine, true) : 0,
+      postgres: pg.reduce((s, p) => s + runQueueWait(p, false), 0),
+    },
     memMiB: {
       engine: engine ? memKb(engine, 'VmRSS') / 1024 : 0,
       node: node ? memKb(node, 'VmRSS') / 1024 : 0,
@@ -177,7 +221,16 @@ export function sampleProcesses(sut: SystemUnderTest): ProcessSample {
 /** CPU used between two samples as a share of one core (1.0 = one core busy), per process. */
 export function cpuShare(a: ProcessSample, b: ProcessSample, seconds: number) {
   const d = (k: keyof ProcessSample['cpu']) => (b.cpu[k] - a.cpu[k]) / seconds;
-  return { engine: d('engine'), node: d('node'), postgres: d('postgres'), bench: d('bench') };
+  return {
+    engine: d('engine'),
+    node: d('node'),
+    postgres: d('postgres'),
+    bench: d('bench'),
+    // Share of wall time spent waiting for a CPU while runnable (summed over threads / processes).
+    engineRunQueue: (b.runQueue.engine - a.runQueue.engine) / seconds,
+    // Backends that exited in between drop out of the sum: only the ones alive at both samples count.
+    postgresRunQueue: Math.max(0, (b.runQueue.postgres - a.runQueue.postgres) / seconds),
+  };
 }
 
 /** Samples memory every `everyMs` while running; returns the peaks. */

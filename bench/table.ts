@@ -28,6 +28,50 @@ export function renderTable(r: J, withMachine = true): string {
         s.name === 'ours' ? `≥ 80 % ${mark(get(engine, 'target', 'met'))}` : '',
       );
     }
+    for (const s of engine.scenarios as J[]) {
+      const t = s.transactions as J | undefined;
+      if (!t) continue;
+      add(
+        `1 engine: ${s.name}, transactions`,
+        `${fmt(num(t, 'perInstanceNet'), 2)} commits/instance`,
+        `${fmt(num(t, 'perInstance'), 2)} counted, ${fmt(num(t, 'commitsPerSecond'), 0)} commits/s`,
+        `CPU engine ${fmt(num(s, 'cpu', 'engine'), 2)} (+${fmt(num(s, 'cpu', 'engineRunQueue'), 2)} queued), pg ${fmt(num(s, 'cpu', 'postgres'), 2)} (+${fmt(num(s, 'cpu', 'postgresRunQueue'), 2)} queued), bench ${fmt(num(s, 'cpu', 'bench'), 2)} cores; load ${fmt(num(s, 'load1'), 1)}`,
+        '',
+      );
+    }
+    for (const act of [engine.activation, engine.activationPolling] as (J | undefined)[]) {
+      if (!act) continue;
+      add(
+        '1 engine: job activation',
+        `p50 ${fmt(num(act, 'clientMs', 'p50'))} / p99 ${fmt(num(act, 'clientMs', 'p99'))} ms client-side`,
+        `engine records created → activated p50 ${fmt(num(act, 'createdToActivatedMs', 'p50'))} / p99 ${fmt(num(act, 'createdToActivatedMs', 'p99'))} ms`,
+        `${fmt(num(act, 'achievedRate'), 0)} inst/s open loop, ${String(act.worker)}`,
+        '',
+      );
+    }
+    const mem = engine.memoryMiB as J | undefined;
+    if (mem) {
+      add(
+        '1 engine: memory (RSS)',
+        `${fmt(num(mem, 'atRest', 'engine'), 0)} MiB at rest`,
+        `${fmt(num(mem, 'peak', 'engine'), 0)} MiB peak during section 1`,
+        '',
+        '',
+      );
+    }
+    const pgb = engine.pgbench as J | undefined;
+    if (pgb) {
+      add(
+        '1 reference: pgbench TPC-B',
+        `${spreadText(pgb.tps)} tps`,
+        `scale ${String(pgb.scale)}, ${String(pgb.clients)} clients, ${String(pgb.seconds)} s`,
+        `CPU pg ${fmt(num(pgb, 'cpu', 'postgres'), 2)}, pgbench ${fmt(num(pgb, 'cpu', 'pgbench'), 2)} cores`,
+        '',
+      );
+    }
+    for (const t of (engine.targets as J[] | undefined) ?? []) {
+      add(`1 target: ${String(t.name)}`, String(t.value), '', '', `${String(t.target)} ${mark(t.met)}`);
+    }
   }
 
   const flows = r.flows as J | undefined;
@@ -106,7 +150,7 @@ export function renderTable(r: J, withMachine = true): string {
   if (rest) {
     const load = mem?.underFlowLoad as J | undefined;
     for (const [k, label] of [
-      ['engine', 'engine (JVM)'],
+      ['engine', 'engine (Node process)'],
       ['node', 'API + workers (Node)'],
       ['postgres', 'PostgreSQL (PSS)'],
     ] as const) {
