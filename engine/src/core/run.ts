@@ -119,6 +119,18 @@ export class Run {
   private readonly definitions = new Map<string, Definition>();
   /** Element instances whose completion started in this run (a scope is completed once). */
   private readonly completing = new Set<string>();
+  /**
+   * Write-behind: element instances and variables are written in a few multi-row statements at the
+   * end of the command (or before a query that reads those tables), not one round trip per change —
+   * a multi-instance of 300 made ~1,400 single-row statements in one command.
+   */
+  private readonly newElements = new Map<string, ElementInstance>();
+  private readonly changedElements = new Set<ElementInstance>();
+  private readonly variableWrites = new Map<
+    string,
+    { scope: ElementInstance; name: string; key: string; value: unknown }
+  >();
+  private readonly droppedScopes = new Set<string>();
 
   constructor(
     readonly db: Db,
@@ -183,9 +195,69 @@ export class Run {
       );
       await this.db.query(`SELECT pg_notify('engine_continuations', '')`);
     }
+    await this.flush();
     await writeRecords(this.db, this.records, this.now);
     for (const type of this.jobTypes) await this.db.query(`SELECT pg_notify('engine_jobs', $1)`, [type]);
     for (const key of this.endedInstances) await this.db.query(`SELECT pg_notify('engine_instance_ended', $1)`, [key]);
+  }
+
+  /** Writes the buffered element instances and variables (see newElements). */
+  async flush(): Promise<void> {
+    if (this.newElements.size > 0) {
+      const rows = [...this.newElements.values()];
+      this.newElements.clear();
+      await this.db.query(
+        `INSERT INTO engine_element_instance (key, process_instance_key, process_definition_key, bpmn_process_id,
+           element_id, element_type, flow_scope_key, state, start_date, end_date, data, tenant_id)
+         SELECT k, pi, pd, bp, el, ty, fs, st, $1, CASE WHEN st = 'ACTIVE' THEN NULL ELSE $1::timestamptz END, d, tn
+           FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bigint[],
+                       $9::text[], $10::jsonb[], $11::text[]) AS t(k, pi, pd, bp, el, ty, fs, st, d, tn)`,
+        [
+          new Date(this.now),
+          rows.map((e) => e.key),
+          rows.map((e) => e.processInstanceKey),
+          rows.map((e) => e.processDefinitionKey),
+          rows.map((e) => e.bpmnProcessId),
+          rows.map((e) => e.elementId),
+          rows.map((e) => e.type),
+          rows.map((e) => e.flowScopeKey),
+          rows.map((e) => e.state),
+          rows.map((e) => JSON.stringify(e.data)),
+          rows.map((e) => e.tenantId),
+        ],
+      );
+    }
+    if (this.changedElements.size > 0) {
+      const rows = [...this.changedElements];
+      this.changedElements.clear();
+      await this.db.query(
+        `UPDATE engine_element_instance e SET state = t.st, data = t.d,
+                end_date = CASE WHEN t.st = 'ACTIVE' THEN NULL ELSE $1::timestamptz END
+           FROM unnest($2::bigint[], $3::text[], $4::jsonb[]) AS t(k, st, d) WHERE e.key = t.k`,
+        [new Date(this.now), rows.map((e) => e.key), rows.map((e) => e.state), rows.map((e) => JSON.stringify(e.data))],
+      );
+    }
+    if (this.droppedScopes.size > 0) {
+      const scopes = [...this.droppedScopes];
+      this.droppedScopes.clear();
+      await this.db.query(`DELETE FROM engine_variable WHERE scope_key = ANY($1::bigint[])`, [scopes]);
+    }
+    if (this.variableWrites.size > 0) {
+      const rows = [...this.variableWrites.values()];
+      this.variableWrites.clear();
+      await this.db.query(
+        `INSERT INTO engine_variable (scope_key, name, key, process_instance_key, value)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::jsonb[])
+         ON CONFLICT (scope_key, name) DO UPDATE SET value = EXCLUDED.value`,
+        [
+          rows.map((r) => r.scope.key),
+          rows.map((r) => r.name),
+          rows.map((r) => r.key),
+          rows.map((r) => r.scope.processInstanceKey),
+          rows.map((r) => JSON.stringify(r.value ?? null)),
+        ],
+      );
+    }
   }
 
   record(valueType: string, intent: string, key: string, value: Record<string, unknown>) {
@@ -266,6 +338,7 @@ export class Run {
   }
 
   async activeChildren(scopeKey: string): Promise<ElementInstance[]> {
+    await this.flush();
     const { rows } = await this.db.query<{ key: string }>(
       `SELECT key::text FROM engine_element_instance WHERE flow_scope_key = $1 AND state = 'ACTIVE' ORDER BY key`,
       [scopeKey],
@@ -278,13 +351,9 @@ export class Run {
     return out;
   }
 
+  /** Marks the element instance changed; its row is written at the next flush. */
   private async saveElement(ei: ElementInstance) {
-    await this.db.query(`UPDATE engine_element_instance SET state = $2, data = $3, end_date = $4 WHERE key = $1`, [
-      ei.key,
-      ei.state,
-      JSON.stringify(ei.data),
-      ei.state === 'ACTIVE' ? null : new Date(this.now),
-    ]);
+    if (!this.newElements.has(ei.key)) this.changedElements.add(ei);
   }
 
   private processInstanceValue(ei: ElementInstance, type = ei.type, elementId = ei.elementId) {
@@ -354,11 +423,7 @@ export class Run {
     if (existed && JSON.stringify(m.get(name)) === JSON.stringify(value ?? null)) return;
     m.set(name, value ?? null);
     const key = await this.key();
-    await this.db.query(
-      `INSERT INTO engine_variable (scope_key, name, key, process_instance_key, value) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (scope_key, name) DO UPDATE SET value = EXCLUDED.value`,
-      [scope.key, name, key, scope.processInstanceKey, JSON.stringify(value ?? null)],
-    );
+    this.variableWrites.set(`${scope.key}\u001f${name}`, { scope, name, key, value: value ?? null });
     this.record('VARIABLE', existed ? 'UPDATED' : 'CREATED', key, {
       name,
       value: JSON.stringify(value ?? null),
@@ -391,8 +456,9 @@ export class Run {
   }
 
   private async dropScopeVariables(scopeKey: string) {
-    this.vars.delete(scopeKey);
-    await this.db.query(`DELETE FROM engine_variable WHERE scope_key = $1`, [scopeKey]);
+    this.vars.set(scopeKey, new Map());
+    for (const [k, w] of this.variableWrites) if (w.scope.key === scopeKey) this.variableWrites.delete(k);
+    this.droppedScopes.add(scopeKey);
   }
 
   /**
@@ -578,23 +644,9 @@ export class Run {
       tenantId: def.tenantId,
     };
     if (type === 'PROCESS') ei.key = processInstanceKey;
-    await this.db.query(
-      `INSERT INTO engine_element_instance (key, process_instance_key, process_definition_key, bpmn_process_id,
-         element_id, element_type, flow_scope_key, state, start_date, data, tenant_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'ACTIVE', $8, $9, $10)`,
-      [
-        ei.key,
-        processInstanceKey,
-        def.key,
-        def.bpmnProcessId,
-        elementId,
-        type,
-        flowScopeKey,
-        new Date(this.now),
-        JSON.stringify(ei.data),
-        def.tenantId,
-      ],
-    );
+    this.newElements.set(ei.key, ei);
+    // A new scope has no variables yet: nothing to read.
+    this.vars.set(ei.key, new Map());
     this.elements.set(ei.key, ei);
     return ei;
   }
@@ -854,6 +906,7 @@ export class Run {
     if (scope.state !== 'ACTIVE' || scope.type === 'MULTI_INSTANCE_BODY') return;
     const pendingJoins = Object.keys(scope.data.joins ?? {}).length > 0;
     if (pendingJoins) return;
+    await this.flush();
     const { rows } = await this.db.query(
       `SELECT 1 FROM engine_element_instance WHERE flow_scope_key = $1 AND state = 'ACTIVE' LIMIT 1`,
       [scope.key],

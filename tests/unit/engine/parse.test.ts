@@ -138,12 +138,13 @@ describe('parseBpmn on the project diagrams', () => {
     const m = await model('processes/enrollment-verification.bpmn');
     const call = m.elements.get('verifyEachChild')!;
     expect(call.type).toBe('CALL_ACTIVITY');
-    // propagateAllParentVariables is not written, so Zeebe's default (true) applies.
+    // Written false: each child gets only its input mappings, not the campaign's whole suspect list
+    // (Zeebe's default, true, is read when the attribute is absent: tests/engine/flows.test.ts).
     // https://docs.camunda.io/docs/components/modeler/bpmn/call-activities/#variable-mappings
     expect(call.calledElement).toEqual({
       processId: 'child-verification',
       propagateAllChildVariables: false,
-      propagateAllParentVariables: true,
+      propagateAllParentVariables: false,
     });
     expect(call.multiInstance).toEqual({ sequential: false, inputCollection: '=suspects', inputElement: 'suspect' });
   });
