@@ -30,16 +30,6 @@ export interface Databases {
   stop: () => Promise<void>;
 }
 
-/** postgres://u:p@h:5432/db → the JDBC form the engine's exporter needs. */
-export function toJdbc(url: string) {
-  const u = new URL(url);
-  return {
-    jdbcUrl: `jdbc:postgresql://${u.hostname}:${u.port || 5432}${u.pathname}${u.search}`,
-    user: decodeURIComponent(u.username) || 'postgres',
-    password: decodeURIComponent(u.password),
-  };
-}
-
 /** Same server, other database name. */
 export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
