@@ -4,9 +4,9 @@
  *
  * Open user tasks: creating 100,000 real ones through the engine takes far longer than the run allows on
  * 2 cores (section 2 measures the real rate), so beside the real tasks of this run we insert synthetic
- * USER_TASK records into zeebe_record, copied from a real CREATING/CREATED pair the exporter wrote in this
- * run (only keys, element, candidate group, due date and creation time differ) — under partition id 9,
- * which no broker here has, so they never collide with real records. Cases likewise: synthetic
+ * rows into the engine's user-task table (what the inbox reads), copied from a real open task of this run
+ * (only keys, element, candidate group, due date and creation time differ), with keys of partition 9 that
+ * the engine never hands out. Cases likewise: synthetic
  * DropoutCase rows for registered children of the county. Everything synthetic is reported as such.
  *
  * Each endpoint is compared with the same page from the data layer without HTTP: records.openUserTasks()
@@ -159,7 +159,7 @@ async function realTasks(sut: SystemUnderTest, prisma: Prisma, db: pg.Client, bu
   }
   for (let i = 0; i < 300; i++) {
     const { rows } = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM zeebe_record WHERE value_type = 'USER_TASK' AND intent = 'CREATED'`,
+      `SELECT count(*)::int AS n FROM engine_user_task WHERE state = 'CREATED'`,
     );
     if (rows[0]!.n >= n) return;
     await sleep(200);
@@ -187,15 +187,12 @@ export async function apiSection(
     // --- open tasks: real ones first, then synthetic copies of their rows -------------------------
     const seedT0 = performance.now();
     await realTasks(sut, prisma, db, bureauToken!, 10);
-    const { rows: tmpl } = await db.query<{ intent: string; value: Record<string, unknown> }>(
-      `SELECT intent, value FROM zeebe_record
-        WHERE value_type = 'USER_TASK' AND intent IN ('CREATING', 'CREATED')
-          AND record_key = (SELECT max(record_key) FROM zeebe_record WHERE value_type = 'USER_TASK' AND intent = 'CREATED')
-        ORDER BY position`,
+    const { rows: tmpl } = await db.query<{ key: string }>(
+      `SELECT max(key)::text AS key FROM engine_user_task WHERE state = 'CREATED'`,
     );
-    if (tmpl.length !== 2) throw new Error('no real user task to copy the record shape from');
+    if (!tmpl[0]?.key) throw new Error('no real user task to copy the row from');
     const { rows: realCount } = await db.query<{ n: number }>(
-      `SELECT count(DISTINCT record_key)::int AS n FROM zeebe_record WHERE value_type = 'USER_TASK' AND intent = 'CREATED'`,
+      `SELECT count(*)::int AS n FROM engine_user_task WHERE state = 'CREATED'`,
     );
     const real = realCount[0]!.n;
     const synthetic = Math.max(0, opts.openTasks - real);
@@ -234,36 +231,31 @@ export async function apiSection(
     for (let from = 0; from < caseRows.length; from += CHUNK) {
       const part = caseRows.slice(from, from + CHUNK);
       const idx = part.map((_, j) => from + j);
+      // Rows of the engine's user-task table (what the inbox reads), copied from a real open task.
       await db.query(
-        `INSERT INTO zeebe_record (partition_id, position, record_key, ts, value_type, intent, value)
-         SELECT 9, 2 * v.i + t.n, $1::bigint + 2 * v.i + 1, now(), 'USER_TASK', t.intent,
-                t.value || jsonb_build_object(
-                  'userTaskKey', $1::bigint + 2 * v.i + 1,
-                  'elementInstanceKey', $1::bigint + 2 * v.i,
-                  'processInstanceKey', v.pik::bigint,
-                  'elementId', v.element_id,
-                  'candidateGroupsList', jsonb_build_array(v.grp),
-                  'assignee', '',
-                  'dueDate', to_char((now() + ((v.i % 21) - 7) * interval '1 day') AT TIME ZONE 'UTC',
-                                     'YYYY-MM-DD"T"HH24:MI:SS"Z[Etc/UTC]"'),
-                  'creationTimestamp', (extract(epoch FROM now()) * 1000)::bigint - v.i * 1000)
+        `INSERT INTO engine_user_task (key, element_instance_key, process_instance_key, process_definition_key,
+           bpmn_process_id, version, element_id, name, state, assignee, candidate_groups, candidate_users, due_date,
+           creation_date, tenant_id)
+         SELECT $1::bigint + 2 * v.i + 1, $1::bigint + 2 * v.i, v.pik::bigint, t.process_definition_key,
+                t.bpmn_process_id, t.version, v.element_id, t.name, 'CREATED', NULL, ARRAY[v.grp], '{}',
+                now() + ((v.i % 21) - 7) * interval '1 day', now() - v.i * interval '1 second', t.tenant_id
            FROM unnest($2::int[], $3::text[], $4::text[], $5::text[]) AS v(i, pik, element_id, grp)
-           CROSS JOIN (SELECT * FROM jsonb_to_recordset($6::jsonb) AS x(n int, intent text, value jsonb)) t`,
+          CROSS JOIN (SELECT * FROM engine_user_task WHERE key = $6::bigint) t`,
         [
           String(SYN + 1_000_000_000n),
           idx,
           part.map((c) => c.pik),
           part.map((c, j) => stage(idx[j]!, c).elementId),
           part.map((c, j) => stage(idx[j]!, c).group),
-          JSON.stringify(tmpl.map((t, n) => ({ n, intent: t.intent, value: t.value }))),
+          tmpl[0].key,
         ],
       );
     }
-    await db.query('VACUUM ANALYZE zeebe_record');
-    const { rows: recCount } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM zeebe_record`);
+    await db.query('VACUUM ANALYZE engine_user_task');
+    const { rows: recCount } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine_user_task`);
     const seedSeconds = (performance.now() - seedT0) / 1000;
     say(
-      `  ${real} real + ${syntheticTasks} synthetic open tasks, ${insertedCases.rowCount} synthetic cases (${recCount[0]!.n} records) in ${seedSeconds.toFixed(1)} s`,
+      `  ${real} real + ${syntheticTasks} synthetic open tasks, ${insertedCases.rowCount} synthetic cases (${recCount[0]!.n} task rows) in ${seedSeconds.toFixed(1)} s`,
     );
 
     // --- personas: teachers, schools, towns of tasks, and the county bureau overseeing all ----------
@@ -459,8 +451,8 @@ export async function apiSection(
 }
 
 /**
- * What the inbox would cost with a latest-state table (what the 8.9 RDBMS secondary storage keeps, and what
- * our exporter could upsert per USER_TASK record): built here from zeebe_record, queried for the same pages.
+ * What the inbox would cost with a region column beside the candidate groups (the county-wide view as one
+ * range): a copy of the engine's open user tasks with that column, queried for the same pages (issue 17).
  */
 async function proposedInbox(
   sut: SystemUnderTest,
@@ -481,15 +473,11 @@ async function proposedInbox(
   ]);
   await db.query(`
     CREATE TABLE bench_open_user_task AS
-    SELECT key, intent, value, (value->>'processDefinitionKey') AS process_definition_key,
-           (value->>'processInstanceKey') AS process_instance_key,
-           ARRAY(SELECT jsonb_array_elements_text(value->'candidateGroupsList')) AS groups,
-           (SELECT g.region FROM bench_group_region g WHERE g.grp = value->'candidateGroupsList'->>0) AS region,
-           nullif(value->>'assignee', '') AS assignee,
-           nullif(regexp_replace(value->>'dueDate', '\\[.*\\]$', ''), '')::timestamptz AS due_date
-      FROM (SELECT DISTINCT ON (record_key) record_key AS key, intent, value FROM zeebe_record
-             WHERE value_type = 'USER_TASK' AND intent <> 'CREATING' ORDER BY record_key, position DESC) t
-     WHERE intent NOT IN ('COMPLETING', 'COMPLETED', 'CANCELING', 'CANCELED')`);
+    SELECT key, state AS intent, '{}'::jsonb AS value, process_definition_key::text AS process_definition_key,
+           process_instance_key::text AS process_instance_key, candidate_groups AS groups,
+           (SELECT g.region FROM bench_group_region g WHERE g.grp = t.candidate_groups[1]) AS region,
+           assignee, due_date
+      FROM engine_user_task t WHERE state = 'CREATED'`);
   await db.query(`ALTER TABLE bench_open_user_task ADD PRIMARY KEY (key)`);
   await db.query(`CREATE INDEX ON bench_open_user_task USING gin (groups)`);
   await db.query(`CREATE INDEX ON bench_open_user_task (region text_pattern_ops, due_date, key)`);
