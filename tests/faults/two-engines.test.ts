@@ -81,11 +81,12 @@ describe('two engines on one database, one SIGKILLed under load', () => {
 
     // A set of our job workers per engine (workers/runtime.ts, as npm start runs them); the handlers
     // take a moment so that the killed engine's workers certainly hold jobs when it dies.
-    const runs = new Map<string, number>();
+    /** The engines (1, 2) whose workers ran each job's handler. */
+    const runs = new Map<string, number[]>();
     const handledBy = [0, 0];
     const workersFor = (i: number) => {
       const handler = async (input: { n: number }, ctx: { jobKey: string }) => {
-        runs.set(ctx.jobKey, (runs.get(ctx.jobKey) ?? 0) + 1);
+        runs.set(ctx.jobKey, [...(runs.get(ctx.jobKey) ?? []), i + 1]);
         await sleep(300);
         handledBy[i]!++;
         return { n: input.n };
@@ -235,12 +236,25 @@ describe('two engines on one database, one SIGKILLed under load', () => {
         WHERE value_type = 'JOB' AND intent = 'TIMED_OUT' AND value->>'processInstanceKey' = ANY($1)`,
       [piks],
     );
-    const rerun = [...runs.values()].filter((n) => n > 1).length;
+    const rerun = [...runs.values()].filter((by) => by.length > 1).length;
     say(
       `jobs handled by the workers of engine 1: ${handledBy[0]}, engine 2: ${handledBy[1]}; ` +
         `${timedOut[0]!.n} timed out, ${rerun} handled more than once (at-least-once), ${jobs.length} jobs, ` +
         `${timers.length} timers`,
     );
+    // How a job came to be handled twice (it is allowed: at least once), from its records.
+    const rerunKeys = [...runs.entries()].filter(([, by]) => by.length > 1).map(([k]) => k);
+    if (rerunKeys.length > 0) {
+      const { rows: history } = await pool.query<{ key: string; intents: string }>(
+        `SELECT record_key::text AS key,
+                string_agg(intent || coalesce(' by ' || (value->>'worker'), '') || ' @' || to_char(ts, 'MI:SS.MS'), ', ' ORDER BY position) AS intents
+           FROM zeebe_record WHERE value_type = 'JOB' AND record_key = ANY($1::bigint[]) GROUP BY 1`,
+        [rerunKeys.slice(0, 5)],
+      );
+      for (const h of history) {
+        say(`job ${h.key} handled by the workers of engines ${runs.get(h.key)!.join(' then ')}: ${h.intents}`);
+      }
+    }
     expect(handledBy[0], 'the first engine served jobs').toBeGreaterThan(0);
     expect(handledBy[1], 'the second engine served jobs').toBeGreaterThan(0);
     say(`scenario done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
