@@ -253,7 +253,7 @@ export async function startFaultSystem(opts: StartOptions = {}): Promise<FaultSy
   const say = opts.say ?? ((l: string) => process.stderr.write(`[faults] ${l}\n`));
   const cfg = faultConfig();
   // A fresh PostgreSQL container (and so a fresh engine) every file; the logs of earlier files stay
-  // (app-<pid>.log per file). The engine-data directory of the Java engine's days is no longer used.
+  // (app-<pid>.log per file). An engine-data directory left by earlier versions of these tests goes.
   fs.rmSync(path.join(FAULT_DATA_DIR, 'engine-data'), { recursive: true, force: true });
   fs.mkdirSync(cfg.logDir, { recursive: true });
   const stops: (() => Promise<unknown>)[] = [];
