@@ -77,9 +77,11 @@ async function main() {
     log,
   });
   const host = cfg.ENGINE_HOST;
-  const grpc = await startGrpcGateway(engine, { host, port: cfg.ENGINE_GRPC_PORT, auth, log });
-  const rest = await startRestGateway(engine, { host, port: cfg.ENGINE_REST_PORT, auth, log });
-  const management = await startManagement(engine, { host, port: cfg.ENGINE_MANAGEMENT_PORT, log });
+  const [grpc, rest, management] = await Promise.all([
+    startGrpcGateway(engine, { host, port: cfg.ENGINE_GRPC_PORT, auth, log }),
+    startRestGateway(engine, { host, port: cfg.ENGINE_REST_PORT, auth, log }),
+    startManagement(engine, { host, port: cfg.ENGINE_MANAGEMENT_PORT, log }),
+  ]);
   log('info', 'engine ready', { grpcPort: grpc.port, restPort: rest.port, managementPort: management.port, host });
 
   let stopping = false;
