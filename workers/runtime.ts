@@ -8,7 +8,11 @@
  * waiting in the journal: it starts once that step's records are written.
  */
 import type { ZeebeGrpcClient } from '@camunda8/sdk/dist/zeebe/index.js';
-import type { IOutputVariables, JSONDoc } from '@camunda8/sdk/dist/zeebe/lib/interfaces-1.0.js';
+import {
+  type IOutputVariables,
+  JOB_ACTION_ACKNOWLEDGEMENT,
+  type JSONDoc,
+} from '@camunda8/sdk/dist/zeebe/lib/interfaces-1.0.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { isDatabaseUnavailable } from '../infra/db/errors.js';
@@ -32,6 +36,31 @@ const MAX_JOBS_IN_FLIGHT = 32;
 const POLL_INTERVAL_MS = 50;
 /** How long shutdown waits for in-flight jobs to finish. */
 const DRAIN_TIMEOUT_MS = 10_000;
+
+/** gRPC status 14: the engine did not answer (down, restarting, unreachable). */
+function isEngineUnreachable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e.code === 14 || (typeof e.message === 'string' && /\b14 UNAVAILABLE\b/.test(e.message));
+}
+
+/**
+ * An acknowledgement the engine never received (it was down or restarting) is left at that: the engine
+ * offers the job again when its timeout passes (at least once). Letting the rejection escape made the
+ * SDK fail the job with one retry fewer — an engine outage spending retries (the two-engine fault test
+ * saw it), as a database outage once did.
+ */
+async function acknowledged(jobLog: Logger, ack: Promise<typeof JOB_ACTION_ACKNOWLEDGEMENT>) {
+  try {
+    return await ack;
+  } catch (err) {
+    if (!isEngineUnreachable(err)) throw err;
+    jobLog.warn(
+      { err: (err as Error).message },
+      'engine unreachable for the acknowledgement; it offers the job again after its timeout',
+    );
+    return JOB_ACTION_ACKNOWLEDGEMENT;
+  }
+}
 
 /** gRPC status 6: the engine already holds a message with this id. */
 function isAlreadyExists(err: unknown): boolean {
@@ -87,18 +116,24 @@ export function startWorkers(
         const input = def.input.safeParse(job.variables);
         if (!input.success) {
           jobLog.warn({ issues: input.error.issues.length }, 'job variables do not match the worker schema');
-          return job.fail({ errorMessage: `Invalid job variables: ${explain(input.error)}`, retries: 0 });
+          return acknowledged(
+            jobLog,
+            job.fail({ errorMessage: `Invalid job variables: ${explain(input.error)}`, retries: 0 }),
+          );
         }
         try {
           // A task completion of this instance may not have committed yet: start from its committed state.
           await awaitInstanceCompletions(prisma, job.processInstanceKey);
           if (await hasUnsettledSubmission(prisma, job.processInstanceKey)) {
             jobLog.info('a submission of this instance is still being settled; job offered again, retry kept');
-            return job.fail({
-              errorMessage: 'Waiting for a submission of this instance to be settled from the journal',
-              retries: job.retries,
-              retryBackOff: RETRY_BACKOFF_MS,
-            });
+            return acknowledged(
+              jobLog,
+              job.fail({
+                errorMessage: 'Waiting for a submission of this instance to be settled from the journal',
+                retries: job.retries,
+                retryBackOff: RETRY_BACKOFF_MS,
+              }),
+            );
           }
           const result = await def.handler(input.data, {
             jobKey: job.key,
@@ -112,13 +147,19 @@ export function startWorkers(
           const output = def.output.safeParse(result);
           if (!output.success) {
             jobLog.error({ issues: output.error.issues.length }, 'worker output does not match its schema');
-            return job.fail({ errorMessage: `Invalid worker output: ${explain(output.error)}`, retries: 0 });
+            return acknowledged(
+              jobLog,
+              job.fail({ errorMessage: `Invalid worker output: ${explain(output.error)}`, retries: 0 }),
+            );
           }
-          return job.complete(output.data as IOutputVariables);
+          return acknowledged(jobLog, job.complete(output.data as IOutputVariables));
         } catch (err) {
           if (err instanceof BpmnError) {
             jobLog.info({ errorCode: err.code }, 'business error raised to the diagram');
-            return job.error({ errorCode: err.code, errorMessage: err.message, variables: err.variables as JSONDoc });
+            return acknowledged(
+              jobLog,
+              job.error({ errorCode: err.code, errorMessage: err.message, variables: err.variables as JSONDoc }),
+            );
           }
           const message = err instanceof Error ? err.message : String(err);
           if (isDatabaseUnavailable(err)) {
@@ -126,10 +167,16 @@ export function startWorkers(
               { err: message, retriesLeft: job.retries },
               'database unavailable; job offered again, retry kept',
             );
-            return job.fail({ errorMessage: message, retries: job.retries, retryBackOff: RETRY_BACKOFF_MS });
+            return acknowledged(
+              jobLog,
+              job.fail({ errorMessage: message, retries: job.retries, retryBackOff: RETRY_BACKOFF_MS }),
+            );
           }
           jobLog.error({ err: message, retriesLeft: job.retries - 1 }, 'job failed');
-          return job.fail({ errorMessage: message, retries: job.retries - 1, retryBackOff: RETRY_BACKOFF_MS });
+          return acknowledged(
+            jobLog,
+            job.fail({ errorMessage: message, retries: job.retries - 1, retryBackOff: RETRY_BACKOFF_MS }),
+          );
         }
       },
     }),

@@ -125,6 +125,11 @@ export function createEngineClient(cfg: Config) {
       const refused = (err as { cause?: { code?: unknown } }).cause?.code === 'ECONNREFUSED';
       throw new EngineUnavailableError(`engine REST unreachable at ${addr.rest}: ${(err as Error).message}`, refused);
     }
+    // 503: the engine is there but cannot work now (its own database is away): unavailable, and what
+    // became of the call is not known to us — the submission journal settles it.
+    if (res.status === 503) {
+      throw new EngineUnavailableError(`engine REST answered 503: ${(await res.text()).slice(0, 300)}`, false);
+    }
     if (!res.ok) throw new EngineHttpError(res.status, await res.text());
   }
 

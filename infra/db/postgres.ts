@@ -97,10 +97,18 @@ async function stopStalePostmaster(pgDir: string, log: (m: string) => void) {
   const pidFile = path.join(pgDir, 'postmaster.pid');
   if (!fs.existsSync(pidFile)) return;
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  let cmdline: string;
   try {
-    process.kill(pid, 0);
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   } catch {
     return; // not running: PostgreSQL removes the stale pid file itself
+  }
+  if (!cmdline.includes(pgDir)) {
+    // The pid was reused by another process (the fault tests once saw an engine stopped this way):
+    // never signal it; the lock file is stale, and PostgreSQL would refuse to start while that pid lives.
+    log(`Removing a stale ${pidFile} (pid ${pid} is no longer PostgreSQL).`);
+    fs.rmSync(pidFile, { force: true });
+    return;
   }
   log(`Stopping a PostgreSQL left running by an earlier start (pid ${pid}).`);
   process.kill(pid, 'SIGINT'); // fast shutdown
