@@ -23,7 +23,6 @@ import {
 import { inject } from 'vitest';
 import { buildApp } from '../../api/app.js';
 import { createEngineClient, type EngineClient } from '../../infra/camunda/client.js';
-import { prepareReadModel } from '../../infra/camunda/read-model.js';
 import { createEngineRecords, type EngineRecords } from '../../infra/camunda/records.js';
 import { type Config, engineAddresses, REPO_ROOT } from '../../infra/config.js';
 import { ENGINE_APP_DIR } from '../../infra/containers/images.js';
@@ -317,7 +316,6 @@ export async function startFaultSystem(opts: StartOptions = {}): Promise<FaultSy
     const client = createEngineClient(cfg);
     stops.push(() => client.close());
     await client.deployDirectory(PROCESSES_DIR);
-    await prepareReadModel(dbs.engineUrl);
     const records = createEngineRecords(dbs.engineUrl);
     stops.push(() => records.close());
     const logger = pino(
