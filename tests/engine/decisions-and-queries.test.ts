@@ -24,6 +24,7 @@ import {
   serviceTask,
   uniqueId,
   zeebe,
+  nextJob,
 } from './helpers.js';
 
 const DMN = fs.readFileSync(path.join(REPO_ROOT, 'processes', 'statutory-deadlines.dmn'));
@@ -183,13 +184,7 @@ describe('REST searches and statistics', () => {
       .processDefinitionKey;
     const a = await zeebe().createProcessInstance({ bpmnProcessId: id, variables: {} });
     const b = await zeebe().createProcessInstance({ bpmnProcessId: id, variables: {} });
-    const [job] = await zeebe().activateJobs({
-      type: `${id}-t`,
-      worker: 'w',
-      maxJobsToActivate: 1,
-      timeout: 30_000,
-      requestTimeout: 5_000,
-    });
+    const job = await nextJob(`${id}-t`);
     await zeebe().failJob({ jobKey: job!.key, retries: 0, errorMessage: 'broken', retryBackOff: 0 });
 
     const instances = await restCall('POST', '/v2/process-instances/search', {

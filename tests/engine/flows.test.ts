@@ -19,20 +19,9 @@ import {
   serviceTask,
   uniqueId,
   zeebe,
+  nextJob,
+  work,
 } from './helpers.js';
-
-async function work(type: string, variables: Record<string, string | number | boolean> = {}) {
-  const [job] = await zeebe().activateJobs({
-    type,
-    worker: 'w',
-    maxJobsToActivate: 1,
-    timeout: 30_000,
-    requestTimeout: 5_000,
-  });
-  if (!job) throw new Error(`no job of type ${type}`);
-  await zeebe().completeJob({ jobKey: job.key, variables });
-  return job;
-}
 
 async function openTask(processInstanceKey: string, elementId?: string) {
   return eventually(
@@ -400,13 +389,7 @@ describe('error events (bpmn/error-events)', () => {
       ),
     );
     const c = await zeebe().createProcessInstance({ bpmnProcessId: id, variables: {} });
-    const [job] = await zeebe().activateJobs({
-      type: `${id}-open`,
-      worker: 'w',
-      maxJobsToActivate: 1,
-      timeout: 30_000,
-      requestTimeout: 5_000,
-    });
+    const job = await nextJob(`${id}-open`);
     await zeebe().throwError({
       jobKey: job!.key,
       errorCode: 'CASE_ALREADY_OPEN',
@@ -432,13 +415,7 @@ describe('error events (bpmn/error-events)', () => {
       ),
     );
     const c = await zeebe().createProcessInstance({ bpmnProcessId: id, variables: {} });
-    const [job] = await zeebe().activateJobs({
-      type: `${id}-t`,
-      worker: 'w',
-      maxJobsToActivate: 1,
-      timeout: 30_000,
-      requestTimeout: 5_000,
-    });
+    const job = await nextJob(`${id}-t`);
     await zeebe().throwError({ jobKey: job!.key, errorCode: 'NO_SUCH_CODE', errorMessage: '' });
     const { rows } = await engineDb().query(
       `SELECT error_type, error_message FROM engine_incident WHERE process_instance_key = $1`,
@@ -466,13 +443,7 @@ describe('variables and mappings (concepts/variables)', () => {
       ),
     );
     const c = await zeebe().createProcessInstance({ bpmnProcessId: id, variables: { order: { total: 21 } } });
-    const [job] = await zeebe().activateJobs({
-      type: `${id}-mapped`,
-      worker: 'w',
-      maxJobsToActivate: 1,
-      timeout: 30_000,
-      requestTimeout: 5_000,
-    });
+    const job = await nextJob(`${id}-mapped`);
     expect(job!.variables).toMatchObject({ stage: 'TOWN_OVERDUE', double: 42, order: { total: 21 } });
     await zeebe().completeJob({ jobKey: job!.key, variables: { result: 'ok', scratch: 'not kept' } });
     await work(`${id}-plain`, { extra: true });

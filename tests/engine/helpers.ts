@@ -139,3 +139,23 @@ export async function completedElements(processInstanceKey: string): Promise<str
   );
   return rows.map((r) => r.element_id);
 }
+
+/** The next job of `type`, activated for 30 s (waits up to 5 s for one to exist). */
+export async function nextJob(type: string) {
+  const [job] = await zeebe().activateJobs({
+    type,
+    worker: 'w',
+    maxJobsToActivate: 1,
+    timeout: 30_000,
+    requestTimeout: 5_000,
+  });
+  if (!job) throw new Error(`no job of type ${type}`);
+  return job;
+}
+
+/** Activates the next job of `type` and completes it with `variables`. */
+export async function work(type: string, variables: Record<string, string | number | boolean> = {}) {
+  const job = await nextJob(type);
+  await zeebe().completeJob({ jobKey: job.key, variables });
+  return job;
+}

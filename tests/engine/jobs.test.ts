@@ -16,6 +16,7 @@ import {
   serviceTask,
   uniqueId,
   zeebe,
+  nextJob,
 } from './helpers.js';
 
 async function oneTaskProcess(extra = '') {
@@ -141,13 +142,7 @@ describe('jobs', () => {
   it('a job completed twice: the second answers NOT_FOUND and nothing moves twice', async () => {
     const { id, type } = await oneTaskProcess();
     const created = await zeebe().createProcessInstance({ bpmnProcessId: id, variables: {} });
-    const [job] = await zeebe().activateJobs({
-      type,
-      worker: 'w',
-      maxJobsToActivate: 1,
-      timeout: 30_000,
-      requestTimeout: 5_000,
-    });
+    const job = await nextJob(type);
     await zeebe().completeJob({ jobKey: job!.key, variables: {} });
     await expect(zeebe().completeJob({ jobKey: job!.key, variables: {} })).rejects.toThrow(/NOT_FOUND|no such job/);
     const { rows } = await engineDb().query(
@@ -160,25 +155,13 @@ describe('jobs', () => {
   it('failing with retries left offers the job again after the back-off; with none left it raises an incident that resolving (after new retries) clears', async () => {
     const { id, type } = await oneTaskProcess();
     const created = await zeebe().createProcessInstance({ bpmnProcessId: id, variables: {} });
-    const [job] = await zeebe().activateJobs({
-      type,
-      worker: 'w',
-      maxJobsToActivate: 1,
-      timeout: 30_000,
-      requestTimeout: 5_000,
-    });
+    const job = await nextJob(type);
     await zeebe().failJob({ jobKey: job!.key, retries: 1, errorMessage: 'database busy', retryBackOff: 60_000 });
     expect(
       await zeebe().activateJobs({ type, worker: 'w', maxJobsToActivate: 1, timeout: 30_000, requestTimeout: -1 }),
     ).toEqual([]);
     await clock.add(61_000);
-    const [again] = await zeebe().activateJobs({
-      type,
-      worker: 'w',
-      maxJobsToActivate: 1,
-      timeout: 30_000,
-      requestTimeout: 5_000,
-    });
+    const again = await nextJob(type);
     expect(again!.key).toBe(job!.key);
     expect(again!.retries).toBe(1);
     await zeebe().failJob({ jobKey: job!.key, retries: 0, errorMessage: '学籍库不可用', retryBackOff: 0 });
@@ -194,13 +177,7 @@ describe('jobs', () => {
     ).toEqual([]);
     await zeebe().updateJobRetries({ jobKey: job!.key, retries: 2 });
     await zeebe().resolveIncident({ incidentKey: rows[0].key });
-    const [revived] = await zeebe().activateJobs({
-      type,
-      worker: 'w',
-      maxJobsToActivate: 1,
-      timeout: 30_000,
-      requestTimeout: 5_000,
-    });
+    const revived = await nextJob(type);
     expect(revived!.key).toBe(job!.key);
     expect(revived!.retries).toBe(2);
     await zeebe().completeJob({ jobKey: job!.key, variables: {} });
