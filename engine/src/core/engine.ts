@@ -67,6 +67,9 @@ const MAX_RETRIES_NONE = 0;
 
 type Waiter = () => void;
 
+/** Tables whose rows name the process instance they belong to. */
+type RowTable = 'engine_job' | 'engine_user_task' | 'engine_incident' | 'engine_element_instance';
+
 export class Engine implements EngineApi {
   readonly clock: EngineClock;
   private readonly pool: pg.Pool;
@@ -640,17 +643,27 @@ export class Engine implements EngineApi {
   }
 
   /** Locks the job's instance, then the job; NOT_FOUND when it is gone (docs: grpc CompleteJob errors). */
+  /**
+   * Locks the instance a job, user task, incident or element instance belongs to, as every command on
+   * an instance does first; undefined when there is no such row (or its key is no int64).
+   */
+  private async lockInstanceOf(run: Run, table: RowTable, key: string): Promise<string | undefined> {
+    if (!/^\d{1,19}$/.test(key)) return undefined;
+    const { rows } = await run.db.query<{ pi: string }>(
+      `SELECT process_instance_key::text AS pi FROM ${table} WHERE key = $1`,
+      [key],
+    );
+    if (!rows[0]) return undefined;
+    await run.lockInstance(rows[0].pi);
+    return rows[0].pi;
+  }
+
   private async lockJob(run: Run, jobKey: string, what: string): Promise<JobRow> {
     if (!/^\d{1,19}$/.test(jobKey))
       throw new EngineFault('INVALID_ARGUMENT', `Expected a job key, but got '${jobKey}'`);
     const notFound = () =>
       new EngineFault('NOT_FOUND', `Expected to ${what} job with key '${jobKey}', but no such job was found`);
-    const { rows } = await run.db.query<{ pi: string }>(
-      `SELECT process_instance_key::text AS pi FROM engine_job WHERE key = $1`,
-      [jobKey],
-    );
-    if (!rows[0]) throw notFound();
-    await run.lockInstance(rows[0].pi);
+    if (!(await this.lockInstanceOf(run, 'engine_job', jobKey))) throw notFound();
     const { rows: jobs } = await run.db.query<JobRow>(
       `SELECT key::text, type, state, process_instance_key::text, element_instance_key::text, element_id, retries,
               custom_headers, worker, deadline, bpmn_process_id, process_definition_key::text, version, tenant_id
@@ -899,18 +912,14 @@ export class Engine implements EngineApi {
 
   async setVariables(elementInstanceKey: string, variables: Variables, local: boolean): Promise<{ key: string }> {
     return this.command(async (run) => {
-      const { rows } = await run.db.query<{ pi: string }>(
-        `SELECT process_instance_key::text AS pi FROM engine_element_instance WHERE key = $1 AND state = 'ACTIVE'`,
-        [elementInstanceKey],
-      );
-      if (!rows[0]) {
+      const locked = await this.lockInstanceOf(run, 'engine_element_instance', elementInstanceKey);
+      const ei = locked ? await run.elementInstance(elementInstanceKey) : undefined;
+      if (!ei || ei.state !== 'ACTIVE') {
         throw new EngineFault(
           'NOT_FOUND',
           `Expected to update variables for element with key '${elementInstanceKey}', but no such element was found`,
         );
       }
-      await run.lockInstance(rows[0].pi);
-      const ei = (await run.elementInstance(elementInstanceKey))!;
       if (local) for (const [k, v] of Object.entries(variables)) await run.setLocal(ei, k, v);
       else await run.propagate(ei, variables);
       const key = await run.key();
@@ -925,16 +934,13 @@ export class Engine implements EngineApi {
 
   async resolveIncident(incidentKey: string): Promise<void> {
     await this.command(async (run) => {
-      const { rows } = await run.db.query<{ pi: string }>(
-        `SELECT process_instance_key::text AS pi FROM engine_incident WHERE key = $1`,
-        [incidentKey],
-      );
-      if (!rows[0])
-        throw new EngineFault(
+      const notFound = () =>
+        new EngineFault(
           'NOT_FOUND',
           `Expected to resolve incident with key '${incidentKey}', but no such incident was found`,
         );
-      await run.lockInstance(rows[0].pi);
+      const pi = await this.lockInstanceOf(run, 'engine_incident', incidentKey);
+      if (!pi) throw notFound();
       const { rows: incidents } = await run.db.query<{
         state: string;
         job_key: string | null;
@@ -943,18 +949,13 @@ export class Engine implements EngineApi {
         incidentKey,
       ]);
       const incident = incidents[0];
-      if (!incident || incident.state !== 'ACTIVE') {
-        throw new EngineFault(
-          'NOT_FOUND',
-          `Expected to resolve incident with key '${incidentKey}', but no such incident was found`,
-        );
-      }
+      if (!incident || incident.state !== 'ACTIVE') throw notFound();
       await run.db.query(`UPDATE engine_incident SET state = 'RESOLVED', resolved_at = $2 WHERE key = $1`, [
         incidentKey,
         new Date(run.now),
       ]);
       run.record('INCIDENT', 'RESOLVED', incidentKey, {
-        processInstanceKey: rows[0].pi,
+        processInstanceKey: pi,
         elementInstanceKey: incident.element_instance_key,
       });
       const ei = await run.elementInstance(incident.element_instance_key);
@@ -985,18 +986,12 @@ export class Engine implements EngineApi {
   // ---------------------------------------------------------------- user tasks
 
   private async lockUserTask(run: Run, userTaskKey: string) {
-    if (!/^\d{1,19}$/.test(userTaskKey))
-      throw new EngineFault('NOT_FOUND', `User task with key '${userTaskKey}' not found`);
-    const { rows } = await run.db.query<{ pi: string }>(
-      `SELECT process_instance_key::text AS pi FROM engine_user_task WHERE key = $1`,
-      [userTaskKey],
-    );
-    if (!rows[0])
+    if (!(await this.lockInstanceOf(run, 'engine_user_task', userTaskKey))) {
       throw new EngineFault(
         'NOT_FOUND',
         `Command 'COMPLETE' rejected with code 'NOT_FOUND': Expected to work on user task with key '${userTaskKey}', but no such user task was found`,
       );
-    await run.lockInstance(rows[0].pi);
+    }
     const { rows: tasks } = await run.db.query<{
       state: string;
       assignee: string | null;
