@@ -10,9 +10,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   JOB_SHARE,
-  LEADERS_PER_BROKER,
+  type Measured,
+  MIN_ENGINE_REPLICAS,
   PEAK_HOUR_SHARE,
   plan,
+  POSTGRES_INSTANCES,
+  type ScopePlan,
   SHARES,
   STEPS,
   TARGET_UTILISATION,
@@ -29,56 +32,71 @@ type R = any;
 const pct = (v: number) => `${(v * 100).toFixed(v < 0.01 ? 1 : 0)} %`;
 const yes = (met: boolean | undefined) => (met ? 'met' : 'NOT met');
 
+/** The capacity model's inputs from a results file (defaults where a section did not run). */
+function measured(r: R): Measured {
+  const e = r.engine;
+  return {
+    engineStepsPerSecond: e?.ceilingOneTask ?? 140,
+    workerJobsPerSecond: e?.ours ?? 50,
+    commitsPerStep: e?.activation?.transactions?.perInstanceNet ?? 4,
+    pgbenchTps: e?.pgbench?.tps?.median ?? 2000,
+    comparisonMsPerMillion: r.verification
+      ? (r.verification.comparison.oursMs.median / r.verification.comparison.children) * 1e6
+      : undefined,
+  };
+}
+
 function capacitySection(r: R): string {
   const e = r.engine;
-  const worker: number = e?.ours ?? 50;
-  const ceiling: number = e?.ceilingOneTask ?? 200;
-  const cmpMsPerMillion = r.verification
-    ? (r.verification.comparison.oursMs.median / r.verification.comparison.children) * 1e6
-    : 1500;
-  const plans = plan(ceiling, worker, cmpMsPerMillion);
+  const m = measured(r);
+  const plans = plan(m);
   const esc = r.flows?.flows?.find((f: R) => f.name === 'escalation');
   const hand = r.flows?.flows?.find((f: R) => f.name === 'handover');
   const flowSteps = esc ? (esc.size.cases * 7) / esc.drainSeconds : undefined;
   const n = (v: number) => Math.round(v).toLocaleString('en-US');
   const rows = plans.map(
     (p) =>
-      `| ${p.scope.name} | ${n(p.scope.pupils)} | ${n(p.octoberSteps)} / ${n(p.julySteps)} | ${p.peakStepsPerSecond.toFixed(1)} → ${p.partitionsNeeded} | ${n(p.octoberEveryChildSteps)} → ${p.peakEveryChildStepsPerSecond.toFixed(0)}/s → ${p.partitionsEveryChild} | ${p.workerReplicas} | ${p.comparisonSeconds.toFixed(1)} s | **${p.brokers} brokers × ${p.partitions} partitions, RF ${p.replicationFactor}** |`,
+      `| ${p.scope.name} | ${n(p.scope.pupils)} | ${n(p.octoberSteps)} / ${n(p.julySteps)} | ${p.peakStepsPerSecond.toFixed(1)} → ${p.engineReplicas} | ${n(p.octoberEveryChildSteps)} → ${p.peakEveryChildStepsPerSecond.toFixed(0)}/s → ${p.engineReplicasEveryChild} | ${n(p.postgresCommitsEveryChild)}/s = ${p.postgresLoadEveryChild.toFixed(2)}× | ${p.workerReplicas} | ${Number.isNaN(p.comparisonSeconds) ? 'not measured in this run' : `${p.comparisonSeconds.toFixed(1)} s`} |`,
   );
   const province = plans[2]!;
+  const city = plans[1]!;
   return `### Capacity model (from this run's measurements)
 
-**Per-partition throughput.** This machine runs one partition (the default) on 2 cores shared with
-PostgreSQL, the exporter, the API, the workers and the load generator. Measured: **${fmt(e?.ceilingEmpty, 0)} empty
-instances/s** and **${fmt(ceiling, 0)} one-task instances/s** (the ceiling, ${e?.ceilingOneTaskBy ?? 'bare worker'}) per partition; our
-worker plumbing reaches **${fmt(worker, 0)} jobs/s per process and job type** — a limit of the worker client, not of
-the partition, which more worker replicas (or streaming) lift${flowSteps ? `. End to end, the escalation flow sustained ${fmt(flowSteps, 0)} steps/s including the API and the timers` : ''}${hand ? `; the handover of ${hand.size.classes} classes / ${n(hand.size.pupils)} pupils took ${fmt(hand.drainSeconds, 0)} s from start to 清零 with every task worked through the API` : ''}.
+**Per-process throughput.** One engine process on this machine's 2 cores, shared with PostgreSQL, the API, the
+workers and the load generator, measured **${fmt(e?.ceilingEmpty, 0)} empty instances/s** and **${fmt(m.engineStepsPerSecond, 0)} one-task
+instances/s** (the ceiling, ${e?.ceilingOneTaskBy ?? 'bare worker'}); each one-task instance cost **${fmt(m.commitsPerStep, 1)} commits** of the
+engine database (net of the idle housekeeping), beside **pgbench ${fmt(m.pgbenchTps, 0)} TPS** on the same PostgreSQL. Our worker
+plumbing reaches **${fmt(m.workerJobsPerSecond, 0)} jobs/s per process and job type**${flowSteps ? `. End to end, the escalation flow sustained ${fmt(flowSteps, 0)} steps/s including the API and the timers` : ''}${hand ? `; the handover of ${hand.size.classes} classes / ${n(hand.size.pupils)} pupils took ${fmt(hand.drainSeconds, 0)} s from start to 清零 with every task worked through the API` : ''}.
 The model counts engine *steps* (a job, a user task or a timer — each costs about one one-task instance) and
-plans each partition leader, and each worker process, at ${pct(TARGET_UTILISATION)} of its measured rate
-(${fmt(ceiling * TARGET_UTILISATION, 0)} steps/s per partition, ${fmt(worker * TARGET_UTILISATION, 0)} jobs/s per worker process; ${pct(JOB_SHARE)} of steps are jobs).
+plans each engine process, each worker process and the PostgreSQL primary at ${pct(TARGET_UTILISATION)} of its measured rate
+(${fmt(m.engineStepsPerSecond * TARGET_UTILISATION, 0)} steps/s per engine process, ${fmt(m.workerJobsPerSecond * TARGET_UTILISATION, 0)} jobs/s per worker process, ${fmt(m.pgbenchTps * TARGET_UTILISATION, 0)} commits/s
+for a primary like this machine's — a pgbench transaction is five statements, an engine commit one to a few, so the
+ratio errs on the safe side; ${pct(JOB_SHARE)} of steps are jobs). Engine processes add up until the database is the limit: they
+share nothing but PostgreSQL (jobs by \`SKIP LOCKED\`, instances by their row lock), and at least ${MIN_ENGINE_REPLICAS} always run.
 
 **Work per unit** (counted in the diagrams): ${STEPS.perSuspect} steps per suspect (child-verification), ${STEPS.perCase} per
 dropout case to the town stage, ${STEPS.perClass} per class handed over, ${STEPS.perNoShow} per no-show traced, ${STEPS.perSchool} per school for
 the 31 October statistics. **Shares**: suspects ${pct(SHARES.suspects)} of the base database × ${SHARES.roundsFactor} for
 rounds 2–3, dropouts ${pct(SHARES.dropouts)}, grade 6 = 1/9 of pupils in classes of ${SHARES.pupilsPerClass}, ${pct(SHARES.noShows)} no-shows.
 **Peak**: the busiest hour carries ${pct(PEAK_HOUR_SHARE)} of a campaign's steps (the towns' verification deadline, 15 October;
-the registration days before 1 September). The stress column runs *every* child of the base database through
+the registration days before 1 September). The stress columns run *every* child of the base database through
 its own verification instance — the upper bound of "verification of every child" at the October peak.
 
-| scope | pupils | engine steps Oct / Jul | expected peak steps/s → partitions | every child verified: steps → peak → partitions | worker processes | comparison SQL | plan |
+| scope | pupils | engine steps Oct / Jul | expected peak steps/s → engine processes | every child verified: steps → peak → engine processes | engine-DB commits at that peak (× this machine's planned PostgreSQL) | worker processes | comparison SQL |
 |---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
-Reading: with the expected workload (0.4 % suspects) one partition carries even a province; what sets the
-county's and the city's shape is availability — **3 brokers, replication factor 3** (one broker may fail
-without a partition losing its quorum) and at least one partition led by each broker. Only the stress case
-(every child of the province through its own instance in the same peak hour, ${province.peakEveryChildStepsPerSecond.toFixed(0)} steps/s) needs
-**${province.partitionsEveryChild} partitions**, i.e. **${province.brokers} brokers × ${province.partitions} partitions** (${LEADERS_PER_BROKER} leaders per broker; \`infra/helm/values-camunda.yaml\`), and
-**${province.workerReplicas} worker processes** at today's polling rate (${Math.max(2, Math.ceil((province.peakEveryChildStepsPerSecond * JOB_SHARE) / (ceiling * TARGET_UTILISATION)))} with streaming workers). The comparison is one SQL
-statement per county (${fmt(cmpMsPerMillion, 0)} ms per million children here), run per county, so it never adds up across a
-province. What grows with the province is the **secondary storage and the API**: every county holds tens
-of thousands of open tasks at the peak, which the current inbox query cannot serve (section 4) — hence the
-open-task table proposed below, an API Deployment that scales out (HPA) and workers scaled apart from it.`;
+Reading: with the expected workload (0.4 % suspects) two engine processes — the availability minimum — carry
+even a province, on a PostgreSQL primary like this machine's. The stress case sets the rest: a city needs
+**${city.engineReplicasEveryChild} engine processes** and ${city.postgresLoadEveryChild.toFixed(2)}× this machine's planned PostgreSQL; a province **${province.engineReplicasEveryChild} engine
+processes** and ${province.postgresLoadEveryChild.toFixed(2)}× — a primary ${Math.max(1, Math.ceil(province.postgresLoadEveryChild))}× this one (${Math.max(1, Math.ceil(province.postgresLoadEveryChild)) * 2} cores or more, \`overlays/province\`), or one
+engine database per city (the counties' flows never meet). PostgreSQL runs as a CloudNativePG cluster of
+${POSTGRES_INSTANCES} instances (a primary and two standbys, one synchronous): the engine keeps all its state there, so a
+failover loses no committed command. **${province.workerReplicas} worker processes** at today's worker rate carry the province's
+stress peak. The comparison is one SQL statement per county (${m.comparisonMsPerMillion === undefined ? 'not measured in this run' : `${fmt(m.comparisonMsPerMillion, 0)} ms per million children here`}),
+run per county, so it never adds up across a province. *Assumed, not yet measured here:* that engine processes
+scale linearly up to the database's limit (the three-processes-vs-one figure of issue 17 is still to be benchmarked).
+`;
 }
 
 export function readmeSection(r: R): string {
@@ -225,41 +243,58 @@ The production shape — Camunda Helm values, our API and workers as Deployments
 }
 
 export function helmReadme(r: R): string {
-  const e = r.engine;
-  const cmp = r.verification
-    ? (r.verification.comparison.oursMs.median / r.verification.comparison.children) * 1e6
-    : 1500;
-  const province = plan(e?.ceilingOneTask ?? 200, e?.ours ?? 50, cmp)[2]!;
+  const plans = plan(measured(r));
+  const [county, city, province] = plans as [ScopePlan, ScopePlan, ScopePlan];
   return `# Production shape (scale plan)
 
-- \`values-camunda.yaml\` — values for the Camunda 8.9 Helm chart (\`camunda/camunda-platform\`, chart 14.x):
-  the Orchestration Cluster with **${province.brokers} brokers, ${province.partitions} partitions, replication factor 3** for a province
-  (county and city: 3 brokers × 3 partitions × RF 3 — \`orchestration.clusterSize\`, \`orchestration.partitionCount\`),
-  as the capacity model below computes from this machine's measurements, PostgreSQL as RDBMS secondary storage
-  (\`orchestration.data.secondaryStorage.type: rdbms\`, the RDBMS exporter on, the Elasticsearch exporter and
-  Optimize off), one broker per node, a PodDisruptionBudget.
-- \`kongchuo/\` — our API and job workers as two Deployments with HorizontalPodAutoscalers, plain manifests with
-  kustomize overlays per size: \`kubectl apply -k infra/helm/kongchuo/overlays/province\` (or \`county\`, \`city\`).
+Everything here is open source: our engine (\`engine/\`), our API and workers, PostgreSQL run by
+[CloudNativePG](https://cloudnative-pg.io) (Apache-2.0; an existing operator, installed once per Kubernetes
+cluster, not ours). Plain manifests with kustomize overlays per size, from the capacity model below:
+
+| overlay | engine processes | API (HPA) | workers (HPA) | PostgreSQL (CloudNativePG) |
+|---|---|---|---|---|
+| \`county\` | ${county.engineReplicasEveryChild} | 2–3 | 2–3 | ${county.postgresInstances} instances, 2 CPU / 4 GiB each |
+| \`city\` | ${city.engineReplicasEveryChild} | 2–6 | 2–6 | ${city.postgresInstances} instances, 4 CPU / 8 GiB each |
+| \`province\` | ${province.engineReplicasEveryChild} | 4–20 | 3–16 | ${province.postgresInstances} instances, ${Math.max(4, Math.ceil(province.postgresLoadEveryChild) * 2)} CPU / 32 GiB each |
+
+- \`kongchuo/base/postgres.yaml\` — the CloudNativePG \`Cluster\` \`kongchuo-pg\`: a primary and two standbys
+  (\`minSyncReplicas: 1\`, so a commit is on two nodes before the engine answers), the app database \`kongchuo\`
+  and the engine's \`kongchuo_workflow\`, and a PodDisruptionBudget the operator keeps itself.
+- \`kongchuo/base/engine.yaml\` — our engine as a Deployment (N replicas, a PodDisruptionBudget, the Service
+  the API and workers address), \`api.yaml\`, \`workers.yaml\`, \`hpa.yaml\` — our API and job workers.
 
 \`\`\`bash
-helm repo add camunda https://helm.camunda.io && helm repo update
+# once per Kubernetes cluster: the CloudNativePG operator (https://cloudnative-pg.io/documentation/current/installation_upgrade/)
+kubectl apply --server-side -f cnpg-1.27.yaml
 kubectl create namespace kongchuo
-kubectl -n kongchuo create secret generic kongchuo-engine-db --from-literal=password='…'
-kubectl -n kongchuo create secret generic kongchuo-db --from-literal=DATABASE_URL='postgres://…/kongchuo' \\
-  --from-literal=ENGINE_DATABASE_URL='postgres://…/camunda'
-helm install camunda camunda/camunda-platform --version 14.x -n kongchuo -f infra/helm/values-camunda.yaml
-kubectl apply -k infra/helm/kongchuo/overlays/province
+kubectl -n kongchuo create secret generic kongchuo-engine-user --from-literal=password='…'
+# after the Cluster is up: its app user's password is in the secret kongchuo-pg-app (written by the operator)
+kubectl -n kongchuo create secret generic kongchuo-db \\
+  --from-literal=DATABASE_URL='postgres://kongchuo:…@kongchuo-pg-rw:5432/kongchuo' \\
+  --from-literal=ENGINE_DATABASE_URL='postgres://kongchuo:…@kongchuo-pg-rw:5432/kongchuo_workflow'
+kubectl apply -k infra/helm/kongchuo/overlays/province   # or county, city
 \`\`\`
 
-**Entry point.** Both Deployments run \`infra/serve.ts\`, which starts one part against the engine and the
+**Entry point.** The API and workers run \`infra/serve.ts\`, which starts one part against the engine and the
 databases of the release: \`--role=api\` applies the migrations (replicas take turns on an advisory lock),
 deploys \`processes/\` (unchanged diagrams create no new version), and serves the API and console;
 \`--role=workers\` runs the job workers and drains them on SIGTERM. It reads \`DATABASE_URL\`,
 \`ENGINE_DATABASE_URL\`, \`ENGINE_GRPC_ADDRESS\`, \`ENGINE_REST_ADDRESS\` and \`ENGINE_MANAGEMENT_ADDRESS\`, and refuses
 to start without them; \`tests/integration/serve.test.ts\` runs both roles against the test run's engine. API
 replicas are stateless (sessions are in PostgreSQL); worker replicas share job types (the engine gives each job
-to one of them); the instance lock is a PostgreSQL advisory lock, so it holds across replicas. Still to do for
-8.9: \`infra/camunda/records.ts\` moves onto the secondary storage's own tables (\`/v2/*/search\`).
+to one of them); the instance lock is a PostgreSQL advisory lock, so it holds across replicas. The engine
+processes share nothing but the database (\`engine/README.md\`: jobs by \`FOR UPDATE SKIP LOCKED\`, each instance's
+commands serialised on its row, LISTEN/NOTIFY waking long polls in every process); \`tests/faults/two-engines.test.ts\`
+kills one under load.
+
+**A bureau with a Camunda 8 licence** may run the same API and workers against its Camunda cluster instead of our
+engine: it changes only addresses and credentials — \`ENGINE_GRPC_ADDRESS\`, \`ENGINE_REST_ADDRESS\`,
+\`ENGINE_MANAGEMENT_ADDRESS\` in \`config.yaml\`, and \`ENGINE_USERNAME\`/\`ENGINE_PASSWORD\` (basic auth) or the SDK's
+OAuth variables (\`ZEEBE_CLIENT_ID\`, \`ZEEBE_CLIENT_SECRET\`, \`CAMUNDA_OAUTH_URL\`) in the secret — and drops
+\`engine.yaml\` from the kustomization. \`values-camunda.yaml\` sketches that cluster's Helm values (Camunda's
+chart and distribution are under the Camunda License, so they are not part of what we ship). The diagrams and
+workers are unchanged; the console's read model (\`infra/camunda/records.ts\`) reads our engine's tables, so
+against Camunda the inbox and timeline need its \`/v2/*/search\` API instead (issue 17, open).
 
 ${capacitySection(r)}
 `;

@@ -1,6 +1,7 @@
 /**
- * The capacity model: from the measured per-partition throughput to brokers and partitions for a county, a
- * city and a province at the October peak (and the July handover). Every input is either a figure of this
+ * The capacity model: from one engine process's measured throughput and the engine database's commits per
+ * step to engine replicas, worker replicas and the PostgreSQL primary for a county, a city and a province
+ * at the October peak (and the July handover). Every input is either a figure of this
  * run (bench/results.json) or an assumption named here, so the table is recomputed by every run.
  */
 
@@ -34,10 +35,12 @@ export const SHARES = {
 export const PEAK_HOUR_SHARE = 0.1;
 /** Share of steps that are jobs (the rest are user tasks and timers): 3 of 7 in the escalation, 4 of 9 per class. */
 export const JOB_SHARE = 0.45;
-/** Plan each partition leader, and each worker replica, for at most this share of its measured ceiling. */
+/** Plan each engine process, each worker replica and the PostgreSQL primary for at most this share of its measured ceiling. */
 export const TARGET_UTILISATION = 0.5;
-/** Partition leaders per broker (4 cores each: ~2 cores per leader, as measured here, plus followers). */
-export const LEADERS_PER_BROKER = 2;
+/** Engine processes always running, whatever the load: one may fail or be drained (PDB minAvailable 1). */
+export const MIN_ENGINE_REPLICAS = 2;
+/** PostgreSQL instances of the CloudNativePG cluster: a primary and two standbys, one of them synchronous. */
+export const POSTGRES_INSTANCES = 3;
 
 export interface Scope {
   name: string;
@@ -58,28 +61,37 @@ export interface ScopePlan {
   julySteps: number;
   peakStepsPerSecond: number;
   peakEveryChildStepsPerSecond: number;
+  /** NaN when the run did not measure the comparison. */
   comparisonSeconds: number;
-  /** Partitions for the expected peak and for the stress case, from the engine's per-partition ceiling. */
-  partitionsNeeded: number;
-  partitionsEveryChild: number;
+  /** Engine processes for the expected peak and for the stress case, from one process's measured ceiling. */
+  engineReplicas: number;
+  engineReplicasEveryChild: number;
+  /** Engine-database commits per second at the stress case's peak, and that load as a multiple of what this
+   * machine's PostgreSQL is planned to carry (pgbench TPS × TARGET_UTILISATION): above 1, a bigger primary. */
+  postgresCommitsEveryChild: number;
+  postgresLoadEveryChild: number;
   /** Worker processes for the stress case's jobs, from our plumbing's per-process rate. */
   workerReplicas: number;
-  partitions: number;
-  brokers: number;
-  replicationFactor: number;
+  postgresInstances: number;
 }
 
-/**
- * @param partitionStepsPerSecond the engine's ceiling per partition (one-task instances/s, streaming worker)
- * @param workerJobsPerSecond our worker plumbing's rate per process and job type
- * @param comparisonMsPerMillion our comparison statement per million children
- */
-export function plan(
-  partitionStepsPerSecond: number,
-  workerJobsPerSecond: number,
-  comparisonMsPerMillion: number,
-): ScopePlan[] {
-  const capacity = partitionStepsPerSecond * TARGET_UTILISATION;
+/** What one run measured on this machine (bench/results.json). */
+export interface Measured {
+  /** One engine process's ceiling: one-task instances/s with a streaming worker. */
+  engineStepsPerSecond: number;
+  /** Our worker plumbing's rate per process and job type. */
+  workerJobsPerSecond: number;
+  /** Engine-database commits per one-task instance, net of the idle housekeeping. */
+  commitsPerStep: number;
+  /** pgbench's TPS (TPC-B-like, 8 clients) on the same PostgreSQL: the database's own reference. */
+  pgbenchTps: number;
+  /** Our comparison statement per million children (undefined when the run skipped that section). */
+  comparisonMsPerMillion?: number;
+}
+
+export function plan(m: Measured): ScopePlan[] {
+  const engineCapacity = m.engineStepsPerSecond * TARGET_UTILISATION;
+  const postgresCapacity = m.pgbenchTps * TARGET_UTILISATION;
   return SCOPES.map((scope) => {
     const p = scope.pupils;
     const schools = p / SHARES.pupilsPerSchool;
@@ -93,12 +105,7 @@ export function plan(
     const july = classes * STEPS.perClass + p * SHARES.grade6 * SHARES.noShows * STEPS.perNoShow;
     const peak = (Math.max(october, july) * PEAK_HOUR_SHARE) / 3600;
     const peakEvery = (everyChild * PEAK_HOUR_SHARE) / 3600;
-    const needed = Math.max(1, Math.ceil(peak / capacity));
-    const neededEvery = Math.max(1, Math.ceil(peakEvery / capacity));
-    // High availability first: 3 brokers, replication 3 (a broker may fail), every broker leads partitions.
-    const brokers = Math.max(3, Math.ceil(neededEvery / LEADERS_PER_BROKER));
-    const partitions = brokers * Math.max(1, Math.ceil(neededEvery / brokers));
-    const workerReplicas = Math.max(2, Math.ceil((peakEvery * JOB_SHARE) / (workerJobsPerSecond * TARGET_UTILISATION)));
+    const commits = peakEvery * m.commitsPerStep;
     return {
       scope,
       octoberSteps: Math.round(october),
@@ -106,13 +113,13 @@ export function plan(
       julySteps: Math.round(july),
       peakStepsPerSecond: peak,
       peakEveryChildStepsPerSecond: peakEvery,
-      comparisonSeconds: (p / 1e6) * (comparisonMsPerMillion / 1000),
-      partitionsNeeded: needed,
-      partitionsEveryChild: neededEvery,
-      workerReplicas,
-      partitions,
-      brokers,
-      replicationFactor: 3,
+      comparisonSeconds: (p / 1e6) * ((m.comparisonMsPerMillion ?? Number.NaN) / 1000),
+      engineReplicas: Math.max(MIN_ENGINE_REPLICAS, Math.ceil(peak / engineCapacity)),
+      engineReplicasEveryChild: Math.max(MIN_ENGINE_REPLICAS, Math.ceil(peakEvery / engineCapacity)),
+      postgresCommitsEveryChild: commits,
+      postgresLoadEveryChild: commits / postgresCapacity,
+      workerReplicas: Math.max(2, Math.ceil((peakEvery * JOB_SHARE) / (m.workerJobsPerSecond * TARGET_UTILISATION))),
+      postgresInstances: POSTGRES_INSTANCES,
     };
   });
 }
