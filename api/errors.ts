@@ -34,6 +34,15 @@ export const errorCatalog = {
   },
   TASK_NOT_YOURS: { status: 403, message: '该任务不属于您的辖区或已由他人认领。' },
   UNKNOWN_TASK_TYPE: { status: 422, message: '该任务类型没有对应的办理表单，请联系管理员。' },
+  DIAGRAM_INVALID: {
+    status: 422,
+    message: '流程图（或决策表）有问题，未部署；请按问题清单逐项修改后重新校验。',
+  },
+  DIAGRAM_UNSAFE: {
+    status: 400,
+    message: '文件未读取：含有 DTD（<!DOCTYPE>）或实体声明（<!ENTITY>），或超过 1 MB。请从建模工具重新导出 BPMN/DMN 文件。',
+  },
+  DIAGRAM_UNCHANGED: { status: 409, message: '与当前部署的版本完全相同，未产生新版本。' },
   DATABASE_UNAVAILABLE: { status: 503, message: '数据库暂时不可用，请稍后重试；本次操作未保存。' },
   ENGINE_UNAVAILABLE: { status: 503, message: '流程引擎暂时不可用，请稍后重试；已填写的内容未提交。' },
   INTERNAL: { status: 500, message: '系统内部错误，请稍后重试或联系管理员。' },
