@@ -2,6 +2,7 @@ import { Chip, Stack } from '@mui/material';
 import { DataTable, FunctionField, List, SelectInput, TextInput } from 'react-admin';
 import { chineseMonth } from '../format';
 import { FLAG_LABELS } from './flags';
+import { ReportDropoutButton } from './ReportDropoutButton';
 
 const filters = [
   <TextInput key="q" source="q" label="姓名" alwaysOn />,
@@ -40,6 +41,9 @@ export function ChildList() {
               </Stack>
             )}
           />
+        </DataTable.Col>
+        <DataTable.Col label="操作" disableSort>
+          <ReportDropoutButton />
         </DataTable.Col>
       </DataTable>
     </List>
