@@ -31,6 +31,7 @@ import { campaignsRoutes } from './routes/campaigns.js';
 import { casesRoutes } from './routes/cases.js';
 import { childrenRoutes } from './routes/children.js';
 import { classesRoutes } from './routes/classes.js';
+import { diagramsRoutes } from './routes/diagrams.js';
 import { dropoutReportRoutes } from './routes/dropout-reports.js';
 import { handoversRoutes } from './routes/handovers.js';
 import { healthRoutes } from './routes/health.js';
@@ -236,6 +237,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     attachmentsRoutes,
     processInstanceRoutes,
     auditRoutes,
+    diagramsRoutes,
   ]) {
     await app.register(routes);
   }

@@ -138,6 +138,16 @@ const ACCESS: Record<string, RouteSpec> = {
   // Engine internals (state, incidents) are for the county's operators, not for caseworkers.
   'GET /api/process-instances/:key': { allow: ['BUREAU', 'SUPERVISOR', 'ADMIN'], target: 'instance' },
   'GET /api/audit-events': { allow: ['SUPERVISOR', 'ADMIN'] },
+  // Diagrams and decision tables: the county's education side reads them and their history; only policy
+  // staff (政策管理员) check drafts, deploy and roll back (issue 18).
+  'GET /api/diagrams': { allow: ['POLICY', 'BUREAU', 'SUPERVISOR', 'ADMIN'] },
+  'GET /api/diagrams/:kind/:id/versions': { allow: ['POLICY', 'BUREAU', 'SUPERVISOR', 'ADMIN'] },
+  'GET /api/diagrams/:kind/:id/versions/:version': { allow: ['POLICY', 'BUREAU', 'SUPERVISOR', 'ADMIN'] },
+  'GET /api/diagrams/:kind/:id/diff': { allow: ['POLICY', 'BUREAU', 'SUPERVISOR', 'ADMIN'] },
+  'GET /api/diagrams/element-templates': { allow: ['POLICY', 'BUREAU', 'SUPERVISOR', 'ADMIN'] },
+  'POST /api/diagrams/validate': { allow: ['POLICY'] },
+  'POST /api/diagrams/deploy': { allow: ['POLICY'] },
+  'POST /api/diagrams/:kind/:id/versions/:version/rollback': { allow: ['POLICY'] },
 };
 
 /**
