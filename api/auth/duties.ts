@@ -15,3 +15,18 @@ export const DROPOUT_REPORT_ROLES: Role[] = [...REPORT_ROLES, 'SCHOOL'];
 
 /** The departments' lists are imported by the county bureau (and the administrator); the file list is theirs. */
 export const IMPORT_ROLES: Role[] = ['BUREAU', 'ADMIN'];
+
+/** Caseworkers report a dropout and record a child's return (dropout-reports.ts, cases.ts /return). */
+export const CASEWORK_ROLES: Role[] = ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU'];
+
+/** The county bureau starts the county flows: enrollment campaign, whole-class handover. */
+export const FLOW_START_ROLES: Role[] = ['BUREAU', 'ADMIN'];
+
+/** A county flow's progress per town (progress.ts): the county's oversight and each town its own row. */
+export const PROGRESS_ROLES: Role[] = ['TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN'];
+
+/** Accounts, schools and classes are managed by the administrator and the county bureau (users.ts, schools.ts). */
+export const MANAGER_ROLES: Role[] = ['ADMIN', 'BUREAU'];
+
+/** The audit log is read by supervisors and the administrator (audit.ts). */
+export const AUDIT_ROLES: Role[] = ['SUPERVISOR', 'ADMIN'];

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { plainText } from '../domain/text.js';
 import { AuditAction, type Prisma } from '../../generated/prisma/client.js';
 import { actorOf } from '../auth/actor.js';
+import { AUDIT_ROLES } from '../auth/duties.js';
 import { listQuery, listResponse, paging } from '../resources/list.js';
 import { errorResponse } from './shared.js';
 
@@ -23,7 +24,7 @@ export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/audit-events',
     {
-      config: { roles: ['SUPERVISOR', 'ADMIN'] },
+      config: { roles: AUDIT_ROLES },
       schema: {
         tags: ['audit'],
         summary: 'Audit log of the caller’s jurisdiction (reads of personal data and every change), newest first',

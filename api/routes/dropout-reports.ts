@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { openDropoutCaseInput } from '../../workers/open-dropout-case/schema.js';
 import { actorOf } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
+import { CASEWORK_ROLES } from '../auth/duties.js';
 import { OPEN_CASE_STATUSES } from '../domain/case-status.js';
 import { chinaDay } from '../domain/china-time.js';
 import { scope } from '../auth/scope.js';
@@ -29,7 +30,7 @@ export const dropoutReportRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/api/dropout-reports',
     {
-      config: { roles: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU'] },
+      config: { roles: CASEWORK_ROLES },
       schema: {
         tags: ['cases'],
         summary: 'Report a suspected dropout: starts the escalation flow ([T] 二(四) 随时报告)',

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { Role, type Prisma } from '../../generated/prisma/client.js';
 import { actorOf, type Actor } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
+import { MANAGER_ROLES } from '../auth/duties.js';
 import { hashPassword, passwordProblem } from '../auth/password.js';
 import { scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
@@ -62,7 +63,7 @@ const createBody = z.object({
   classId: intId.optional(),
 });
 
-const MANAGERS: Role[] = ['ADMIN', 'BUREAU'];
+const MANAGERS: Role[] = MANAGER_ROLES;
 
 /** Where a new or changed account would act, refused when it lies outside the manager's jurisdiction. */
 async function placement(app: Parameters<FastifyPluginAsyncZod>[0], manager: Actor, body: z.infer<typeof createBody>) {

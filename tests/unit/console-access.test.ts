@@ -4,8 +4,23 @@
  * whose duty reads no child.
  */
 import { describe, expect, it } from 'vitest';
-import { DROPOUT_REPORT_ROLES, IMPORT_ROLES, REPORT_ROLES } from '../../api/auth/duties.js';
-import { MENU_ROLES, REPORT_ROLES as CONSOLE_REPORT_ROLES, mayUse } from '../../admin-ui/src/layout/access.js';
+import {
+  AUDIT_ROLES,
+  CASEWORK_ROLES,
+  DROPOUT_REPORT_ROLES,
+  FLOW_START_ROLES,
+  IMPORT_ROLES,
+  MANAGER_ROLES,
+  PROGRESS_ROLES,
+  REPORT_ROLES,
+} from '../../api/auth/duties.js';
+import {
+  ACTION_ROLES,
+  MENU_ROLES,
+  REPORT_ROLES as CONSOLE_REPORT_ROLES,
+  mayDo,
+  mayUse,
+} from '../../admin-ui/src/layout/access.js';
 
 const sorted = (roles: string[]) => [...roles].sort();
 
@@ -33,5 +48,27 @@ describe('console pages by role', () => {
     expect(MENU_ROLES.children).not.toContain('POLICY');
     expect(MENU_ROLES.cases).not.toContain('POLICY');
     expect(MENU_ROLES.cases).not.toContain('POLICE');
+  });
+
+  it('offers the flow, administration and audit pages to exactly the roles the API serves them to', () => {
+    expect(sorted(MENU_ROLES.campaigns!)).toEqual(sorted(PROGRESS_ROLES));
+    expect(sorted(MENU_ROLES.handovers!)).toEqual(sorted(PROGRESS_ROLES));
+    expect(sorted(MENU_ROLES.users!)).toEqual(sorted(MANAGER_ROLES));
+    expect(sorted(MENU_ROLES.schools!)).toEqual(sorted(MANAGER_ROLES));
+    expect(sorted(MENU_ROLES.audit!)).toEqual(sorted(AUDIT_ROLES));
+    // A school and a teacher follow no county flow and manage no account.
+    for (const page of ['campaigns', 'handovers', 'users', 'audit'] as const) {
+      expect(mayUse(page, { role: 'SCHOOL' }), page).toBe(false);
+      expect(mayUse(page, { role: 'TEACHER' }), page).toBe(false);
+    }
+  });
+
+  it('offers the report, return and start buttons to exactly the roles the API lets act', () => {
+    expect(sorted(ACTION_ROLES.reportDropout)).toEqual(sorted(CASEWORK_ROLES));
+    expect(sorted(ACTION_ROLES.markReturn)).toEqual(sorted(CASEWORK_ROLES));
+    expect(sorted(ACTION_ROLES.startFlow)).toEqual(sorted(FLOW_START_ROLES));
+    expect(mayDo('reportDropout', { role: 'JUSTICE' })).toBe(false);
+    expect(mayDo('startFlow', { role: 'TOWN' })).toBe(false);
+    expect(mayDo('startFlow', undefined)).toBe(false);
   });
 });

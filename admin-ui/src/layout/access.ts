@@ -18,7 +18,29 @@ export const MENU_ROLES: Record<string, Role[]> = {
   imports: ['BUREAU', 'ADMIN'],
   reports: ['SCHOOL', 'TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN', 'POLICY'],
   forms: ['POLICY', 'BUREAU', 'SUPERVISOR', 'ADMIN'],
+  // The county flows: the bureau starts and follows them, each town its own row (api/routes/progress.ts).
+  campaigns: ['TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN'],
+  handovers: ['TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN'],
+  // Accounts, schools and classes: the administrator and the county bureau (api/routes/users.ts).
+  users: ['BUREAU', 'ADMIN'],
+  schools: ['BUREAU', 'ADMIN'],
+  // Who read or changed which child's record (api/routes/audit.ts).
+  audit: ['SUPERVISOR', 'ADMIN'],
+  // Every signed-in user changes their own password.
+  password: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU', 'JUSTICE', 'POLICE', 'POLICY', 'SUPERVISOR', 'ADMIN'],
 };
+
+/** Buttons by role: the console offers an action only to the roles the API lets do it (api/auth/duties.ts). */
+export const ACTION_ROLES: Record<'reportDropout' | 'markReturn' | 'startFlow', Role[]> = {
+  reportDropout: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU'],
+  markReturn: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU'],
+  startFlow: ['BUREAU', 'ADMIN'],
+};
+
+/** May the signed-in role do this? */
+export function mayDo(action: keyof typeof ACTION_ROLES, permissions: { role: Role } | undefined): boolean {
+  return !!permissions && ACTION_ROLES[action].includes(permissions.role);
+}
 
 /** May the signed-in role use this page? */
 export function mayUse(entry: keyof typeof MENU_ROLES, permissions: { role: Role } | undefined): boolean {
