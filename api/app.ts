@@ -28,7 +28,6 @@ import { attachmentsRoutes } from './routes/attachments.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { campaignsRoutes } from './routes/campaigns.js';
-import { caseRecordsRoutes } from './routes/case-records.js';
 import { casesRoutes } from './routes/cases.js';
 import { childrenRoutes } from './routes/children.js';
 import { classesRoutes } from './routes/classes.js';
@@ -39,10 +38,10 @@ import { healthRoutes } from './routes/health.js';
 import { importsRoutes } from './routes/imports.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { processInstanceRoutes } from './routes/process-instances.js';
-import { progressRoutes } from './routes/progress.js';
 import { reportsRoutes } from './routes/reports.js';
 import { rostersRoutes } from './routes/rosters.js';
 import { schoolsRoutes } from './routes/schools.js';
+import { supervisionRoutes } from './routes/supervision.js';
 import { taskRoutes } from './routes/tasks.js';
 import { townsRoutes } from './routes/towns.js';
 import { usersRoutes } from './routes/users.js';
@@ -229,12 +228,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     classesRoutes,
     childrenRoutes,
     casesRoutes,
-    caseRecordsRoutes,
     dropoutReportRoutes,
     campaignsRoutes,
     handoversRoutes,
     rostersRoutes,
-    progressRoutes,
     importsRoutes,
     reportsRoutes,
     taskRoutes,
@@ -242,6 +239,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     processInstanceRoutes,
     auditRoutes,
     diagramsRoutes,
+    supervisionRoutes,
   ]) {
     await app.register(routes);
   }

@@ -28,5 +28,8 @@ export const PROGRESS_ROLES: Role[] = ['TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN'];
 /** Accounts, schools and classes are managed by the administrator and the county bureau (users.ts, schools.ts). */
 export const MANAGER_ROLES: Role[] = ['ADMIN', 'BUREAU'];
 
+/** 督导: heatmaps and the dashboard (supervision.ts), the county's oversight; a city or province supervisor all of it. */
+export const SUPERVISION_ROLES: Role[] = ['BUREAU', 'SUPERVISOR', 'ADMIN'];
+
 /** The audit log is read by supervisors and the administrator (audit.ts). */
 export const AUDIT_ROLES: Role[] = ['SUPERVISOR', 'ADMIN'];

@@ -34,6 +34,8 @@ const COUNTY_ROLES = ROLES.filter((r) => !LOCAL.includes(r));
 const CASEWORK: Role[] = ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU'];
 const MANAGERS: Role[] = ['ADMIN', 'BUREAU'];
 const REPORTERS: Role[] = ['TOWN', 'BUREAU', 'POLICY', 'SUPERVISOR', 'ADMIN'];
+/** 督导: the county's oversight (a supervisor of a city or the province: all of it). */
+const SUPERVISION: Role[] = ['BUREAU', 'SUPERVISOR', 'ADMIN'];
 
 /** What a route's path parameters stand for. */
 type Target =
@@ -100,7 +102,6 @@ const ACCESS: Record<string, RouteSpec> = {
   'POST /api/cases/:id/return': { allow: CASEWORK, target: 'case', body: { returnedOn: '2026-11-20' } },
   'GET /api/cases/:id/documents/:documentId': { allow: 'everyone', target: 'case' },
   'GET /api/cases/:id/timeline': { allow: 'everyone', target: 'case' },
-  'GET /api/cases/:id/records': { allow: 'everyone', target: 'case' },
   'POST /api/dropout-reports': { allow: CASEWORK },
 
   'GET /api/campaigns': { allow: 'everyone' },
@@ -113,9 +114,6 @@ const ACCESS: Record<string, RouteSpec> = {
   'POST /api/handovers': { allow: ['BUREAU', 'ADMIN'] },
   'GET /api/handovers/:id/assignments': { allow: 'everyone', target: 'handover' },
   'GET /api/handovers/:id/pupils': { allow: 'everyone', target: 'handover' },
-  // A flow's progress per town: the county's oversight, and each town its own row (progress.ts).
-  'GET /api/campaigns/:id/progress': { allow: ['TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN'], target: 'campaign' },
-  'GET /api/handovers/:id/progress': { allow: ['TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN'], target: 'handover' },
 
   'GET /api/imports/formats': { allow: 'everyone' },
   // The county's file list is for those who import (a teacher opened it by URL).
@@ -142,6 +140,12 @@ const ACCESS: Record<string, RouteSpec> = {
   // Engine internals (state, incidents) are for the county's operators, not for caseworkers.
   'GET /api/process-instances/:key': { allow: ['BUREAU', 'SUPERVISOR', 'ADMIN'], target: 'instance' },
   'GET /api/audit-events': { allow: ['SUPERVISOR', 'ADMIN'] },
+  // Heatmaps and the dashboard: every figure and every waiting child stays in the caller's region.
+  'GET /api/supervision/processes': { allow: SUPERVISION },
+  'GET /api/supervision/diagram': { allow: SUPERVISION, query: 'process=dropout-escalation' },
+  'GET /api/supervision/heatmap': { allow: SUPERVISION, query: 'process=dropout-escalation' },
+  'GET /api/supervision/heatmap/waiting': { allow: SUPERVISION, query: 'process=dropout-escalation&element=x' },
+  'GET /api/supervision/dashboard': { allow: SUPERVISION },
   // Diagrams and decision tables: the county's education side reads them and their history; only policy
   // staff (政策管理员) check drafts, deploy and roll back (issue 18).
   'GET /api/diagrams': { allow: ['POLICY', 'BUREAU', 'SUPERVISOR', 'ADMIN'] },

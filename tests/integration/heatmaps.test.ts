@@ -1,0 +1,282 @@
+/**
+ * Engine-backed: the supervisors' heatmap agrees with the engine. Instances of a test diagram
+ * (tests/fixtures/heatmap-probe.bpmn) run through known paths while the engine clock is pinned and
+ * moved by whole days, so every count, duration and SLA share below is exact:
+ *
+ *   day 0   A, B, C, D, E start (review due day 10); G starts in another county
+ *   day 2   A's review done → done                          (review took 2 d, on time)
+ *   day 4   D's review done → stuck (a job nobody works)     (4 d)
+ *           E's review done → no path: incident at `route`   (4 d)
+ *   day 12  B's review done → decide (due day 17)           (12 d: late)
+ *   day 20  F starts (review due day 30); asOf = day 20
+ *
+ * C's review (due day 10) is still open: overdue; so is B's decision. A, B, D, E are pupils of one
+ * town and school, C a pupil of another town of the county, G a child of another county — which its
+ * own bureau sees, and the demo county's supervisor does not.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createEngineClient } from '../../infra/camunda/client.js';
+import { createEngineRecords } from '../../infra/camunda/records.js';
+import { REPO_ROOT } from '../../infra/config.js';
+import { createPrisma } from '../../infra/db/prisma.js';
+import { engineClock } from '../../infra/engine/engine.js';
+import { as, type Caller, demoPeople, eventually } from './helpers.js';
+import { fixtureCounty } from './fixture-county.js';
+import { testConfig } from './test-env.js';
+
+const DAY = 86_400_000;
+const PROCESS = 'test-heatmap-probe';
+const engine = createEngineClient(testConfig());
+const records = createEngineRecords(inject('engineDatabaseUrl'));
+const prisma = createPrisma(inject('appDatabaseUrl'));
+const clock = engineClock(inject('engineManagementUrl'));
+
+/** Pins the engine clock (durations exact to the millisecond) or lets it run again from where it is. */
+async function clockCall(method: string, suffix: string, body?: unknown) {
+  const res = await fetch(`${inject('engineManagementUrl')}/actuator/clock${suffix}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : undefined,
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!res.ok) throw new Error(`clock ${method} ${suffix}: ${res.status} ${await res.text()}`);
+}
+
+interface Heat {
+  instances: number;
+  activeInstances: number;
+  instanceDuration: { avgMs: number | null; p90Ms: number | null };
+  elements: {
+    elementId: string;
+    instances: number;
+    active: number;
+    completed: number;
+    terminated: number;
+    incidents: number;
+    duration: { count: number; avgMs: number | null; p90Ms: number | null };
+  }[];
+  sla: {
+    elementId: string;
+    finished: number;
+    finishedLate: number;
+    lateShare: number | null;
+    open: number;
+    openOverdue: number;
+    overdueShare: number | null;
+  }[];
+}
+interface Waiting {
+  total: number;
+  data: {
+    processInstanceKey: string;
+    overdue: boolean;
+    dueDate: string | null;
+    child: { id: string; name: string; idNumber: string | null } | null;
+    townCode: string | null;
+  }[];
+}
+
+let t0: number;
+let asOf: string;
+let supervisor: Caller;
+let otherBureau: Caller;
+const keys: Record<string, string> = {};
+let children: Record<string, { id: string; idNumber: string }>;
+let school: number;
+let town: string;
+let otherTown: string;
+let teacherName: string;
+
+/** The open review task of an instance (the read model has it at once; polled for the engine's commit). */
+const openTask = (processInstanceKey: string, elementId: string) =>
+  eventually(
+    async () => (await records.openUserTasks({ processInstanceKey, elementId })).data[0],
+    `${elementId} of ${processInstanceKey}`,
+  );
+
+async function moveTo(day: number) {
+  const now = (await clock.now()).epochMilli;
+  await clock.add(t0 + day * DAY - now);
+}
+
+beforeAll(async () => {
+  const people = await demoPeople(prisma);
+  const fx = await fixtureCounty(prisma, '379971', 2026, 1);
+  town = people.pupil.regionCode.slice(0, 9);
+  otherTown = people.otherTownPupil.regionCode.slice(0, 9);
+  school = people.teacher.schoolId!;
+  teacherName = people.teacher.username;
+  const pupils = await prisma.child.findMany({
+    where: { currentSchoolId: school, regionCode: { startsWith: town } },
+    take: 5,
+    orderBy: { id: 'asc' },
+  });
+  expect(pupils.length).toBe(5);
+  children = {
+    A: pupils[0]!,
+    B: pupils[1]!,
+    D: pupils[2]!,
+    E: pupils[3]!,
+    F: pupils[4]!,
+    C: people.otherTownPupil,
+    G: fx.children[0]!,
+  };
+  supervisor = await as('supervisor');
+  otherBureau = await as(fx.users.bureau);
+
+  await engine.grpc.deployResource({ processFilename: path.join(REPO_ROOT, 'tests/fixtures/heatmap-probe.bpmn') });
+  // Whole days from a pinned instant: nothing the test does between two moves takes time on this clock.
+  t0 = Math.ceil((await clock.now()).epochMilli / 1000) * 1000;
+  await clockCall('POST', '/pin', { epochMilli: t0 });
+
+  const start = (name: string, townCode: string, schoolId: number, p: string) =>
+    engine
+      .startProcess(PROCESS, { townCode, schoolId, childId: children[name]!.id, path: p })
+      .then((r) => (keys[name] = r.processInstanceKey));
+  await start('A', town, school, 'done');
+  await start('B', town, school, 'decide');
+  await start('C', otherTown, people.otherTownPupil.currentSchoolId ?? 0, 'done');
+  await start('D', town, school, 'stuck');
+  await start('E', town, school, 'nowhere');
+  await start('G', fx.town, fx.primary.id, 'done');
+  const review = Object.fromEntries(
+    await Promise.all(['A', 'B', 'C', 'D', 'E', 'G'].map(async (n) => [n, await openTask(keys[n]!, 'review')])),
+  );
+
+  await moveTo(2);
+  await engine.completeUserTask(review.A.userTaskKey, {});
+  await moveTo(4);
+  await engine.completeUserTask(review.D.userTaskKey, {});
+  await engine.completeUserTask(review.E.userTaskKey, {});
+  await moveTo(12);
+  await engine.completeUserTask(review.B.userTaskKey, {});
+  await openTask(keys.B!, 'decide');
+  await eventually(async () => ((await records.openIncidents(keys.E!)).length ? true : undefined), 'E’s incident');
+  await moveTo(20);
+  await start('F', town, school, 'done');
+  await openTask(keys.F!, 'review');
+  asOf = new Date(t0 + 20 * DAY).toISOString();
+}, 180_000);
+
+afterAll(async () => {
+  // The clock runs again from where the test left it (never backwards for the files after this one).
+  if (t0) {
+    const pinned = (await clock.now()).epochMilli;
+    await clockCall('DELETE', '');
+    await clock.add(pinned - Date.now());
+  }
+  await Promise.all([engine.close(), records.close(), prisma.$disconnect()]);
+});
+
+const heatmap = async (caller: Caller, query = '') => {
+  const res = await caller<Heat>('GET', `/api/supervision/heatmap?process=${PROCESS}&asOf=${asOf}${query}`);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+};
+const element = (h: Heat, id: string) => h.elements.find((e) => e.elementId === id);
+const sla = (h: Heat, id: string) => h.sla.find((s) => s.elementId === id);
+
+describe('supervisors’ heatmap (engine-backed, controlled clock)', () => {
+  it('counts the instances that reached each element, and the active, completed and incident ones', async () => {
+    const h = await heatmap(supervisor);
+    expect(h.instances).toBe(6); // A–F: G is another county's
+    expect(h.activeInstances).toBe(5); // A ended
+    expect(element(h, 'probeStarted')).toMatchObject({ instances: 6, active: 0, completed: 6, incidents: 0 });
+    expect(element(h, 'review')).toMatchObject({ instances: 6, active: 2, completed: 4, terminated: 0, incidents: 0 });
+    expect(element(h, 'route')).toMatchObject({ instances: 4, active: 1, completed: 3, incidents: 1 });
+    expect(element(h, 'done')).toMatchObject({ instances: 1, active: 0, completed: 1 });
+    expect(element(h, 'decide')).toMatchObject({ instances: 1, active: 1, completed: 0 });
+    expect(element(h, 'stuck')).toMatchObject({ instances: 1, active: 1, completed: 0 });
+    expect(element(h, 'decided')).toBeUndefined();
+  });
+
+  it('gives the average and the 90th percentile of the completed element instances’ durations', async () => {
+    const h = await heatmap(supervisor);
+    // review: 2, 4, 4, 12 days. p90 (linear interpolation) = 4 + 0.7 × (12 − 4) = 9.6 days.
+    expect(element(h, 'review')!.duration).toEqual({ count: 4, avgMs: 5.5 * DAY, p90Ms: 9.6 * DAY });
+    expect(element(h, 'route')!.duration).toEqual({ count: 3, avgMs: 0, p90Ms: 0 });
+    expect(element(h, 'decide')!.duration).toEqual({ count: 0, avgMs: null, p90Ms: null });
+    expect(h.instanceDuration).toEqual({ avgMs: 2 * DAY, p90Ms: 2 * DAY });
+  });
+
+  it('gives per user task the share finished past its due date and the share of open ones overdue', async () => {
+    const h = await heatmap(supervisor);
+    // review: 4 finished, B's late; open C (due day 10: overdue) and F (due day 30).
+    expect(sla(h, 'review')).toMatchObject({ finished: 4, finishedLate: 1, lateShare: 0.25, open: 2, openOverdue: 1 });
+    expect(sla(h, 'review')!.overdueShare).toBe(0.5);
+    // decide: B's, due day 17, open at day 20.
+    expect(sla(h, 'decide')).toMatchObject({ finished: 0, lateShare: null, open: 1, openOverdue: 1, overdueShare: 1 });
+    // As of day 15 nothing of the decision is overdue yet.
+    const earlier = await supervisor<Heat>(
+      'GET',
+      `/api/supervision/heatmap?process=${PROCESS}&asOf=${new Date(t0 + 15 * DAY).toISOString()}`,
+    );
+    expect(sla(earlier.body, 'decide')).toMatchObject({ open: 1, openOverdue: 0, overdueShare: 0 });
+  });
+
+  it('filters by town, school, date range and version', async () => {
+    const inTown = await heatmap(supervisor, `&town=${town}`);
+    expect(inTown.instances).toBe(5);
+    expect(element(inTown, 'review')).toMatchObject({ instances: 5, active: 1 });
+    expect(sla(inTown, 'review')).toMatchObject({ open: 1, openOverdue: 0 });
+    const other = await heatmap(supervisor, `&town=${otherTown}`);
+    expect(other.instances).toBe(1);
+    expect(element(other, 'review')).toMatchObject({ instances: 1, active: 1, completed: 0 });
+    const bySchool = await heatmap(supervisor, `&school=${school}`);
+    expect(bySchool.instances).toBe(5);
+    // F started on day 20 (China time): the range of that day alone holds it only.
+    const day20 = new Date(t0 + 20 * DAY + 8 * 3_600_000).toISOString().slice(0, 10);
+    const late = await heatmap(supervisor, `&from=${day20}&to=${day20}`);
+    expect(late.instances).toBe(1);
+    expect(element(late, 'review')).toMatchObject({ instances: 1, active: 1 });
+    const v1 = await heatmap(supervisor, '&version=1');
+    expect(v1.instances).toBe(6);
+    const none = await supervisor('GET', `/api/supervision/heatmap?process=${PROCESS}&version=99`);
+    expect(none.status).toBe(404);
+  });
+
+  it('keeps every figure in the caller’s county', async () => {
+    const theirs = await heatmap(otherBureau);
+    expect(theirs.instances).toBe(1);
+    expect(element(theirs, 'review')).toMatchObject({ instances: 1, active: 1 });
+    // A town filter outside one's county finds nothing there.
+    const outside = await heatmap(otherBureau, `&town=${town}`);
+    expect(outside.instances).toBe(0);
+  });
+
+  it('lists the children waiting at an element, oldest first, in the caller’s jurisdiction only', async () => {
+    const res = await supervisor<Waiting>(
+      'GET',
+      `/api/supervision/heatmap/waiting?process=${PROCESS}&element=review&asOf=${asOf}`,
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.total).toBe(2);
+    expect(res.body.data.map((r) => r.processInstanceKey)).toEqual([keys.C, keys.F]);
+    expect(res.body.data.map((r) => r.child?.id)).toEqual([children.C!.id, children.F!.id]);
+    expect(res.body.data.map((r) => r.overdue)).toEqual([true, false]);
+    // Lists mask the ID number.
+    expect(res.body.data[0]!.child!.idNumber).not.toBe(children.C!.idNumber);
+    expect(res.body.data[0]!.child!.idNumber).toMatch(/\*{6,}/);
+
+    const theirs = await otherBureau<Waiting>(
+      'GET',
+      `/api/supervision/heatmap/waiting?process=${PROCESS}&element=review`,
+    );
+    expect(theirs.body.total).toBe(1);
+    expect(theirs.body.data.map((r) => [r.processInstanceKey, r.child?.id])).toEqual([[keys.G, children.G!.id]]);
+
+    const stuck = await supervisor<Waiting>('GET', `/api/supervision/heatmap/waiting?process=${PROCESS}&element=stuck`);
+    expect(stuck.body.data.map((r) => r.child?.id)).toEqual([children.D!.id]);
+  });
+
+  it('refuses bad filters with a clear error and the heatmap to caseworkers', async () => {
+    const bad = await supervisor<{ error: { code: string; details: { path: string[] }[] } }>(
+      'GET',
+      `/api/supervision/heatmap?process=${PROCESS}&from=2026-13-01&town=abc`,
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d) => d.path.join('.')).sort()).toEqual(['from', 'town']);
+    const teacher = await as(teacherName);
+    expect((await teacher('GET', `/api/supervision/heatmap?process=${PROCESS}`)).status).toBe(403);
+  });
+});
