@@ -28,6 +28,7 @@ import { attachmentsRoutes } from './routes/attachments.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { campaignsRoutes } from './routes/campaigns.js';
+import { caseRecordsRoutes } from './routes/case-records.js';
 import { casesRoutes } from './routes/cases.js';
 import { childrenRoutes } from './routes/children.js';
 import { classesRoutes } from './routes/classes.js';
@@ -38,6 +39,7 @@ import { healthRoutes } from './routes/health.js';
 import { importsRoutes } from './routes/imports.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { processInstanceRoutes } from './routes/process-instances.js';
+import { progressRoutes } from './routes/progress.js';
 import { reportsRoutes } from './routes/reports.js';
 import { rostersRoutes } from './routes/rosters.js';
 import { schoolsRoutes } from './routes/schools.js';
@@ -228,10 +230,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     classesRoutes,
     childrenRoutes,
     casesRoutes,
+    caseRecordsRoutes,
     dropoutReportRoutes,
     campaignsRoutes,
     handoversRoutes,
     rostersRoutes,
+    progressRoutes,
     importsRoutes,
     reportsRoutes,
     taskRoutes,

@@ -102,6 +102,7 @@ const ACCESS: Record<string, RouteSpec> = {
   'POST /api/cases/:id/return': { allow: CASEWORK, target: 'case', body: { returnedOn: '2026-11-20' } },
   'GET /api/cases/:id/documents/:documentId': { allow: 'everyone', target: 'case' },
   'GET /api/cases/:id/timeline': { allow: 'everyone', target: 'case' },
+  'GET /api/cases/:id/records': { allow: 'everyone', target: 'case' },
   'POST /api/dropout-reports': { allow: CASEWORK },
 
   'GET /api/campaigns': { allow: 'everyone' },
@@ -114,6 +115,9 @@ const ACCESS: Record<string, RouteSpec> = {
   'POST /api/handovers': { allow: ['BUREAU', 'ADMIN'] },
   'GET /api/handovers/:id/assignments': { allow: 'everyone', target: 'handover' },
   'GET /api/handovers/:id/pupils': { allow: 'everyone', target: 'handover' },
+  // A flow's progress per town: the county's oversight, and each town its own row (progress.ts).
+  'GET /api/campaigns/:id/progress': { allow: ['TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN'], target: 'campaign' },
+  'GET /api/handovers/:id/progress': { allow: ['TOWN', 'BUREAU', 'SUPERVISOR', 'ADMIN'], target: 'handover' },
 
   'GET /api/imports/formats': { allow: 'everyone' },
   // The county's file list is for those who import (a teacher opened it by URL).
