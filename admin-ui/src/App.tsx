@@ -5,6 +5,7 @@ import { CaseList } from './cases/CaseList';
 import { CaseShow } from './cases/CaseShow';
 import { ChildList } from './children/ChildList';
 import { ChildShow } from './children/ChildShow';
+import { ModelerPage } from './modeler/ModelerPage';
 import { dataProvider } from './dataProvider';
 import { i18nProvider } from './i18n';
 import { ImportPage } from './imports/ImportPage';
@@ -60,6 +61,8 @@ export function App() {
               {may('reports') && <Route path="/reports" element={<ReportsPage />} />}
               {may('forms') && <Route path="/forms" element={<FormPreview />} />}
               {may('forms') && <Route path="/forms/:elementId" element={<FormPreview />} />}
+              {may('modeler') && <Route path="/modeler" element={<ModelerPage />} />}
+              {may('modeler') && <Route path="/modeler/:kind/:id" element={<ModelerPage />} />}
             </CustomRoutes>
           </>
         );

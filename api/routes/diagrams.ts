@@ -16,17 +16,16 @@ import { EngineUnavailableError } from '../../infra/camunda/client.js';
 import { TEMPLATES_FILE } from '../../infra/diagrams/element-templates.js';
 import { parseDiagram, type ModdleElement } from '../../infra/diagrams/moddle.js';
 import { renderSvgs } from '../../infra/diagrams/svg.js';
-import type { Role } from '../../generated/prisma/enums.js';
 import { actorOf } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
+import { DIAGRAM_DEPLOYERS, DIAGRAM_READERS } from '../diagrams/roles.js';
 import { type DiagramKind, type DiagramProblem, checksum, validateDiagram } from '../diagrams/validate.js';
 import { multilineText } from '../domain/text.js';
 import { AppError } from '../errors.js';
 import { errorResponse } from './shared.js';
 
-/** Who reads the diagrams and their history; only POLICY validates, deploys and rolls back. */
-const READERS: Role[] = ['POLICY', 'BUREAU', 'SUPERVISOR', 'ADMIN'];
-const DEPLOYERS: Role[] = ['POLICY'];
+const READERS = DIAGRAM_READERS;
+const DEPLOYERS = DIAGRAM_DEPLOYERS;
 
 /** A diagram of up to 1 MB (MAX_DIAGRAM_BYTES) fits, JSON-escaped; more is refused by fastify unread. */
 const DIAGRAM_BODY_LIMIT = 2 * 1024 * 1024;
@@ -206,16 +205,53 @@ const deployedSchema = z.object({
   deployed: z.array(z.object({ resourceId: z.string(), version: z.number(), definitionKey: z.string() })),
 });
 
-/** A moddle value as text for the diff (references by id, lists by their ids). */
-function describeValue(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return value.map((v) => describeValue(v)).join(', ');
-  const el = value as ModdleElement;
-  if (el.id) return el.id;
-  if (typeof el.body === 'string') return el.body;
-  if (typeof el.text === 'string') return el.text;
-  return el.$type ?? JSON.stringify(value);
+/** Text of a FormalExpression or documentation-like element. */
+function bodyOf(el: unknown): string | null {
+  const e = el as { body?: unknown; text?: unknown } | undefined;
+  return typeof e?.body === 'string' ? e.body.trim() : typeof e?.text === 'string' ? e.text.trim() : null;
+}
+
+/**
+ * What a reader of the diagram sees of an element, as named fields: its name, documentation (the
+ * clause), timer and condition expressions, and each Zeebe extension with its attributes. The differ
+ * does not look inside event definitions or extension elements (a changed deadline went unreported),
+ * so the changed elements are found by comparing these.
+ */
+function signature(el: ModdleElement): Map<string, string> {
+  const out = new Map<string, string>();
+  if (typeof el.name === 'string') out.set('name', el.name);
+  const docs = ((el.documentation as ModdleElement[] | undefined) ?? []).map(bodyOf).filter(Boolean);
+  if (docs.length) out.set('documentation', docs.join('\n'));
+  for (const def of (el.eventDefinitions as ModdleElement[] | undefined) ?? []) {
+    for (const k of ['timeDuration', 'timeDate', 'timeCycle']) {
+      const v = bodyOf(def[k]);
+      if (v !== null) out.set(`timer.${k}`, v);
+    }
+    const ref = (def.messageRef ?? def.errorRef) as ModdleElement | undefined;
+    if (ref?.id) out.set(`${def.$type}.ref`, ref.id);
+  }
+  const condition = bodyOf(el.conditionExpression);
+  if (condition !== null) out.set('condition', condition);
+  const values = ((el.extensionElements as ModdleElement | undefined)?.values as ModdleElement[] | undefined) ?? [];
+  for (const ext of values) {
+    const attrs = Object.entries(ext)
+      .filter(
+        ([k, v]) => !k.startsWith('$') && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'),
+      )
+      .map(([k, v]) => `${k}=${String(v)}`);
+    const nested = Object.entries(ext)
+      .filter(([k, v]) => !k.startsWith('$') && Array.isArray(v))
+      .flatMap(([, v]) =>
+        (v as ModdleElement[]).map((m) =>
+          Object.entries(m)
+            .filter(([k]) => !k.startsWith('$'))
+            .map(([k, x]) => `${k}=${String(x)}`)
+            .join(' '),
+        ),
+      );
+    out.set(ext.$type, [...attrs, ...nested].join('; '));
+  }
+  return out;
 }
 
 export const diagramsRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -400,14 +436,15 @@ export const diagramsRoutes: FastifyPluginAsyncZod = async (app) => {
       return {
         added: Object.entries(result._added).map(([id, el]) => brief(id, el)),
         removed: Object.entries(result._removed).map(([id, el]) => brief(id, el)),
-        changed: Object.entries(result._changed).map(([id, c]) => ({
-          ...brief(id, c.model),
-          attrs: Object.entries(c.attrs).map(([attr, v]) => ({
-            attr,
-            oldValue: describeValue(v.oldValue),
-            newValue: describeValue(v.newValue),
-          })),
-        })),
+        changed: Object.entries(b.elementsById).flatMap(([id, el]) => {
+          const before = a.elementsById[id];
+          if (!before || before.$type !== el.$type || id in result._added) return [];
+          const [old, now] = [signature(before), signature(el)];
+          const attrs = [...new Set([...old.keys(), ...now.keys()])]
+            .filter((k) => old.get(k) !== now.get(k))
+            .map((attr) => ({ attr, oldValue: old.get(attr) ?? null, newValue: now.get(attr) ?? null }));
+          return attrs.length ? [{ ...brief(id, el), attrs }] : [];
+        }),
         layoutChanged: Object.keys(result._layoutChanged),
       };
     },

@@ -14,8 +14,10 @@ import {
   PROGRESS_ROLES,
   REPORT_ROLES,
 } from '../../api/auth/duties.js';
+import { DIAGRAM_DEPLOYERS, DIAGRAM_READERS } from '../../api/diagrams/roles.js';
 import {
   ACTION_ROLES,
+  DEPLOY_ROLES,
   MENU_ROLES,
   REPORT_ROLES as CONSOLE_REPORT_ROLES,
   mayDo,
@@ -70,5 +72,11 @@ describe('console pages by role', () => {
     expect(mayDo('reportDropout', { role: 'JUSTICE' })).toBe(false);
     expect(mayDo('startFlow', { role: 'TOWN' })).toBe(false);
     expect(mayDo('startFlow', undefined)).toBe(false);
+  });
+
+  it('has the diagram editor for those who read the diagrams, and its deploy only for policy staff', () => {
+    expect(sorted(MENU_ROLES.modeler!)).toEqual(sorted(DIAGRAM_READERS));
+    expect(sorted(DEPLOY_ROLES)).toEqual(sorted(DIAGRAM_DEPLOYERS));
+    expect(DEPLOY_ROLES).toEqual(['POLICY']);
   });
 });

@@ -5,6 +5,7 @@ import SchoolIcon from '@mui/icons-material/School';
 import UploadFileIcon from '@mui/icons-material/UploadFile';
 import BarChartIcon from '@mui/icons-material/BarChart';
 import DescriptionIcon from '@mui/icons-material/Description';
+import AccountTreeIcon from '@mui/icons-material/AccountTree';
 import { Badge } from '@mui/material';
 import type { ReactNode } from 'react';
 import { Layout as RaLayout, Menu, useGetList, usePermissions } from 'react-admin';
@@ -45,6 +46,7 @@ function AppMenu() {
       {may('imports') && <Menu.Item to="/imports" primaryText="名单导入" leftIcon={<UploadFileIcon />} />}
       {may('reports') && <Menu.Item to="/reports" primaryText="统计报表" leftIcon={<BarChartIcon />} />}
       {may('forms') && <Menu.Item to="/forms" primaryText="办理表单" leftIcon={<DescriptionIcon />} />}
+      {may('modeler') && <Menu.Item to="/modeler" primaryText="流程设计" leftIcon={<AccountTreeIcon />} />}
     </Menu>
   );
 }

@@ -28,7 +28,12 @@ export const MENU_ROLES: Record<string, Role[]> = {
   audit: ['SUPERVISOR', 'ADMIN'],
   // Every signed-in user changes their own password.
   password: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU', 'JUSTICE', 'POLICE', 'POLICY', 'SUPERVISOR', 'ADMIN'],
+  // 流程设计: the diagrams and decision tables with their history (api/diagrams/roles.ts).
+  modeler: ['POLICY', 'BUREAU', 'SUPERVISOR', 'ADMIN'],
 };
+
+/** Only policy staff (政策管理员) are offered the editor's validation, deploy and rollback. */
+export const DEPLOY_ROLES: Role[] = ['POLICY'];
 
 /** Buttons by role: the console offers an action only to the roles the API lets do it (api/auth/duties.ts). */
 export const ACTION_ROLES: Record<'reportDropout' | 'markReturn' | 'startFlow', Role[]> = {
