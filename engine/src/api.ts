@@ -276,6 +276,11 @@ export interface EngineApi {
     variables: Variables;
     tenantId?: string;
   }): Promise<{ key: string; tenantId: string }>;
+  /** Starts signal start events and triggers open signal catch events of every instance. */
+  broadcastSignal(req: { signalName: string; variables: Variables; tenantId?: string }): Promise<{
+    key: string;
+    tenantId: string;
+  }>;
   /** `local`: set on that scope only; else propagated as Zeebe does. Returns the command's key. */
   setVariables(elementInstanceKey: string, variables: Variables, local: boolean): Promise<{ key: string }>;
   resolveIncident(incidentKey: string): Promise<void>;

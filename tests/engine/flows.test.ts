@@ -621,7 +621,7 @@ describe('deployment (concepts/process-versioning)', () => {
         `${id}.bpmn`,
         bpmn(
           id,
-          `<bpmn:startEvent id="start" /><bpmn:inclusiveGateway id="either" /><bpmn:endEvent id="end" />${chain(['start', 'either', 'end'])}`,
+          `<bpmn:startEvent id="start" /><bpmn:complexGateway id="either" /><bpmn:endEvent id="end" />${chain(['start', 'either', 'end'])}`,
         ),
       ),
     ).rejects.toThrow(/INVALID_ARGUMENT[\s\S]*either/);

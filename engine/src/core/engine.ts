@@ -336,6 +336,7 @@ export class Engine implements EngineApi {
             deploymentKey,
           });
           await this.replaceStartTimers(run, model.bpmnProcessId, key);
+          await this.replaceSignalStarts(run, model.bpmnProcessId, key);
           deployments.push({
             process: {
               bpmnProcessId: model.bpmnProcessId,
@@ -392,6 +393,48 @@ export class Engine implements EngineApi {
         dueDate: schedule.dueDate,
         repetitions: schedule.repetitions,
         cycle: schedule.cycle,
+        tenantId: DEFAULT_TENANT,
+      });
+    }
+  }
+
+  /** A new version's signal start events replace the previous version's (docs: bpmn/signal-events, "Signal start events"). */
+  private async replaceSignalStarts(run: Run, bpmnProcessId: string, newKey: string) {
+    const { rows: old } = await run.db.query<{
+      key: string;
+      signal_name: string;
+      element_id: string;
+      process_definition_key: string;
+    }>(
+      `DELETE FROM engine_signal_subscription WHERE process_instance_key IS NULL AND bpmn_process_id = $1
+        RETURNING key::text, signal_name, element_id, process_definition_key::text`,
+      [bpmnProcessId],
+    );
+    for (const o of old) {
+      run.record('SIGNAL_SUBSCRIPTION', 'DELETED', o.key, {
+        signalName: o.signal_name,
+        processDefinitionKey: o.process_definition_key,
+        bpmnProcessId,
+        catchEventId: o.element_id,
+        catchEventInstanceKey: '-1',
+        tenantId: DEFAULT_TENANT,
+      });
+    }
+    const def = (await this.definitions.byDefinitionKey(run.db, newKey))!;
+    for (const start of def.model.signalStartEvents) {
+      const key = await run.key();
+      await run.db.query(
+        `INSERT INTO engine_signal_subscription (key, signal_name, process_definition_key, bpmn_process_id,
+           process_instance_key, element_instance_key, element_id, interrupting, tenant_id)
+         VALUES ($1, $2, $3, $4, NULL, NULL, $5, true, $6)`,
+        [key, start.signalName, newKey, bpmnProcessId, start.elementId, DEFAULT_TENANT],
+      );
+      run.record('SIGNAL_SUBSCRIPTION', 'CREATED', key, {
+        signalName: start.signalName,
+        processDefinitionKey: newKey,
+        bpmnProcessId,
+        catchEventId: start.elementId,
+        catchEventInstanceKey: '-1',
         tenantId: DEFAULT_TENANT,
       });
     }
@@ -908,6 +951,16 @@ export class Engine implements EngineApi {
         );
       }
     }
+  }
+
+  /** docs: apis-tools/zeebe-api/gateway-service#broadcastsignal-rpc, bpmn/signal-events. */
+  async broadcastSignal(req: Parameters<EngineApi['broadcastSignal']>[0]): Promise<{ key: string; tenantId: string }> {
+    this.checkTenant(req.tenantId);
+    if (!req.signalName) throw new EngineFault('INVALID_ARGUMENT', `Expected a signal name, but 'signalName' is empty`);
+    return this.command(async (run) => {
+      const key = await run.broadcastSignal(req.signalName, req.variables, DEFAULT_TENANT);
+      return { key, tenantId: DEFAULT_TENANT };
+    });
   }
 
   async setVariables(elementInstanceKey: string, variables: Variables, local: boolean): Promise<{ key: string }> {

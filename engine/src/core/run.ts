@@ -13,7 +13,7 @@
  */
 import type { Db } from '../db/tx.js';
 import { EngineFault } from '../api.js';
-import type { Element, EventDefinition, SequenceFlow } from '../model/types.js';
+import type { Element, EventDefinition, ProcessModel, SequenceFlow } from '../model/types.js';
 import type { KeyAllocator } from './keys.js';
 import { type EngineRecord, writeRecords } from './records.js';
 import type { Definition, Services } from './services.js';
@@ -25,13 +25,23 @@ type Phase = 'ACTIVATING' | 'ACTIVATED' | 'COMPLETING';
 
 interface ElementData {
   phase?: Phase;
-  /** Exclusive gateways: the flow chosen on activation. */
+  /** Exclusive and event-based gateways: the flow chosen (on activation / by the event that came first). */
   chosenFlow?: string;
+  /** Inclusive gateways: every flow whose condition held (or the default). */
+  chosenFlows?: string[];
+  /**
+   * An event that already happened for this element: a catch event after an event-based gateway, the
+   * start event of an event sub-process. Its variables are applied on activation (`localOnly`: as
+   * local variables only, as an error's are).
+   */
+  trigger?: { variables: Record<string, unknown>; localOnly?: boolean };
+  /** Flow scopes: an interrupting event sub-process took over; nothing else starts in it. */
+  interrupted?: boolean;
   /** Multi-instance bodies. */
   mi?: { total: number; completed: number; next: number; items?: unknown[] };
   /** Inner instances of a multi-instance body: their position (1-based). */
   loopCounter?: number;
-  /** Flow scopes: tokens waiting at parallel-gateway joins, per gateway and incoming flow. */
+  /** Flow scopes: tokens waiting at parallel- and inclusive-gateway joins, per gateway and incoming flow. */
   joins?: Record<string, Record<string, number>>;
   /** Call activities: the instance they created. */
   calledInstanceKey?: string;
@@ -616,6 +626,7 @@ export class Run {
     this.lifecycle(processEi, 'ELEMENT_ACTIVATING');
     for (const [k, v] of Object.entries(variables)) await this.setLocal(processEi, k, v);
     this.lifecycle(processEi, 'ELEMENT_ACTIVATED');
+    await this.openEventSubProcesses(processEi, def.model.eventSubProcesses);
     const start = def.model.elements.get(startId)!;
     await this.activate(start, processEi);
     return key;
@@ -657,7 +668,13 @@ export class Run {
    * Activates `element` in `flowScope`: the element instance exists at once (so a scope never looks
    * finished while a token is on its way), the rest of its activation is queued.
    */
-  async activate(element: Element, flowScope: ElementInstance, local?: Record<string, unknown>, loopCounter?: number) {
+  async activate(
+    element: Element,
+    flowScope: ElementInstance,
+    local?: Record<string, unknown>,
+    loopCounter?: number,
+    data: ElementData = {},
+  ) {
     const def = await this.definition(flowScope.processDefinitionKey);
     const inner = loopCounter !== undefined;
     const type = element.multiInstance && !inner ? 'MULTI_INSTANCE_BODY' : element.type;
@@ -667,7 +684,7 @@ export class Run {
       element.id,
       type,
       flowScope.key,
-      inner ? { loopCounter } : {},
+      inner ? { ...data, loopCounter } : data,
     );
     this.lifecycle(ei, 'ELEMENT_ACTIVATING');
     if (local) for (const [k, v] of Object.entries(local)) await this.setLocal(ei, k, v);
@@ -714,15 +731,41 @@ export class Run {
     if (element.job) return this.createJob(ei, element);
     switch (element.type) {
       case 'START_EVENT':
-      case 'INTERMEDIATE_THROW_EVENT':
+        if (ei.data.trigger) await this.applyTrigger(ei);
+        return this.enqueue({ op: 'complete', ei });
       case 'MANUAL_TASK':
       case 'TASK':
       case 'BOUNDARY_EVENT':
       case 'PARALLEL_GATEWAY':
         return this.enqueue({ op: 'complete', ei });
+      case 'INTERMEDIATE_THROW_EVENT':
+        if (element.event?.type === 'signal') return this.throwSignal(ei, element);
+        if (element.event?.type === 'escalation') return this.throwEscalation(ei, element);
+        return this.enqueue({ op: 'complete', ei });
       case 'END_EVENT':
         if (element.event?.type === 'error') return this.throwErrorEndEvent(ei, element);
+        if (element.event?.type === 'terminate') return this.terminateEndEvent(ei);
+        if (element.event?.type === 'signal') return this.throwSignal(ei, element);
+        if (element.event?.type === 'escalation') return this.throwEscalation(ei, element);
         return this.enqueue({ op: 'complete', ei });
+      case 'SCRIPT_TASK':
+        return this.runScript(ei, element);
+      case 'RECEIVE_TASK':
+        await this.subscribe(ei, element, element.event!);
+        return;
+      case 'INCLUSIVE_GATEWAY':
+        return this.chooseInclusiveFlows(ei, element);
+      case 'EVENT_BASED_GATEWAY':
+        return this.subscribeEventBasedGateway(ei, element);
+      case 'EVENT_SUB_PROCESS': {
+        const start = (await this.definition(ei.processDefinitionKey)).model.elements.get(element.startEventId!)!;
+        const trigger = ei.data.trigger;
+        delete ei.data.trigger;
+        await this.saveElement(ei);
+        if (!(await this.openEventSubProcesses(ei, element.eventSubProcesses))) return;
+        await this.activate(start, ei, undefined, undefined, trigger ? { trigger } : {});
+        return;
+      }
       case 'USER_TASK':
         return this.createUserTask(ei, element);
       case 'BUSINESS_RULE_TASK':
@@ -735,12 +778,17 @@ export class Run {
           : undefined;
         if (!start)
           return this.raiseIncident(ei, 'UNKNOWN', `sub-process '${element.id}' has no none start event`, 'ACTIVATED');
+        if (!(await this.openEventSubProcesses(ei, element.eventSubProcesses))) return;
         await this.activate(start, ei);
         return;
       }
       case 'EXCLUSIVE_GATEWAY':
         return this.chooseFlow(ei, element);
       case 'INTERMEDIATE_CATCH_EVENT':
+        if (ei.data.trigger) {
+          await this.applyTrigger(ei);
+          return this.enqueue({ op: 'complete', ei });
+        }
         return this.subscribeCatchEvent(ei, element);
       default:
         return this.raiseIncident(ei, 'UNKNOWN', `element type ${element.type} is not executable`, 'ACTIVATED');
@@ -853,7 +901,7 @@ export class Run {
       await this.propagate(flowScope, { [name]: (await this.scopeVariables(ei.key)).get(name) ?? null });
     }
 
-    await this.closeEventSubscriptions(ei);
+    if (await this.mayHaveSubscriptions(ei, element)) await this.closeEventSubscriptions(ei);
     await this.resolveIncidentsOf(ei);
     ei.state = 'COMPLETED';
     delete ei.data.phase;
@@ -865,13 +913,29 @@ export class Run {
     if (innerOfBody && element) return this.innerCompleted(ei, innerOfBody, element, outputElement);
     if (!element || !flowScope) return;
     const outgoing =
-      element.type === 'EXCLUSIVE_GATEWAY' ? (ei.data.chosenFlow ? [ei.data.chosenFlow] : []) : element.outgoing;
-    if (outgoing.length === 0) return this.scopeMayComplete(flowScope);
+      element.type === 'EXCLUSIVE_GATEWAY' || element.type === 'EVENT_BASED_GATEWAY'
+        ? ei.data.chosenFlow
+          ? [ei.data.chosenFlow]
+          : []
+        : element.type === 'INCLUSIVE_GATEWAY'
+          ? (ei.data.chosenFlows ?? [])
+          : element.outgoing;
     const def = await this.definition(ei.processDefinitionKey);
-    for (const flowId of outgoing) await this.takeFlow(def.model.flows.get(flowId)!, flowScope, ei);
+    // The event that chose an event-based gateway's flow has happened: its catch event completes at once.
+    const data: ElementData = ei.data.trigger ? { trigger: ei.data.trigger } : {};
+    delete ei.data.trigger;
+    for (const flowId of outgoing) await this.takeFlow(def.model.flows.get(flowId)!, flowScope, ei, data);
+    // A token that left (or ended) may have been the last one an inclusive join waited for.
+    if (flowScope.data.joins) await this.checkInclusiveJoins(flowScope);
+    if (outgoing.length === 0) return this.scopeMayComplete(flowScope);
   }
 
-  private async takeFlow(flow: SequenceFlow, flowScope: ElementInstance, from: ElementInstance) {
+  private async takeFlow(
+    flow: SequenceFlow,
+    flowScope: ElementInstance,
+    from: ElementInstance,
+    data: ElementData = {},
+  ) {
     const def = await this.definition(flowScope.processDefinitionKey);
     const flowKey = await this.key();
     this.record(
@@ -898,7 +962,43 @@ export class Run {
       if (ready) await this.activate(target, flowScope);
       return;
     }
-    await this.activate(target, flowScope);
+    if (target.type === 'INCLUSIVE_GATEWAY' && target.incoming.length > 1) {
+      // docs: components/modeler/bpmn/inclusive-gateways — the join waits for the tokens that can still arrive.
+      const joins = (flowScope.data.joins ??= {});
+      const waiting = (joins[target.id] ??= {});
+      waiting[flow.id] = (waiting[flow.id] ?? 0) + 1;
+      await this.saveElement(flowScope);
+      return; // checked once the token's element is done (complete → checkInclusiveJoins)
+    }
+    await this.activate(target, flowScope, undefined, undefined, data);
+  }
+
+  /**
+   * Inclusive joins of `scope` with waiting tokens: a join is activated once no active element of the
+   * scope can still reach it along sequence flows (boundary events included) — then it takes one
+   * waiting token of each incoming flow that has one.
+   */
+  private async checkInclusiveJoins(scope: ElementInstance) {
+    const joins = scope.data.joins;
+    if (!joins || scope.state !== 'ACTIVE') return;
+    const def = await this.definition(scope.processDefinitionKey);
+    const gateways = Object.keys(joins).filter((id) => def.model.elements.get(id)?.type === 'INCLUSIVE_GATEWAY');
+    if (gateways.length === 0) return;
+    const active = await this.activeChildren(scope.key);
+    for (const id of gateways) {
+      const waiting = joins[id];
+      if (!waiting || Object.keys(waiting).length === 0) continue;
+      const reach = reachingElements(def.model, id);
+      if (active.some((c) => reach.has(c.elementId))) continue;
+      for (const f of Object.keys(waiting)) {
+        waiting[f]! -= 1;
+        if (waiting[f]! <= 0) delete waiting[f];
+      }
+      if (Object.keys(waiting).length === 0) delete joins[id];
+      if (Object.keys(joins).length === 0) delete scope.data.joins;
+      await this.saveElement(scope);
+      active.push(await this.activate(def.model.elements.get(id)!, scope));
+    }
   }
 
   /** A flow scope whose last token ended completes (docs: concepts/process-instance-creation, "completion"). */
@@ -948,7 +1048,9 @@ export class Run {
     if (ei.state !== 'ACTIVE') return;
     this.lifecycle(ei, 'ELEMENT_TERMINATING');
     for (const child of await this.activeChildren(ei.key)) await this.terminate(child);
-    await this.closeEventSubscriptions(ei);
+    if (await this.mayHaveSubscriptions(ei, ei.type === 'PROCESS' ? undefined : await this.element(ei))) {
+      await this.closeEventSubscriptions(ei);
+    }
     await this.cancelWork(ei);
     await this.resolveIncidentsOf(ei);
     ei.state = 'TERMINATED';
@@ -1148,7 +1250,48 @@ export class Run {
       }
       return true;
     }
-    return true; // error boundary events need no subscription: throwing finds them
+    if (event.type === 'signal') {
+      const name = await this.evaluate(event.signalName, ei);
+      if (!name.ok || typeof name.value !== 'string' || name.value === '') {
+        await this.raiseIncident(
+          ei,
+          'EXTRACT_VALUE_ERROR',
+          name.ok
+            ? `Expected the signal name of '${target.id}' to be a non-empty string, but was '${typeName(name.value)}'.`
+            : name.message,
+          ei.data.phase ?? 'ACTIVATING',
+        );
+        return false;
+      }
+      const key = await this.key();
+      const interrupting = target.interrupting !== false;
+      await this.db.query(
+        `INSERT INTO engine_signal_subscription (key, signal_name, process_definition_key, bpmn_process_id,
+           process_instance_key, element_instance_key, element_id, interrupting, tenant_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          key,
+          name.value,
+          ei.processDefinitionKey,
+          ei.bpmnProcessId,
+          ei.processInstanceKey,
+          ei.key,
+          target.id,
+          interrupting,
+          ei.tenantId,
+        ],
+      );
+      this.record('SIGNAL_SUBSCRIPTION', 'CREATED', key, {
+        signalName: name.value,
+        processDefinitionKey: ei.processDefinitionKey,
+        bpmnProcessId: ei.bpmnProcessId,
+        catchEventId: target.id,
+        catchEventInstanceKey: ei.key,
+        tenantId: ei.tenantId,
+      });
+      return true;
+    }
+    return true; // error and escalation catch events need no subscription: throwing finds them
   }
 
   async createTimer(t: {
@@ -1188,33 +1331,73 @@ export class Run {
     });
   }
 
-  private async closeEventSubscriptions(ei: ElementInstance) {
-    const { rows: timers } = await this.db.query<{ key: string; element_id: string; due_date: Date }>(
-      `DELETE FROM engine_timer WHERE element_instance_key = $1 RETURNING key::text, element_id, due_date`,
-      [ei.key],
+  /**
+   * Whether the element instance can hold timers or subscriptions: a scope with event sub-processes, an
+   * activity with boundary events, a catch event, a receive task or an event-based gateway. Others skip
+   * the look-up (it ran for every element that completed).
+   */
+  private async mayHaveSubscriptions(ei: ElementInstance, element: Element | undefined): Promise<boolean> {
+    if (!element) return (await this.definition(ei.processDefinitionKey)).model.eventSubProcesses.length > 0;
+    return (
+      element.boundaryEvents.length > 0 ||
+      element.eventSubProcesses.length > 0 ||
+      element.type === 'INTERMEDIATE_CATCH_EVENT' ||
+      element.type === 'RECEIVE_TASK' ||
+      element.type === 'EVENT_BASED_GATEWAY'
     );
-    for (const t of timers) {
-      this.record('TIMER', 'CANCELED', t.key, {
-        elementInstanceKey: ei.key,
-        processInstanceKey: ei.processInstanceKey,
-        processDefinitionKey: ei.processDefinitionKey,
-        targetElementId: t.element_id,
-        dueDate: t.due_date.getTime(),
-        tenantId: ei.tenantId,
-      });
-    }
-    const { rows: subs } = await this.db.query<{ key: string; message_name: string; correlation_key: string }>(
-      `DELETE FROM engine_message_subscription WHERE element_instance_key = $1 RETURNING key::text, message_name, correlation_key`,
-      [ei.key],
+  }
+
+  /** Deletes the element instance's timers and message/signal subscriptions (only those for `elementIds` if given). */
+  private async closeEventSubscriptions(ei: ElementInstance, elementIds?: string[]) {
+    const { rows } = await this.db.query<{
+      kind: 'timer' | 'message' | 'signal';
+      key: string;
+      element_id: string;
+      due_date: Date | null;
+      name: string | null;
+      correlation_key: string | null;
+    }>(
+      `WITH t AS (DELETE FROM engine_timer WHERE element_instance_key = $1 AND ($2::text[] IS NULL OR element_id = ANY($2))
+                  RETURNING key, element_id, due_date),
+            m AS (DELETE FROM engine_message_subscription
+                   WHERE element_instance_key = $1 AND ($2::text[] IS NULL OR element_id = ANY($2))
+                  RETURNING key, element_id, message_name, correlation_key),
+            s AS (DELETE FROM engine_signal_subscription
+                   WHERE element_instance_key = $1 AND ($2::text[] IS NULL OR element_id = ANY($2))
+                  RETURNING key, element_id, signal_name)
+       SELECT 'timer' AS kind, key::text, element_id, due_date, NULL AS name, NULL AS correlation_key FROM t
+       UNION ALL SELECT 'message', key::text, element_id, NULL, message_name, correlation_key FROM m
+       UNION ALL SELECT 'signal', key::text, element_id, NULL, signal_name, NULL FROM s`,
+      [ei.key, elementIds ?? null],
     );
-    for (const s of subs) {
-      this.record('PROCESS_MESSAGE_SUBSCRIPTION', 'DELETED', s.key, {
-        elementInstanceKey: ei.key,
-        processInstanceKey: ei.processInstanceKey,
-        messageName: s.message_name,
-        correlationKey: s.correlation_key,
-        tenantId: ei.tenantId,
-      });
+    for (const r of rows) {
+      if (r.kind === 'timer') {
+        this.record('TIMER', 'CANCELED', r.key, {
+          elementInstanceKey: ei.key,
+          processInstanceKey: ei.processInstanceKey,
+          processDefinitionKey: ei.processDefinitionKey,
+          targetElementId: r.element_id,
+          dueDate: r.due_date!.getTime(),
+          tenantId: ei.tenantId,
+        });
+      } else if (r.kind === 'message') {
+        this.record('PROCESS_MESSAGE_SUBSCRIPTION', 'DELETED', r.key, {
+          elementInstanceKey: ei.key,
+          processInstanceKey: ei.processInstanceKey,
+          messageName: r.name,
+          correlationKey: r.correlation_key,
+          tenantId: ei.tenantId,
+        });
+      } else {
+        this.record('SIGNAL_SUBSCRIPTION', 'DELETED', r.key, {
+          signalName: r.name,
+          processDefinitionKey: ei.processDefinitionKey,
+          bpmnProcessId: ei.bpmnProcessId,
+          catchEventId: r.element_id,
+          catchEventInstanceKey: ei.key,
+          tenantId: ei.tenantId,
+        });
+      }
     }
   }
 
@@ -1238,13 +1421,11 @@ export class Run {
       dueDate: timer.dueDate,
       tenantId: ei.tenantId,
     });
-    if (ei.elementId === timer.elementId && ei.type === 'INTERMEDIATE_CATCH_EVENT') {
-      this.enqueue({ op: 'complete', ei });
-      return;
-    }
     const def = await this.definition(ei.processDefinitionKey);
-    const boundary = def.model.elements.get(timer.elementId)!;
-    if (boundary.interrupting === false && timer.cycle && timer.repetitions !== 1) {
+    const target = def.model.elements.get(timer.elementId)!;
+    // Non-interrupting boundary events and event sub-process starts with a cycle fire again.
+    const repeats = ei.type !== 'EVENT_BASED_GATEWAY' && ei.elementId !== timer.elementId;
+    if (repeats && target.interrupting === false && timer.cycle && timer.repetitions !== 1) {
       const next = this.services.nextCycle(timer.cycle, timer.dueDate);
       if (next !== undefined) {
         await this.createTimer({
@@ -1259,7 +1440,7 @@ export class Run {
         });
       }
     }
-    await this.triggerBoundary(ei, boundary, {});
+    await this.triggerEvent(ei, timer.elementId, {});
   }
 
   /** A message correlated to subscription `subscriptionKey` (caller holds the instance lock). */
@@ -1279,18 +1460,96 @@ export class Run {
       elementId: sub.element_id,
       variables,
     });
-    if (ei.elementId === sub.element_id && ei.type === 'INTERMEDIATE_CATCH_EVENT') {
+    // Non-interrupting boundary events and event sub-process starts stay subscribed.
+    if (sub.interrupting) {
       await this.db.query(`DELETE FROM engine_message_subscription WHERE key = $1`, [subscriptionKey]);
+    }
+    return this.triggerEvent(ei, sub.element_id, variables);
+  }
+
+  /**
+   * An event `ei` subscribed to happened (a timer fired, a message correlated, a signal was broadcast)
+   * for element `targetId`: a catch event or receive task completes, an event-based gateway takes the
+   * flow to that event, an event sub-process starts in its scope, a boundary event fires.
+   */
+  async triggerEvent(ei: ElementInstance, targetId: string, variables: Record<string, unknown>): Promise<boolean> {
+    if (ei.state !== 'ACTIVE') return false;
+    if (ei.elementId === targetId && (ei.type === 'INTERMEDIATE_CATCH_EVENT' || ei.type === 'RECEIVE_TASK')) {
+      if (this.completing.has(ei.key)) return false;
       await this.applyResultVariables(ei, variables);
       this.enqueue({ op: 'complete', ei });
       return true;
     }
     const def = await this.definition(ei.processDefinitionKey);
-    const boundary = def.model.elements.get(sub.element_id)!;
-    if (boundary.interrupting !== false)
-      await this.db.query(`DELETE FROM engine_message_subscription WHERE key = $1`, [subscriptionKey]);
-    await this.triggerBoundary(ei, boundary, variables);
+    if (ei.type === 'EVENT_BASED_GATEWAY') {
+      // docs: bpmn/event-based-gateways — the first event wins; the other subscriptions close with the gateway.
+      if (ei.data.chosenFlow) return false;
+      const element = def.model.elements.get(ei.elementId)!;
+      ei.data.chosenFlow = element.outgoing.find((f) => def.model.flows.get(f)!.targetId === targetId);
+      ei.data.trigger = { variables };
+      await this.saveElement(ei);
+      this.enqueue({ op: 'complete', ei });
+      return true;
+    }
+    const target = def.model.elements.get(targetId)!;
+    if (target.type === 'START_EVENT') {
+      const esp = def.model.elements.get(target.flowScopeId)!;
+      return this.triggerEventSubProcess(ei, esp, variables, false);
+    }
+    await this.triggerBoundary(ei, target, variables);
     return true;
+  }
+
+  /**
+   * docs: bpmn/event-subprocesses — an interrupting one terminates every other element instance of its
+   * scope and closes the scope's other event sub-process subscriptions; a non-interrupting one runs
+   * beside them. The scope completes once nothing is left in it.
+   */
+  private async triggerEventSubProcess(
+    scope: ElementInstance,
+    esp: Element,
+    variables: Record<string, unknown>,
+    localOnly: boolean,
+  ): Promise<boolean> {
+    if (scope.state !== 'ACTIVE' || scope.data.interrupted) return false;
+    if (esp.interruptingStart !== false) {
+      scope.data.interrupted = true;
+      delete scope.data.joins;
+      await this.saveElement(scope);
+      const def = await this.definition(scope.processDefinitionKey);
+      const espIds =
+        scope.type === 'PROCESS'
+          ? def.model.eventSubProcesses
+          : (def.model.elements.get(scope.elementId)?.eventSubProcesses ?? []);
+      const startIds = espIds.map((id) => def.model.elements.get(id)!.startEventId!);
+      await this.closeEventSubscriptions(scope, startIds);
+      for (const child of await this.activeChildren(scope.key)) await this.terminate(child);
+    }
+    await this.activate(esp, scope, undefined, undefined, { trigger: { variables, localOnly } });
+    return true;
+  }
+
+  /** Opens the timer, message and signal subscriptions of a scope's event sub-process start events. */
+  private async openEventSubProcesses(scope: ElementInstance, espIds: string[]): Promise<boolean> {
+    if (espIds.length === 0) return true;
+    const def = await this.definition(scope.processDefinitionKey);
+    for (const id of espIds) {
+      const start = def.model.elements.get(def.model.elements.get(id)!.startEventId!)!;
+      const kind = start.event?.type;
+      if (kind !== 'timer' && kind !== 'message' && kind !== 'signal') continue;
+      if (!(await this.subscribe(scope, start, start.event!))) return false;
+    }
+    return true;
+  }
+
+  /** The variables of the event that already happened for `ei` (ElementData.trigger). */
+  private async applyTrigger(ei: ElementInstance) {
+    const trigger = ei.data.trigger!;
+    delete ei.data.trigger;
+    await this.saveElement(ei);
+    if (Object.keys(trigger.variables).length === 0) return;
+    if (trigger.localOnly) for (const [k, v] of Object.entries(trigger.variables)) await this.setLocal(ei, k, v);
+    else await this.applyResultVariables(ei, trigger.variables);
   }
 
   /**
@@ -1335,40 +1594,167 @@ export class Run {
   }
 
   /**
-   * Finds the catching error boundary event from `thrower` outwards — through sub-processes and
-   * call activities — and triggers it. An error event with this code wins over a catch-all.
+   * Finds the catching error boundary event or error event sub-process from `thrower` outwards —
+   * through sub-processes and call activities — and triggers it. An error event with this code wins
+   * over a catch-all.
    */
   async throwError(thrower: ElementInstance, errorCode: string, variables: Record<string, unknown>): Promise<boolean> {
+    return (await this.findCatch(thrower, 'error', errorCode, variables)) !== undefined;
+  }
+
+  /**
+   * The walk errors and escalations share (docs: bpmn/error-events "Catching", bpmn/escalation-events):
+   * in each scope from the thrower outwards, first its event sub-processes with a matching start event,
+   * then the boundary events of the scope's activity; a called instance hands over to its call activity.
+   * Returns whether the catching event interrupts, or undefined when nothing caught it.
+   */
+  private async findCatch(
+    thrower: ElementInstance,
+    kind: 'error' | 'escalation',
+    code: string,
+    variables: Record<string, unknown>,
+  ): Promise<'interrupting' | 'non-interrupting' | undefined> {
+    const codeOf = (e: Element | undefined) =>
+      e?.event?.type === 'error'
+        ? e.event.errorCode
+        : e?.event?.type === 'escalation'
+          ? e.event.escalationCode
+          : undefined;
+    const pick = (candidates: Element[]) =>
+      candidates.find((c) => codeOf(c) === code) ?? candidates.find((c) => codeOf(c) === undefined);
     let scope: ElementInstance | undefined =
-      thrower.type === 'END_EVENT' ? await this.elementInstance(thrower.flowScopeKey!) : thrower;
+      thrower.type === 'END_EVENT' || thrower.type === 'INTERMEDIATE_THROW_EVENT'
+        ? await this.elementInstance(thrower.flowScopeKey!)
+        : thrower;
     while (scope) {
       const parentScope: ElementInstance | undefined = scope.flowScopeKey
         ? await this.elementInstance(scope.flowScopeKey)
         : undefined;
+      const def = await this.definition(scope.processDefinitionKey);
+      if (scope.type === 'PROCESS' || scope.type === 'SUB_PROCESS' || scope.type === 'EVENT_SUB_PROCESS') {
+        const espIds =
+          scope.type === 'PROCESS'
+            ? def.model.eventSubProcesses
+            : (def.model.elements.get(scope.elementId)?.eventSubProcesses ?? []);
+        const starts = espIds
+          .map((id) => def.model.elements.get(def.model.elements.get(id)!.startEventId!)!)
+          .filter((st) => st.event?.type === kind);
+        const start = scope.data.interrupted ? undefined : pick(starts);
+        if (start) {
+          const esp = def.model.elements.get(start.flowScopeId)!;
+          await this.triggerEventSubProcess(scope, esp, variables, kind === 'error');
+          return esp.interruptingStart !== false ? 'interrupting' : 'non-interrupting';
+        }
+      }
       if (scope.type === 'PROCESS') {
         const inst = await this.lockInstance(scope.processInstanceKey);
-        if (!inst?.parentElementInstanceKey) return false;
+        if (!inst?.parentElementInstanceKey) return undefined;
         await this.lockInstance(inst.parentProcessInstanceKey!);
         scope = await this.elementInstance(inst.parentElementInstanceKey);
         continue;
       }
-      if (parentScope?.type !== 'MULTI_INSTANCE_BODY') {
+      if (parentScope?.type !== 'MULTI_INSTANCE_BODY' && scope.type !== 'EVENT_SUB_PROCESS') {
         const element = await this.element(scope);
-        const def = await this.definition(scope.processDefinitionKey);
-        const boundaries = element.boundaryEvents
-          .map((id) => def.model.elements.get(id)!)
-          .filter((b) => b.event?.type === 'error');
-        const exact = boundaries.find((b) => b.event?.type === 'error' && b.event.errorCode === errorCode);
-        const catchAll = boundaries.find((b) => b.event?.type === 'error' && b.event.errorCode === undefined);
-        const boundary = exact ?? catchAll;
+        const boundary = pick(
+          element.boundaryEvents.map((id) => def.model.elements.get(id)!).filter((b) => b.event?.type === kind),
+        );
         if (boundary) {
-          await this.triggerBoundary(scope, boundary, variables, true);
-          return true;
+          await this.triggerBoundary(scope, boundary, variables, kind === 'error');
+          return boundary.interrupting !== false ? 'interrupting' : 'non-interrupting';
         }
       }
       scope = parentScope;
     }
-    return false;
+    return undefined;
+  }
+
+  /**
+   * docs: bpmn/escalation-events — thrown to the enclosing scopes; an uncaught escalation raises no
+   * incident and the process goes on; an interrupting catch terminates the thrower with its scope.
+   */
+  private async throwEscalation(ei: ElementInstance, element: Element) {
+    const event = element.event as Extract<EventDefinition, { type: 'escalation' }>;
+    const r = await this.evaluate(event.escalationCode ?? '', ei);
+    if (!r.ok) return this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', r.message, 'ACTIVATED');
+    const code = String(r.value);
+    const caught = await this.findCatch(ei, 'escalation', code, {});
+    this.record('ESCALATION', caught ? 'ESCALATED' : 'NOT_ESCALATED', await this.key(), {
+      processInstanceKey: ei.processInstanceKey,
+      escalationCode: code,
+      throwElementId: ei.elementId,
+      catchElementId: '',
+      tenantId: ei.tenantId,
+    });
+    if (ei.state === 'ACTIVE') this.enqueue({ op: 'complete', ei });
+  }
+
+  /** docs: bpmn/signal-events — a signal throw or end event broadcasts the signal, then goes on. */
+  private async throwSignal(ei: ElementInstance, element: Element) {
+    const event = element.event as Extract<EventDefinition, { type: 'signal' }>;
+    const r = await this.evaluate(event.signalName, ei);
+    if (!r.ok || typeof r.value !== 'string' || r.value === '') {
+      return this.raiseIncident(
+        ei,
+        'EXTRACT_VALUE_ERROR',
+        r.ok
+          ? `Expected the signal name of '${element.id}' to be a non-empty string, but was '${typeName(r.value)}'.`
+          : r.message,
+        'ACTIVATED',
+      );
+    }
+    // The throw event's input mappings are the signal's variables.
+    await this.broadcastSignal(r.value, element.inputs.length > 0 ? await this.localVariables(ei.key) : {});
+    if (ei.state === 'ACTIVE') this.enqueue({ op: 'complete', ei });
+  }
+
+  /**
+   * docs: bpmn/signal-events, apis/grpc BroadcastSignal — every signal start event of the latest
+   * versions starts an instance and every open signal catch event (intermediate, boundary, event
+   * sub-process start, event-based gateway) of every instance is triggered. Returns the signal key.
+   */
+  async broadcastSignal(signalName: string, variables: Record<string, unknown>, tenantId = '<default>') {
+    const key = await this.key();
+    this.record('SIGNAL', 'BROADCASTED', key, { signalName, variables, tenantId });
+    await this.flush();
+    const { rows } = await this.db.query<{
+      key: string;
+      process_definition_key: string;
+      process_instance_key: string | null;
+      element_instance_key: string | null;
+      element_id: string;
+      interrupting: boolean;
+    }>(
+      `SELECT key::text, process_definition_key::text, process_instance_key::text, element_instance_key::text,
+              element_id, interrupting
+         FROM engine_signal_subscription WHERE signal_name = $1
+        ORDER BY process_instance_key NULLS FIRST, key`,
+      [signalName],
+    );
+    for (const sub of rows) {
+      if (sub.process_instance_key === null) {
+        const def = await this.definition(sub.process_definition_key);
+        await this.createInstance(def, variables, { startElementId: sub.element_id });
+        continue;
+      }
+      const inst = await this.lockInstance(sub.process_instance_key);
+      if (!inst || inst.state !== 'ACTIVE') continue;
+      const ei = await this.elementInstance(sub.element_instance_key!);
+      if (!ei || ei.state !== 'ACTIVE') continue;
+      if (sub.interrupting) await this.db.query(`DELETE FROM engine_signal_subscription WHERE key = $1`, [sub.key]);
+      await this.triggerEvent(ei, sub.element_id, variables);
+    }
+    return key;
+  }
+
+  /** docs: bpmn/terminate-events — every other element instance of the flow scope ends; the scope completes. */
+  private async terminateEndEvent(ei: ElementInstance) {
+    const scope = (await this.elementInstance(ei.flowScopeKey!))!;
+    for (const child of await this.activeChildren(scope.key)) if (child.key !== ei.key) await this.terminate(child);
+    if (scope.data.joins) {
+      delete scope.data.joins;
+      await this.saveElement(scope);
+    }
+    this.enqueue({ op: 'complete', ei });
   }
 
   // ---------------------------------------------------------------- gateways
@@ -1407,7 +1793,60 @@ export class Run {
     this.enqueue({ op: 'complete', ei });
   }
 
+  /**
+   * docs: components/modeler/bpmn/inclusive-gateways — every flow whose condition is true, else the
+   * default; none and no default is an incident.
+   */
+  private async chooseInclusiveFlows(ei: ElementInstance, element: Element) {
+    const def = await this.definition(ei.processDefinitionKey);
+    let chosen: string[] = [];
+    if (element.outgoing.length === 1 && !def.model.flows.get(element.outgoing[0]!)!.condition) {
+      chosen = [element.outgoing[0]!];
+    } else {
+      const context = await this.visibleVariables(ei);
+      for (const id of element.outgoing) {
+        const flow = def.model.flows.get(id)!;
+        if (id === element.defaultFlow || !flow.condition) continue;
+        const r = this.services.evaluate(flow.condition, context);
+        if (!r.ok) return this.raiseIncident(ei, 'CONDITION_ERROR', r.message, 'ACTIVATED');
+        if (r.value === true) chosen.push(id);
+      }
+      if (chosen.length === 0 && element.defaultFlow) chosen = [element.defaultFlow];
+    }
+    if (chosen.length === 0 && element.outgoing.length > 0) {
+      return this.raiseIncident(
+        ei,
+        'CONDITION_ERROR',
+        `Expected at least one condition to evaluate to true, or to have a default flow (gateway '${element.id}')`,
+        'ACTIVATED',
+      );
+    }
+    ei.data.chosenFlows = chosen;
+    await this.saveElement(ei);
+    this.enqueue({ op: 'complete', ei });
+  }
+
+  /** docs: bpmn/event-based-gateways — subscribes to the events after it; the first to happen wins. */
+  private async subscribeEventBasedGateway(ei: ElementInstance, element: Element) {
+    const def = await this.definition(ei.processDefinitionKey);
+    for (const flowId of element.outgoing) {
+      const target = def.model.elements.get(def.model.flows.get(flowId)!.targetId)!;
+      if (!(await this.subscribe(ei, target, target.event!))) return;
+    }
+  }
+
   // ---------------------------------------------------------------- tasks
+
+  /** docs: components/modeler/bpmn/script-tasks — the FEEL expression's value goes into the result variable. */
+  private async runScript(ei: ElementInstance, element: Element) {
+    const script = element.script;
+    if (!script) return this.raiseIncident(ei, 'UNKNOWN', `script task '${element.id}' has no script`, 'ACTIVATED');
+    const r = await this.evaluate(script.expression, ei);
+    if (!r.ok) return this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', r.message, 'ACTIVATED');
+    // Like a job's variables: propagated without output mappings, local to the task with them.
+    await this.applyResultVariables(ei, { [script.resultVariable]: r.value ?? null });
+    this.enqueue({ op: 'complete', ei });
+  }
 
   private async createJob(ei: ElementInstance, element: Element) {
     const job = element.job!;
@@ -1688,6 +2127,32 @@ export class Run {
     ei.data.calledInstanceKey = childKey;
     await this.saveElement(ei);
   }
+}
+
+const reachCache = new WeakMap<ProcessModel, Map<string, Set<string>>>();
+
+/**
+ * The ids of the elements from which `targetId` can be reached along sequence flows (an activity also
+ * through its boundary events), in `targetId`'s scope: what an inclusive join may still wait for.
+ */
+export function reachingElements(model: ProcessModel, targetId: string): Set<string> {
+  let perModel = reachCache.get(model);
+  if (!perModel) reachCache.set(model, (perModel = new Map()));
+  const cached = perModel.get(targetId);
+  if (cached) return cached;
+  const reach = new Set<string>();
+  const queue = [...model.elements.get(targetId)!.incoming.map((f) => model.flows.get(f)!.sourceId)];
+  while (queue.length > 0) {
+    const id = queue.pop()!;
+    if (reach.has(id)) continue;
+    reach.add(id);
+    const el = model.elements.get(id);
+    if (!el) continue;
+    for (const f of el.incoming) queue.push(model.flows.get(f)!.sourceId);
+    if (el.type === 'BOUNDARY_EVENT' && el.attachedTo) queue.push(el.attachedTo);
+  }
+  perModel.set(targetId, reach);
+  return reach;
 }
 
 export function typeName(v: unknown): string {

@@ -262,6 +262,26 @@ CREATE TABLE engine_continuation (
 );
 CREATE INDEX engine_continuation_instance ON engine_continuation (process_instance_key, seq);
 `,
+  `
+-- Open signal subscriptions (core/run.ts subscribe, broadcastSignal): catch events, boundary events,
+-- event sub-process starts and event-based gateways of instances; signal start events of the latest
+-- version of a process (process_instance_key NULL), replaced on redeploy.
+CREATE TABLE engine_signal_subscription (
+  key bigint PRIMARY KEY,
+  signal_name text NOT NULL,
+  process_definition_key bigint NOT NULL,
+  bpmn_process_id text NOT NULL,
+  process_instance_key bigint,
+  element_instance_key bigint,
+  element_id text NOT NULL,
+  interrupting boolean NOT NULL,
+  tenant_id text NOT NULL
+);
+CREATE INDEX engine_signal_subscription_name ON engine_signal_subscription (signal_name);
+CREATE INDEX engine_signal_subscription_element ON engine_signal_subscription (element_instance_key);
+CREATE INDEX engine_signal_subscription_start ON engine_signal_subscription (bpmn_process_id)
+  WHERE process_instance_key IS NULL;
+`,
 ];
 
 /** Serialises two engine processes migrating the same database (arbitrary, fixed). */

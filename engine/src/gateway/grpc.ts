@@ -597,7 +597,19 @@ export async function startGrpcGateway(api: EngineApi, opts: GrpcGatewayOptions)
     ModifyProcessInstance: unimplemented('ModifyProcessInstance', 'process instance modification is not implemented'),
     MigrateProcessInstance: unimplemented('MigrateProcessInstance', 'process instance migration is not implemented'),
     DeleteResource: unimplemented('DeleteResource', 'deployed resources cannot be deleted'),
-    BroadcastSignal: unimplemented('BroadcastSignal', 'signal events are not implemented'),
+    BroadcastSignal: unary(
+      'BroadcastSignal',
+      async (req: { signalName: string; variables: string; tenantId: string }) => {
+        const tenantId = tenantOf('BroadcastSignal', req.tenantId);
+        if (req.signalName.trim() === '')
+          throw invalid("Expected to broadcast a signal with a non-blank 'signalName', but it was blank");
+        return api.broadcastSignal({
+          signalName: req.signalName,
+          variables: parseDocument('variables', req.variables),
+          tenantId,
+        });
+      },
+    ),
   };
 
   // Any RPC a newer SDK's proto adds answers UNIMPLEMENTED with its name rather than grpc-js's default.

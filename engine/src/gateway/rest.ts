@@ -109,6 +109,11 @@ const publicationBody = z.object({
   variables: nullable(jsonObject),
   tenantId: nullable(z.string()),
 });
+const signalBody = z.object({
+  signalName: z.string({ error: 'No signalName provided.' }).min(1, 'No signalName provided.'),
+  variables: nullable(jsonObject),
+  tenantId: nullable(z.string()),
+});
 const evaluationBody = z.object({
   decisionDefinitionKey: nullable(z.string().regex(KEY_PATTERN, 'must be an int64 key as a decimal string')),
   decisionDefinitionId: nullable(z.string().min(1)),
@@ -286,6 +291,16 @@ export async function startRestGateway(api: EngineApi, opts: RestGatewayOptions)
       tenantId: tenantOf(body.tenantId),
     });
     return { messageKey: published.key, tenantId: published.tenantId };
+  });
+
+  app.post('/v2/signals/broadcast', async (req) => {
+    const body = parseBody(signalBody, req.body);
+    const signal = await api.broadcastSignal({
+      signalName: body.signalName,
+      variables: body.variables ?? {},
+      tenantId: tenantOf(body.tenantId),
+    });
+    return { signalKey: signal.key, tenantId: signal.tenantId };
   });
 
   app.post('/v2/decision-definitions/evaluation', async (req) => {

@@ -113,6 +113,8 @@ const ELEMENT_TYPES: Record<string, BpmnElementType> = {
   'bpmn:SubProcess': 'SUB_PROCESS',
   'bpmn:ExclusiveGateway': 'EXCLUSIVE_GATEWAY',
   'bpmn:ParallelGateway': 'PARALLEL_GATEWAY',
+  'bpmn:InclusiveGateway': 'INCLUSIVE_GATEWAY',
+  'bpmn:EventBasedGateway': 'EVENT_BASED_GATEWAY',
   'bpmn:IntermediateCatchEvent': 'INTERMEDIATE_CATCH_EVENT',
   'bpmn:IntermediateThrowEvent': 'INTERMEDIATE_THROW_EVENT',
   'bpmn:BoundaryEvent': 'BOUNDARY_EVENT',
@@ -120,23 +122,16 @@ const ELEMENT_TYPES: Record<string, BpmnElementType> = {
 
 /** Flow nodes this engine refuses outright, with the reason a modeller reads. */
 const UNSUPPORTED_NODES: Record<string, string> = {
-  'bpmn:InclusiveGateway': 'inclusive gateways are not supported by this engine',
-  'bpmn:EventBasedGateway': 'event-based gateways are not supported by this engine',
   'bpmn:ComplexGateway': 'complex gateways are not supported by this engine',
   'bpmn:Transaction': 'transaction sub-processes are not supported by this engine',
   'bpmn:AdHocSubProcess': 'ad-hoc sub-processes are not supported by this engine',
-  'bpmn:ScriptTask': 'script tasks are not supported by this engine',
-  'bpmn:ReceiveTask': 'receive tasks are not supported by this engine (use an intermediate message catch event)',
   'bpmn:ImplicitThrowEvent': 'implicit throw events are not supported by this engine',
 };
 
 const UNSUPPORTED_EVENT_DEFINITIONS: Record<string, string> = {
-  'bpmn:SignalEventDefinition': 'signal events are not supported by this engine',
-  'bpmn:EscalationEventDefinition': 'escalation events are not supported by this engine',
   'bpmn:CompensateEventDefinition': 'compensation events are not supported by this engine',
   'bpmn:ConditionalEventDefinition': 'conditional events are not supported by this engine',
   'bpmn:LinkEventDefinition': 'link events are not supported by this engine',
-  'bpmn:TerminateEventDefinition': 'terminate end events are not supported by this engine',
   'bpmn:CancelEventDefinition': 'cancel events are not supported by this engine',
 };
 
@@ -145,6 +140,8 @@ const ACTIVITY_TYPES = new Set<BpmnElementType>([
   'USER_TASK',
   'BUSINESS_RULE_TASK',
   'SEND_TASK',
+  'SCRIPT_TASK',
+  'RECEIVE_TASK',
   'MANUAL_TASK',
   'TASK',
   'CALL_ACTIVITY',
@@ -182,7 +179,9 @@ class ProcessTranslator {
       flows: this.flows,
       messageStartEvents: [],
       timerStartEvents: [],
+      signalStartEvents: [],
       children,
+      eventSubProcesses: children.filter((c) => this.elements.get(c)?.type === 'EVENT_SUB_PROCESS'),
     };
     const name = str(this.process, 'name');
     if (name !== undefined) model.name = name;
@@ -258,6 +257,7 @@ class ProcessTranslator {
       outputs: this.mappings(node, 'outputParameters'),
       boundaryEvents: [],
       children: [],
+      eventSubProcesses: [],
     };
     const name = str(node, 'name');
     if (name !== undefined) element.name = name;
@@ -283,6 +283,12 @@ class ProcessTranslator {
       case 'BOUNDARY_EVENT':
         this.translateEvent(node, element);
         break;
+      case 'SCRIPT_TASK':
+        this.translateScriptTask(node, element);
+        break;
+      case 'RECEIVE_TASK':
+        this.translateReceiveTask(node, element);
+        break;
       case 'SERVICE_TASK':
       case 'SEND_TASK':
         this.requireJob(node, element, type === 'SERVICE_TASK' ? 'a service task' : 'a send task');
@@ -299,13 +305,14 @@ class ProcessTranslator {
       case 'SUB_PROCESS':
         this.translateSubProcess(node, element);
         break;
-      case 'EXCLUSIVE_GATEWAY': {
+      case 'EXCLUSIVE_GATEWAY':
+      case 'INCLUSIVE_GATEWAY': {
         const defaultFlow = prop<Node>(node, 'default')?.id;
         if (defaultFlow !== undefined) element.defaultFlow = defaultFlow;
         break;
       }
       default:
-        // Parallel gateways, manual tasks and undefined tasks need nothing more.
+        // Parallel and event-based gateways, manual tasks and undefined tasks need nothing more here.
         break;
     }
     return element;
@@ -455,17 +462,79 @@ class ProcessTranslator {
   }
 
   private translateSubProcess(node: Node, element: Element): void {
-    if (prop(node, 'triggeredByEvent') === true) {
-      this.problem(node, 'event sub-processes are not supported by this engine');
-      return;
-    }
+    if (prop(node, 'triggeredByEvent') === true) return this.translateEventSubProcess(node, element);
     element.children = this.translateContainer(node, element.id);
+    element.eventSubProcesses = element.children.filter((c) => this.elements.get(c)?.type === 'EVENT_SUB_PROCESS');
     const starts = element.children.map((id) => this.elements.get(id)!).filter((e) => e.type === 'START_EVENT');
     if (starts.length !== 1 || starts[0]!.event?.type !== 'none') {
       this.problem(node, `a sub-process needs exactly one none start event (it has ${starts.length} start events)`);
       return;
     }
     element.startEventId = starts[0]!.id;
+  }
+
+  /**
+   * https://docs.camunda.io/docs/components/modeler/bpmn/event-subprocesses/ — one start event with a
+   * timer, message, signal, error or escalation definition; no flows in or out; not multi-instance.
+   */
+  private translateEventSubProcess(node: Node, element: Element): void {
+    element.type = 'EVENT_SUB_PROCESS';
+    element.children = this.translateContainer(node, element.id);
+    element.eventSubProcesses = element.children.filter((c) => this.elements.get(c)?.type === 'EVENT_SUB_PROCESS');
+    const starts = element.children.map((id) => this.elements.get(id)!).filter((e) => e.type === 'START_EVENT');
+    if (starts.length !== 1) {
+      this.problem(node, `an event sub-process needs exactly one start event (it has ${starts.length})`);
+      return;
+    }
+    const start = starts[0]!;
+    if (start.event !== undefined && start.event.type === 'none') {
+      this.problem(node, 'the start event of an event sub-process needs an event definition');
+      return;
+    }
+    element.startEventId = start.id;
+    element.interruptingStart = start.interrupting !== false;
+    if (prop(node, 'loopCharacteristics')) this.problem(node, 'an event sub-process cannot be multi-instance');
+  }
+
+  /** https://docs.camunda.io/docs/components/modeler/bpmn/script-tasks/ — zeebe:script (FEEL) or a job. */
+  private translateScriptTask(node: Node, element: Element): void {
+    const script = extension(node, 'zeebe:Script');
+    const hasJob = Boolean(extension(node, 'zeebe:TaskDefinition'));
+    if (script && hasJob) {
+      this.problem(node, 'a script task has either zeebe:script or zeebe:taskDefinition, not both');
+      return;
+    }
+    if (hasJob) return this.requireJob(node, element, 'a script task');
+    const expression = str(script, 'expression');
+    const resultVariable = str(script, 'resultVariable');
+    if (!script || expression === undefined || expression.trim() === '') {
+      this.problem(node, 'a script task needs zeebe:script expression="=…" (or zeebe:taskDefinition)');
+      return;
+    }
+    if (resultVariable === undefined || resultVariable.trim() === '') {
+      this.problem(node, 'zeebe:script has no resultVariable');
+      return;
+    }
+    element.script = {
+      expression: this.expression(element.id, 'script expression', expression.trim(), true),
+      resultVariable: resultVariable.trim(),
+    };
+  }
+
+  /** https://docs.camunda.io/docs/components/modeler/bpmn/receive-tasks/ — a message subscription like a catch event. */
+  private translateReceiveTask(node: Node, element: Element): void {
+    const message = prop<Node>(node, 'messageRef');
+    const name = str(message, 'name') ?? '';
+    const correlationKey = str(extension(message, 'zeebe:Subscription'), 'correlationKey');
+    const event: Extract<EventDefinition, { type: 'message' }> = {
+      type: 'message',
+      messageName: name === '' ? '' : this.expression(element.id, 'message name', name),
+    };
+    if (correlationKey !== undefined && correlationKey.trim() !== '') {
+      event.correlationKey = this.expression(element.id, 'correlation key', correlationKey);
+    }
+    element.event = event;
+    this.requireSubscription(node, event);
   }
 
   /** https://docs.camunda.io/docs/components/modeler/bpmn/multi-instance/ */
@@ -561,6 +630,17 @@ class ProcessTranslator {
       }
       return result;
     }
+    if (isA(def, 'bpmn:TerminateEventDefinition')) return { type: 'terminate' };
+    if (isA(def, 'bpmn:SignalEventDefinition')) {
+      const name = str(prop<Node>(def, 'signalRef'), 'name') ?? '';
+      return { type: 'signal', signalName: name.trim() === '' ? '' : this.expression(id, 'signal name', name) };
+    }
+    if (isA(def, 'bpmn:EscalationEventDefinition')) {
+      const code = str(prop<Node>(def, 'escalationRef'), 'escalationCode');
+      return code === undefined || code.trim() === ''
+        ? { type: 'escalation' }
+        : { type: 'escalation', escalationCode: this.expression(id, 'escalation code', code) };
+    }
     if (isA(def, 'bpmn:ErrorEventDefinition')) {
       const errorCode = str(prop<Node>(def, 'errorRef'), 'errorCode');
       return errorCode === undefined || errorCode.trim() === ''
@@ -580,6 +660,9 @@ class ProcessTranslator {
 
     switch (element.type) {
       case 'START_EVENT':
+        if (this.elements.get(element.flowScopeId)?.type === 'EVENT_SUB_PROCESS') {
+          return this.translateEventSubProcessStart(node, element, event);
+        }
         if (event.type === 'none') return;
         if (!topLevel) {
           this.problem(node, 'a sub-process start event must be a none start event');
@@ -590,6 +673,12 @@ class ProcessTranslator {
           }
         } else if (event.type === 'message') {
           if (event.messageName === '') this.problem(node, 'a message start event needs a message with a name');
+        } else if (event.type === 'signal') {
+          // https://docs.camunda.io/docs/components/modeler/bpmn/signal-events/#signal-start-events
+          if (event.signalName === '') this.problem(node, 'a signal start event needs a signal with a name');
+          else if (isFeel(event.signalName)) {
+            this.problem(node, 'a signal start event needs a static signal name (no expression)');
+          }
         } else {
           this.problem(node, `${event.type} start events are not supported by this engine`);
         }
@@ -606,6 +695,9 @@ class ProcessTranslator {
           else this.problem(node, 'a message end event needs a job type (zeebe:taskDefinition) to be worked by');
           return;
         }
+        // https://docs.camunda.io/docs/components/modeler/bpmn/terminate-events/
+        if (event.type === 'terminate') return;
+        if (event.type === 'signal' || event.type === 'escalation') return this.requireThrown(node, event);
         this.problem(node, `${event.type} end events are not supported by this engine`);
         return;
       case 'INTERMEDIATE_THROW_EVENT':
@@ -615,6 +707,7 @@ class ProcessTranslator {
           else this.problem(node, 'a message throw event needs a job type (zeebe:taskDefinition) to be worked by');
           return;
         }
+        if (event.type === 'signal' || event.type === 'escalation') return this.requireThrown(node, event);
         this.problem(node, `${event.type} throw events are not supported by this engine`);
         return;
       case 'INTERMEDIATE_CATCH_EVENT':
@@ -624,6 +717,8 @@ class ProcessTranslator {
           }
         } else if (event.type === 'message') {
           this.requireSubscription(node, event);
+        } else if (event.type === 'signal') {
+          if (event.signalName === '') this.problem(node, 'a signal catch event needs a signal with a name');
         } else {
           this.problem(node, `${event.type} intermediate catch events are not supported by this engine`);
         }
@@ -633,6 +728,41 @@ class ProcessTranslator {
         return;
       default:
         return;
+    }
+  }
+
+  /** Signal and escalation throw/end events: a signal name, an escalation code (bpmn/signal-events, bpmn/escalation-events). */
+  private requireThrown(node: Node, event: EventDefinition): void {
+    if (event.type === 'signal' && event.signalName === '') {
+      this.problem(node, 'a signal throw event needs a signal with a name');
+    }
+    if (event.type === 'escalation' && event.escalationCode === undefined) {
+      this.problem(node, 'an escalation throw event needs an escalation with an escalationCode');
+    }
+  }
+
+  /** https://docs.camunda.io/docs/components/modeler/bpmn/event-subprocesses/ — the start event's kinds. */
+  private translateEventSubProcessStart(node: Node, element: Element, event: EventDefinition): void {
+    const interrupting = prop(node, 'isInterrupting') !== false;
+    element.interrupting = interrupting;
+    switch (event.type) {
+      case 'timer':
+        if (interrupting && event.timeCycle !== undefined) {
+          this.problem(node, 'an interrupting timer start event of an event sub-process needs a date or a duration');
+        }
+        return;
+      case 'message':
+        return this.requireSubscription(node, event);
+      case 'signal':
+        if (event.signalName === '') this.problem(node, 'a signal start event needs a signal with a name');
+        return;
+      case 'error':
+        if (!interrupting) this.problem(node, 'an error start event of an event sub-process is always interrupting');
+        return;
+      case 'escalation':
+        return;
+      default:
+        this.problem(node, `${event.type} start events are not supported in an event sub-process`);
     }
   }
 
@@ -666,6 +796,11 @@ class ProcessTranslator {
       case 'message':
         this.requireSubscription(node, event);
         return;
+      case 'signal':
+        if (event.signalName === '') this.problem(node, 'a signal boundary event needs a signal with a name');
+        return;
+      case 'escalation':
+        return; // the host must be a sub-process or call activity: linkBoundaryEvents checks
       default:
         this.problem(node, `${event.type} boundary events are not supported by this engine`);
     }
@@ -700,6 +835,11 @@ class ProcessTranslator {
         this.problem(node, `it is attached to '${host.id}', which is not an activity`);
       } else if (host.flowScopeId !== element.flowScopeId) {
         this.problem(node, `it is attached to '${host.id}', which is in another scope`);
+      } else if (element.event?.type === 'escalation' && host.type !== 'SUB_PROCESS' && host.type !== 'CALL_ACTIVITY') {
+        this.problem(
+          node,
+          `an escalation boundary event sits on a sub-process or a call activity, not on '${host.id}'`,
+        );
       } else {
         host.boundaryEvents.push(element.id);
       }
@@ -722,9 +862,27 @@ class ProcessTranslator {
       if (source.type === 'END_EVENT') {
         this.problem(flowId, `${where} leaves end event '${source.id}'; end events have no outgoing flows`);
       }
+      if (source.type === 'EVENT_SUB_PROCESS' || target.type === 'EVENT_SUB_PROCESS') {
+        this.problem(flowId, `${where} connects an event sub-process; event sub-processes have no sequence flows`);
+      }
+      if (source.type === 'EVENT_BASED_GATEWAY') {
+        const ok =
+          target.type === 'INTERMEDIATE_CATCH_EVENT' &&
+          (target.event?.type === 'timer' || target.event?.type === 'message' || target.event?.type === 'signal');
+        if (!ok) {
+          this.problem(
+            flowId,
+            `${where} leaves event-based gateway '${source.id}' for '${target.id}'; it must lead to a timer, message or signal intermediate catch event`,
+          );
+        }
+      }
       if (flow.condition !== undefined) {
-        // The executor evaluates conditions on exclusive gateways only (parallel gateways take every flow).
-        if (source.type !== 'EXCLUSIVE_GATEWAY' && source.type !== 'PARALLEL_GATEWAY') {
+        // Conditions are evaluated on exclusive and inclusive gateways (parallel gateways take every flow).
+        if (
+          source.type !== 'EXCLUSIVE_GATEWAY' &&
+          source.type !== 'INCLUSIVE_GATEWAY' &&
+          source.type !== 'PARALLEL_GATEWAY'
+        ) {
           this.problem(
             flowId,
             `${where} has a condition but leaves '${source.id}' (${source.type}); conditional flows are supported only out of gateways`,
@@ -735,7 +893,10 @@ class ProcessTranslator {
       }
     }
     for (const element of this.elements.values()) {
-      if (element.type !== 'EXCLUSIVE_GATEWAY') continue;
+      if (element.type === 'EVENT_BASED_GATEWAY' && element.outgoing.length < 2) {
+        this.problem(this.sources.get(element.id)!, 'an event-based gateway needs at least two outgoing flows');
+      }
+      if (element.type !== 'EXCLUSIVE_GATEWAY' && element.type !== 'INCLUSIVE_GATEWAY') continue;
       const node = this.sources.get(element.id)!;
       if (element.defaultFlow !== undefined && !element.outgoing.includes(element.defaultFlow)) {
         this.problem(node, `its default flow '${element.defaultFlow}' is not one of its outgoing flows`);
@@ -749,8 +910,9 @@ class ProcessTranslator {
       }
     }
     for (const [id, node] of this.sources) {
-      if (prop<Node>(node, 'default') && this.elements.get(id)!.type !== 'EXCLUSIVE_GATEWAY') {
-        this.problem(node, 'default flows are supported only on exclusive gateways');
+      const type = this.elements.get(id)!.type;
+      if (prop<Node>(node, 'default') && type !== 'EXCLUSIVE_GATEWAY' && type !== 'INCLUSIVE_GATEWAY') {
+        this.problem(node, 'default flows are supported only on exclusive and inclusive gateways');
       }
     }
   }
@@ -778,16 +940,19 @@ class ProcessTranslator {
         model.messageStartEvents.push({ elementId: e.id, messageName: e.event.messageName });
       } else if (e.event?.type === 'timer' && e.event.timeDuration === undefined) {
         model.timerStartEvents.push({ elementId: e.id, timer: e.event });
+      } else if (e.event?.type === 'signal' && e.event.signalName !== '') {
+        model.signalStartEvents.push({ elementId: e.id, signalName: e.event.signalName });
       }
     }
     if (
       model.noneStartEventId === undefined &&
       model.messageStartEvents.length === 0 &&
-      model.timerStartEvents.length === 0
+      model.timerStartEvents.length === 0 &&
+      model.signalStartEvents.length === 0
     ) {
       this.problem(
         model.bpmnProcessId,
-        `process '${model.bpmnProcessId}' has no start event this engine can start (a none, message or timer start event)`,
+        `process '${model.bpmnProcessId}' has no start event this engine can start (a none, message, timer or signal start event)`,
       );
     }
   }

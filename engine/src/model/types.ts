@@ -21,6 +21,9 @@ export type BpmnElementType =
   | 'SUB_PROCESS'
   | 'EXCLUSIVE_GATEWAY'
   | 'PARALLEL_GATEWAY'
+  | 'INCLUSIVE_GATEWAY'
+  | 'EVENT_BASED_GATEWAY'
+  | 'EVENT_SUB_PROCESS'
   | 'INTERMEDIATE_CATCH_EVENT'
   | 'INTERMEDIATE_THROW_EVENT'
   | 'BOUNDARY_EVENT'
@@ -43,7 +46,13 @@ export type EventDefinition =
   /** `messageName` and `correlationKey` are expressions (Zeebe allows FEEL in both). */
   | { type: 'message'; messageName: Expression; correlationKey?: Expression }
   /** `errorCode` undefined: catches every error (a catch-all error boundary / no errorRef). */
-  | { type: 'error'; errorCode?: Expression };
+  | { type: 'error'; errorCode?: Expression }
+  /** End events only: ends every element instance of the flow scope. */
+  | { type: 'terminate' }
+  /** `signalName` may be FEEL (Zeebe allows an expression). */
+  | { type: 'signal'; signalName: Expression }
+  /** `escalationCode` undefined: catches every escalation (a catch event without escalationRef/code). */
+  | { type: 'escalation'; escalationCode?: Expression };
 
 /** `zeebe:taskDefinition` (+ `zeebe:taskHeaders`): the element is worked by a job. */
 export interface JobDefinition {
@@ -104,16 +113,22 @@ export interface Element {
   userTask?: UserTaskDefinition;
   decision?: CalledDecision;
   calledElement?: CalledElement;
+  /** Script tasks with `zeebe:script`: a FEEL expression whose value goes into `resultVariable`. */
+  script?: { expression: Expression; resultVariable: string };
   multiInstance?: MultiInstance;
   /** Boundary events: the activity they sit on, and whether they interrupt it. */
   attachedTo?: string;
   interrupting?: boolean;
   /** Activities: ids of the boundary events attached to them. */
   boundaryEvents: string[];
-  /** Exclusive gateways: the default flow's id. */
+  /** Exclusive and inclusive gateways: the default flow's id. */
   defaultFlow?: string;
-  /** Sub-processes: the id of their none start event. */
+  /** Sub-processes: the id of their none start event; event sub-processes: their (one) start event. */
   startEventId?: string;
+  /** Event sub-processes: whether their start event interrupts the enclosing scope. */
+  interruptingStart?: boolean;
+  /** Sub-processes: the ids of the event sub-processes directly inside them. */
+  eventSubProcesses: string[];
   /** Ids of the elements directly inside a sub-process (empty elsewhere). */
   children: string[];
 }
@@ -140,6 +155,10 @@ export interface ProcessModel {
   timerStartEvents: { elementId: string; timer: Extract<EventDefinition, { type: 'timer' }> }[];
   /** Ids of the elements directly in the process. */
   children: string[];
+  /** Ids of the event sub-processes directly in the process. */
+  eventSubProcesses: string[];
+  /** Top-level signal start events. */
+  signalStartEvents: { elementId: string; signalName: string }[];
 }
 
 /** Parse and deploy-time check results: problems name the element and what is not supported. */

@@ -241,11 +241,22 @@ describe('gRPC gateway: status codes', () => {
   it('answers the RPCs the engine does not implement with UNIMPLEMENTED naming them', async () => {
     const { gw } = await gateway();
     const zbc = await sdkClient(gw.port);
-    const signal = await statusOf(zbc.broadcastSignal({ signalName: 's', variables: {} }));
-    expect(signal.code).toBe(grpc.status.UNIMPLEMENTED);
-    expect(signal.details).toContain('BroadcastSignal');
     const del = await statusOf(zbc.deleteResource({ resourceKey: '1' }));
     expect(del.code).toBe(grpc.status.UNIMPLEMENTED);
+    expect(del.details).toContain('DeleteResource');
+  });
+
+  it('BroadcastSignal passes the signal name and variables to the engine and answers its key; a blank name is INVALID_ARGUMENT', async () => {
+    const { gw, argsOf } = await gateway();
+    const zbc = await sdkClient(gw.port);
+    const res = await zbc.broadcastSignal({ signalName: 'statute-changed', variables: { year: 2026 } });
+    expect(res).toMatchObject({ key: BIG_KEY, tenantId: '<default>' });
+    expect(argsOf('broadcastSignal')).toEqual([
+      [{ signalName: 'statute-changed', variables: { year: 2026 }, tenantId: '<default>' }],
+    ]);
+    const blank = await statusOf(zbc.broadcastSignal({ signalName: ' ', variables: {} }));
+    expect(blank.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(blank.details).toContain('signalName');
   });
 
   it('accepts the tenants <default> and "" and refuses any other with INVALID_ARGUMENT', async () => {

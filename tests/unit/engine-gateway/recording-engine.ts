@@ -95,6 +95,7 @@ export function recordingEngine(opts: { clockControlled?: boolean } = {}) {
     updateJobRetries: call('updateJobRetries', async () => {}),
     updateJobTimeout: call('updateJobTimeout', async () => {}),
     publishMessage: call('publishMessage', async () => ({ key: BIG_KEY, tenantId: '<default>' })),
+    broadcastSignal: call('broadcastSignal', async () => ({ key: BIG_KEY, tenantId: '<default>' })),
     setVariables: call('setVariables', async () => ({ key: BIG_KEY })),
     resolveIncident: call('resolveIncident', async () => {}),
     evaluateDecision: call('evaluateDecision', async () => {

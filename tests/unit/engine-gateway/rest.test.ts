@@ -248,6 +248,18 @@ describe('REST gateway: commands', () => {
     ]);
   });
 
+  it('broadcasts a signal and answers 200 { signalKey, tenantId }; a signal without a name is 400', async () => {
+    const { send, argsOf } = await gateway();
+    const res = await send('POST', '/v2/signals/broadcast', { signalName: 'statute-changed', variables: { a: 1 } });
+    expect(res).toMatchObject({ status: 200, body: { signalKey: BIG_KEY, tenantId: '<default>' } });
+    expect(argsOf('broadcastSignal')).toEqual([
+      [{ signalName: 'statute-changed', variables: { a: 1 }, tenantId: '<default>' }],
+    ]);
+    const noName = await send('POST', '/v2/signals/broadcast', { variables: {} });
+    expect(noName.status).toBe(400);
+    expect(noName.body!.detail).toContain('signalName');
+  });
+
   it('refuses a message without a name, or for another tenant, with 400', async () => {
     const { send, calls } = await gateway();
     const noName = await send('POST', '/v2/messages/publication', { correlationKey: 'k' });

@@ -319,59 +319,9 @@ describe('parseBpmn refuses hostile and broken documents', () => {
 
 /** [what, process body, root elements, the element named, what the message says] */
 const UNSUPPORTED: [string, string, string, string, RegExp][] = [
-  [
-    'inclusive gateway',
-    '<bpmn:inclusiveGateway id="x"/>',
-    '',
-    'x',
-    /^element 'x' \(bpmn:inclusiveGateway\): inclusive gateways are not supported by this engine$/,
-  ],
-  ['event-based gateway', '<bpmn:eventBasedGateway id="x"/>', '', 'x', /event-based gateways are not supported/],
   ['complex gateway', '<bpmn:complexGateway id="x"/>', '', 'x', /complex gateways are not supported/],
-  [
-    'event sub-process',
-    '<bpmn:subProcess id="x" triggeredByEvent="true"><bpmn:startEvent id="inner"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent></bpmn:subProcess>',
-    '',
-    'x',
-    /\(bpmn:subProcess\): event sub-processes are not supported/,
-  ],
   ['transaction', '<bpmn:transaction id="x"/>', '', 'x', /transaction sub-processes are not supported/],
   ['ad-hoc sub-process', '<bpmn:adHocSubProcess id="x"/>', '', 'x', /ad-hoc sub-processes are not supported/],
-  [
-    'script task',
-    '<bpmn:scriptTask id="x"><bpmn:extensionElements><zeebe:script expression="=1" resultVariable="r"/></bpmn:extensionElements></bpmn:scriptTask>',
-    '',
-    'x',
-    /script tasks are not supported/,
-  ],
-  [
-    'receive task',
-    '<bpmn:receiveTask id="x" messageRef="m"/>',
-    '<bpmn:message id="m" name="m"/>',
-    'x',
-    /receive tasks are not supported/,
-  ],
-  [
-    'signal start event',
-    '<bpmn:startEvent id="x"><bpmn:signalEventDefinition/></bpmn:startEvent>',
-    '',
-    'x',
-    /\(bpmn:startEvent\): signal events are not supported/,
-  ],
-  [
-    'signal throw event',
-    '<bpmn:intermediateThrowEvent id="x"><bpmn:signalEventDefinition/></bpmn:intermediateThrowEvent>',
-    '',
-    'x',
-    /signal events are not supported/,
-  ],
-  [
-    'escalation end event',
-    '<bpmn:endEvent id="x"><bpmn:escalationEventDefinition/></bpmn:endEvent>',
-    '',
-    'x',
-    /escalation events are not supported/,
-  ],
   [
     'compensation boundary event',
     '<bpmn:task id="t"/><bpmn:boundaryEvent id="x" attachedToRef="t"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>',
@@ -394,11 +344,82 @@ const UNSUPPORTED: [string, string, string, string, RegExp][] = [
     /link events are not supported/,
   ],
   [
-    'terminate end event',
-    '<bpmn:endEvent id="x"><bpmn:terminateEventDefinition/></bpmn:endEvent>',
+    'event-based gateway followed by a task',
+    '<bpmn:eventBasedGateway id="g"/><bpmn:task id="t"/><bpmn:intermediateCatchEvent id="c"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent><bpmn:sequenceFlow id="x" sourceRef="g" targetRef="t"/><bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="c"/>',
     '',
     'x',
-    /\(bpmn:endEvent\): terminate end events are not supported/,
+    /leaves event-based gateway 'g' for 't'; it must lead to a timer, message or signal intermediate catch event/,
+  ],
+  [
+    'event-based gateway with one outgoing flow',
+    '<bpmn:eventBasedGateway id="x"/><bpmn:intermediateCatchEvent id="c"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent><bpmn:sequenceFlow id="f" sourceRef="x" targetRef="c"/>',
+    '',
+    'x',
+    /an event-based gateway needs at least two outgoing flows/,
+  ],
+  [
+    'inclusive gateway flow without condition that is not the default',
+    '<bpmn:inclusiveGateway id="x"/><bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f1" sourceRef="x" targetRef="e"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">=a</bpmn:conditionExpression></bpmn:sequenceFlow><bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="e"/>',
+    '',
+    'x',
+    /outgoing flow 'f2' has no condition and is not the default flow/,
+  ],
+  ['script task without a script', '<bpmn:scriptTask id="x"/>', '', 'x', /a script task needs zeebe:script expression/],
+  [
+    'script task without a result variable',
+    '<bpmn:scriptTask id="x"><bpmn:extensionElements><zeebe:script expression="=1"/></bpmn:extensionElements></bpmn:scriptTask>',
+    '',
+    'x',
+    /zeebe:script has no resultVariable/,
+  ],
+  [
+    'receive task without a correlation key',
+    '<bpmn:receiveTask id="x" messageRef="m"/>',
+    '<bpmn:message id="m" name="m"/>',
+    'x',
+    /a message catch event needs a correlation key/,
+  ],
+  [
+    'escalation end event without a code',
+    '<bpmn:endEvent id="x"><bpmn:escalationEventDefinition/></bpmn:endEvent>',
+    '',
+    'x',
+    /an escalation throw event needs an escalation with an escalationCode/,
+  ],
+  [
+    'escalation boundary on a service task',
+    '<bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="w"/></bpmn:extensionElements></bpmn:serviceTask><bpmn:boundaryEvent id="x" attachedToRef="t"><bpmn:escalationEventDefinition/></bpmn:boundaryEvent>',
+    '',
+    'x',
+    /an escalation boundary event sits on a sub-process or a call activity/,
+  ],
+  [
+    'signal catch event without a signal',
+    '<bpmn:intermediateCatchEvent id="x"><bpmn:signalEventDefinition/></bpmn:intermediateCatchEvent>',
+    '',
+    'x',
+    /a signal catch event needs a signal with a name/,
+  ],
+  [
+    'event sub-process with a none start event',
+    '<bpmn:subProcess id="x" triggeredByEvent="true"><bpmn:startEvent id="inner"/></bpmn:subProcess>',
+    '',
+    'x',
+    /the start event of an event sub-process needs an event definition/,
+  ],
+  [
+    'non-interrupting error start of an event sub-process',
+    '<bpmn:subProcess id="esp" triggeredByEvent="true"><bpmn:startEvent id="x" isInterrupting="false"><bpmn:errorEventDefinition/></bpmn:startEvent></bpmn:subProcess>',
+    '',
+    'x',
+    /an error start event of an event sub-process is always interrupting/,
+  ],
+  [
+    'flow into an event sub-process',
+    '<bpmn:subProcess id="esp" triggeredByEvent="true"><bpmn:startEvent id="inner"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:startEvent></bpmn:subProcess><bpmn:sequenceFlow id="x" sourceRef="start" targetRef="esp"/>',
+    '<bpmn:signal id="sig" name="s"/>',
+    'x',
+    /connects an event sub-process; event sub-processes have no sequence flows/,
   ],
   [
     'standard loop',
@@ -588,13 +609,99 @@ describe('parseBpmn refuses what this engine does not execute, naming the elemen
     expect(problems).toEqual([
       {
         elementId: 'p',
-        message: "process 'p' has no start event this engine can start (a none, message or timer start event)",
+        message: "process 'p' has no start event this engine can start (a none, message, timer or signal start event)",
       },
     ]);
+  });
+
+  it('keeps refusing the rest of BPMN 2.0 by name (complex gateway, compensation, conditional, link, transaction)', async () => {
+    for (const [body, id, what] of [
+      ['<bpmn:complexGateway id="x"/>', 'x', /complex gateways are not supported/],
+      ['<bpmn:transaction id="x"/>', 'x', /transaction sub-processes are not supported/],
+      ['<bpmn:endEvent id="x"><bpmn:compensateEventDefinition/></bpmn:endEvent>', 'x', /compensation events/],
+      ['<bpmn:endEvent id="x"><bpmn:cancelEventDefinition/></bpmn:endEvent>', 'x', /cancel events/],
+    ] as const) {
+      const { problems } = await parseBpmn(bpmn(`${START}${body}`));
+      expect(problems.filter((p) => p.elementId === id).map((p) => p.message)).toContainEqual(
+        expect.stringMatching(what),
+      );
+    }
   });
 
   it('refuses two none start events at the top level', async () => {
     const { problems } = await parseBpmn(bpmn(`${START}<bpmn:startEvent id="start2"/>`));
     expect(problems.map((p) => p.message)).toContainEqual(expect.stringMatching(/has 2 none start events/));
+  });
+});
+
+describe('parseBpmn accepts the rest of the Camunda 8 palette (issue 17)', () => {
+  const MSG =
+    '<bpmn:message id="m" name="m"><bpmn:extensionElements><zeebe:subscription correlationKey="=k"/></bpmn:extensionElements></bpmn:message>';
+  it.each([
+    [
+      'inclusive gateway with a default flow',
+      '<bpmn:inclusiveGateway id="g" default="d"/><bpmn:endEvent id="e"/><bpmn:sequenceFlow id="c" sourceRef="g" targetRef="e"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">=a</bpmn:conditionExpression></bpmn:sequenceFlow><bpmn:sequenceFlow id="d" sourceRef="g" targetRef="e"/>',
+      '',
+      'g',
+      { type: 'INCLUSIVE_GATEWAY', defaultFlow: 'd' },
+    ],
+    [
+      'script task',
+      '<bpmn:scriptTask id="s"><bpmn:extensionElements><zeebe:script expression="=a + 1" resultVariable="b"/></bpmn:extensionElements></bpmn:scriptTask>',
+      '',
+      's',
+      { type: 'SCRIPT_TASK', script: { expression: '=a + 1', resultVariable: 'b' } },
+    ],
+    [
+      'receive task',
+      '<bpmn:receiveTask id="r" messageRef="m"/>',
+      MSG,
+      'r',
+      { type: 'RECEIVE_TASK', event: { type: 'message', messageName: 'm', correlationKey: '=k' } },
+    ],
+    [
+      'terminate end event',
+      '<bpmn:endEvent id="t"><bpmn:terminateEventDefinition/></bpmn:endEvent>',
+      '',
+      't',
+      { type: 'END_EVENT', event: { type: 'terminate' } },
+    ],
+    [
+      'signal throw event',
+      '<bpmn:intermediateThrowEvent id="t"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:intermediateThrowEvent>',
+      '<bpmn:signal id="sig" name="stop"/>',
+      't',
+      { type: 'INTERMEDIATE_THROW_EVENT', event: { type: 'signal', signalName: 'stop' } },
+    ],
+    [
+      'escalation boundary on a sub-process, non-interrupting',
+      '<bpmn:subProcess id="sp"><bpmn:startEvent id="ss"/></bpmn:subProcess><bpmn:boundaryEvent id="b" attachedToRef="sp" cancelActivity="false"><bpmn:escalationEventDefinition escalationRef="esc"/></bpmn:boundaryEvent>',
+      '<bpmn:escalation id="esc" escalationCode="LATE"/>',
+      'b',
+      { type: 'BOUNDARY_EVENT', interrupting: false, event: { type: 'escalation', escalationCode: 'LATE' } },
+    ],
+    [
+      'event sub-process with a non-interrupting message start',
+      '<bpmn:subProcess id="esp" triggeredByEvent="true"><bpmn:startEvent id="es" isInterrupting="false"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent></bpmn:subProcess>',
+      MSG,
+      'esp',
+      { type: 'EVENT_SUB_PROCESS', startEventId: 'es', interruptingStart: false },
+    ],
+  ])('%s', async (_what, body, roots, id, expected) => {
+    const { processes, problems } = await parseBpmn(bpmn(`${START}${body}`, roots));
+    expect(problems).toEqual([]);
+    expect(processes[0]!.elements.get(id)).toMatchObject(expected);
+  });
+
+  it('lists top-level event sub-processes and signal start events on the model', async () => {
+    const { processes, problems } = await parseBpmn(
+      bpmn(
+        '<bpmn:startEvent id="s"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:startEvent><bpmn:subProcess id="esp" triggeredByEvent="true"><bpmn:startEvent id="es"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent></bpmn:subProcess>',
+        '<bpmn:signal id="sig" name="go"/>',
+      ),
+    );
+    expect(problems).toEqual([]);
+    expect(processes[0]!.signalStartEvents).toEqual([{ elementId: 's', signalName: 'go' }]);
+    expect(processes[0]!.eventSubProcesses).toEqual(['esp']);
   });
 });
