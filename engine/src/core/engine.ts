@@ -893,6 +893,9 @@ export class Engine implements EngineApi {
         tenantId: DEFAULT_TENANT,
       });
       // Open subscriptions: one per process instance (the oldest), as Zeebe correlates once per instance.
+      // Under the correlation lock, so a subscription opening at this moment either is seen here or sees
+      // this message (Run.lockCorrelation).
+      await run.lockCorrelation(req.name, req.correlationKey);
       const { rows: subs } = await run.db.query<{ key: string; pi: string }>(
         `SELECT DISTINCT ON (process_instance_key) key::text, process_instance_key::text AS pi
            FROM engine_message_subscription WHERE message_name = $1 AND correlation_key = $2

@@ -1227,6 +1227,7 @@ export class Run {
         tenantId: ei.tenantId,
       });
       // A buffered message that waits for this subscription correlates now (docs: concepts/messages, "Message buffering").
+      await this.lockCorrelation(name.value, correlationKey);
       const { rows } = await this.db.query<{ key: string; variables: Record<string, unknown> }>(
         `SELECT m.key::text, m.variables FROM engine_message m
           WHERE m.name = $1 AND m.correlation_key = $2 AND m.deadline > $3
@@ -1441,6 +1442,17 @@ export class Run {
       }
     }
     await this.triggerEvent(ei, timer.elementId, {});
+  }
+
+  /**
+   * Serialises, until this transaction ends, the publishing of messages `name`/`correlationKey` with the
+   * opening of subscriptions to them. Each side looks for the other in its own transaction; without the
+   * lock, a publish and a subscription committing at the same moment (READ COMMITTED) miss each other and
+   * the buffered message never reaches the waiting instance (tests/engine/message-race.test.ts). With it,
+   * whichever comes second sees the first's committed row.
+   */
+  async lockCorrelation(name: string, correlationKey: string) {
+    await this.db.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 2))`, [`${name}\u001f${correlationKey}`]);
   }
 
   /** A message correlated to subscription `subscriptionKey` (caller holds the instance lock). */
