@@ -7,7 +7,7 @@
  * Both are safe to repeat, so a job the engine delivers twice changes nothing the second time (nextRound
  * when told which round it closes).
  */
-import type { ImportKind, RegistryStatus } from '../../generated/prisma/client.js';
+import { type ImportKind, Prisma, type RegistryStatus } from '../../generated/prisma/client.js';
 import type { Prisma as PrismaClient, Tx } from '../../infra/db/prisma.js';
 import { AppError } from '../errors.js';
 
@@ -16,6 +16,14 @@ import { AppError } from '../errors.js';
  * (建档立卡), 残联 (disabled), 民政 (orphans, 事实无人抚养, 困境). A child on several lists is one child.
  */
 export const BASE_LIST_KINDS: ImportKind[] = ['HOUSEHOLD', 'POVERTY', 'DISABILITY', 'WELFARE'];
+
+/** The department that provides each list. */
+export const BASE_LIST_LABELS: Record<string, string> = {
+  HOUSEHOLD: '公安',
+  POVERTY: '扶贫',
+  DISABILITY: '残联',
+  WELFARE: '民政',
+};
 
 /**
  * A child is "in school" for the comparison when they have a registry record of the campaign's school
@@ -92,11 +100,66 @@ export interface NextRoundResult {
 }
 
 /**
+ * SQL condition on a suspect row `s` of campaign `c`: the child came back to school through a 一人一案
+ * since the campaign began (a case with outcome RETURNED whose return was recorded after the campaign
+ * was created — a child the verification referred and who returned, with follow-up care). Such a child
+ * is no longer suspected: the return registered them back (workers/record-child-return).
+ */
+const RETURNED_SINCE_CAMPAIGN = Prisma.sql`EXISTS (
+  SELECT 1 FROM "DropoutCase" d JOIN "CaseAction" a ON a."caseId" = d.id AND a.kind = 'CHILD_RETURNED'
+   WHERE d."childId" = s."childId" AND d.outcome = 'RETURNED' AND a."occurredAt" >= c."createdAt")`;
+
+/** Round-N rows that go on to round N+1: not verified, or an outcome that does not clear the suspicion. */
+const CARRIED = Prisma.sql`(s."outcomeCode" IS NULL OR EXISTS (
+  SELECT 1 FROM "VerificationCode" v WHERE v.code = s."outcomeCode" AND NOT v."clearsSuspicion"))
+  AND NOT ${RETURNED_SINCE_CAMPAIGN}`;
+
+/** How many of round N's children go on to round N+1 (the diagram's `stillSuspected`). */
+export async function toCarryForward(db: PrismaClient | Tx, campaignId: number, round: number): Promise<number> {
+  const [row] = await db.$queryRaw<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM "SuspectedChild" s JOIN "Campaign" c ON c.id = s."campaignId"
+     WHERE s."campaignId" = ${campaignId} AND s.round = ${round} AND ${CARRIED}`;
+  return row?.n ?? 0;
+}
+
+/** One suspect as the verification diagram carries it (the multi-instance's `suspect`). */
+export interface RoundSuspect {
+  suspectId: number;
+  childId: string;
+  townCode: string;
+}
+
+/** The round's suspects, one verification each, in the order they were listed. */
+export async function roundSuspects(db: PrismaClient | Tx, campaignId: number, round: number): Promise<RoundSuspect[]> {
+  const rows = await db.suspectedChild.findMany({
+    where: { campaignId, round },
+    select: { id: true, childId: true, regionCode: true },
+    orderBy: { id: 'asc' },
+  });
+  return rows.map((r) => ({ suspectId: r.id, childId: r.childId, townCode: r.regionCode }));
+}
+
+/**
+ * Takes off a later round's list, before it is dispatched, the children who came back to school
+ * since it was drawn up (their case closed with the return while the list waited for the bureau):
+ * they are not verified again. Round 1 is the comparison's and is never changed. Returns how many.
+ */
+export async function withdrawReturned(db: PrismaClient | Tx, campaignId: number, round: number): Promise<number> {
+  if (round <= 1) return 0;
+  return db.$executeRaw`
+    DELETE FROM "SuspectedChild" s USING "Campaign" c
+     WHERE c.id = s."campaignId" AND s."campaignId" = ${campaignId} AND s.round = ${round}
+       AND s."outcomeCode" IS NULL AND s."verifiedAt" IS NULL AND ${RETURNED_SINCE_CAMPAIGN}`;
+}
+
+/**
  * Closes round N and opens round N+1 for the children still suspected at its end: those of round N
  * with no outcome (not verified in time) or an outcome that does not clear the suspicion
- * (clearsSuspicion = false: I 因病因残, L 在家上学, …). Each gets a new row in round N+1, to be verified
- * afresh, starting from what round N found (whereabouts, evidence, placement, registration, reason);
- * the round-N row keeps its outcome, so the report of round N stays as it was.
+ * (clearsSuspicion = false: I 因病因残, L 在家上学, …), unless they came back to school through their
+ * case since the campaign began. Each gets a new row in round N+1, to be verified afresh, starting
+ * from what round N found (whereabouts, evidence, placement, reason) — but not its registration fix
+ * (已建籍…): that is what the town records in the round, and copying it counted registrations nobody
+ * recorded. The round-N row keeps its outcome, so the report of round N stays as it was.
  *
  * Safe to repeat: a child already in round N+1 is skipped (unique campaign, child, round).
  * `fromRound` defaults to the campaign's latest round.
@@ -114,14 +177,13 @@ export async function nextRound(
   }
   const advanced = await db.$executeRaw`
     INSERT INTO "SuspectedChild" ("campaignId", "childId", "regionCode", "round", whereabouts, evidence,
-      placement, registration, "reasonCode")
+      placement, "reasonCode")
     SELECT s."campaignId", s."childId", s."regionCode", s."round" + 1, s.whereabouts, s.evidence,
-      s.placement, s.registration, s."reasonCode"
-    FROM "SuspectedChild" s
+      s.placement, s."reasonCode"
+    FROM "SuspectedChild" s JOIN "Campaign" c ON c.id = s."campaignId"
     WHERE s."campaignId" = ${campaignId}
       AND s."round" = ${round}
-      AND (s."outcomeCode" IS NULL OR EXISTS (
-        SELECT 1 FROM "VerificationCode" v WHERE v.code = s."outcomeCode" AND NOT v."clearsSuspicion"))
+      AND ${CARRIED}
     ON CONFLICT ("campaignId", "childId", "round") DO NOTHING`;
   return { round: round + 1, advanced };
 }

@@ -324,6 +324,8 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
 const ACTION_TITLES: Record<string, string> = {
   CASE_OPENED: '开立一人一案',
   REPORT_JOINED: '再次报告，并入本案',
+  REFERRAL_JOINED: '再次转介，并入本案',
+  REFERRED_AGAIN: '结案后再次转入辍学劝返',
   SCHOOL_CONFIRMED_DROPOUT: '学校确认辍学',
   SCHOOL_REJECTED_REPORT: '学校核实：不属辍学',
   SCHOOL_CLOSED_REPORT: '学校结案',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { roundSuspects } from '../../api/domain/comparison.js';
 import { defineWorker } from '../lib/define-worker.js';
 import { suspectVariable } from '../lib/verification.js';
 
@@ -9,11 +10,6 @@ export default defineWorker({
   input: z.object({ campaignId: z.number().int().positive(), round: z.number().int().positive() }),
   output: z.object({ suspects: z.array(suspectVariable) }),
   async handler(input, ctx) {
-    const rows = await ctx.prisma.suspectedChild.findMany({
-      where: { campaignId: input.campaignId, round: input.round },
-      select: { id: true, childId: true, regionCode: true },
-      orderBy: { id: 'asc' },
-    });
-    return { suspects: rows.map((r) => ({ suspectId: r.id, childId: r.childId, townCode: r.regionCode })) };
+    return { suspects: await roundSuspects(ctx.prisma, input.campaignId, input.round) };
   },
 });

@@ -13,7 +13,7 @@ export function formatCaseNumber(serial: number, openedAt: Date): string {
 }
 
 /** Advisory-lock key space of "opening a case for this child" (two-int keys never meet the one-bigint ones). */
-const CHILD_CASE_LOCK = 7301;
+export const CHILD_CASE_LOCK = 7301;
 
 /** The BPMN error when the child already has an open case: this report joins it (the diagram ends here). */
 export const CASE_ALREADY_OPEN = 'CASE_ALREADY_OPEN';

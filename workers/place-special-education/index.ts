@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { defineWorker } from '../lib/define-worker.js';
-import { suspectVariable } from '../lib/verification.js';
+import { gradeByAge, suspectVariable } from '../lib/verification.js';
 
 /**
  * A disabled child placed in a special school, taught at home (送教上门) or remotely gets a registry
- * record at the receiving school for the year, as [T] 二(二) requires for every placement.
+ * record at the receiving school for the year, as [T] 二(二) requires for every placement. That is
+ * not the report's 注册建籍 (已建籍/未建籍/未查到): those count what the town found and fixed for children
+ * studying without a register (C/D); a placement marking itself 已建籍 over-counted it.
  */
 export default defineWorker({
   type: 'place-special-education',
@@ -19,9 +21,7 @@ export default defineWorker({
     return ctx.prisma.$transaction(async (tx) => {
       const school = await tx.school.findUniqueOrThrow({ where: { id: input.receivingSchoolId } });
       const child = await tx.child.findUniqueOrThrow({ where: { id: input.suspect.childId } });
-      // Grade by age on 1 September: six-year-olds start grade 1.
-      const age = input.year - child.birthDate.getUTCFullYear() - (child.birthDate.getUTCMonth() >= 8 ? 1 : 0);
-      const grade = Math.min(9, Math.max(1, age - 5));
+      const grade = gradeByAge(child.birthDate, input.year);
       const record = await tx.registryRecord.upsert({
         where: { childId_schoolYear: { childId: child.id, schoolYear: input.year } },
         update: {},
@@ -38,7 +38,6 @@ export default defineWorker({
           data: { recordId: record.id, kind: 'ENROL', date: new Date(), note: '入学核查安置建籍' },
         });
       }
-      await tx.suspectedChild.update({ where: { id: input.suspect.suspectId }, data: { registration: 'REGISTERED' } });
       return { registryRecordId: record.id };
     });
   },

@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { chinaDay } from '../../api/domain/china-time.js';
 import { addCaseAction, caseOfInstance } from '../lib/cases.js';
 import { defineWorker } from '../lib/define-worker.js';
+import { gradeByAge } from '../lib/verification.js';
 
 /**
  * The child is back: the case is marked 复学 and the child's latest registry record, if it shows the
  * dropout (or a suspension), is restored with a dated RESUME change — the school re-registers the child.
+ * A child referred by the enrollment verification gets the register of the campaign's year it lacked.
  */
 export default defineWorker({
   type: 'record-child-return',
@@ -34,6 +36,40 @@ export default defineWorker({
         await tx.registryChange.create({
           data: { recordId: record.id, kind: 'RESUME', date: new Date(`${day}T00:00:00Z`), note: `复学（${c.id}）` },
         });
+      }
+      // A child the enrollment verification found at home (L) had no register of the campaign's school
+      // year — that is why they were suspected: the return registers them at the case's school, so the
+      // campaign's next round (and next year's comparison) knows they are back.
+      const referredBy = await tx.suspectedChild.findFirst({
+        where: { childId: c.childId, outcomeCode: 'L' },
+        orderBy: { id: 'desc' },
+        select: { campaign: { select: { year: true } } },
+      });
+      const year = referredBy?.campaign.year;
+      if (year !== undefined) {
+        const existing = await tx.registryRecord.findUnique({
+          where: { childId_schoolYear: { childId: c.childId, schoolYear: year } },
+        });
+        if (!existing) {
+          const registered = await tx.registryRecord.create({
+            data: {
+              childId: c.childId,
+              schoolYear: year,
+              schoolId: c.schoolId,
+              classId: c.classId,
+              grade: gradeByAge(c.child.birthDate, year),
+              regionCode: c.school.regionCode,
+            },
+          });
+          await tx.registryChange.create({
+            data: {
+              recordId: registered.id,
+              kind: 'ENROL',
+              date: new Date(`${day}T00:00:00Z`),
+              note: `复学重新注册（${c.id}）`,
+            },
+          });
+        }
       }
     });
     return { exitOutcome: 'RETURNED' as const };
