@@ -6,6 +6,7 @@ import { actorOf } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { group } from '../auth/groups.js';
 import { scope } from '../auth/scope.js';
+import { chinaYear } from '../domain/china-time.js';
 import { AppError } from '../errors.js';
 import { startFlowFor } from '../flows/start-flow.js';
 import { intIdParam, intIds, listQuery, listResponse, paging } from '../resources/list.js';
@@ -39,6 +40,23 @@ export const countyYearBody = z.object({
   county: z.string().regex(/^\d{6}$/, '县级区划代码为6位数字'),
   year: z.number().int().min(2000).max(2100),
 });
+
+/**
+ * The year's verification works on the lists the departments deliver by 30 June of that year ([T]
+ * 二(一)), so a bureau may start it (and import the lists) in the year before; a campaign further
+ * ahead has no lists, no children of age and no deadlines that mean anything — a mistyped year.
+ * The year is China's (api/domain/china-time.ts).
+ */
+function refuseFarYear(year: number): void {
+  const latest = chinaYear() + 1;
+  if (year > latest) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      [{ path: ['year'], message: `年度不能晚于${latest}年` }],
+      `不能启动${year}年度的入学核查：最早可提前一年启动，即${latest}年度及以前。`,
+    );
+  }
+}
 
 export const campaignsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -106,6 +124,7 @@ export const campaignsRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       const actor = actorOf(req);
       if (!req.body.county.startsWith(actor.regionCode)) throw new AppError('FORBIDDEN');
+      refuseFarYear(req.body.year);
       const campaign = await startFlowFor({
         conflictMessage: '该县本年度的入学核查已经启动。',
         create: () =>

@@ -66,6 +66,8 @@ const taskContextSchema = z.object({
       detail: z.string().nullable(),
     })
     .nullable(),
+  /** What a task not about one child is about, in one line (the department lists still missing…). */
+  summary: z.string().nullable(),
   initial: z.record(z.string(), z.unknown()),
   lines: z.record(z.string(), z.string()),
   choices: z.record(z.string(), z.array(choiceSchema)),
@@ -273,6 +275,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
           schoolName: found.school.name,
         },
         subject: prepared.subject ?? (found ? subjectOf(found.child, `辍学报告：${found.reason ?? ''}`) : null),
+        summary: prepared.summary ?? null,
         initial: prepared.initial ?? {},
         lines: prepared.lines ?? {},
         choices: prepared.choices ?? {},

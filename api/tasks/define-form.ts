@@ -8,7 +8,9 @@ import type { Tx } from '../../infra/db/prisma.js';
 import type { UserTask } from '../../infra/camunda/records.js';
 import type { Actor } from '../auth/actor.js';
 import type { TaskSchema } from './schemas/fields.js';
+import { chinaDay } from '../domain/china-time.js';
 import { birthMonth, maskIdNumber } from '../domain/mask.js';
+import { AppError } from '../errors.js';
 
 export interface TaskForm<S extends z.ZodType = z.ZodType> extends TaskSchema<S> {
   /**
@@ -46,6 +48,8 @@ export interface TaskSubject {
 
 export interface TaskPreparation {
   subject?: TaskSubject;
+  /** One line of what a task not about one child is about (缺报的部门名单…). */
+  summary?: string;
   /** Initial values of the form (a roster form: one line per pupil). */
   initial?: Record<string, unknown>;
   /** Display names of the lines of a roster form, by childId. */
@@ -94,4 +98,15 @@ export function subjectOf(
     idNumber: maskIdNumber(child.idNumber),
     detail,
   };
+}
+
+/**
+ * The field error when a date of something that happened (an application received, a visit made) lies
+ * after today in China: such a date cannot be true, and it would be printed into documents.
+ */
+export function notInFuture(path: string, value: string, what: string): void {
+  const today = chinaDay();
+  if (value > today) {
+    throw new AppError('FORM_INVALID', [{ path: [path], message: `${what}不能晚于今天（${today}）` }]);
+  }
 }

@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { BASE_LIST_KINDS } from '../../api/domain/comparison.js';
+import { BASE_LIST_KINDS, BASE_LIST_LABELS } from '../../api/domain/comparison.js';
 import { BpmnError, defineWorker } from '../lib/define-worker.js';
-
-const LABEL = { HOUSEHOLD: '公安', POVERTY: '扶贫', DISABILITY: '残联', WELFARE: '民政' } as const;
 
 /**
  * Whether the base database is complete: all four departments' lists of the year imported. A missing
@@ -20,11 +18,11 @@ export default defineWorker({
       _sum: { rowCount: true },
     });
     const present = new Set(batches.map((b) => b.kind));
-    const missing = (BASE_LIST_KINDS as (keyof typeof LABEL)[]).filter((k) => !present.has(k));
+    const missing = BASE_LIST_KINDS.filter((k) => !present.has(k));
     if (missing.length > 0) {
       throw new BpmnError(
         'DEPARTMENT_LISTS_MISSING',
-        `${input.year}年缺少${missing.map((k) => LABEL[k]).join('、')}名单`,
+        `${input.year}年缺少${missing.map((k) => BASE_LIST_LABELS[k]).join('、')}名单`,
         {
           missingLists: missing,
         },

@@ -185,6 +185,16 @@ function ContextPanel({ ctx }: { ctx: TaskContext }) {
           <Typography variant="body2" data-testid="task-clause">
             {ctx.clause ?? '—'}
           </Typography>
+          {ctx.summary && (
+            <>
+              <Typography variant="subtitle2" color="text.secondary" sx={{ mt: 1 }}>
+                事项
+              </Typography>
+              <Typography variant="body2" data-testid="task-summary">
+                {ctx.summary}
+              </Typography>
+            </>
+          )}
         </CardContent>
       </Card>
       {subject && (

@@ -27,6 +27,8 @@ export interface TaskContext {
     idNumber: string | null;
     detail: string | null;
   } | null;
+  /** What a task not about one child is about (the department lists still missing…). */
+  summary: string | null;
   initial: Record<string, unknown>;
   lines: Record<string, string>;
   choices: Record<string, { id: string | number; name: string }[]>;

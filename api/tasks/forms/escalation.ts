@@ -4,7 +4,7 @@ import type { UserTask } from '../../../infra/camunda/records.js';
 import type { Actor } from '../../auth/actor.js';
 import { addCaseAction } from '../../domain/case-actions.js';
 import { AppError } from '../../errors.js';
-import { defineTaskForm, taskKey } from '../define-form.js';
+import { defineTaskForm, notInFuture, taskKey } from '../define-form.js';
 import * as S from '../schemas/escalation.js';
 
 async function caseOf(tx: Tx, task: UserTask) {
@@ -31,6 +31,8 @@ async function act(tx: Tx, task: UserTask, actor: Actor, kind: string, text: str
 export const visitFamily = defineTaskForm({
   ...S.visitFamily,
   async apply(tx, task, input, actor) {
+    // The visit's date is printed into the 校报: a visit cannot have happened after today.
+    notInFuture('visitedOn', input.visitedOn, '家访日期');
     const text =
       input.outcome === 'TRANSFER_FOUND'
         ? `${input.visitedOn} ${input.visitors} 家访：已在${input.whereabouts}就读`
@@ -86,6 +88,7 @@ export const confirmDropoutBySchool = defineTaskForm({
 export const orderCorrectionByTown = defineTaskForm({
   ...S.orderCorrectionByTown,
   async apply(tx, task, input, actor) {
+    notInFuture('educatedOn', input.educatedOn, '批评教育日期');
     await act(
       tx,
       task,

@@ -2,7 +2,15 @@
 import type { Tx } from '../../../infra/db/prisma.js';
 import type { UserTask } from '../../../infra/camunda/records.js';
 import { AppError } from '../../errors.js';
-import { defineTaskForm, subjectId, subjectOf, type TaskContext, type TaskPreparation } from '../define-form.js';
+import { BASE_LIST_KINDS, BASE_LIST_LABELS, roundSuspects, withdrawReturned } from '../../domain/comparison.js';
+import {
+  defineTaskForm,
+  notInFuture,
+  subjectId,
+  subjectOf,
+  type TaskContext,
+  type TaskPreparation,
+} from '../define-form.js';
 import * as S from '../schemas/verification.js';
 
 async function campaignOf(tx: Tx, task: UserTask) {
@@ -43,6 +51,16 @@ async function schoolChoices(tx: Tx, context: TaskContext) {
 /** [T] 二(一) the bureau chases the departments whose lists are missing, or confirms there are none. */
 export const collectDepartmentLists = defineTaskForm({
   ...S.collectDepartmentLists,
+  async prepare(_tx, _task, _actor, context) {
+    const vars = await context.variables();
+    const missing = Array.isArray(vars.missingLists) ? vars.missingLists.map(String) : [];
+    if (missing.length === 0) return {};
+    const label = (kinds: string[]) => kinds.map((k) => BASE_LIST_LABELS[k] ?? k).join('、');
+    const present = BASE_LIST_KINDS.filter((k) => !missing.includes(k));
+    return {
+      summary: `${String(vars.year)}年缺少${label(missing)}名单${present.length ? `（已有${label(present)}名单）` : ''}`,
+    };
+  },
   async apply(tx, task, input) {
     await campaignOf(tx, task);
     return { proceedWithoutLists: input.proceedWithoutLists, collectNote: input.note ?? null };
@@ -52,9 +70,21 @@ export const collectDepartmentLists = defineTaskForm({
 /** The bureau sends the suspect list to the towns for one-by-one verification. */
 export const dispatchSuspectList = defineTaskForm({
   ...S.dispatchSuspectList,
-  async apply(tx, task, input, actor) {
-    await campaignOf(tx, task);
-    return { dispatchedBy: actor.displayName, dispatchNote: input.note ?? null };
+  async apply(tx, task, input, actor, context) {
+    const campaign = await campaignOf(tx, task);
+    const round = (await context.variables()).round;
+    if (typeof round !== 'number' || round <= 1) {
+      return { dispatchedBy: actor.displayName, dispatchNote: input.note ?? null };
+    }
+    // A later round's list was drawn up when the round before closed; children who came back to school
+    // through their case since then are taken off it, and the verifications start from the list as
+    // it stands now.
+    await withdrawReturned(tx, campaign.id, round);
+    return {
+      dispatchedBy: actor.displayName,
+      dispatchNote: input.note ?? null,
+      suspects: await roundSuspects(tx, campaign.id, round),
+    };
   },
 });
 
@@ -128,6 +158,22 @@ export const fileDeferral = defineTaskForm({
   ...S.fileDeferral,
   prepare: (tx, _task, _actor, context) => suspectSubject(tx, context),
   async apply(tx, _task, input, _actor, context) {
+    notInFuture('applicationReceivedOn', input.applicationReceivedOn, '收到书面申请的日期');
+    // [T] 二(二) the written application is filed by 30 September (the table's deferralApplicationBy):
+    // one received later does not make the deferral stand, so it is refused rather than recorded.
+    const vars = await context.variables();
+    const by = (vars.deadlines as { deferralApplicationBy?: unknown } | undefined)?.deferralApplicationBy;
+    if (typeof vars.year === 'number' && typeof by === 'string') {
+      const deadline = `${vars.year}-${by}`;
+      if (input.applicationReceivedOn > deadline) {
+        throw new AppError('FORM_INVALID', [
+          {
+            path: ['applicationReceivedOn'],
+            message: `延缓入学须在${deadline}前提出书面申请；逾期的申请不能备案，延缓不成立`,
+          },
+        ]);
+      }
+    }
     const s = await suspectOf(tx, context);
     await tx.suspectedChild.update({
       where: { id: s.id },
