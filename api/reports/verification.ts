@@ -64,6 +64,31 @@ export const verificationReport = z.object({
 });
 export type VerificationReport = z.infer<typeof verificationReport>;
 
+/** One figure that differs between the published report and the live one. */
+const reportDifference = z.object({
+  round: z.number().int().positive(),
+  /** The town's code, or 合计 for the round's total. */
+  townCode: z.string(),
+  /** suspects, pending, removed…, or outcomes.<code>, reasons.<code>, registration.<fix>. */
+  field: z.string(),
+  published: count,
+  live: count,
+});
+export type ReportDifference = z.infer<typeof reportDifference>;
+
+/**
+ * The report as the API serves it: for a published campaign the figures frozen at publication
+ * (source published) unless the live ones are asked for, and in both cases what changed since.
+ */
+export const servedVerificationReport = verificationReport.extend({
+  source: z.enum(['published', 'live']),
+  /** When the county report was published (通报), or null while it is not. */
+  publishedAt: z.string().nullable(),
+  /** Figures that differ between the published report and the live one (empty when not published). */
+  differences: z.array(reportDifference),
+});
+export type ServedVerificationReport = z.infer<typeof servedVerificationReport>;
+
 /** Suspects of one town and round with the same outcome, reason, registration fix and carrying. */
 export interface SuspectGroup {
   town: string;
@@ -207,4 +232,79 @@ export function verificationTable(report: VerificationReport): ReportTable {
     rows.push([label, report.region, '合计', ...cells(r.total)]);
   }
   return { sheetName: `入学核查${report.campaign.year}`, headers, rows };
+}
+
+/** The row's figures in a fixed order, as (field, count) pairs. */
+function figures(row: VerificationRow): [string, number][] {
+  return [
+    ['suspects', row.suspects],
+    ...Object.entries(row.outcomes).map(([c, n]): [string, number] => [`outcomes.${c}`, n]),
+    ['pending', row.pending],
+    ['carriedForward', row.carriedForward],
+    ['removed', row.removed],
+    ['stillSuspected', row.stillSuspected],
+    ...Object.entries(row.reasons).map(([c, n]): [string, number] => [`reasons.${c}`, n]),
+    ...REGISTRATION_FIXES.map((f): [string, number] => [`registration.${f}`, row.registration[f]]),
+  ];
+}
+
+function sumRows(codes: VerificationCodeRow[], rows: VerificationRow[]): VerificationRow {
+  const total = emptyRow(codes);
+  for (const row of rows) {
+    total.suspects += row.suspects;
+    total.pending += row.pending;
+    total.carriedForward += row.carriedForward;
+    total.removed += row.removed;
+    total.stillSuspected += row.stillSuspected;
+    for (const [c, n] of Object.entries(row.outcomes)) total.outcomes[c] = (total.outcomes[c] ?? 0) + n;
+    for (const [c, n] of Object.entries(row.reasons)) total.reasons[c] = (total.reasons[c] ?? 0) + n;
+    for (const f of REGISTRATION_FIXES) total.registration[f] += row.registration[f];
+  }
+  return total;
+}
+
+/**
+ * A county report limited to the towns under `region` (a town officer's view of the published
+ * county report); the totals then cover those towns only, as the live report's do.
+ */
+export function restrictToRegion(report: VerificationReport, region: string): VerificationReport {
+  if (region === report.region) return report;
+  return {
+    ...report,
+    region,
+    rounds: report.rounds.map((r) => {
+      const towns = r.towns.filter((t) => t.townCode.startsWith(region));
+      return { round: r.round, towns, total: sumRows(report.codes, towns) };
+    }),
+  };
+}
+
+/** Every figure of `published` that `live` now gives differently (round by round, towns then 合计). */
+export function reportDifferences(published: VerificationReport, live: VerificationReport): ReportDifference[] {
+  const out: ReportDifference[] = [];
+  const compare = (round: number, townCode: string, a: VerificationRow | undefined, b: VerificationRow | undefined) => {
+    const before = new Map(a ? figures(a) : []);
+    const after = new Map(b ? figures(b) : []);
+    for (const field of new Set([...before.keys(), ...after.keys()])) {
+      const p = before.get(field) ?? 0;
+      const l = after.get(field) ?? 0;
+      if (p !== l) out.push({ round, townCode, field, published: p, live: l });
+    }
+  };
+  const rounds = [...new Set([...published.rounds, ...live.rounds].map((r) => r.round))].sort((x, y) => x - y);
+  for (const round of rounds) {
+    const p = published.rounds.find((r) => r.round === round);
+    const l = live.rounds.find((r) => r.round === round);
+    const towns = [...new Set([...(p?.towns ?? []), ...(l?.towns ?? [])].map((t) => t.townCode))];
+    for (const town of towns) {
+      compare(
+        round,
+        town,
+        p?.towns.find((t) => t.townCode === town),
+        l?.towns.find((t) => t.townCode === town),
+      );
+    }
+    compare(round, '合计', p?.total, l?.total);
+  }
+  return out;
 }

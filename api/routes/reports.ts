@@ -17,7 +17,15 @@ import { type ReportFormat, type ReportTable, renderReport, reportFormat, XLSX_M
 import { parsePeriod, reportPeriod } from '../reports/period.js';
 import { retentionReport, retentionReportOf, retentionTable } from '../reports/retention.js';
 import { reportRegion } from '../reports/scope.js';
-import { verificationReport, verificationReportOf, verificationTable } from '../reports/verification.js';
+import {
+  reportDifferences,
+  restrictToRegion,
+  type ServedVerificationReport,
+  servedVerificationReport,
+  verificationReport,
+  verificationReportOf,
+  verificationTable,
+} from '../reports/verification.js';
 import { errorResponse } from './shared.js';
 
 const countyCode = z.string().regex(/^\d{6}$/, '县级行政区划代码应为 6 位数字');
@@ -92,22 +100,41 @@ export const reportsRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['reports'],
         summary: '入学核查情况统计表: suspects per round and town by outcome code, 核减 and 疑似失学',
-        querystring: z.object({ campaign: z.coerce.number().int().positive(), format: reportFormat }),
-        response: reportResponses(verificationReport),
+        querystring: z.object({
+          campaign: z.coerce.number().int().positive(),
+          format: reportFormat,
+          /** true: today's figures even when the campaign's report was published. */
+          live: z
+            .enum(['true', 'false'], { message: 'live 只能为 true 或 false' })
+            .optional()
+            .transform((v) => v === 'true'),
+        }),
+        response: reportResponses(servedVerificationReport),
       },
     },
     async (req, reply) => {
       const actor = actorOf(req);
       const campaign = await app.prisma.campaign.findFirst({
         where: { AND: [{ id: req.query.campaign }, scope.campaigns(actor)] },
-        select: { id: true, regionCode: true, year: true },
+        select: { id: true, regionCode: true, year: true, status: true, reportedAt: true, reportSnapshot: true },
       });
       if (!campaign) throw new AppError('NOT_FOUND');
       const region = reportRegion(actor, campaign.regionCode);
-      const report = await verificationReportOf(app.prisma, campaign, region);
+      const figures = { id: campaign.id, regionCode: campaign.regionCode, year: campaign.year };
+      const live = await verificationReportOf(app.prisma, figures, region);
+      // A published campaign's report is the one frozen when the county compiled and published it.
+      const frozen = campaign.status === 'REPORTED' ? verificationReport.safeParse(campaign.reportSnapshot) : null;
+      const published = frozen?.success ? restrictToRegion(frozen.data, region) : null;
+      const source = published && !req.query.live ? 'published' : 'live';
+      const report: ServedVerificationReport = {
+        ...(source === 'published' && published ? published : live),
+        source,
+        publishedAt: published ? (campaign.reportedAt?.toISOString() ?? null) : null,
+        differences: published ? reportDifferences(published, live) : [],
+      };
       return send(app.prisma, req, reply, actor, req.query.format, report, {
         name: 'verification',
-        details: { campaign: campaign.id, region },
+        details: { campaign: campaign.id, region, source },
         table: () => verificationTable(report),
         fileName: `适龄儿童入学核查情况统计表-${region}-${campaign.year}`,
         asciiName: `verification-${region}-${campaign.year}`,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   assembleVerification,
+  reportDifferences,
+  restrictToRegion,
   type SuspectGroup,
   type VerificationCodeRow,
   verificationTable,
@@ -129,5 +131,53 @@ describe('verificationTable', () => {
     expect(totalRow.slice(0, 4)).toEqual(['第1轮', '370481', '合计', 282]);
     expect(totalRow[table.headers.indexOf('核减人数')]).toBe(277);
     expect(totalRow[table.headers.indexOf('H类（H类）')]).toBe(94);
+  });
+});
+
+describe('a published report beside the live one', () => {
+  const published = assembleVerification(campaign, '370481', codes, towns, R_GROUPS);
+  // After publication, one of 龙泉街道's H children of round 1 turns out to be at home (L).
+  const corrected = R_GROUPS.map((g) =>
+    g.town === '370481002' && g.round === 1 && g.outcome === 'H' ? { ...g, n: 33 } : g,
+  );
+  const live = assembleVerification(campaign, '370481', codes, towns, [...corrected, group('370481002', 1, 'L', 1)]);
+
+  it('lists every figure that changed, per town and in the total, and nothing else', () => {
+    const row = (townCode: string) => [
+      {
+        round: 1,
+        townCode,
+        field: 'outcomes.H',
+        published: townCode === '合计' ? 94 : 34,
+        live: townCode === '合计' ? 93 : 33,
+      },
+      { round: 1, townCode, field: 'outcomes.L', published: 3, live: 4 },
+      {
+        round: 1,
+        townCode,
+        field: 'removed',
+        published: townCode === '合计' ? 277 : 110,
+        live: townCode === '合计' ? 276 : 109,
+      },
+      {
+        round: 1,
+        townCode,
+        field: 'stillSuspected',
+        published: townCode === '合计' ? 5 : 3,
+        live: townCode === '合计' ? 6 : 4,
+      },
+    ];
+    expect(reportDifferences(published, live)).toEqual([...row('370481002'), ...row('合计')]);
+    expect(reportDifferences(published, published)).toEqual([]);
+  });
+
+  it('cuts the county report to a town, its total the town’s', () => {
+    const mine = restrictToRegion(published, '370481001');
+    expect(mine.region).toBe('370481001');
+    expect(mine.rounds.map((r) => r.towns.map((t) => t.townCode))).toEqual([['370481001'], ['370481001']]);
+    const { townCode: _code, townName: _name, ...own } = mine.rounds[0]!.towns[0]!;
+    expect(mine.rounds[0]!.total).toEqual(own);
+    expect(mine.rounds[0]!.total.suspects).toBe(3 + 50 + 5 + 49 + 60 + 2);
+    expect(restrictToRegion(published, '370481')).toBe(published);
   });
 });
