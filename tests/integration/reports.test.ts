@@ -396,6 +396,57 @@ describe('GET /api/reports/verification', () => {
     expect((await bureau('GET', `${url()}&format=pdf`)).status).toBe(400);
     expect((await api('GET', url())).status).toBe(401);
   });
+
+  it('serves a published campaign’s frozen report, the live figures on request, and the difference', async () => {
+    type Served = VerificationReport & {
+      source: 'published' | 'live';
+      publishedAt: string | null;
+      differences: { round: number; townCode: string; field: string; published: number; live: number }[];
+    };
+    const frozen = await bureau<Served>('GET', url());
+    expect(frozen.body).toMatchObject({ source: 'live', publishedAt: null, differences: [] });
+    const { source: _s, publishedAt: _p, differences: _d, ...figures } = frozen.body;
+    const reportedAt = new Date('2040-10-30T02:00:00Z');
+    await prisma.campaign.update({
+      where: { id: campaignId },
+      data: { status: 'REPORTED', reportedAt, reportSnapshot: { ...figures, region: COUNTY } },
+    });
+    // A correction after publication: k5 (T1, round 1) was E (核减); it is unverified again.
+    await outcome('k5', null);
+
+    const published = await bureau<Served>('GET', url());
+    expect(published.status).toBe(200);
+    expect(published.body.source).toBe('published');
+    expect(published.body.publishedAt).toBe(reportedAt.toISOString());
+    expect(published.body.rounds).toEqual(figures.rounds);
+    expect(published.body.differences).toEqual([
+      { round: 1, townCode: T1, field: 'outcomes.E', published: 1, live: 0 },
+      { round: 1, townCode: T1, field: 'pending', published: 0, live: 1 },
+      { round: 1, townCode: T1, field: 'removed', published: 3, live: 2 },
+      { round: 1, townCode: '合计', field: 'outcomes.E', published: 1, live: 0 },
+      { round: 1, townCode: '合计', field: 'pending', published: 1, live: 2 },
+      { round: 1, townCode: '合计', field: 'removed', published: 4, live: 3 },
+    ]);
+    const live = await bureau<Served>('GET', `${url()}&live=true`);
+    expect(live.body.source).toBe('live');
+    expect(live.body.publishedAt).toBe(reportedAt.toISOString());
+    expect(live.body.rounds[0]!.total).toMatchObject({ removed: 3, pending: 2 });
+    expect(live.body.differences).toEqual(published.body.differences);
+
+    // A town sees its own rows of the published report, its total the town's.
+    const mine = await town<Served>('GET', url());
+    expect(mine.body.source).toBe('published');
+    expect(mine.body.region).toBe(T1);
+    for (const round of mine.body.rounds) expect(round.towns.map((t) => t.townCode)).toEqual([T1]);
+    expect(mine.body.rounds[0]!.total).toMatchObject({ suspects: 4, removed: 3 });
+    expect(JSON.stringify(mine.body)).not.toContain(T2);
+    expect(mine.body.differences.map((d) => d.townCode)).toEqual([T1, T1, T1, '合计', '合计', '合计']);
+    // The download is the published table too.
+    const csv = await download(`${url()}&format=csv`, await loginAs('bureau'));
+    const rows = parseCsv(csv.bytes);
+    const removedAt = rows[0]!.indexOf('核减人数');
+    expect(rows.find((r) => r[0] === '第1轮' && r[2] === '合计')![removedAt]).toBe('4');
+  });
 });
 
 describe('GET /api/reports/dropouts', () => {

@@ -14,13 +14,26 @@ import { settle } from '../../api/tasks/completion.js';
 import { createEngineClient } from '../../infra/camunda/client.js';
 import { createEngineRecords } from '../../infra/camunda/records.js';
 import { createPrisma } from '../../infra/db/prisma.js';
+import { engineClock } from '../../infra/engine/engine.js';
+import { chinaDay, chinaYear } from '../../api/domain/china-time.js';
 import { fixtureCounty, listedChildren } from './fixture-county.js';
-import { as, type Caller, completeTask as complete, eventually, loginAs } from './helpers.js';
+import {
+  as,
+  type Caller,
+  completeTask as complete,
+  demoPeople,
+  eventually,
+  loginAs,
+  openTasksOf,
+  pupilWithoutCase,
+} from './helpers.js';
 import { testConfig } from './test-env.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
 const records = createEngineRecords(inject('engineDatabaseUrl'));
 const engine = createEngineClient(testConfig());
+const clock = engineClock(inject('engineManagementUrl'));
+const DAY = 86_400_000;
 afterAll(() => Promise.all([prisma.$disconnect(), records.close(), engine.close()]));
 
 type Task = { userTaskKey: string; elementId: string; processInstanceKey: string; dueDate: string };
@@ -239,6 +252,10 @@ describe('enrollment verification (engine-backed)', () => {
     expect(Date.parse(collect!.dueDate)).toBe(Date.parse(`${YEAR}-06-30T23:59:59+08:00`));
     const vars = await records.taskVariables(collect!);
     expect(vars.missingLists).toEqual(['DISABILITY', 'WELFARE']);
+    // The task's context says which lists are missing (it was empty: no child, no lines).
+    const ctx = await bureau<{ summary: string | null }>('GET', `/api/tasks/${collect!.userTaskKey}/context`);
+    expect(ctx.status).toBe(200);
+    expect(ctx.body.summary).toBe(`${YEAR}年缺少残联、民政名单（已有公安、扶贫名单）`);
     expect(await prisma.suspectedChild.count({ where: { campaignId: started.body.id } })).toBe(0);
 
     // Chasing without a new list checks again and comes back to the same task…
@@ -268,6 +285,13 @@ describe('enrollment verification (engine-backed)', () => {
       const [verify] = await openTasks(town, 'verifyChild', 1, seen);
       seen.add(verify!.userTaskKey);
       await complete(town, verify!, verification('L', fx.primary.id));
+      // The first referral's case is open before the next round refers the child again.
+      if (round === 1) {
+        await eventually(
+          async () => ((await prisma.dropoutCase.count({ where: { childId: child } })) > 0 ? true : undefined),
+          'the referred case',
+        );
+      }
     }
     const [publish] = await openTasks(bureau, 'publishCountyReport', 1);
     expect(publish!.processInstanceKey).toBe(started.body.processInstanceKey);
@@ -286,6 +310,18 @@ describe('enrollment verification (engine-backed)', () => {
       'the referred case',
     );
     expect(await prisma.dropoutCase.count({ where: { childId: child } })).toBe(1);
+    // Rounds 2 and 3 found the case open: their referrals joined it, and its timeline says so.
+    const joined = await eventually(async () => {
+      const actions = await prisma.caseAction.findMany({
+        where: { case: { childId: child }, kind: 'REFERRAL_JOINED' },
+        orderBy: { createdAt: 'asc' },
+      });
+      return actions.length === 2 ? actions : undefined;
+    }, 'the two later referrals noted in the case');
+    expect(joined.map((a) => a.note)).toEqual([
+      `适龄儿童入学核查（${YEAR}年第2轮）确认在家上学；该儿童已有在办案件，并入本案办理`,
+      `适龄儿童入学核查（${YEAR}年第3轮）确认在家上学；该儿童已有在办案件，并入本案办理`,
+    ]);
   });
 
   it('closes a round only with every child’s outcome: a verification whose commit was lost is written first', async () => {
@@ -327,5 +363,203 @@ describe('enrollment verification (engine-backed)', () => {
     expect((await suspect()).outcomeCode).toBe('B');
     const [publish] = await openTasks(bureau, 'publishCountyReport', 1);
     expect(publish!.processInstanceKey).toBe(started.body.processInstanceKey);
+  });
+
+  describe('issue 15: the verification flow’s remaining errors', () => {
+    it('does not verify again a child whose referred case closed with the return: registered back, one case', async () => {
+      const YEAR = 2027;
+      const { fx, bureau, started, dispatch, verify } = await oneChildToVerify('379921', YEAR);
+      const childId = (await prisma.suspectedChild.findFirstOrThrow({ where: { campaignId: started.body.id } }))
+        .childId;
+      const school = await as(fx.users.primary);
+      await complete(await as(fx.users.town), verify, verification('L', fx.primary.id));
+      const referred = await eventually(
+        async () => (await prisma.dropoutCase.findFirst({ where: { childId } })) ?? undefined,
+        'the referred case',
+      );
+      // Round 1 closed with the child still suspected: round 2 waits for the bureau's dispatch.
+      const [dispatch2] = await openTasks(bureau, 'dispatchSuspectList', 1, new Set([dispatch.userTaskKey]));
+
+      // The child returns; the school sets out follow-up care; the case closes as 复学.
+      const returned = await school('POST', `/api/cases/${referred.id}/return`, { returnedOn: chinaDay() });
+      expect(returned.status, JSON.stringify(returned.body)).toBe(202);
+      const [care] = await openTasks(school, 'arrangeFollowUpCare', 1);
+      await complete(school, care!, {
+        academic: '班主任每日课后辅导',
+        psychological: '心理老师每周谈心一次',
+        family: '村委会每月走访家庭',
+        responsiblePerson: '王老师',
+      });
+      await eventually(async () => {
+        const c = await prisma.dropoutCase.findUniqueOrThrow({ where: { id: referred.id } });
+        return c.status === 'CLOSED' ? c : undefined;
+      }, 'the case closed');
+      // Registered back for the campaign's school year at the school that took the child back.
+      const record = await prisma.registryRecord.findUnique({
+        where: { childId_schoolYear: { childId, schoolYear: YEAR } },
+      });
+      expect.soft(record).toMatchObject({ status: 'ENROLLED', schoolId: fx.primary.id });
+
+      // Round 2 knows: dispatching it verifies nobody, the campaign goes on to its report.
+      await complete(bureau, dispatch2!, {});
+      const [publish] = await openTasks(bureau, 'publishCountyReport', 1);
+      expect(publish!.processInstanceKey).toBe(started.body.processInstanceKey);
+      expect(await prisma.suspectedChild.count({ where: { campaignId: started.body.id, round: 2 } })).toBe(0);
+      const town = await as(fx.users.town);
+      expect((await town<{ data: Task[] }>('GET', '/api/tasks?type=verifyChild')).body.data).toEqual([]);
+      expect(await prisma.dropoutCase.count({ where: { childId } })).toBe(1);
+      const snapshot = (await prisma.campaign.findUniqueOrThrow({ where: { id: started.body.id } })).reportSnapshot as {
+        rounds: { round: number; total: { stillSuspected: number; carriedForward: number } }[];
+      };
+      expect(snapshot.rounds.map((r) => [r.round, r.total.stillSuspected, r.total.carriedForward])).toEqual([
+        [1, 1, 0],
+      ]);
+    });
+
+    it('refers a child whose earlier case is closed as a new case that names it, and notes it in the earlier case', async () => {
+      const YEAR = 2027;
+      const fx = await fixtureCounty(prisma, '379925', YEAR, 0);
+      const [childId] = await listedChildren(prisma, fx, YEAR, 1);
+      const earlier = await prisma.dropoutCase.create({
+        data: {
+          childId: childId!,
+          schoolId: fx.primary.id,
+          regionCode: fx.town,
+          status: 'CLOSED',
+          outcome: 'RETURNED',
+          processInstanceKey: `test-closed-case-${fx.county}`,
+          openedAt: new Date('2026-03-02T02:00:00Z'),
+          closedAt: new Date('2026-04-01T02:00:00Z'),
+        },
+      });
+      const bureau = await as(fx.users.bureau);
+      const town = await as(fx.users.town);
+      await bureau('POST', '/api/campaigns/enrollment', { county: fx.county, year: YEAR });
+      await complete(bureau, (await openTasks(bureau, 'dispatchSuspectList', 1))[0]!, {});
+      await complete(town, (await openTasks(town, 'verifyChild', 1))[0]!, verification('L', fx.primary.id));
+      const second = await eventually(
+        async () => (await prisma.dropoutCase.findFirst({ where: { childId, id: { not: earlier.id } } })) ?? undefined,
+        'the new case',
+      );
+      const earlierNumber = `辍-2026-${String(earlier.serial).padStart(6, '0')}`;
+      expect(second.reason).toContain(`前案 ${earlierNumber} 已结案`);
+      const noted = await prisma.caseAction.findMany({ where: { caseId: earlier.id } });
+      expect(noted.map((a) => [a.kind, a.note])).toEqual([
+        ['REFERRED_AGAIN', `适龄儿童入学核查（${YEAR}年第1轮）确认在家上学，已重新转入辍学劝返流程（本案已结案）`],
+      ]);
+    });
+
+    it('refuses dates of things that happened in the future: a deferral application, a home visit', async () => {
+      const { fx, town, started, verify } = await oneChildToVerify('379922', 2027);
+      await complete(town, verify, verification('E', fx.primary.id));
+      const [deferral] = await openTasks(town, 'fileDeferral', 1);
+      const application = { applicant: '父亲', reason: '先天性心脏病术后休养' };
+      const future = await town<{ error: { details: { path: string[]; message: string }[] } }>(
+        'POST',
+        `/api/tasks/${deferral!.userTaskKey}/complete`,
+        { ...application, applicationReceivedOn: '2031-01-01' },
+      );
+      expect(future.status).toBe(422);
+      expect(future.body.error.details).toEqual([
+        { path: ['applicationReceivedOn'], message: `收到书面申请的日期不能晚于今天（${chinaDay()}）` },
+      ]);
+      // Nothing written: the child is not counted as deferred yet.
+      const suspect = await prisma.suspectedChild.findFirstOrThrow({ where: { campaignId: started.body.id } });
+      expect(suspect.placement).toBeNull();
+      await complete(town, deferral!, { ...application, applicationReceivedOn: chinaDay() });
+
+      // A teacher's home visit dated in the future is refused too (it would be printed into the 校报).
+      const { teacher } = await demoPeople(prisma);
+      const pupil = await pupilWithoutCase(prisma, teacher.classId);
+      const asTeacher = await as(teacher.username);
+      const reported = await asTeacher<{ processInstanceKey: string }>('POST', '/api/dropout-reports', {
+        child: pupil.id,
+        lastAttendance: chinaDay(new Date(Date.now() - 5 * DAY)),
+        reason: '连续旷课三天，电话联系不上家长',
+      });
+      expect(reported.status, JSON.stringify(reported.body)).toBe(201);
+      const [visit] = await openTasksOf(asTeacher, reported.body.processInstanceKey, 'visitFamily');
+      const visited = await asTeacher<{ error: { details: { path: string[]; message: string }[] } }>(
+        'POST',
+        `/api/tasks/${visit!.userTaskKey}/complete`,
+        {
+          visitedOn: chinaDay(new Date(Date.now() + 30 * DAY)),
+          visitors: '班主任',
+          outcome: 'PERSUASION_FAILED',
+          note: '家长不在家',
+        },
+      );
+      expect(visited.status).toBe(422);
+      expect(visited.body.error.details).toEqual([
+        { path: ['visitedOn'], message: `家访日期不能晚于今天（${chinaDay()}）` },
+      ]);
+      const c = await prisma.dropoutCase.findUniqueOrThrow({
+        where: { processInstanceKey: reported.body.processInstanceKey },
+        include: { actions: true },
+      });
+      expect(c.actions.map((a) => a.kind)).toEqual(['CASE_OPENED']);
+    });
+
+    it('counts 已建籍 only where the town recorded it, and gives later rounds deadlines from their start', async () => {
+      // A campaign of 2026, whose 20 September and 15 October have passed on the engine's clock.
+      const YEAR = 2026;
+      const fx = await fixtureCounty(prisma, '379923', YEAR, 0);
+      await listedChildren(prisma, fx, YEAR, 2);
+      const bureau = await as(fx.users.bureau);
+      const town = await as(fx.users.town);
+      const started = await bureau<{ id: number; processInstanceKey: string }>('POST', '/api/campaigns/enrollment', {
+        county: fx.county,
+        year: YEAR,
+      });
+      const [dispatch] = await openTasks(bureau, 'dispatchSuspectList', 1);
+      await complete(bureau, dispatch!, {});
+      const [first, second] = await openTasks(town, 'verifyChild', 2);
+      // One found studying in the province without a registry record and registered (C, 已建籍)…
+      await complete(town, first!, verification('C', fx.primary.id));
+      // …one disabled child placed in 送教上门 (I): a registry record, but no 注册建籍 of the report.
+      await complete(town, second!, verification('I', fx.primary.id));
+      const [placement] = await openTasks(town, 'arrangeSpecialPlacement', 1);
+      const before = (await clock.now()).epochMilli;
+      await complete(town, placement!, {
+        placement: 'HOME_TEACHING',
+        receivingSchoolId: fx.primary.id,
+        teachingPlan: '每周两次送教上门',
+      });
+      const [dispatch2] = await openTasks(bureau, 'dispatchSuspectList', 1, new Set([dispatch!.userTaskKey]));
+      const after = (await clock.now()).epochMilli;
+      // 已建籍: the C child of round 1 only; round 2 (the I child carried) has none recorded yet.
+      type Report = { rounds: { round: number; total: { registration: Record<string, number> } }[] };
+      const live = await bureau<Report>('GET', `/api/reports/verification?campaign=${started.body.id}`);
+      expect.soft(live.body.rounds.map((r) => [r.round, r.total.registration.REGISTERED])).toEqual([
+        [1, 1],
+        [2, 0],
+      ]);
+      // Round 2's dispatch is due 3 days ([P]) from the round's start, not on 20 September.
+      const due2 = Date.parse(dispatch2!.dueDate);
+      expect(due2).toBeGreaterThanOrEqual(before + 3 * DAY);
+      expect(due2).toBeLessThanOrEqual(after + 3 * DAY);
+      await complete(bureau, dispatch2!, {});
+      const [again] = await openTasks(town, 'verifyChild', 1, new Set([first!.userTaskKey, second!.userTaskKey]));
+      // Its verification 15 days ([P]) from the round's start, not on 15 October.
+      const verifyDue = Date.parse(again!.dueDate);
+      expect(verifyDue).toBeGreaterThanOrEqual(before + 15 * DAY);
+      expect(verifyDue).toBeLessThanOrEqual(after + 15 * DAY);
+    });
+
+    it('refuses a campaign for a year beyond next year, with a clear message, and creates nothing', async () => {
+      const fx = await fixtureCounty(prisma, '379924', 2027, 0);
+      const bureau = await as(fx.users.bureau);
+      const year = chinaYear() + 2;
+      const res = await bureau<{ error: { code: string; message: string } }>('POST', '/api/campaigns/enrollment', {
+        county: fx.county,
+        year,
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('VALIDATION_FAILED');
+      expect(res.body.error.message).toBe(
+        `不能启动${year}年度的入学核查：最早可提前一年启动，即${chinaYear() + 1}年度及以前。`,
+      );
+      expect(await prisma.campaign.count({ where: { regionCode: fx.county } })).toBe(0);
+    });
   });
 });
