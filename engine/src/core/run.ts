@@ -836,7 +836,13 @@ export class Run {
   }
 
   /** An inner instance completed: collect its output, go on with the next, or complete the body. */
-  private async innerCompleted(inner: ElementInstance, body: ElementInstance, element: Element, outputValue: unknown) {
+  private async innerCompleted(
+    inner: ElementInstance,
+    body: ElementInstance,
+    element: Element,
+    outputValue: unknown,
+    completionMet: boolean,
+  ) {
     const mi = element.multiInstance!;
     const state = body.data.mi!;
     if (mi.outputCollection) {
@@ -847,16 +853,9 @@ export class Run {
     }
     state.completed += 1;
     let done = state.completed >= state.total;
-    if (!done && mi.completionCondition) {
-      const r = await this.evaluate(mi.completionCondition, body, {
-        numberOfInstances: state.total,
-        numberOfCompletedInstances: state.completed,
-        numberOfActiveInstances: mi.sequential ? 0 : state.total - state.completed,
-      });
-      if (r.ok && r.value === true) {
-        done = true;
-        for (const child of await this.activeChildren(body.key)) await this.terminate(child);
-      }
+    if (!done && completionMet) {
+      done = true;
+      for (const child of await this.activeChildren(body.key)) await this.terminate(child);
     }
     if (!done && mi.sequential && state.next < state.total) {
       const items = state.items ?? [];
@@ -896,6 +895,20 @@ export class Run {
       if (!r.ok) return this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', r.message, 'COMPLETING');
       outputElement = r.value;
     }
+    // The completion condition sees the inner instance's variables (its input element, its locals) and
+    // the body's counters, this instance counted as completed (docs: bpmn/multi-instance, "Completion condition").
+    let completionMet = false;
+    if (innerOfBody && element?.multiInstance?.completionCondition) {
+      const mi = innerOfBody.data.mi!;
+      const r = await this.evaluate(element.multiInstance.completionCondition, ei, {
+        numberOfInstances: mi.total,
+        numberOfCompletedInstances: mi.completed + 1,
+        numberOfActiveInstances: Math.max(0, mi.next - mi.completed - 1),
+        numberOfTerminatedInstances: 0,
+      });
+      if (!r.ok) return this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', r.message, 'COMPLETING');
+      completionMet = r.value === true;
+    }
     if (ei.type === 'MULTI_INSTANCE_BODY' && element?.multiInstance?.outputCollection && flowScope) {
       const name = element.multiInstance.outputCollection;
       await this.propagate(flowScope, { [name]: (await this.scopeVariables(ei.key)).get(name) ?? null });
@@ -910,7 +923,7 @@ export class Run {
     this.lifecycle(ei, 'ELEMENT_COMPLETED');
 
     if (ei.type === 'PROCESS') return this.processCompleted(ei);
-    if (innerOfBody && element) return this.innerCompleted(ei, innerOfBody, element, outputElement);
+    if (innerOfBody && element) return this.innerCompleted(ei, innerOfBody, element, outputElement, completionMet);
     if (!element || !flowScope) return;
     const outgoing =
       element.type === 'EXCLUSIVE_GATEWAY' || element.type === 'EVENT_BASED_GATEWAY'
