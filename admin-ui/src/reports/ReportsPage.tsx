@@ -21,6 +21,7 @@ import { Title, useNotify, usePermissions } from 'react-admin';
 import { apiDownload, apiFetch, ApiError, query } from '../api';
 import type { Me } from '../authProvider';
 import { REPORT_ROLES } from '../layout/access';
+import { VerificationPublished } from './VerificationPublished';
 
 /** A rate, or a dash where there is nothing to divide by. */
 const pct = (rate: number | null | undefined) => (rate === null || rate === undefined ? '—' : `${rate}%`);
@@ -232,6 +233,7 @@ export function ReportsPage() {
                     params={{ campaign: c.id }}
                     name={`verification-${c.id}`}
                   />
+                  {c.status === 'REPORTED' && <VerificationPublished campaignId={c.id} />}
                 </Stack>
               ))}
             </CardContent>
