@@ -284,8 +284,8 @@ to start without them; \`tests/integration/serve.test.ts\` runs both roles again
 replicas are stateless (sessions are in PostgreSQL); worker replicas share job types (the engine gives each job
 to one of them); the instance lock is a PostgreSQL advisory lock, so it holds across replicas. The engine
 processes share nothing but the database (\`engine/README.md\`: jobs by \`FOR UPDATE SKIP LOCKED\`, each instance's
-commands serialised on its row, LISTEN/NOTIFY waking long polls in every process); \`tests/faults/two-engines.test.ts\`
-kills one under load.
+commands serialised on its row, LISTEN/NOTIFY waking long polls in every process); \`tests/faults/three-engines.test.ts\`
+kills and restarts each of three under load.
 
 **A bureau with a Camunda 8 licence** may run the same API and workers against its Camunda cluster instead of our
 engine: it changes only addresses and credentials — \`ENGINE_GRPC_ADDRESS\`, \`ENGINE_REST_ADDRESS\`,

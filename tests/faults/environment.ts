@@ -47,8 +47,8 @@ const ENGINE_START_TIMEOUT_MS = 120_000;
  */
 const PG_NAME = `kc-faults-${FAULT_SLOT}-postgres`;
 const engineName = (i: number) => `kc-faults-${FAULT_SLOT}-engine${i === 0 ? '' : `-${i + 1}`}`;
-/** The second engine's host ports: the slot's own plus this (slots are 10 apart; slot 8 is the engine suite's). */
-const SECOND_ENGINE_PORT_OFFSET = 5;
+/** Engine i's host ports: the slot's own plus i × this (slots are 10 apart, so up to three engines stay in the slot). */
+const ENGINE_PORT_STEP = 3;
 
 /** One engine container: its container, the host-side configuration whose engine addresses are its own. */
 export interface EngineNode {
@@ -159,10 +159,10 @@ export async function waitEngineReady(cfg: Config, timeoutMs = ENGINE_START_TIME
   }
 }
 
-/** The host configuration of engine `i`: the first on the slot's ports, the second beside them. */
+/** The host configuration of engine `i`: the first on the slot's ports, the others beside them. */
 function engineNodeConfig(cfg: Config, i: number): Config {
   if (i === 0) return cfg;
-  const d = SECOND_ENGINE_PORT_OFFSET * i;
+  const d = ENGINE_PORT_STEP * i;
   return {
     ...cfg,
     ENGINE_REST_PORT: cfg.ENGINE_REST_PORT + d,
@@ -239,7 +239,7 @@ export interface StartOptions {
   /** Pupils of the seeded demo county (as the integration tests: 1500). */
   pupils?: number;
   /** Engine containers on the one engine database (default 1); the API and workers use the first. */
-  engines?: 1 | 2;
+  engines?: 1 | 2 | 3;
   say?: (line: string) => void;
 }
 
