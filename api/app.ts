@@ -34,6 +34,7 @@ import { childrenRoutes } from './routes/children.js';
 import { classesRoutes } from './routes/classes.js';
 import { diagramsRoutes } from './routes/diagrams.js';
 import { dropoutReportRoutes } from './routes/dropout-reports.js';
+import { exportsRoutes } from './routes/exports.js';
 import { handoversRoutes } from './routes/handovers.js';
 import { healthRoutes } from './routes/health.js';
 import { importsRoutes } from './routes/imports.js';
@@ -239,6 +240,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     importsRoutes,
     reportsRoutes,
     taskRoutes,
+    exportsRoutes,
     attachmentsRoutes,
     processInstanceRoutes,
     auditRoutes,

@@ -50,3 +50,17 @@ export function fileSize(bytes: number): string {
     ? `${(bytes / 1024 / 1024).toFixed(1)} MB`
     : `${Math.max(1, Math.round(bytes / 1024))} KB`;
 }
+
+/**
+ * Free text with ISO days in it (a note a form wrote: "2026-11-18 王老师 家访劝返未果") as people write
+ * them: "2026年11月18日 王老师 家访劝返未果". Only well-formed calendar days are rewritten.
+ */
+export function chineseDatesIn(text: string | null | undefined): string {
+  if (!text) return '';
+  return text.replace(/(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)/g, (whole, y: string, m: string, d: string) => {
+    const month = Number(m);
+    const day = Number(d);
+    if (month < 1 || month > 12 || day < 1 || day > 31) return whole;
+    return `${y}年${month}月${day}日`;
+  });
+}

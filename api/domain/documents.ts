@@ -6,6 +6,7 @@
  */
 import type { CaseDocument, DocumentKind } from '../../generated/prisma/client.js';
 import type { Tx } from '../../infra/db/prisma.js';
+import { reasonCodeLabel } from '../reports/labels.js';
 import { chinaDay, chinaYear } from './china-time.js';
 
 /** The word before the year in each kind's number (文号 prefix). */
@@ -111,4 +112,39 @@ h1{text-align:center;font-size:22pt;letter-spacing:.2em;margin:0}.number{text-al
 ${paragraphs}
 <p class="issuer">${escapeHtml(d.issuedBy)}<br>${chineseDate(d.issuedAt)}</p></body></html>
 `;
+}
+
+/**
+ * The body of the school's written report to the town and the county bureau ([T] 二(四)): the child's
+ * basic facts, the reason (its code with its meaning: "A2 厌学辍学"), the measures of the 一人一案 and the
+ * result of every home visit — dates as printed, 2015年7月1日.
+ */
+export function schoolReportBody(c: {
+  townName: string;
+  child: { name: string; gender: string; birthDate: Date };
+  schoolName: string;
+  reasonCode: string | null;
+  reason: string | null;
+  plan: string | null;
+  responsiblePerson: string | null;
+  visits: { note: string | null }[];
+}): string {
+  const reason = [reasonCodeLabel(c.reasonCode), c.reason].filter(Boolean).join('；') || '未填写';
+  const visits = c.visits.map((v) => chineseDaysIn(v.note ?? '')).join('；');
+  return [
+    `${c.townName}人民政府、县教育局：`,
+    `一、学生基本情况：${c.child.name}，${c.child.gender === 'MALE' ? '男' : '女'}，${c.schoolName}学生，出生于${chineseDay(c.child.birthDate.toISOString().slice(0, 10))}。`,
+    `二、辍学原因：${reason}`,
+    `三、劝返措施：${c.plan ?? '未填写'}（责任人：${c.responsiblePerson ?? '未指定'}）`,
+    `四、劝返结果：${c.visits.length === 0 ? '班主任未在期限内完成家访' : visits}；劝返无效。`,
+  ].join('\n');
+}
+
+/** ISO days inside a note ("2026-11-18 王老师 家访") as printed: 2026年11月18日. */
+export function chineseDaysIn(text: string): string {
+  return text.replace(/(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)/g, (whole, y: string, m: string, d: string) =>
+    Number(m) >= 1 && Number(m) <= 12 && Number(d) >= 1 && Number(d) <= 31
+      ? `${y}年${Number(m)}月${Number(d)}日`
+      : whole,
+  );
 }

@@ -6,18 +6,20 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CaseOutcome, CaseStatus, type Prisma } from '../../generated/prisma/client.js';
 import { formatCaseNumber } from '../../workers/open-dropout-case/handler.js';
-import { actorOf } from '../auth/actor.js';
+import { actorOf, type Actor } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { scope } from '../auth/scope.js';
 import { chinaDay } from '../domain/china-time.js';
-import { DOCUMENT_TITLE } from '../domain/documents.js';
+import { chineseDate, DOCUMENT_TITLE } from '../domain/documents.js';
 import { maskIdNumber } from '../domain/mask.js';
 import { multilineText, plainText } from '../domain/text.js';
 import { AppError } from '../errors.js';
 import { intIdQuery, listQuery, listResponse, paging, uuidParam } from '../resources/list.js';
 import { taskForms } from '../tasks/forms.js';
+import { taskSchemasByFlow } from '../tasks/schemas/index.js';
 import { contentDisposition, errorResponse } from './shared.js';
-import { OPEN_CASE_STATUSES } from '../domain/case-status.js';
+import { CASE_OUTCOME_LABELS, OPEN_CASE_STATUSES } from '../domain/case-status.js';
+import { reasonCodeLabel } from '../reports/labels.js';
 
 const caseSchema = z.object({
   id: z.string(),
@@ -34,6 +36,8 @@ const caseSchema = z.object({
   lastAttendance: z.string().nullable(),
   reason: z.string().nullable(),
   reasonCode: z.string().nullable(),
+  /** The code with its meaning ("A2 厌学辍学"), as the console and documents show it. */
+  reasonLabel: z.string().nullable(),
   plan: z.string().nullable(),
   responsiblePerson: z.string().nullable(),
   processInstanceKey: z.string(),
@@ -41,13 +45,62 @@ const caseSchema = z.object({
   closedAt: z.string().nullable(),
 });
 
-const include = {
+export const caseInclude = {
   child: { select: { name: true, idNumber: true } },
   school: { select: { name: true } },
 } as const;
-type Row = Prisma.DropoutCaseGetPayload<{ include: typeof include }>;
+const include = caseInclude;
+export type CaseRow = Prisma.DropoutCaseGetPayload<{ include: typeof include }>;
 
-function toCase(c: Row): z.infer<typeof caseSchema> {
+export const caseFilters = listQuery(['openedAt', 'status', 'regionCode', 'serial'] as const).extend({
+  /** The child's name (or part of it), or the case number (辍-2026-000012, or just its serial). */
+  q: plainText(50).optional(),
+  status: z.enum(CaseStatus).optional(),
+  regionCode: z
+    .string()
+    .regex(/^\d{2,12}$/)
+    .optional(),
+  schoolId: intIdQuery.optional(),
+  childId: z.uuid().optional(),
+  open: z.enum(['true', 'false']).optional(),
+});
+export type CaseFilters = z.infer<typeof caseFilters>;
+
+/** A case number as people type it: 辍-2026-000012, 2026-12, 000012 or 12 → its year (if given) and serial. */
+export function parseCaseNumber(text: string): { year?: number; serial: number } | undefined {
+  const m = /^(?:辍\s*[-－]?\s*)?(?:(\d{4})\s*[-－]\s*)?(\d{1,9})$/.exec(text.trim());
+  if (!m) return undefined;
+  const serial = Number(m[2]);
+  if (serial < 1 || serial > 2_147_483_647) return undefined;
+  return { year: m[1] ? Number(m[1]) : undefined, serial };
+}
+
+/** The list's `where`: the caller's scope AND every filter given. */
+export function caseWhere(actor: Actor, q: CaseFilters): Prisma.DropoutCaseWhereInput {
+  const number = q.q ? parseCaseNumber(q.q) : undefined;
+  return {
+    AND: [
+      scope.cases(actor),
+      q.id ? { id: { in: q.id.filter((v) => z.uuid().safeParse(v).success) } } : {},
+      q.q
+        ? {
+            OR: [
+              { child: { name: { contains: q.q } } },
+              // The year of a case number is the Beijing year of its opening; the serial alone is unique.
+              ...(number ? [{ serial: number.serial }] : []),
+            ],
+          }
+        : {},
+      q.status ? { status: q.status } : {},
+      q.regionCode ? { regionCode: { startsWith: q.regionCode } } : {},
+      q.schoolId ? { schoolId: q.schoolId } : {},
+      q.childId ? { childId: q.childId } : {},
+      q.open ? { closedAt: q.open === 'true' ? null : { not: null } } : {},
+    ],
+  };
+}
+
+export function toCase(c: CaseRow): z.infer<typeof caseSchema> {
   return {
     id: c.id,
     caseNumber: formatCaseNumber(c.serial, c.openedAt),
@@ -64,6 +117,7 @@ function toCase(c: Row): z.infer<typeof caseSchema> {
     lastAttendance: c.lastAttendance?.toISOString().slice(0, 10) ?? null,
     reason: c.reason,
     reasonCode: c.reasonCode,
+    reasonLabel: reasonCodeLabel(c.reasonCode),
     plan: c.plan,
     responsiblePerson: c.responsiblePerson,
     processInstanceKey: c.processInstanceKey,
@@ -98,32 +152,13 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['cases'],
         summary: 'Dropout cases (一人一案) in the caller’s jurisdiction',
-        querystring: listQuery(['openedAt', 'status', 'regionCode', 'serial'] as const).extend({
-          status: z.enum(CaseStatus).optional(),
-          regionCode: z
-            .string()
-            .regex(/^\d{2,12}$/)
-            .optional(),
-          schoolId: intIdQuery.optional(),
-          childId: z.uuid().optional(),
-          open: z.enum(['true', 'false']).optional(),
-        }),
+        querystring: caseFilters,
         response: { 200: listResponse(caseSchema), 400: errorResponse },
       },
     },
     async (req) => {
       const q = req.query;
-      const where: Prisma.DropoutCaseWhereInput = {
-        AND: [
-          scope.cases(actorOf(req)),
-          q.id ? { id: { in: q.id.filter((v) => z.uuid().safeParse(v).success) } } : {},
-          q.status ? { status: q.status } : {},
-          q.regionCode ? { regionCode: { startsWith: q.regionCode } } : {},
-          q.schoolId ? { schoolId: q.schoolId } : {},
-          q.childId ? { childId: q.childId } : {},
-          q.open ? { closedAt: q.open === 'true' ? null : { not: null } } : {},
-        ],
-      };
+      const where = caseWhere(actorOf(req), q);
       const [rows, total] = await Promise.all([
         app.prisma.dropoutCase.findMany({ where, include, ...paging(q, 'openedAt') }),
         app.prisma.dropoutCase.count({ where }),
@@ -273,13 +308,22 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
           select: { id: true, fileName: true, uploadedBy: true, uploadedAt: true, size: true },
         }),
       ]);
+      // Tasks name their assignee by user name: people and units are shown by their names.
+      const usernames = [...new Set(tasks.map((t) => t.assignee).filter((u): u is string => !!u))];
+      const users = usernames.length
+        ? await app.prisma.user.findMany({
+            where: { username: { in: usernames } },
+            select: { username: true, displayName: true },
+          })
+        : [];
+      const nameOf = new Map(users.map((u) => [u.username, u.displayName]));
       const entries: z.infer<typeof timelineEntry>[] = [
         ...actions.map((a) => ({
           at: a.occurredAt.toISOString(),
           kind: a.kind,
-          title: ACTION_TITLES[a.kind] ?? a.kind,
-          actor: a.actor,
-          note: [a.outcome, a.note].filter(Boolean).join('；') || null,
+          title: actionTitle(a.kind),
+          actor: actorName(a.actor),
+          note: [outcomeLabel(a.outcome), a.note].filter(Boolean).join('；') || null,
           documentNumber: null,
           documentId: null,
           attachmentId: null,
@@ -288,8 +332,8 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
           at: d.issuedAt.toISOString(),
           kind: `DOCUMENT_${d.kind}`,
           title: DOCUMENT_TITLE[d.kind],
-          actor: d.issuedBy,
-          note: d.deadline ? `限期至 ${d.deadline.toISOString().slice(0, 10)}` : null,
+          actor: actorName(d.issuedBy),
+          note: d.deadline ? `限期至${chineseDate(d.deadline)}` : null,
           documentNumber: d.number,
           documentId: d.id,
           attachmentId: null,
@@ -297,8 +341,8 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
         ...tasks.map((t) => ({
           at: t.at,
           kind: `TASK_${t.state}`,
-          title: `${taskForms[t.elementId]?.title ?? t.elementId}（${t.state === 'CREATED' ? '待办' : t.state === 'COMPLETED' ? '已办结' : '已取消'}）`,
-          actor: t.assignee,
+          title: `${taskForms[t.elementId]?.title ?? '办理任务'}（${t.state === 'CREATED' ? '待办' : t.state === 'COMPLETED' ? '已办结' : '已取消'}）`,
+          actor: t.assignee ? (nameOf.get(t.assignee) ?? t.assignee) : null,
           note: null,
           documentNumber: null,
           documentId: null,
@@ -308,7 +352,7 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
           at: a.uploadedAt.toISOString(),
           kind: 'ATTACHMENT',
           title: `上传附件：${a.fileName}`,
-          actor: a.uploadedBy,
+          actor: actorName(a.uploadedBy),
           note: null,
           documentNumber: null,
           documentId: null,
@@ -321,7 +365,7 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
 };
 
 /** Chinese titles of case action kinds (workers and forms write the kinds). */
-const ACTION_TITLES: Record<string, string> = {
+export const ACTION_TITLES: Record<string, string> = {
   CASE_OPENED: '开立一人一案',
   REPORT_JOINED: '再次报告，并入本案',
   REFERRAL_JOINED: '再次转介，并入本案',
@@ -345,3 +389,37 @@ const ACTION_TITLES: Record<string, string> = {
   FOLLOW_UP_PLAN: '复学跟踪帮扶措施',
   CASE_CLOSED: '结案',
 };
+
+/** A kind without a title of its own (a kind added later) is never shown as its code. */
+export function actionTitle(kind: string): string {
+  return ACTION_TITLES[kind] ?? (kind.startsWith('ESCALATED_') ? '逾期自动上报' : '办理记录');
+}
+
+/** Workers act as "system": the timeline says so in Chinese. */
+export function actorName(actor: string | null): string | null {
+  if (!actor) return null;
+  return actor === 'system' ? '系统自动' : actor;
+}
+
+/**
+ * The Chinese of every outcome and decision a case action records: the escalation forms' own option labels
+ * (家访结果, 学校意见, 处理决定) and the case outcomes the workers write.
+ */
+export const OUTCOME_LABELS: Record<string, string> = (() => {
+  const labels: Record<string, string> = { ...CASE_OUTCOME_LABELS };
+  for (const form of Object.values(taskSchemasByFlow['辍学劝返'] ?? {})) {
+    const json = z.toJSONSchema(form.schema, { io: 'input', unrepresentable: 'any' }) as {
+      properties?: Record<string, { options?: Record<string, string> }>;
+    };
+    for (const [field, p] of Object.entries(json.properties ?? {})) {
+      // The reason code is shown with its code (A2 厌学辍学), not as an outcome.
+      if (field !== 'reasonCode' && p.options) Object.assign(labels, p.options);
+    }
+  }
+  return labels;
+})();
+
+export function outcomeLabel(outcome: string | null): string | null {
+  if (!outcome) return null;
+  return OUTCOME_LABELS[outcome] ?? null;
+}

@@ -67,10 +67,10 @@ const registryRecordSchema = z.object({
   changes: z.array(z.object({ kind: z.enum(RegistryChangeKind), date: z.string(), note: z.string().nullable() })),
 });
 
-const childInclude = { guardians: { orderBy: { id: 'asc' } } } satisfies Prisma.ChildInclude;
-type ChildRow = Prisma.ChildGetPayload<{ include: typeof childInclude }>;
+export const childInclude = { guardians: { orderBy: { id: 'asc' } } } satisfies Prisma.ChildInclude;
+export type ChildRow = Prisma.ChildGetPayload<{ include: typeof childInclude }>;
 
-function toListedChild(c: ChildRow): z.infer<typeof listedChildSchema> {
+export function toListedChild(c: ChildRow): z.infer<typeof listedChildSchema> {
   return {
     id: c.id,
     idNumber: maskIdNumber(c.idNumber)!,
@@ -102,10 +102,21 @@ function toChild(c: ChildRow): z.infer<typeof childSchema> {
   };
 }
 
+/** The shortest tail of a 身份证号 one may search by: fewer characters would match a crowd. */
+export const ID_SUFFIX_MIN = 4;
+
 // No sorting by birth date: a county's children in birth order would place each one's day of birth.
-const filters = listQuery(['name', 'regionCode', 'updatedAt', 'createdAt'] as const).extend({
+export const childFilters = listQuery(['name', 'regionCode', 'updatedAt', 'createdAt'] as const).extend({
   q: plainText(50).optional(),
-  idNumber: plainText(18).optional(),
+  /** The whole 身份证号, or its last digits (at least four): within the caller's scope, audited. */
+  idNumber: z
+    .string()
+    .trim()
+    .regex(/^\d{0,17}[\dXx]$/, '身份证号只能是数字和末位X')
+    .min(ID_SUFFIX_MIN, `请输入完整身份证号或至少后${ID_SUFFIX_MIN}位`)
+    .max(18)
+    .transform((v) => v.toUpperCase())
+    .optional(),
   regionCode: z
     .string()
     .regex(/^\d{2,12}$/)
@@ -114,6 +125,46 @@ const filters = listQuery(['name', 'regionCode', 'updatedAt', 'createdAt'] as co
   classId: intIdQuery.optional(),
   flag: z.enum(VulnerabilityFlag).optional(),
 });
+
+export type ChildFilters = z.infer<typeof childFilters>;
+
+/** The list's `where`: the caller's scope AND every filter given (an 18-character ID number exactly, fewer its tail). */
+export function childWhere(actor: Actor, q: ChildFilters): Prisma.ChildWhereInput {
+  return {
+    AND: [
+      scope.children(actor),
+      q.id ? { id: { in: q.id.filter((v) => z.uuid().safeParse(v).success) } } : {},
+      q.q ? { name: { contains: q.q } } : {},
+      q.idNumber ? { idNumber: q.idNumber.length === 18 ? q.idNumber : { endsWith: q.idNumber } } : {},
+      q.regionCode ? { regionCode: { startsWith: q.regionCode } } : {},
+      q.schoolId ? { currentSchoolId: q.schoolId } : {},
+      q.classId ? { currentClassId: q.classId } : {},
+      q.flag ? { flags: { has: q.flag } } : {},
+    ],
+  };
+}
+
+/**
+ * A search by ID number is a lookup of personal data: each child it finds gets a READ_PERSONAL row, and a
+ * search that finds nobody one row of its own — so trying the numbers (or tails) that fit a mask one by one
+ * leaves a trail either way. The number searched for is not written (the log would hold the full ID).
+ */
+export async function auditIdLookup(
+  db: Parameters<typeof audit>[0],
+  actor: Actor,
+  q: ChildFilters,
+  foundIds: string[],
+  ip: string,
+): Promise<void> {
+  if (!q.idNumber) return;
+  const lookup = q.idNumber.length === 18 ? 'idNumber' : 'idNumberSuffix';
+  if (foundIds.length === 0) {
+    await audit(db, actor, { action: 'READ_PERSONAL', entity: 'Child', details: { lookup, found: 0 }, ip });
+  }
+  for (const id of foundIds) {
+    await audit(db, actor, { action: 'READ_PERSONAL', entity: 'Child', entityId: id, details: { lookup }, ip });
+  }
+}
 
 const writable = z.object({
   name: plainText(50, 1),
@@ -166,42 +217,25 @@ export const childrenRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['children'],
         summary: 'Children in the caller’s jurisdiction (personal data masked)',
-        querystring: filters,
+        querystring: childFilters,
         response: { 200: listResponse(listedChildSchema), 400: errorResponse },
       },
     },
     async (req) => {
       const actor = actorOf(req);
       const q = req.query;
-      const where: Prisma.ChildWhereInput = {
-        AND: [
-          scope.children(actor),
-          q.id ? { id: { in: q.id.filter((v) => z.uuid().safeParse(v).success) } } : {},
-          q.q ? { name: { contains: q.q } } : {},
-          q.idNumber ? { idNumber: q.idNumber.toUpperCase() } : {},
-          q.regionCode ? { regionCode: { startsWith: q.regionCode } } : {},
-          q.schoolId ? { currentSchoolId: q.schoolId } : {},
-          q.classId ? { currentClassId: q.classId } : {},
-          q.flag ? { flags: { has: q.flag } } : {},
-        ],
-      };
+      const where = childWhere(actor, q);
       const [rows, total] = await Promise.all([
         app.prisma.child.findMany({ where, include: childInclude, ...paging(q, 'name') }),
         app.prisma.child.count({ where }),
       ]);
-      // A search by the full ID number that finds a child confirms the number: audited like the record
-      // page, so trying the numbers that fit a mask one by one leaves a trail.
-      if (q.idNumber) {
-        for (const c of rows) {
-          await audit(app.prisma, actor, {
-            action: 'READ_PERSONAL',
-            entity: 'Child',
-            entityId: c.id,
-            details: { lookup: 'idNumber' },
-            ip: req.ip,
-          });
-        }
-      }
+      await auditIdLookup(
+        app.prisma,
+        actor,
+        q,
+        rows.map((c) => c.id),
+        req.ip,
+      );
       return { data: rows.map(toListedChild), total };
     },
   );

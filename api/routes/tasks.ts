@@ -2,6 +2,7 @@
  * The caseworker's inbox over the engine's user tasks: list (jurisdiction-scoped), claim, unclaim,
  * complete with the task type's form, and bulk completion for roster-style work.
  */
+import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type UserTask, userTaskSchema } from '../../infra/camunda/records.js';
@@ -33,11 +34,195 @@ const taskSchema = userTaskSchema.extend({
   actionable: z.boolean(),
 });
 
-/** An inbox row: the task and, for a dropout case's task, which child and case it is about. */
+/**
+ * An inbox row: the task and which child (and case) it is about, and in which town — a dropout case's
+ * task by its case, a verification's or a no-show's by the child its instance was started for, any other
+ * by the unit it is assigned to.
+ */
 const taskRowSchema = taskSchema.extend({
   caseNumber: z.string().nullable(),
   childName: z.string().nullable(),
+  townCode: z.string().nullable(),
+  townName: z.string().nullable(),
+  /** The assignee's name as people know it (the user's display name). */
+  assigneeName: z.string().nullable(),
 });
+export type TaskRow = z.infer<typeof taskRowSchema>;
+
+/** The inbox's query: which view, the filters, the order and the page. */
+export const taskListQuery = z.object({
+  /** group: my groups' and my own tasks (default); mine: claimed by me; all: my jurisdiction (supervisors). */
+  view: z.enum(['group', 'mine', 'all']).default('group'),
+  process: plainText(100).optional(),
+  type: plainText(100).optional(),
+  overdue: z.enum(['true', 'false']).optional(),
+  dueBefore: z.iso.datetime({ offset: true }).optional(),
+  assignee: plainText(64).optional(),
+  unassigned: z.enum(['true', 'false']).optional(),
+  town: z
+    .string()
+    .regex(/^\d{9}$/)
+    .optional(),
+  school: z.coerce.number().int().positive().optional(),
+  processInstanceKey: engineKey.optional(),
+  sort: z.enum(['dueDate', 'createdAt']).default('dueDate'),
+  order: z.enum(['ASC', 'DESC']).default('ASC'),
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  perPage: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(25),
+});
+export type TaskListQuery = z.infer<typeof taskListQuery>;
+
+/** Process variables that name the one child a task is about (the multi-instance elements of the diagrams). */
+const SUBJECT_VARIABLES = ['suspect', 'noShow'];
+
+/**
+ * The open tasks the caller's query selects, one page of them (`limit`/`offset`), each with its child and
+ * town. Shared by the inbox and its export. Undefined when the query names a town outside the caller's.
+ */
+export async function listTasks(
+  app: Pick<FastifyInstance, 'prisma' | 'records'>,
+  actor: Actor,
+  q: Omit<TaskListQuery, 'page' | 'perPage'>,
+  page: { limit: number; offset: number },
+): Promise<{ data: TaskRow[]; total: number }> {
+  if (q.view === 'all' && !isSupervising(actor)) throw new AppError('FORBIDDEN');
+  let groups = q.view === 'all' ? await groupsWithin(app.prisma, actor.regionCode) : actor.groups;
+  if (q.town || q.school) {
+    if (q.town && !q.town.startsWith(actor.regionCode) && !actor.regionCode.startsWith(q.town)) {
+      return { data: [], total: 0 };
+    }
+    const narrow = new Set(
+      await groupsWithin(app.prisma, q.town ?? actor.regionCode.slice(0, 6), { schoolId: q.school }),
+    );
+    groups = groups.filter((g) => narrow.has(g));
+  }
+  const { data, total } = await app.records.openUserTasks({
+    groupsAny: q.view === 'mine' ? undefined : groups,
+    assigneeOrGroups: q.view === 'group' ? actor.username : undefined,
+    assignee: q.view === 'mine' ? actor.username : q.assignee,
+    unassigned: q.unassigned === 'true',
+    bpmnProcessId: q.process,
+    elementId: q.type,
+    processInstanceKey: q.processInstanceKey,
+    dueBefore: q.overdue === 'true' ? new Date() : q.dueBefore ? new Date(q.dueBefore) : undefined,
+    sort: q.sort,
+    order: q.order,
+    limit: page.limit,
+    offset: page.offset,
+  });
+  return { data: await describeTasks(app, actor, data), total };
+}
+
+/** Each task of a page with its child, case and town: a handful of queries for the whole page. */
+async function describeTasks(
+  app: Pick<FastifyInstance, 'prisma' | 'records'>,
+  actor: Actor,
+  tasks: UserTask[],
+): Promise<TaskRow[]> {
+  if (tasks.length === 0) return [];
+  const cases = await app.prisma.dropoutCase.findMany({
+    where: { processInstanceKey: { in: [...new Set(tasks.map((t) => t.processInstanceKey))] } },
+    select: {
+      processInstanceKey: true,
+      serial: true,
+      openedAt: true,
+      regionCode: true,
+      child: { select: { name: true } },
+    },
+  });
+  const caseOf = new Map(cases.map((c) => [c.processInstanceKey, c]));
+  // The child of a verification or a no-show: the variable its instance (or its multi-instance element)
+  // was given, in the task's own scope, its flow scope or the instance's.
+  const others = tasks.filter((t) => !caseOf.has(t.processInstanceKey)).map((t) => t.userTaskKey);
+  const { rows: subjects } = others.length
+    ? await app.records.pool.query<{ task: string; value: { childId?: unknown } | null }>(
+        `SELECT DISTINCT ON (t.key) t.key::text AS task, v.value
+           FROM engine_user_task t
+           LEFT JOIN engine_element_instance e ON e.key = t.element_instance_key
+           JOIN engine_variable v ON v.process_instance_key = t.process_instance_key AND v.name = ANY($2::text[])
+            AND v.scope_key IN (t.element_instance_key, e.flow_scope_key, t.process_instance_key)
+          WHERE t.key = ANY($1::bigint[])
+          ORDER BY t.key, (v.scope_key = t.process_instance_key)`,
+        [others, SUBJECT_VARIABLES],
+      )
+    : { rows: [] };
+  const childOfTask = new Map(
+    subjects.flatMap((r) => (typeof r.value?.childId === 'string' ? [[r.task, r.value.childId] as const] : [])),
+  );
+  const schoolIds = new Set<number>();
+  const classIds = new Set<number>();
+  for (const t of tasks) {
+    for (const g of t.candidateGroups) {
+      const [kind, id] = g.split(':');
+      if (kind === 'school' && /^\d+$/.test(id ?? '')) schoolIds.add(Number(id));
+      if (kind === 'class' && /^\d+$/.test(id ?? '')) classIds.add(Number(id));
+    }
+  }
+  const assignees = [...new Set(tasks.flatMap((t) => (t.assignee ? [t.assignee] : [])))];
+  const [children, schools, classes, users] = await Promise.all([
+    app.prisma.child.findMany({
+      where: { id: { in: [...new Set(childOfTask.values())].filter((id) => z.uuid().safeParse(id).success) } },
+      select: { id: true, name: true, regionCode: true },
+    }),
+    app.prisma.school.findMany({ where: { id: { in: [...schoolIds] } }, select: { id: true, regionCode: true } }),
+    app.prisma.schoolClass.findMany({
+      where: { id: { in: [...classIds] } },
+      select: { id: true, school: { select: { regionCode: true } } },
+    }),
+    assignees.length
+      ? app.prisma.user.findMany({
+          where: { username: { in: assignees } },
+          select: { username: true, displayName: true },
+        })
+      : [],
+  ]);
+  const userName = new Map(users.map((u) => [u.username, u.displayName]));
+  const child = new Map(children.map((c) => [c.id, c]));
+  const schoolTown = new Map(schools.map((x) => [`school:${x.id}`, x.regionCode.slice(0, 9)]));
+  for (const c of classes) schoolTown.set(`class:${c.id}`, c.school.regionCode.slice(0, 9));
+  const townOfGroups = (groups: string[]): string | null => {
+    for (const g of groups) {
+      if (g.startsWith('town:')) return g.slice('town:'.length);
+      const town = schoolTown.get(g);
+      if (town) return town;
+    }
+    return null;
+  };
+  const described = tasks.map((t) => {
+    const c = caseOf.get(t.processInstanceKey);
+    const subject = child.get(childOfTask.get(t.userTaskKey) ?? '');
+    return {
+      task: t,
+      caseNumber: c ? formatCaseNumber(c.serial, c.openedAt) : null,
+      childName: c?.child.name ?? subject?.name ?? null,
+      townCode: (c?.regionCode ?? subject?.regionCode)?.slice(0, 9) ?? townOfGroups(t.candidateGroups),
+    };
+  });
+  const towns = await app.prisma.region.findMany({
+    where: { code: { in: [...new Set(described.map((d) => d.townCode).filter((c): c is string => !!c))] } },
+    select: { code: true, name: true },
+  });
+  const townName = new Map(towns.map((r) => [r.code, r.name]));
+  const now = new Date();
+  return described.map((d) => ({
+    ...present(actor, d.task, now),
+    caseNumber: d.caseNumber,
+    childName: d.childName,
+    townCode: d.townCode,
+    townName: d.townCode ? (townName.get(d.townCode) ?? null) : null,
+    assigneeName: d.task.assignee ? (userName.get(d.task.assignee) ?? d.task.assignee) : null,
+  }));
+}
+
+/** A task as the API shows it: its title, whether it is overdue and whether the caller may act on it. */
+function present(actor: Actor, t: UserTask, now = new Date()): z.infer<typeof taskSchema> {
+  return {
+    ...t,
+    title: taskForms[t.elementId]?.title ?? t.elementId,
+    overdue: !!t.dueDate && new Date(t.dueDate) < now,
+    actionable: canWorkOn(actor, t),
+  };
+}
 
 const choiceSchema = z.object({ id: z.union([z.string(), z.number()]), name: z.string() });
 
@@ -85,13 +270,6 @@ const taskContextSchema = z.object({
 });
 
 export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
-  const present = (actor: Actor, t: UserTask, now = new Date()): z.infer<typeof taskSchema> => ({
-    ...t,
-    title: taskForms[t.elementId]?.title ?? t.elementId,
-    overdue: !!t.dueDate && new Date(t.dueDate) < now,
-    actionable: canWorkOn(actor, t),
-  });
-
   /** The task, if the caller may see it; otherwise "not found", so keys cannot be probed. */
   async function visibleTask(actor: Actor, key: string): Promise<UserTask> {
     const task = await app.records.userTask(key);
@@ -130,26 +308,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['tasks'],
         summary: 'The caller’s open user tasks (own groups and own claims; supervisors: their jurisdiction)',
-        querystring: z.object({
-          /** group: my groups' and my own tasks (default); mine: claimed by me; all: my jurisdiction (supervisors). */
-          view: z.enum(['group', 'mine', 'all']).default('group'),
-          process: plainText(100).optional(),
-          type: plainText(100).optional(),
-          overdue: z.enum(['true', 'false']).optional(),
-          dueBefore: z.iso.datetime({ offset: true }).optional(),
-          assignee: plainText(64).optional(),
-          unassigned: z.enum(['true', 'false']).optional(),
-          town: z
-            .string()
-            .regex(/^\d{9}$/)
-            .optional(),
-          school: z.coerce.number().int().positive().optional(),
-          processInstanceKey: engineKey.optional(),
-          sort: z.enum(['dueDate', 'createdAt']).default('dueDate'),
-          order: z.enum(['ASC', 'DESC']).default('ASC'),
-          page: z.coerce.number().int().min(1).max(1_000_000).default(1),
-          perPage: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(25),
-        }),
+        querystring: taskListQuery,
         response: {
           200: z.object({ data: z.array(taskRowSchema), total: z.number() }),
           400: errorResponse,
@@ -158,50 +317,8 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req) => {
-      const actor = actorOf(req);
       const q = req.query;
-      if (q.view === 'all' && !isSupervising(actor)) throw new AppError('FORBIDDEN');
-      let groups = q.view === 'all' ? await groupsWithin(app.prisma, actor.regionCode) : actor.groups;
-      if (q.town || q.school) {
-        if (q.town && !q.town.startsWith(actor.regionCode) && !actor.regionCode.startsWith(q.town)) {
-          return { data: [], total: 0 };
-        }
-        const narrow = new Set(
-          await groupsWithin(app.prisma, q.town ?? actor.regionCode.slice(0, 6), { schoolId: q.school }),
-        );
-        groups = groups.filter((g) => narrow.has(g));
-      }
-      const { data, total } = await app.records.openUserTasks({
-        groupsAny: q.view === 'mine' ? undefined : groups,
-        assigneeOrGroups: q.view === 'group' ? actor.username : undefined,
-        assignee: q.view === 'mine' ? actor.username : q.assignee,
-        unassigned: q.unassigned === 'true',
-        bpmnProcessId: q.process,
-        elementId: q.type,
-        processInstanceKey: q.processInstanceKey,
-        dueBefore: q.overdue === 'true' ? new Date() : q.dueBefore ? new Date(q.dueBefore) : undefined,
-        sort: q.sort,
-        order: q.order,
-        limit: q.perPage,
-        offset: (q.page - 1) * q.perPage,
-      });
-      // One query for the page: the case (and child) of every escalation task on it.
-      const cases = await app.prisma.dropoutCase.findMany({
-        where: { processInstanceKey: { in: [...new Set(data.map((t) => t.processInstanceKey))] } },
-        select: { processInstanceKey: true, serial: true, openedAt: true, child: { select: { name: true } } },
-      });
-      const caseOf = new Map(cases.map((c) => [c.processInstanceKey, c]));
-      return {
-        data: data.map((t) => {
-          const c = caseOf.get(t.processInstanceKey);
-          return {
-            ...present(actor, t),
-            caseNumber: c ? formatCaseNumber(c.serial, c.openedAt) : null,
-            childName: c?.child.name ?? null,
-          };
-        }),
-        total,
-      };
+      return listTasks(app, actorOf(req), q, { limit: q.perPage, offset: (q.page - 1) * q.perPage });
     },
   );
 

@@ -131,6 +131,10 @@ const ACCESS: Record<string, RouteSpec> = {
   'GET /api/reports/retention': { allow: REPORTERS },
 
   'GET /api/tasks': { allow: 'everyone' },
+  // 导出: the whole filtered list, the same rows as the list (scoped, masked), audited.
+  'GET /api/exports/children': { allow: 'everyone' },
+  'GET /api/exports/cases': { allow: 'everyone' },
+  'GET /api/exports/tasks': { allow: 'everyone' },
   'GET /api/tasks/:key': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'] },
   'GET /api/tasks/:key/context': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'] },
   'GET /api/tasks/:key/submission': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'] },

@@ -127,7 +127,11 @@ async function fingerprint(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const table of TABLES) {
     const [row] = await prisma.$queryRawUnsafe<{ n: bigint; h: string | null }[]>(
-      `SELECT count(*) AS n, md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))) AS h FROM "${table}" t`,
+      `SELECT count(*) AS n, md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))) AS h FROM "${table}" t${
+        // A search by ID number (or its last digits) that finds a child is a read, audited as a lookup:
+        // fuzzed digits may hit one. That row is the audit doing its job, not a change.
+        table === 'AuditEvent' ? ` WHERE NOT (t.action = 'READ_PERSONAL' AND t.details ? 'lookup')` : ''
+      }`,
     );
     out[table] = `${row!.n}:${row!.h}`;
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { issueDocument } from '../../api/domain/documents.js';
+import { issueDocument, schoolReportBody } from '../../api/domain/documents.js';
 import { addCaseAction, caseOfInstance, regionName } from '../lib/cases.js';
 import { defineWorker } from '../lib/define-worker.js';
 
@@ -16,14 +16,16 @@ export default defineWorker({
     return ctx.prisma.$transaction(async (tx) => {
       const c = await caseOfInstance(tx, ctx.processInstanceKey);
       const town = await regionName(tx, c.regionCode);
-      const visits = c.actions.filter((a) => a.kind === 'HOME_VISIT');
-      const body = [
-        `${town}人民政府、县教育局：`,
-        `一、学生基本情况：${c.child.name}，${c.child.gender === 'MALE' ? '男' : '女'}，${c.school.name}学生，出生于${c.child.birthDate.toISOString().slice(0, 10)}。`,
-        `二、辍学原因：${c.reasonCode ?? ''} ${c.reason ?? '未填写'}`,
-        `三、劝返措施：${c.plan ?? '未填写'}（责任人：${c.responsiblePerson ?? '未指定'}）`,
-        `四、劝返结果：${visits.length === 0 ? '班主任未在期限内完成家访' : visits.map((v) => v.note ?? '').join('；')}；劝返无效。`,
-      ].join('\n');
+      const body = schoolReportBody({
+        townName: town,
+        child: c.child,
+        schoolName: c.school.name,
+        reasonCode: c.reasonCode,
+        reason: c.reason,
+        plan: c.plan,
+        responsiblePerson: c.responsiblePerson,
+        visits: c.actions.filter((a) => a.kind === 'HOME_VISIT'),
+      });
       const doc = await issueDocument(tx, {
         caseId: c.id,
         kind: 'SCHOOL_REPORT',
