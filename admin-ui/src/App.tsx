@@ -14,6 +14,16 @@ import { mayUse } from './layout/access';
 import { Layout } from './layout/Layout';
 import type { Me } from './authProvider';
 import { ReportsPage } from './reports/ReportsPage';
+import { CampaignList } from './campaigns/CampaignList';
+import { CampaignShow } from './campaigns/CampaignShow';
+import { HandoverList } from './handovers/HandoverList';
+import { HandoverShow } from './handovers/HandoverShow';
+import { AuditLog } from './admin/AuditLog';
+import { PasswordPage } from './admin/PasswordPage';
+import { SchoolCreate, SchoolList, SchoolShow } from './admin/SchoolList';
+import { UserCreate } from './admin/UserCreate';
+import { UserList } from './admin/UserList';
+import { LoginPage } from './layout/LoginPage';
 import { TaskList } from './tasks/TaskList';
 import { TaskWork } from './tasks/TaskWork';
 import { FormPreview } from './tasks/FormPreview';
@@ -26,6 +36,7 @@ export function App() {
       dataProvider={dataProvider}
       i18nProvider={i18nProvider}
       layout={Layout}
+      loginPage={LoginPage}
       dashboard={Dashboard}
       requireAuth
       disableTelemetry
@@ -55,9 +66,34 @@ export function App() {
               />
             )}
             <Resource name="towns" />
-            <Resource name="schools" />
+            {may('campaigns') && (
+              <Resource name="campaigns" list={CampaignList} show={CampaignShow} options={{ label: '入学核查' }} />
+            )}
+            {may('handovers') && (
+              <Resource name="handovers" list={HandoverList} show={HandoverShow} options={{ label: '整班移交' }} />
+            )}
+            {may('schools') ? (
+              <Resource
+                name="schools"
+                list={SchoolList}
+                show={SchoolShow}
+                create={SchoolCreate}
+                options={{ label: '学校与班级' }}
+                recordRepresentation="name"
+              />
+            ) : (
+              <Resource name="schools" recordRepresentation="name" />
+            )}
+            <Resource name="classes" recordRepresentation="name" />
+            {may('users') ? (
+              <Resource name="users" list={UserList} create={UserCreate} options={{ label: '账号管理' }} />
+            ) : (
+              <Resource name="users" />
+            )}
             <CustomRoutes>
               {may('imports') && <Route path="/imports" element={<ImportPage />} />}
+              {may('audit') && <Route path="/audit" element={<AuditLog />} />}
+              {may('password') && <Route path="/password" element={<PasswordPage />} />}
               {may('reports') && <Route path="/reports" element={<ReportsPage />} />}
               {may('forms') && <Route path="/forms" element={<FormPreview />} />}
               {may('forms') && <Route path="/forms/:elementId" element={<FormPreview />} />}

@@ -1,7 +1,8 @@
-import { Card, CardContent, Chip, Stack, Typography } from '@mui/material';
+import { Box, Card, CardContent, Chip, Stack, Typography } from '@mui/material';
 import { Show, useRecordContext } from 'react-admin';
 import { chineseDate } from '../format';
 import { FLAG_LABELS } from './flags';
+import { ReportDropoutButton } from './ReportDropoutButton';
 
 /** A child's record in full (this read is audited by the API). */
 export function ChildShow() {
@@ -26,20 +27,22 @@ function ChildRecord() {
   return (
     <Card sx={{ mt: 1 }} data-testid="child-record">
       <CardContent>
-        <Typography variant="h5" gutterBottom>
-          {c.name}
-        </Typography>
-        <Stack direction="row" spacing={0.5} sx={{ mb: 1 }}>
+        <Stack direction="row" alignItems="center" flexWrap="wrap" gap={1} sx={{ mb: 1 }}>
+          <Typography variant="h5">{c.name}</Typography>
+          <Box sx={{ flex: 1 }} />
+          <ReportDropoutButton variant="outlined" />
+        </Stack>
+        <Stack direction="row" flexWrap="wrap" gap={0.5} sx={{ mb: 1 }}>
           {(c.flags as string[]).map((f) => (
             <Chip key={f} size="small" color="warning" label={FLAG_LABELS[f] ?? f} />
           ))}
         </Stack>
         {rows.map(([k, v]) => (
           <Stack key={k} direction="row" spacing={2} sx={{ py: 0.5 }}>
-            <Typography color="text.secondary" sx={{ minWidth: 96 }}>
+            <Typography color="text.secondary" sx={{ minWidth: 80, flexShrink: 0 }}>
               {k}
             </Typography>
-            <Typography>{v}</Typography>
+            <Typography sx={{ overflowWrap: 'anywhere' }}>{v}</Typography>
           </Stack>
         ))}
         <Typography variant="subtitle1" sx={{ mt: 2 }}>

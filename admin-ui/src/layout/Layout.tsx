@@ -6,6 +6,12 @@ import UploadFileIcon from '@mui/icons-material/UploadFile';
 import BarChartIcon from '@mui/icons-material/BarChart';
 import DescriptionIcon from '@mui/icons-material/Description';
 import AccountTreeIcon from '@mui/icons-material/AccountTree';
+import FactCheckIcon from '@mui/icons-material/FactCheck';
+import TransferWithinAStationIcon from '@mui/icons-material/TransferWithinAStation';
+import ManageAccountsIcon from '@mui/icons-material/ManageAccounts';
+import ApartmentIcon from '@mui/icons-material/Apartment';
+import PolicyIcon from '@mui/icons-material/Policy';
+import KeyIcon from '@mui/icons-material/Key';
 import { Badge } from '@mui/material';
 import type { ReactNode } from 'react';
 import { Layout as RaLayout, Menu, useGetList, usePermissions } from 'react-admin';
@@ -43,14 +49,39 @@ function AppMenu() {
       {may('tasks') && <TaskMenuItem />}
       {may('cases') && <Menu.Item to="/cases" primaryText="一人一案" leftIcon={<FolderSharedIcon />} />}
       {may('children') && <Menu.Item to="/children" primaryText="学生" leftIcon={<SchoolIcon />} />}
+      {may('campaigns') && <Menu.Item to="/campaigns" primaryText="入学核查" leftIcon={<FactCheckIcon />} />}
+      {may('handovers') && (
+        <Menu.Item to="/handovers" primaryText="整班移交" leftIcon={<TransferWithinAStationIcon />} />
+      )}
       {may('imports') && <Menu.Item to="/imports" primaryText="名单导入" leftIcon={<UploadFileIcon />} />}
       {may('reports') && <Menu.Item to="/reports" primaryText="统计报表" leftIcon={<BarChartIcon />} />}
       {may('forms') && <Menu.Item to="/forms" primaryText="办理表单" leftIcon={<DescriptionIcon />} />}
       {may('modeler') && <Menu.Item to="/modeler" primaryText="流程设计" leftIcon={<AccountTreeIcon />} />}
+      {may('users') && <Menu.Item to="/users" primaryText="账号管理" leftIcon={<ManageAccountsIcon />} />}
+      {may('schools') && <Menu.Item to="/schools" primaryText="学校与班级" leftIcon={<ApartmentIcon />} />}
+      {may('audit') && <Menu.Item to="/audit" primaryText="审计日志" leftIcon={<PolicyIcon />} />}
+      {may('password') && <Menu.Item to="/password" primaryText="修改密码" leftIcon={<KeyIcon />} />}
     </Menu>
   );
 }
 
+/**
+ * On a phone (390 px) nothing may be wider than the screen: the content may shrink, a wide table scrolls
+ * inside its own box, toolbars and filters wrap.
+ */
+const PHONE_SAFE = {
+  '& .RaLayout-content': { minWidth: 0, px: { xs: 0.5, sm: 2 } },
+  '& .RaLayout-contentWithSidebar, & .RaLayout-appFrame': { minWidth: 0, maxWidth: '100vw' },
+  '& .RaList-main, & .RaList-content, & .RaShow-main': { minWidth: 0 },
+  '& .RaList-content, & .MuiTableContainer-root': { overflowX: 'auto' },
+  '& .RaTopToolbar-root, & .RaList-actions, & .RaFilterForm-root': { flexWrap: 'wrap' },
+  '& .RaToolbar-mobileToolbar': { position: 'static' },
+};
+
 export function Layout({ children }: { children: ReactNode }) {
-  return <RaLayout menu={AppMenu}>{children}</RaLayout>;
+  return (
+    <RaLayout menu={AppMenu} sx={PHONE_SAFE}>
+      {children}
+    </RaLayout>
+  );
 }

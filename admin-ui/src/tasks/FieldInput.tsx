@@ -20,7 +20,8 @@ import {
   SelectInput,
   TextInput,
 } from 'react-admin';
-import type { FieldSpec } from './schemaForm';
+import type { z } from 'zod';
+import { requiredNow, type FieldSpec } from './schemaForm';
 
 interface Props {
   field: FieldSpec;
@@ -30,10 +31,22 @@ interface Props {
   lines?: Record<string, string>;
   /** Inside a roster line: no label above the input, the column header says it. */
   dense?: boolean;
+  /** The task's schema: marks the fields the other values make required. */
+  schema?: z.ZodType;
 }
 
-export function FieldInput({ field, source = field.name, choices = {}, lines = {}, dense }: Props) {
-  const label = dense ? false : `${field.title}${field.required && field.kind !== 'confirm' ? ' *' : ''}`;
+/** The field's label with its required mark, following the values entered so far. */
+function useLabel(field: FieldSpec, schema: z.ZodType | undefined, dense: boolean | undefined): string | false {
+  // Roster cells and forms without a schema watch nothing (a class of 40 would re-render on every key).
+  const values = useWatch({ disabled: !!dense || !schema }) as Record<string, unknown> | undefined;
+  if (dense) return false;
+  if (field.kind === 'confirm') return field.title;
+  const required = field.required || (!!schema && !!values && requiredNow(schema, values, field.name));
+  return `${field.title}${required ? ' *' : ''}`;
+}
+
+export function FieldInput({ field, source = field.name, choices = {}, lines = {}, dense, schema }: Props) {
+  const label = useLabel(field, dense ? undefined : schema, dense);
   const common = {
     source,
     label,

@@ -18,15 +18,28 @@ import {
   Stack,
   Typography,
 } from '@mui/material';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useParams } from 'react-router-dom';
-import { Button, Form, Link, Loading, SaveButton, Title, Toolbar, useNotify, useRedirect } from 'react-admin';
+import {
+  Button,
+  Form,
+  Link,
+  Loading,
+  SaveButton,
+  Title,
+  Toolbar,
+  useNotify,
+  usePermissions,
+  useRedirect,
+} from 'react-admin';
+import type { Me } from '../authProvider';
 import { apiFetch, ApiError } from '../api';
 import { chineseDateTime, chineseMonth, fileSize } from '../format';
 import { CaseTimeline } from '../cases/CaseTimeline';
 import { DueChip } from './DueChip';
 import { FieldInput } from './FieldInput';
 import { PROCESS_LABELS } from './labels';
+import { attachmentLabel, DispatchSummary, PriorRecords } from './TaskPanels';
 import { cleanValues, errorsOf, formOf, validateWith } from './schemaForm';
 import { useTaskContext, type TaskContext } from './useTaskContext';
 
@@ -48,10 +61,10 @@ function TaskPage({ ctx, reload }: { ctx: TaskContext; reload: () => void }) {
   const { task } = ctx;
   const form = formOf(task.elementId);
   return (
-    <Box sx={{ p: 2 }}>
+    <Box sx={{ p: { xs: 1, sm: 2 }, minWidth: 0 }}>
       <Title title={task.title} />
-      <Stack direction="row" spacing={2} alignItems="center" sx={{ mb: 2 }}>
-        <Typography variant="h5" data-testid="task-title">
+      <Stack direction="row" alignItems="center" flexWrap="wrap" useFlexGap spacing={1} sx={{ mb: 2 }}>
+        <Typography variant="h5" data-testid="task-title" sx={{ minWidth: 0, overflowWrap: 'anywhere' }}>
           {task.title}
         </Typography>
         <Chip label={PROCESS_LABELS[task.bpmnProcessId] ?? task.bpmnProcessId} size="small" />
@@ -157,10 +170,11 @@ function TaskForm({ ctx, form }: { ctx: TaskContext; form: NonNullable<ReturnTyp
     >
       <Stack spacing={1}>
         {form.fields.map((f) => (
-          <FieldInput key={f.name} field={f} choices={ctx.choices} lines={ctx.lines} />
+          <FieldInput key={f.name} field={f} choices={ctx.choices} lines={ctx.lines} schema={form.schema} />
         ))}
       </Stack>
-      <Toolbar sx={{ px: 0 }}>
+      {/* Not sticky: on a phone a sticky bar covered the attachments below the form. */}
+      <Toolbar sx={{ px: 0, position: 'static' }}>
         <SaveButton label="提交办理" alwaysEnable data-testid="submit-task" />
       </Toolbar>
     </Form>
@@ -197,6 +211,7 @@ function ContextPanel({ ctx }: { ctx: TaskContext }) {
           )}
         </CardContent>
       </Card>
+      <DispatchSummary ctx={ctx} />
       {subject && (
         <Card data-testid="task-subject">
           <CardContent>
@@ -218,9 +233,19 @@ function ContextPanel({ ctx }: { ctx: TaskContext }) {
             <Typography variant="subtitle2" color="text.secondary">
               一人一案
             </Typography>
-            <Stack direction="row" spacing={1} alignItems="center">
+            <Stack direction="row" spacing={1} alignItems="center" flexWrap="wrap" useFlexGap>
               <Link to={`/cases/${ctx.case.id}/show`}>{ctx.case.caseNumber}</Link>
               <Chip size="small" label={ctx.case.statusLabel} />
+              {/* The stage the case is in is this task while it is open. */}
+              {task.state === 'CREATED' && (
+                <Chip
+                  size="small"
+                  color="primary"
+                  variant="outlined"
+                  label={`当前环节：${task.title}`}
+                  data-testid="case-stage"
+                />
+              )}
               <Typography variant="body2">{ctx.case.schoolName}</Typography>
             </Stack>
             <Divider sx={{ my: 1 }} />
@@ -228,6 +253,7 @@ function ContextPanel({ ctx }: { ctx: TaskContext }) {
           </CardContent>
         </Card>
       )}
+      <PriorRecords ctx={ctx} />
     </Stack>
   );
 }
@@ -235,7 +261,10 @@ function ContextPanel({ ctx }: { ctx: TaskContext }) {
 function ClaimControls({ ctx, reload }: { ctx: TaskContext; reload: () => void }) {
   const notify = useNotify();
   const [assignee, setAssignee] = useState('');
+  const { permissions } = usePermissions<Me>();
   const { task } = ctx;
+  // Reassign to a colleague of the unit: not to oneself.
+  const colleagues = ctx.candidates.filter((c) => c.username !== permissions?.username);
   if (task.state !== 'CREATED') return null;
   const act = async (path: string, body?: unknown, done?: string) => {
     try {
@@ -248,7 +277,7 @@ function ClaimControls({ ctx, reload }: { ctx: TaskContext; reload: () => void }
     setTimeout(reload, 800);
   };
   return (
-    <Stack direction="row" spacing={1} alignItems="center">
+    <Stack direction="row" spacing={1} alignItems="center" flexWrap="wrap" useFlexGap>
       <Typography variant="body2" data-testid="task-assignee">
         {task.assignee ? `办理人：${task.assignee}` : '未认领'}
       </Typography>
@@ -256,17 +285,18 @@ function ClaimControls({ ctx, reload }: { ctx: TaskContext; reload: () => void }
         <Button label="认领" variant="outlined" onClick={() => act('claim', undefined, '已认领')} />
       )}
       {task.assignee && <Button label="退回本单位" onClick={() => act('unclaim', undefined, '已退回')} />}
-      {ctx.candidates.length > 0 && (
+      {colleagues.length > 0 && (
         <>
           <Select
             size="small"
             value={assignee}
             displayEmpty
             onChange={(e) => setAssignee(e.target.value)}
-            sx={{ minWidth: 160 }}
+            sx={{ minWidth: 160, maxWidth: '100%' }}
+            data-testid="reassign-select"
           >
-            <MenuItem value="">转办给…</MenuItem>
-            {ctx.candidates.map((c) => (
+            <MenuItem value="">转办给本单位同事…</MenuItem>
+            {colleagues.map((c) => (
               <MenuItem key={c.username} value={c.username}>
                 {c.displayName}（{c.username}）
               </MenuItem>
@@ -275,7 +305,13 @@ function ClaimControls({ ctx, reload }: { ctx: TaskContext; reload: () => void }
           <Button
             label="转办"
             disabled={!assignee}
-            onClick={() => act('assign', { assignee }, `已转办给 ${assignee}`)}
+            onClick={() =>
+              act(
+                'assign',
+                { assignee },
+                `已转办给 ${colleagues.find((c) => c.username === assignee)?.displayName ?? assignee}`,
+              )
+            }
           />
         </>
       )}
@@ -285,11 +321,12 @@ function ClaimControls({ ctx, reload }: { ctx: TaskContext; reload: () => void }
 
 function Attachments({ ctx, reload }: { ctx: TaskContext; reload: () => void }) {
   const notify = useNotify();
-  const [busy, setBusy] = useState(false);
+  const [busy, setBusy] = useState<string | null>(null);
   const upload = async (file: File) => {
     const body = new FormData();
-    body.append('file', file);
-    setBusy(true);
+    // The name as the caseworker chose it (a phone's camera names it image.jpg: say what it is).
+    body.append('file', file, file.name);
+    setBusy(file.name);
     try {
       await apiFetch(`/api/tasks/${ctx.task.userTaskKey}/attachments`, { method: 'POST', body });
       notify(`已上传：${file.name}`, { type: 'success' });
@@ -297,37 +334,59 @@ function Attachments({ ctx, reload }: { ctx: TaskContext; reload: () => void }) 
     } catch (err) {
       notify(err instanceof ApiError ? err.message : '上传失败', { type: 'error' });
     } finally {
-      setBusy(false);
+      setBusy(null);
     }
   };
+  const input = (props: { accept: string; capture?: 'environment'; testId: string; label: ReactNode }) => (
+    <MuiButton component="label" variant="outlined" disabled={!!busy} sx={{ mr: 1, mb: 1 }}>
+      {props.label}
+      <input
+        type="file"
+        hidden
+        accept={props.accept}
+        capture={props.capture}
+        data-testid={props.testId}
+        onChange={(e) => {
+          const file = e.target.files?.[0];
+          if (file) void upload(file);
+          e.target.value = '';
+        }}
+      />
+    </MuiButton>
+  );
   return (
     <Card sx={{ mt: 2 }}>
       <CardContent>
-        <Typography variant="subtitle1">附件（家访照片、书面申请等）</Typography>
+        <Typography variant="subtitle1" data-testid="attachments-title">
+          附件（{attachmentLabel(ctx.task.elementId)}）
+        </Typography>
         <Stack spacing={0.5} sx={{ my: 1 }} data-testid="attachment-list">
           {ctx.attachments.length === 0 && <Typography color="text.secondary">暂无附件</Typography>}
           {ctx.attachments.map((a) => (
-            <MuiLink key={a.id} href={`/api/attachments/${a.id}`} target="_blank" rel="noopener">
+            <MuiLink
+              key={a.id}
+              href={`/api/attachments/${a.id}`}
+              target="_blank"
+              rel="noopener"
+              sx={{ overflowWrap: 'anywhere' }}
+            >
               {a.fileName}（{fileSize(a.size)}，{chineseDateTime(a.uploadedAt)}）
             </MuiLink>
           ))}
         </Stack>
         {ctx.task.state === 'CREATED' && ctx.task.actionable && (
           <Box>
-            <MuiButton component="label" variant="outlined" disabled={busy}>
-              {busy ? '上传中…' : '选择文件上传'}
-              <input
-                type="file"
-                hidden
-                accept="image/jpeg,image/png,application/pdf"
-                data-testid="attachment-input"
-                onChange={(e) => {
-                  const file = e.target.files?.[0];
-                  if (file) void upload(file);
-                  e.target.value = '';
-                }}
-              />
-            </MuiButton>
+            {input({ accept: 'image/*', capture: 'environment', testId: 'camera-input', label: '拍照上传' })}
+            {input({
+              accept: 'image/jpeg,image/png,application/pdf',
+              testId: 'attachment-input',
+              label: '选择文件上传',
+            })}
+            {busy && (
+              <Typography variant="body2" data-testid="upload-busy" sx={{ overflowWrap: 'anywhere' }}>
+                正在上传：{busy}
+              </Typography>
+            )}
             <Typography variant="caption" color="text.secondary" display="block">
               JPEG、PNG 照片或 PDF，不超过 10 MB
             </Typography>

@@ -101,3 +101,14 @@ export function validateWith(schema: z.ZodType) {
     return result.success ? {} : errorsOf(result.error.issues);
   };
 }
+
+/**
+ * Is the field required now, given the other values? True when leaving it empty is an error: the
+ * schema's required fields, and those a choice makes required (现就读学校 once 已在他校就读 is chosen).
+ */
+export function requiredNow(schema: z.ZodType, values: Record<string, unknown>, name: string): boolean {
+  const probe = { ...(cleanValues(values) as Record<string, unknown>) };
+  delete probe[name];
+  const result = schema.safeParse(probe);
+  return !result.success && result.error.issues.some((i) => i.path.length === 1 && i.path[0] === name);
+}
