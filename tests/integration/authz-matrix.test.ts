@@ -132,9 +132,10 @@ const ACCESS: Record<string, RouteSpec> = {
 
   'GET /api/tasks': { allow: 'everyone' },
   // 导出: the whole filtered list, the same rows as the list (scoped, masked), audited.
-  'GET /api/exports/children': { allow: 'everyone' },
-  'GET /api/exports/cases': { allow: 'everyone' },
-  'GET /api/exports/tasks': { allow: 'everyone' },
+  // (narrowed to no rows here: the gate is under test, not streaming a county's register nine times)
+  'GET /api/exports/children': { allow: 'everyone', query: 'format=csv&q=授权矩阵无此人' },
+  'GET /api/exports/cases': { allow: 'everyone', query: 'format=csv&q=授权矩阵无此人' },
+  'GET /api/exports/tasks': { allow: 'everyone', query: 'format=csv&type=noSuchTask' },
   'GET /api/tasks/:key': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'] },
   'GET /api/tasks/:key/context': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'] },
   'GET /api/tasks/:key/submission': { allow: 'everyone', target: 'task', seenBy: ['TEACHER'] },

@@ -730,6 +730,9 @@ export class Engine implements EngineApi {
       run.record('JOB', 'COMPLETED', jobKey, run.jobValue(job, { variables }));
       const ei = await run.elementInstance(job.element_instance_key);
       if (!ei || ei.state !== 'ACTIVE') return;
+      // A listener's job (docs: concepts/execution-listeners, concepts/user-task-listeners).
+      if (ei.data.listener) return run.listenerJobCompleted(ei, variables);
+      if (ei.data.taskListener) return run.taskListenerJobCompleted(ei);
       await run.applyResultVariables(ei, variables);
       run.enqueue({ op: 'complete', ei });
     });
@@ -797,6 +800,12 @@ export class Engine implements EngineApi {
       );
       const ei = await run.elementInstance(job.element_instance_key);
       if (!ei || ei.state !== 'ACTIVE') return;
+      if (ei.data.listener || ei.data.taskListener) {
+        throw new EngineFault(
+          'FAILED_PRECONDITION',
+          `Expected to throw an error for job with key '${req.jobKey}', but it is a listener's job; throwing a BPMN error for a listener job is not supported`,
+        );
+      }
       const caught = await run.throwError(ei, req.errorCode, req.variables);
       if (caught) {
         await run.db.query(`DELETE FROM engine_job WHERE key = $1`, [req.jobKey]);
@@ -1068,17 +1077,30 @@ export class Engine implements EngineApi {
   async completeUserTask(userTaskKey: string, variables: Variables, action?: string): Promise<void> {
     await this.command(async (run) => {
       const task = await this.lockUserTask(run, userTaskKey);
-      await run.db.query(`UPDATE engine_user_task SET state = 'COMPLETED', completion_date = $2 WHERE key = $1`, [
-        userTaskKey,
-        new Date(run.now),
-      ]);
       const value = await run.userTaskValue(userTaskKey, { variables, action: action ?? 'complete' });
       run.record('USER_TASK', 'COMPLETING', userTaskKey, value);
-      run.record('USER_TASK', 'COMPLETED', userTaskKey, value);
       const ei = await run.elementInstance(task.element_instance_key);
-      if (!ei || ei.state !== 'ACTIVE') return;
-      await run.applyResultVariables(ei, variables);
-      run.enqueue({ op: 'complete', ei });
+      if (
+        ei &&
+        ei.state === 'ACTIVE' &&
+        (await run.startTaskListeners(ei, {
+          event: 'completing',
+          index: 0,
+          userTaskKey,
+          variables,
+          action: action ?? 'complete',
+        }))
+      ) {
+        return;
+      }
+      if (!ei) {
+        await run.db.query(`UPDATE engine_user_task SET state = 'COMPLETED', completion_date = $2 WHERE key = $1`, [
+          userTaskKey,
+          new Date(run.now),
+        ]);
+        return;
+      }
+      await run.finishUserTaskCompletion(ei, userTaskKey, variables, action);
     });
   }
 
@@ -1091,10 +1113,18 @@ export class Engine implements EngineApi {
           `Expected to assign user task with key '${userTaskKey}', but it is already assigned to another user`,
         );
       }
-      await run.db.query(`UPDATE engine_user_task SET assignee = $2 WHERE key = $1`, [userTaskKey, assignee]);
+      const ei = await run.elementInstance(task.element_instance_key);
       const value = await run.userTaskValue(userTaskKey, { action: 'assign', changedAttributes: ['assignee'] });
-      run.record('USER_TASK', 'ASSIGNING', userTaskKey, value);
-      run.record('USER_TASK', 'ASSIGNED', userTaskKey, value);
+      run.record('USER_TASK', 'ASSIGNING', userTaskKey, { ...value, assignee });
+      if (
+        ei &&
+        ei.state === 'ACTIVE' &&
+        (await run.startTaskListeners(ei, { event: 'assigning', index: 0, userTaskKey, assignee }))
+      ) {
+        return;
+      }
+      await run.db.query(`UPDATE engine_user_task SET assignee = $2 WHERE key = $1`, [userTaskKey, assignee]);
+      run.record('USER_TASK', 'ASSIGNED', userTaskKey, { ...value, assignee });
     });
   }
 

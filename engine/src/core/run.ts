@@ -13,7 +13,14 @@
  */
 import type { Db } from '../db/tx.js';
 import { EngineFault } from '../api.js';
-import type { Element, EventDefinition, ProcessModel, SequenceFlow } from '../model/types.js';
+import type {
+  Element,
+  EventDefinition,
+  ExecutionListeners,
+  ListenerDefinition,
+  ProcessModel,
+  SequenceFlow,
+} from '../model/types.js';
 import type { KeyAllocator } from './keys.js';
 import { type EngineRecord, writeRecords } from './records.js';
 import type { Definition, Services } from './services.js';
@@ -35,6 +42,27 @@ interface ElementData {
    * local variables only, as an error's are).
    */
   trigger?: { variables: Record<string, unknown>; localOnly?: boolean };
+  /**
+   * Execution listeners under way (docs: concepts/execution-listeners): which event, the listener whose job
+   * is open; end listeners keep what the completion computed before them; a process's start listeners keep
+   * the start event to activate after them.
+   */
+  listener?: {
+    event: 'start' | 'end';
+    index: number;
+    outputElement?: unknown;
+    completionMet?: boolean;
+    startElementId?: string;
+  };
+  /** User task listeners under way: the assignment or completion they hold back (docs: concepts/user-task-listeners). */
+  taskListener?: {
+    event: 'assigning' | 'completing';
+    index: number;
+    userTaskKey: string;
+    assignee?: string;
+    variables?: Record<string, unknown>;
+    action?: string;
+  };
   /** Flow scopes: an interrupting event sub-process took over; nothing else starts in it. */
   interrupted?: boolean;
   /** Multi-instance bodies. */
@@ -625,11 +653,21 @@ export class Run {
     });
     this.lifecycle(processEi, 'ELEMENT_ACTIVATING');
     for (const [k, v] of Object.entries(variables)) await this.setLocal(processEi, k, v);
+    const startListeners = def.model.listeners?.start ?? [];
+    if (startListeners.length > 0) {
+      processEi.data.listener = { event: 'start', index: 0, startElementId: startId };
+      await this.createListenerJob(processEi, undefined, startListeners[0]!, 'start');
+      return key;
+    }
+    await this.processStarted(processEi, startId);
+    return key;
+  }
+
+  private async processStarted(processEi: ElementInstance, startId: string) {
+    const def = await this.definition(processEi.processDefinitionKey);
     this.lifecycle(processEi, 'ELEMENT_ACTIVATED');
     await this.openEventSubProcesses(processEi, def.model.eventSubProcesses);
-    const start = def.model.elements.get(startId)!;
-    await this.activate(start, processEi);
-    return key;
+    await this.activate(def.model.elements.get(startId)!, processEi);
   }
 
   private async insertElement(
@@ -709,6 +747,18 @@ export class Run {
       }
       for (const [k, v] of results) await this.setLocal(ei, k, v);
     }
+    // Start listeners run after the input mappings, before subscriptions and the element's behaviour.
+    const startListeners = element.listeners?.start ?? [];
+    if (startListeners.length > 0) {
+      ei.data.listener = { event: 'start', index: 0 };
+      await this.saveElement(ei);
+      return this.createListenerJob(ei, element, startListeners[0]!, 'start');
+    }
+    return this.activated(ei, element);
+  }
+
+  /** The rest of the activation, after the start listeners. */
+  private async activated(ei: ElementInstance, element: Element): Promise<void> {
     // Boundary events sit on the multi-instance body, not on each inner instance.
     const flowScope = ei.flowScopeKey ? await this.elementInstance(ei.flowScopeKey) : undefined;
     const innerOfBody = flowScope?.type === 'MULTI_INSTANCE_BODY';
@@ -728,7 +778,7 @@ export class Run {
   }
 
   private async behaviour(ei: ElementInstance, element: Element): Promise<void> {
-    if (element.job) return this.createJob(ei, element);
+    if (element.job) return this.createJob(ei, element, { job: element.job, phase: 'ACTIVATED' });
     switch (element.type) {
       case 'START_EVENT':
         if (ei.data.trigger) await this.applyTrigger(ei);
@@ -871,6 +921,7 @@ export class Run {
   /** Completes the element (output mappings, then on along its outgoing flows). */
   async complete(ei: ElementInstance): Promise<void> {
     if (ei.state !== 'ACTIVE' || this.completing.has(ei.key)) return;
+    if (ei.data.listener?.event === 'end') return; // its end listeners are running
     this.completing.add(ei.key);
     const element = ei.type === 'PROCESS' ? undefined : await this.element(ei);
     this.lifecycle(ei, 'ELEMENT_COMPLETING');
@@ -913,7 +964,23 @@ export class Run {
       const name = element.multiInstance.outputCollection;
       await this.propagate(flowScope, { [name]: (await this.scopeVariables(ei.key)).get(name) ?? null });
     }
+    // End listeners run after the output mappings, before the element is left.
+    const endListeners = ei.type === 'MULTI_INSTANCE_BODY' ? [] : ((await this.listenersOf(ei))?.end ?? []);
+    if (endListeners.length > 0) {
+      ei.data.listener = { event: 'end', index: 0, outputElement, completionMet };
+      return this.createListenerJob(ei, element, endListeners[0]!, 'end');
+    }
+    return this.finishCompletion(ei, element, flowScope, innerOfBody, outputElement, completionMet);
+  }
 
+  private async finishCompletion(
+    ei: ElementInstance,
+    element: Element | undefined,
+    flowScope: ElementInstance | undefined,
+    innerOfBody: ElementInstance | undefined,
+    outputElement: unknown,
+    completionMet: boolean,
+  ): Promise<void> {
     if (await this.mayHaveSubscriptions(ei, element)) await this.closeEventSubscriptions(ei);
     await this.resolveIncidentsOf(ei);
     ei.state = 'COMPLETED';
@@ -1782,6 +1849,120 @@ export class Run {
     this.enqueue({ op: 'complete', ei });
   }
 
+  // ---------------------------------------------------------------- listeners
+
+  private async listenersOf(ei: ElementInstance): Promise<ExecutionListeners | undefined> {
+    if (ei.type === 'PROCESS') return (await this.definition(ei.processDefinitionKey)).model.listeners;
+    return (await this.element(ei)).listeners;
+  }
+
+  /** A job for an execution or task listener; the element waits for it (ElementData.listener/taskListener). */
+  private async createListenerJob(
+    ei: ElementInstance,
+    element: Element | undefined,
+    listener: ListenerDefinition,
+    event: 'start' | 'end' | 'assigning' | 'completing',
+  ) {
+    const execution = event === 'start' || event === 'end';
+    await this.createJob(ei, element, {
+      job: {
+        type: listener.type,
+        retries: listener.retries,
+        headers: { ...element?.job?.headers, ...listener.headers },
+      },
+      phase: event === 'start' ? 'ACTIVATING' : event === 'end' ? 'COMPLETING' : 'ACTIVATED',
+      kind: execution ? 'EXECUTION_LISTENER' : 'TASK_LISTENER',
+      listenerEventType: event.toUpperCase(),
+    });
+    await this.saveElement(ei);
+  }
+
+  /**
+   * A listener's job completed: start listeners' variables become local variables of the element, end
+   * listeners' go to the flow scope like output mappings; then the next listener, or the element goes on.
+   * docs: concepts/execution-listeners, "Variables in an execution listener".
+   */
+  async listenerJobCompleted(ei: ElementInstance, variables: Record<string, unknown>) {
+    const l = ei.data.listener!;
+    const element = ei.type === 'PROCESS' ? undefined : await this.element(ei);
+    const listeners = (await this.listenersOf(ei))!;
+    const flowScope = ei.flowScopeKey ? await this.elementInstance(ei.flowScopeKey) : undefined;
+    if (l.event === 'start') {
+      for (const [k, v] of Object.entries(variables)) await this.setLocal(ei, k, v);
+    } else if (Object.keys(variables).length > 0) {
+      await this.propagate(flowScope && flowScope.type !== 'MULTI_INSTANCE_BODY' ? flowScope : ei, variables);
+    }
+    l.index += 1;
+    const next = listeners[l.event][l.index];
+    if (next) return this.createListenerJob(ei, element, next, l.event);
+    delete ei.data.listener;
+    await this.saveElement(ei);
+    if (l.event === 'start') {
+      if (ei.type === 'PROCESS') return this.processStarted(ei, l.startElementId!);
+      return this.activated(ei, element!);
+    }
+    this.completing.add(ei.key);
+    const innerOfBody = flowScope?.type === 'MULTI_INSTANCE_BODY' ? flowScope : undefined;
+    return this.finishCompletion(ei, element, flowScope, innerOfBody, l.outputElement, l.completionMet ?? false);
+  }
+
+  /**
+   * docs: concepts/user-task-listeners — an assignment or completion of a Camunda user task with
+   * listeners of that event waits for their jobs (the task is ASSIGNING / COMPLETING meanwhile); false
+   * when the element has none (the command goes on at once).
+   */
+  async startTaskListeners(ei: ElementInstance, pending: NonNullable<ElementData['taskListener']>): Promise<boolean> {
+    const element = await this.element(ei);
+    const listeners = element.taskListeners?.[pending.event] ?? [];
+    if (listeners.length === 0) return false;
+    await this.db.query(`UPDATE engine_user_task SET state = $2 WHERE key = $1`, [
+      pending.userTaskKey,
+      pending.event === 'assigning' ? 'ASSIGNING' : 'COMPLETING',
+    ]);
+    ei.data.taskListener = pending;
+    await this.createListenerJob(ei, element, listeners[0]!, pending.event);
+    return true;
+  }
+
+  /** A task listener's job completed: the next listener, or the assignment / completion it held back. */
+  async taskListenerJobCompleted(ei: ElementInstance) {
+    const t = ei.data.taskListener!;
+    const element = await this.element(ei);
+    t.index += 1;
+    const next = element.taskListeners![t.event][t.index];
+    if (next) return this.createListenerJob(ei, element, next, t.event);
+    delete ei.data.taskListener;
+    await this.saveElement(ei);
+    if (t.event === 'assigning') {
+      await this.db.query(`UPDATE engine_user_task SET state = 'CREATED', assignee = $2 WHERE key = $1`, [
+        t.userTaskKey,
+        t.assignee ?? null,
+      ]);
+      const value = await this.userTaskValue(t.userTaskKey, { action: 'assign', changedAttributes: ['assignee'] });
+      this.record('USER_TASK', 'ASSIGNED', t.userTaskKey, value);
+      return;
+    }
+    await this.finishUserTaskCompletion(ei, t.userTaskKey, t.variables ?? {}, t.action);
+  }
+
+  /** The user task completes and its element goes on with the completion's variables. */
+  async finishUserTaskCompletion(
+    ei: ElementInstance,
+    userTaskKey: string,
+    variables: Record<string, unknown>,
+    action: string | undefined,
+  ) {
+    await this.db.query(`UPDATE engine_user_task SET state = 'COMPLETED', completion_date = $2 WHERE key = $1`, [
+      userTaskKey,
+      new Date(this.now),
+    ]);
+    const value = await this.userTaskValue(userTaskKey, { variables, action: action ?? 'complete' });
+    this.record('USER_TASK', 'COMPLETED', userTaskKey, value);
+    if (ei.state !== 'ACTIVE') return;
+    await this.applyResultVariables(ei, variables);
+    this.enqueue({ op: 'complete', ei });
+  }
+
   // ---------------------------------------------------------------- gateways
 
   /** docs: components/modeler/bpmn/exclusive-gateways — first true condition in order, else the default. */
@@ -1873,33 +2054,41 @@ export class Run {
     this.enqueue({ op: 'complete', ei });
   }
 
-  private async createJob(ei: ElementInstance, element: Element) {
-    const job = element.job!;
+  private async createJob(
+    ei: ElementInstance,
+    element: Element | undefined,
+    opts: {
+      job: { type: string; retries: string; headers: Record<string, string> };
+      phase: Phase;
+      kind?: 'EXECUTION_LISTENER' | 'TASK_LISTENER';
+      listenerEventType?: string;
+    },
+  ) {
+    const { job, phase } = opts;
+    const fail = async (message: string) => {
+      // An expression of a listener failed: the listeners of that event run again from the first (docs).
+      delete ei.data.listener;
+      await this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', message, phase);
+    };
     const type = await this.evaluate(job.type, ei);
     if (!type.ok || typeof type.value !== 'string' || type.value === '') {
-      return this.raiseIncident(
-        ei,
-        'EXTRACT_VALUE_ERROR',
+      return fail(
         type.ok
-          ? `Expected the job type of '${element.id}' to be a non-empty string, but was '${typeName(type.value)}'.`
+          ? `Expected the job type of '${ei.elementId}' to be a non-empty string, but was '${typeName(type.value)}'.`
           : type.message,
-        'ACTIVATED',
       );
     }
     const retries = await this.evaluate(job.retries, ei);
     const retryCount = retries.ok ? Number(retries.value) : NaN;
     if (!Number.isInteger(retryCount)) {
-      return this.raiseIncident(
-        ei,
-        'EXTRACT_VALUE_ERROR',
+      return fail(
         retries.ok
-          ? `Expected the job retries of '${element.id}' to be a number, but was '${String(retries.value)}'.`
+          ? `Expected the job retries of '${ei.elementId}' to be a number, but was '${String(retries.value)}'.`
           : retries.message,
-        'ACTIVATED',
       );
     }
     const headers = { ...job.headers };
-    if (element.type === 'USER_TASK' && element.userTask) {
+    if (!opts.kind && element?.type === 'USER_TASK' && element.userTask) {
       // Job-worker user tasks carry their assignment in headers (docs: bpmn/user-tasks, "Job worker implementation").
       const ut = element.userTask;
       for (const [header, expr] of [
@@ -1952,6 +2141,8 @@ export class Run {
       processDefinitionKey: ei.processDefinitionKey,
       errorMessage: '',
       errorCode: '',
+      jobKind: opts.kind ?? 'BPMN_ELEMENT',
+      listenerEventType: opts.listenerEventType ?? 'UNSPECIFIED',
       tenantId: ei.tenantId,
     });
     this.jobTypes.add(type.value);

@@ -14,7 +14,9 @@ import type {
   Element,
   EventDefinition,
   Expression,
+  ExecutionListeners,
   JobDefinition,
+  ListenerDefinition,
   Mapping,
   ProcessModel,
   SequenceFlow,
@@ -185,6 +187,8 @@ class ProcessTranslator {
     };
     const name = str(this.process, 'name');
     if (name !== undefined) model.name = name;
+    const listeners = this.executionListeners(this.process, 'PROCESS');
+    if (listeners) model.listeners = listeners;
     this.collectStartEvents(model);
     this.checkExpressions();
     return model;
@@ -264,12 +268,9 @@ class ProcessTranslator {
     this.sources.set(id, node);
     this.elements.set(id, element);
 
-    if (extension(node, 'zeebe:ExecutionListeners')) {
-      this.problem(node, 'execution listeners are not supported by this engine');
-    }
-    if (extension(node, 'zeebe:TaskListeners')) {
-      this.problem(node, 'task listeners are not supported by this engine');
-    }
+    const listeners = this.executionListeners(node, type);
+    if (listeners) element.listeners = listeners;
+    if (extension(node, 'zeebe:TaskListeners')) this.translateTaskListeners(node, element);
     if (prop(node, 'isForCompensation') === true) {
       this.problem(node, 'compensation activities are not supported by this engine');
     }
@@ -316,6 +317,99 @@ class ProcessTranslator {
         break;
     }
     return element;
+  }
+
+  /** One listener's job: type (FEEL allowed), retries (default 3), headers. */
+  private listener(node: Node, l: Node, what: string): ListenerDefinition | undefined {
+    const id = node.id ?? '';
+    const type = str(l, 'type');
+    if (type === undefined || type.trim() === '') {
+      this.problem(node, `a ${what} has no job type`);
+      return undefined;
+    }
+    const retries = str(l, 'retries');
+    const headers: Record<string, string> = {};
+    for (const h of list(prop<Node>(l, 'headers'), 'values')) {
+      const key = str(h, 'key');
+      if (key !== undefined) headers[key] = str(h, 'value') ?? '';
+    }
+    return {
+      type: this.expression(id, `${what} job type`, type),
+      retries: this.expression(
+        id,
+        `${what} retries`,
+        retries === undefined || retries === '' ? DEFAULT_JOB_RETRIES : retries,
+      ),
+      headers,
+    };
+  }
+
+  /**
+   * https://docs.camunda.io/docs/components/concepts/execution-listeners/ — start and end listeners, in
+   * document order; refused where Zeebe does not run them (start: start and boundary events; end:
+   * gateways and error end events) and for a duplicate event type + job type.
+   */
+  private executionListeners(node: Node, type: BpmnElementType): ExecutionListeners | undefined {
+    const ext = extension(node, 'zeebe:ExecutionListeners');
+    if (!ext) return undefined;
+    const out: ExecutionListeners = { start: [], end: [] };
+    const seen = new Set<string>();
+    for (const l of list(ext, 'listeners')) {
+      const eventType = str(l, 'eventType') ?? '';
+      if (eventType !== 'start' && eventType !== 'end') {
+        this.problem(node, `execution listener event type '${eventType}' is not supported (start or end)`);
+        continue;
+      }
+      const key = `${eventType}\u001f${str(l, 'type') ?? ''}`;
+      if (seen.has(key)) {
+        this.problem(node, `two ${eventType} execution listeners have the job type '${str(l, 'type') ?? ''}'`);
+        continue;
+      }
+      seen.add(key);
+      if (eventType === 'start' && (type === 'START_EVENT' || type === 'BOUNDARY_EVENT')) {
+        this.problem(node, 'start execution listeners are not supported on start and boundary events');
+        continue;
+      }
+      const isGateway = type.endsWith('_GATEWAY');
+      const isErrorEnd =
+        type === 'END_EVENT' && list(node, 'eventDefinitions').some((d) => isA(d, 'bpmn:ErrorEventDefinition'));
+      if (eventType === 'end' && (isGateway || isErrorEnd)) {
+        this.problem(node, 'end execution listeners are not supported on gateways and error end events');
+        continue;
+      }
+      const def = this.listener(node, l, `${eventType} execution listener`);
+      if (def) out[eventType].push(def);
+    }
+    return out.start.length + out.end.length > 0 ? out : undefined;
+  }
+
+  /** https://docs.camunda.io/docs/components/concepts/user-task-listeners/ — assigning and completing. */
+  private translateTaskListeners(node: Node, element: Element): void {
+    if (element.type !== 'USER_TASK' || !extension(node, 'zeebe:UserTask')) {
+      this.problem(node, 'task listeners are supported only on Camunda user tasks (zeebe:userTask)');
+      return;
+    }
+    const out = { assigning: [] as ListenerDefinition[], completing: [] as ListenerDefinition[] };
+    const names: Record<string, 'assigning' | 'completing'> = {
+      assigning: 'assigning',
+      assignment: 'assigning',
+      completing: 'completing',
+      complete: 'completing',
+    };
+    for (const l of list(extension(node, 'zeebe:TaskListeners'), 'listeners')) {
+      const eventType = str(l, 'eventType') ?? '';
+      const event = names[eventType];
+      if (!event) {
+        this.problem(
+          node,
+          `task listener event type '${eventType}' is not supported by this engine (assigning or completing)`,
+        );
+        continue;
+      }
+      const def = this.listener(node, l, `${event} task listener`);
+      if (def) out[event].push(def);
+    }
+    element.taskListeners = out;
   }
 
   private mappings(node: Node, kind: 'inputParameters' | 'outputParameters'): Mapping[] {

@@ -62,6 +62,25 @@ export interface JobDefinition {
   headers: Record<string, string>;
 }
 
+/** A `zeebe:executionListener` / `zeebe:taskListener`: a job of `type` the element waits for. */
+export interface ListenerDefinition {
+  type: Expression;
+  retries: Expression;
+  headers: Record<string, string>;
+}
+
+/** Execution listeners by event, in document order (docs: concepts/execution-listeners). */
+export interface ExecutionListeners {
+  start: ListenerDefinition[];
+  end: ListenerDefinition[];
+}
+
+/** User task listeners by event, in document order (docs: concepts/user-task-listeners). */
+export interface TaskListeners {
+  assigning: ListenerDefinition[];
+  completing: ListenerDefinition[];
+}
+
 /** `zeebe:userTask` (a Camunda user task) with its assignment and schedule. */
 export interface UserTaskDefinition {
   candidateGroups?: Expression;
@@ -116,6 +135,10 @@ export interface Element {
   /** Script tasks with `zeebe:script`: a FEEL expression whose value goes into `resultVariable`. */
   script?: { expression: Expression; resultVariable: string };
   multiInstance?: MultiInstance;
+  /** `zeebe:executionListeners` (undefined when it has none). */
+  listeners?: ExecutionListeners;
+  /** Camunda user tasks: `zeebe:taskListeners` (undefined when it has none). */
+  taskListeners?: TaskListeners;
   /** Boundary events: the activity they sit on, and whether they interrupt it. */
   attachedTo?: string;
   interrupting?: boolean;
@@ -157,6 +180,8 @@ export interface ProcessModel {
   children: string[];
   /** Ids of the event sub-processes directly in the process. */
   eventSubProcesses: string[];
+  /** The process's own execution listeners. */
+  listeners?: ExecutionListeners;
   /** Top-level signal start events. */
   signalStartEvents: { elementId: string; signalName: string }[];
 }

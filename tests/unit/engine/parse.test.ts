@@ -62,7 +62,8 @@ describe('parseBpmn on the project diagrams', () => {
     expect(verify.type).toBe('USER_TASK');
     expect(verify.job).toBeUndefined(); // a Camunda user task, not a job
     expect(verify.userTask?.candidateGroups).toBe('=["town:" + suspect.townCode]');
-    expect(verify.userTask?.dueDate).toMatch(/^=string\(year\)/);
+    // Round 1 by the county table's date; later rounds from the round's start (issue 15).
+    expect(verify.userTask?.dueDate).toMatch(/^=if round = 1 or roundStartedAt = null then string\(year\)/);
     expect(verify.outputs).toEqual([
       { source: '=outcomeCode', target: 'outcomeCode' },
       { source: '=responsibleSchoolId', target: 'responsibleSchoolId' },
@@ -564,11 +565,32 @@ const UNSUPPORTED: [string, string, string, string, RegExp][] = [
     /a sub-process start event must be a none start event/,
   ],
   [
-    'execution listeners',
-    '<bpmn:task id="x"><bpmn:extensionElements><zeebe:executionListeners><zeebe:executionListener eventType="start" type="l"/></zeebe:executionListeners></bpmn:extensionElements></bpmn:task>',
+    'start execution listener on a start event',
+    '<bpmn:subProcess id="sp"><bpmn:startEvent id="x"><bpmn:extensionElements><zeebe:executionListeners><zeebe:executionListener eventType="start" type="l"/></zeebe:executionListeners></bpmn:extensionElements></bpmn:startEvent></bpmn:subProcess>',
     '',
     'x',
-    /execution listeners are not supported/,
+    /start execution listeners are not supported on start and boundary events/,
+  ],
+  [
+    'end execution listener on a gateway',
+    '<bpmn:exclusiveGateway id="x"><bpmn:extensionElements><zeebe:executionListeners><zeebe:executionListener eventType="end" type="l"/></zeebe:executionListeners></bpmn:extensionElements></bpmn:exclusiveGateway>',
+    '',
+    'x',
+    /end execution listeners are not supported on gateways and error end events/,
+  ],
+  [
+    'two execution listeners of the same event and type',
+    '<bpmn:task id="x"><bpmn:extensionElements><zeebe:executionListeners><zeebe:executionListener eventType="start" type="l"/><zeebe:executionListener eventType="start" type="l"/></zeebe:executionListeners></bpmn:extensionElements></bpmn:task>',
+    '',
+    'x',
+    /two start execution listeners have the job type 'l'/,
+  ],
+  [
+    'task listener on a job-worker user task',
+    '<bpmn:userTask id="x"><bpmn:extensionElements><zeebe:taskListeners><zeebe:taskListener eventType="completing" type="l"/></zeebe:taskListeners></bpmn:extensionElements></bpmn:userTask>',
+    '',
+    'x',
+    /task listeners are supported only on Camunda user tasks/,
   ],
   [
     'call activity without a process id',
@@ -691,6 +713,28 @@ describe('parseBpmn accepts the rest of the Camunda 8 palette (issue 17)', () =>
     const { processes, problems } = await parseBpmn(bpmn(`${START}${body}`, roots));
     expect(problems).toEqual([]);
     expect(processes[0]!.elements.get(id)).toMatchObject(expected);
+  });
+
+  it('reads execution listeners in document order with their retries and headers, and task listeners by event', async () => {
+    const { processes, problems } = await parseBpmn(
+      bpmn(
+        `${START}<bpmn:userTask id="u"><bpmn:extensionElements><zeebe:userTask />
+          <zeebe:executionListeners><zeebe:executionListener eventType="end" type="b"/><zeebe:executionListener eventType="start" type="=t" retries="5"><zeebe:headers><zeebe:header key="k" value="v"/></zeebe:headers></zeebe:executionListener></zeebe:executionListeners>
+          <zeebe:taskListeners><zeebe:taskListener eventType="assigning" type="as"/><zeebe:taskListener eventType="completing" type="co"/></zeebe:taskListeners>
+          </bpmn:extensionElements></bpmn:userTask>`,
+      ),
+    );
+    expect(problems).toEqual([]);
+    expect(processes[0]!.elements.get('u')).toMatchObject({
+      listeners: {
+        start: [{ type: '=t', retries: '5', headers: { k: 'v' } }],
+        end: [{ type: 'b', retries: '3', headers: {} }],
+      },
+      taskListeners: {
+        assigning: [{ type: 'as', retries: '3', headers: {} }],
+        completing: [{ type: 'co', retries: '3', headers: {} }],
+      },
+    });
   });
 
   it('lists top-level event sub-processes and signal start events on the model', async () => {
