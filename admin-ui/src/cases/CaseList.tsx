@@ -1,31 +1,54 @@
 import { Chip } from '@mui/material';
-import { DataTable, FunctionField, List, SelectInput, TextInput } from 'react-admin';
+import {
+  DataTable,
+  FilterButton,
+  FunctionField,
+  List,
+  SelectInput,
+  TextInput,
+  TopToolbar,
+  usePermissions,
+} from 'react-admin';
+import type { Me } from '../authProvider';
+import { ExportListButton } from '../exports';
 import { chineseDate } from '../format';
+import { TownInput } from '../layout/TownInput';
 import { CASE_STATUS_LABELS } from '../../../api/domain/case-status';
 
 const statusChoices = Object.entries(CASE_STATUS_LABELS).map(([id, name]) => ({ id, name }));
 
-const filters = [
-  <SelectInput
-    key="open"
-    source="open"
-    label="状态"
-    alwaysOn
-    choices={[
-      { id: 'true', name: '未结案' },
-      { id: 'false', name: '已结案' },
-    ]}
-  />,
-  <SelectInput key="status" source="status" label="阶段" choices={statusChoices} />,
-  <TextInput key="regionCode" source="regionCode" label="区划代码" />,
-];
+function caseFilters(isCounty: boolean) {
+  return [
+    <TextInput key="q" source="q" label="儿童姓名或案号" alwaysOn />,
+    <SelectInput
+      key="open"
+      source="open"
+      label="状态"
+      alwaysOn
+      choices={[
+        { id: 'true', name: '未结案' },
+        { id: 'false', name: '已结案' },
+      ]}
+    />,
+    <SelectInput key="status" source="status" label="阶段" choices={statusChoices} />,
+    ...(isCounty ? [<TownInput key="regionCode" source="regionCode" label="镇街" />] : []),
+  ];
+}
 
 /** 一人一案: the cases of my jurisdiction (ID numbers masked). */
 export function CaseList() {
+  const { permissions } = usePermissions<Me>();
+  const isCounty = !!permissions && permissions.regionCode.length <= 6;
   return (
     <List
       title="一人一案"
-      filters={filters}
+      filters={caseFilters(isCounty)}
+      actions={
+        <TopToolbar>
+          <FilterButton />
+          <ExportListButton resource="cases" name="一人一案" />
+        </TopToolbar>
+      }
       sort={{ field: 'openedAt', order: 'DESC' }}
       filterDefaultValues={{ open: 'true' }}
     >

@@ -2,7 +2,7 @@
 import { Box, Link as MuiLink, Stack, Typography } from '@mui/material';
 import { useQuery } from '@tanstack/react-query';
 import { apiFetch } from '../api';
-import { chineseDateTime } from '../format';
+import { chineseDatesIn, chineseDateTime } from '../format';
 
 interface Entry {
   at: string;
@@ -33,7 +33,7 @@ export function CaseTimeline({ caseId, compact }: { caseId: string; compact?: bo
             {chineseDateTime(e.at)} {e.actor ?? ''}
           </Typography>
           <Typography variant={compact ? 'body2' : 'body1'}>
-            {e.title}
+            {chineseDatesIn(e.title)}
             {e.documentId && (
               <>
                 {' '}
@@ -53,7 +53,7 @@ export function CaseTimeline({ caseId, compact }: { caseId: string; compact?: bo
           </Typography>
           {e.note && !compact && (
             <Typography variant="body2" color="text.secondary">
-              {e.note}
+              {chineseDatesIn(e.note)}
             </Typography>
           )}
         </Box>

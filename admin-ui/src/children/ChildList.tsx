@@ -1,26 +1,66 @@
 import { Chip, Stack } from '@mui/material';
-import { DataTable, FunctionField, List, SelectInput, TextInput } from 'react-admin';
+import {
+  DataTable,
+  FilterButton,
+  FunctionField,
+  List,
+  SelectInput,
+  TextInput,
+  TopToolbar,
+  usePermissions,
+} from 'react-admin';
+import type { Me } from '../authProvider';
+import { ExportListButton } from '../exports';
 import { chineseMonth } from '../format';
+import { TownInput } from '../layout/TownInput';
 import { FLAG_LABELS } from './flags';
 import { ReportDropoutButton } from './ReportDropoutButton';
 
-const filters = [
-  <TextInput key="q" source="q" label="姓名" alwaysOn />,
-  <SelectInput
-    key="flag"
-    source="flag"
-    label="重点关注"
-    choices={Object.entries(FLAG_LABELS).map(([id, name]) => ({ id, name }))}
-  />,
-];
+/** A whole 身份证号 or its last digits (the API asks for at least four; the lookup is audited). */
+const ID_NUMBER = /^\d{0,17}[\dXx]$/;
+
+function childFilters(isCounty: boolean) {
+  return [
+    <TextInput key="q" source="q" label="姓名" alwaysOn />,
+    <TextInput
+      key="idNumber"
+      source="idNumber"
+      label="身份证号"
+      helperText="完整号码或后4位以上"
+      alwaysOn
+      validate={(v: string | undefined) =>
+        !v || (ID_NUMBER.test(v.trim()) && v.trim().length >= 4) ? undefined : '请输入完整身份证号或至少后4位'
+      }
+    />,
+    ...(isCounty ? [<TownInput key="regionCode" source="regionCode" label="户籍镇街" />] : []),
+    <SelectInput
+      key="flag"
+      source="flag"
+      label="重点关注"
+      choices={Object.entries(FLAG_LABELS).map(([id, name]) => ({ id, name }))}
+    />,
+  ];
+}
 
 /**
  * 学生: children of my jurisdiction; ID numbers, student numbers, addresses and phones masked and the birth
  * month instead of the date (full only on the record page).
  */
 export function ChildList() {
+  const { permissions } = usePermissions<Me>();
+  const isCounty = !!permissions && permissions.regionCode.length <= 6;
   return (
-    <List title="学生" filters={filters} sort={{ field: 'name', order: 'ASC' }}>
+    <List
+      title="学生"
+      filters={childFilters(isCounty)}
+      sort={{ field: 'name', order: 'ASC' }}
+      actions={
+        <TopToolbar>
+          <FilterButton />
+          <ExportListButton resource="children" name="学生名单" />
+        </TopToolbar>
+      }
+    >
       <DataTable rowClick="show" bulkActionButtons={false}>
         <DataTable.Col source="name" label="姓名" />
         <DataTable.Col source="idNumber" label="身份证号" disableSort />

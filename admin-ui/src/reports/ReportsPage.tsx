@@ -22,6 +22,7 @@ import { apiDownload, apiFetch, ApiError, query } from '../api';
 import type { Me } from '../authProvider';
 import { REPORT_ROLES } from '../layout/access';
 import { VerificationPublished } from './VerificationPublished';
+import { retentionCell, retentionNote } from './retention';
 
 /** A rate, or a dash where there is nothing to divide by. */
 const pct = (rate: number | null | undefined) => (rate === null || rate === undefined ? '—' : `${rate}%`);
@@ -72,6 +73,7 @@ function ErrorNote({ error }: { error: unknown }) {
 }
 
 interface Retention {
+  total: { retention: { graduates: number; denominator: number } };
   towns: {
     townName: string;
     retention: { graduates: number; denominator: number; rate: number | null };
@@ -170,9 +172,14 @@ export function ReportsPage() {
                   ['入学人数/适龄人数', (t) => `${t.enrollment.enrolled}/${t.enrollment.base}`],
                   ['入学率', (t) => pct(t.enrollment.rate)],
                   ['毕业人数/应毕业人数', (t) => `${t.retention.graduates}/${t.retention.denominator}`],
-                  ['巩固率', (t) => pct(t.retention.rate)],
+                  ['巩固率', (t) => retentionCell(t.retention.rate, t.retention.graduates, year)],
                 ]}
               />
+              {retention.data && retentionNote(year, retention.data.total.retention) && (
+                <Alert severity="info" sx={{ mt: 1 }} data-testid="retention-note">
+                  {retentionNote(year, retention.data.total.retention)}
+                </Alert>
+              )}
             </CardContent>
           </Card>
         )}
@@ -207,7 +214,8 @@ export function ReportsPage() {
                   ['镇街', (t) => t.townName ?? t.regionName],
                   ['在校生', (t) => t.enrolled.total],
                   ['辍学', (t) => t.dropouts.total],
-                  ['辍学率（‰）', (t) => t.dropoutRate],
+                  // A percentage, as the API computes it (× 100) and the XLSX labels it.
+                  ['辍学率', (t) => pct(t.dropoutRate)],
                   ['劝返复学', (t) => t.returned.total],
                 ]}
               />
@@ -225,9 +233,8 @@ export function ReportsPage() {
               )}
               {(campaigns.data?.data ?? []).map((c) => (
                 <Stack key={c.id} direction="row" spacing={2} alignItems="center" sx={{ py: 0.5 }}>
-                  <Typography>
-                    {c.year}年入学核查（{c.regionCode}）
-                  </Typography>
+                  {/* The caller's own county's campaigns: no region code to read. */}
+                  <Typography>{c.year}年入学核查</Typography>
                   <Downloads
                     path="/api/reports/verification"
                     params={{ campaign: c.id }}

@@ -36,7 +36,7 @@ export function FormPreview() {
                 <ListSubheader>{flow}</ListSubheader>
                 {Object.entries(types).map(([id, t]) => (
                   <ListItemButton key={id} selected={id === elementId} onClick={() => navigate(`/forms/${id}`)}>
-                    <ListItemText primary={t.title} secondary={id} />
+                    <ListItemText primary={t.title} />
                   </ListItemButton>
                 ))}
               </Box>
@@ -48,7 +48,7 @@ export function FormPreview() {
             {!elementId && (
               <Typography color="text.secondary">请在左侧选择一个任务类型，查看办理人看到的表单。</Typography>
             )}
-            {elementId && !form && <Alert severity="error">没有该任务类型的表单：{elementId}</Alert>}
+            {elementId && !form && <Alert severity="error">没有该任务类型的表单，请在左侧重新选择。</Alert>}
             {form && (
               <>
                 <Typography variant="h6" gutterBottom data-testid="preview-title">

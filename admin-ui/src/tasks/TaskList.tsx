@@ -6,6 +6,7 @@ import { Box, Tab, Tabs } from '@mui/material';
 import {
   DatagridConfigurable,
   DateInput,
+  FilterButton,
   FunctionField,
   List,
   ReferenceInput,
@@ -27,6 +28,7 @@ import { chineseDateTime } from '../format';
 import { DueChip } from './DueChip';
 import { PROCESS_LABELS, processChoices, taskTypeChoices } from './labels';
 import { TownInput } from '../layout/TownInput';
+import { ExportListButton } from '../exports';
 
 type View = 'group' | 'mine' | 'overdue' | 'all';
 
@@ -85,7 +87,9 @@ function BulkClaimButton() {
 function Inbox({ view }: { view: View }) {
   const { permissions } = usePermissions<Me>();
   const isCounty = !!permissions && permissions.regionCode.length <= 6;
-  const filter = view === 'overdue' ? { overdue: 'true' } : { view };
+  const supervising = !!permissions && SUPERVISING.includes(permissions.role);
+  // A supervisor's 已逾期 is the jurisdiction's: the bureau oversees every task of the county.
+  const filter = view === 'overdue' ? { overdue: 'true', ...(supervising ? { view: 'all' } : {}) } : { view };
   return (
     <List
       resource="tasks"
@@ -96,7 +100,12 @@ function Inbox({ view }: { view: View }) {
       perPage={25}
       disableSyncWithLocation
       storeKey={`tasks.${view}`}
-      actions={<TopToolbar />}
+      actions={
+        <TopToolbar>
+          <FilterButton />
+          <ExportListButton resource="tasks" name="待办任务" filter={filter} />
+        </TopToolbar>
+      }
       empty={
         <Box sx={{ p: 4, color: 'text.secondary' }} data-testid="inbox-empty">
           暂无待办任务
@@ -112,15 +121,16 @@ function Inbox({ view }: { view: View }) {
         <FunctionField
           label="儿童 / 案号"
           sortable={false}
-          render={(t) => (t.childName ? `${t.childName}（${t.caseNumber}）` : '—')}
+          render={(t) => (t.childName ? `${t.childName}${t.caseNumber ? `（${t.caseNumber}）` : ''}` : '—')}
         />
+        <FunctionField label="镇街" sortable={false} render={(t) => t.townName ?? '—'} />
         <FunctionField
           label="流程"
           sortable={false}
           render={(t) => PROCESS_LABELS[t.bpmnProcessId] ?? t.bpmnProcessId}
         />
         <FunctionField source="dueDate" label="办理期限" render={(t) => <DueChip due={t.dueDate} />} />
-        <FunctionField label="办理人" sortable={false} render={(t) => t.assignee ?? '未认领'} />
+        <FunctionField label="办理人" sortable={false} render={(t) => t.assigneeName ?? t.assignee ?? '未认领'} />
         <FunctionField source="createdAt" label="下达时间" render={(t) => chineseDateTime(t.createdAt)} />
       </DatagridConfigurable>
     </List>
