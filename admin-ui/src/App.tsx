@@ -14,6 +14,8 @@ import { mayUse } from './layout/access';
 import { Layout } from './layout/Layout';
 import type { Me } from './authProvider';
 import { ReportsPage } from './reports/ReportsPage';
+import { HeatmapPage } from './supervision/HeatmapPage';
+import { SupervisionDashboard } from './supervision/SupervisionDashboard';
 import { CampaignList } from './campaigns/CampaignList';
 import { CampaignShow } from './campaigns/CampaignShow';
 import { HandoverList } from './handovers/HandoverList';
@@ -95,6 +97,8 @@ export function App() {
               {may('audit') && <Route path="/audit" element={<AuditLog />} />}
               {may('password') && <Route path="/password" element={<PasswordPage />} />}
               {may('reports') && <Route path="/reports" element={<ReportsPage />} />}
+              {may('heatmaps') && <Route path="/heatmaps" element={<HeatmapPage />} />}
+              {may('supervision') && <Route path="/supervision" element={<SupervisionDashboard />} />}
               {may('forms') && <Route path="/forms" element={<FormPreview />} />}
               {may('forms') && <Route path="/forms/:elementId" element={<FormPreview />} />}
               {may('modeler') && <Route path="/modeler" element={<ModelerPage />} />}

@@ -11,6 +11,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createHeatmaps } from '../../infra/camunda/heatmap.js';
+import { renderSvgs } from '../../infra/diagrams/svg.js';
 import { formatCaseNumber } from '../../workers/open-dropout-case/handler.js';
 import { actorOf, type Actor } from '../auth/actor.js';
 import { SUPERVISION_ROLES } from '../auth/duties.js';
@@ -215,13 +216,19 @@ export const supervisionRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { roles },
       schema: {
         tags: ['supervision'],
-        summary: 'The BPMN XML of a deployed process version (latest when no version is given)',
+        summary: 'A deployed process version (latest when no version is given): its BPMN XML and its drawing',
         querystring: z.object({
           process: plainText(100, 1),
           version: z.coerce.number().int().positive().max(1_000_000).optional(),
         }),
         response: {
-          200: z.object({ processDefinitionKey: z.string(), version: z.number(), xml: z.string() }),
+          200: z.object({
+            processDefinitionKey: z.string(),
+            version: z.number(),
+            xml: z.string(),
+            /** Our renderer's drawing (infra/diagrams/svg.ts): a plane per process and collapsed sub-process. */
+            svgs: z.array(z.object({ name: z.string(), svg: z.string() })),
+          }),
           400: errorResponse,
           404: errorResponse,
         },
@@ -230,7 +237,12 @@ export const supervisionRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req) => {
       const def = await heat.definition(req.query.process, req.query.version);
       if (!def) throw new AppError('NOT_FOUND', undefined, '没有找到该流程或版本。');
-      return { processDefinitionKey: def.processDefinitionKey, version: def.version, xml: def.xml };
+      return {
+        processDefinitionKey: def.processDefinitionKey,
+        version: def.version,
+        xml: def.xml,
+        svgs: await renderSvgs(def.xml),
+      };
     },
   );
 

@@ -13,6 +13,7 @@ import {
   MANAGER_ROLES,
   PROGRESS_ROLES,
   REPORT_ROLES,
+  SUPERVISION_ROLES,
 } from '../../api/auth/duties.js';
 import { DIAGRAM_DEPLOYERS, DIAGRAM_READERS } from '../../api/diagrams/roles.js';
 import {
@@ -58,8 +59,10 @@ describe('console pages by role', () => {
     expect(sorted(MENU_ROLES.users!)).toEqual(sorted(MANAGER_ROLES));
     expect(sorted(MENU_ROLES.schools!)).toEqual(sorted(MANAGER_ROLES));
     expect(sorted(MENU_ROLES.audit!)).toEqual(sorted(AUDIT_ROLES));
+    expect(sorted(MENU_ROLES.heatmaps!)).toEqual(sorted(SUPERVISION_ROLES));
+    expect(sorted(MENU_ROLES.supervision!)).toEqual(sorted(SUPERVISION_ROLES));
     // A school and a teacher follow no county flow and manage no account.
-    for (const page of ['campaigns', 'handovers', 'users', 'audit'] as const) {
+    for (const page of ['campaigns', 'handovers', 'users', 'audit', 'heatmaps', 'supervision'] as const) {
       expect(mayUse(page, { role: 'SCHOOL' }), page).toBe(false);
       expect(mayUse(page, { role: 'TEACHER' }), page).toBe(false);
     }

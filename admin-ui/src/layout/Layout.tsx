@@ -5,6 +5,8 @@ import SchoolIcon from '@mui/icons-material/School';
 import UploadFileIcon from '@mui/icons-material/UploadFile';
 import BarChartIcon from '@mui/icons-material/BarChart';
 import DescriptionIcon from '@mui/icons-material/Description';
+import InsightsIcon from '@mui/icons-material/Insights';
+import WhatshotIcon from '@mui/icons-material/Whatshot';
 import AccountTreeIcon from '@mui/icons-material/AccountTree';
 import FactCheckIcon from '@mui/icons-material/FactCheck';
 import TransferWithinAStationIcon from '@mui/icons-material/TransferWithinAStation';
@@ -56,6 +58,8 @@ function AppMenu() {
       {may('imports') && <Menu.Item to="/imports" primaryText="名单导入" leftIcon={<UploadFileIcon />} />}
       {may('reports') && <Menu.Item to="/reports" primaryText="统计报表" leftIcon={<BarChartIcon />} />}
       {may('forms') && <Menu.Item to="/forms" primaryText="办理表单" leftIcon={<DescriptionIcon />} />}
+      {may('supervision') && <Menu.Item to="/supervision" primaryText="督导看板" leftIcon={<InsightsIcon />} />}
+      {may('heatmaps') && <Menu.Item to="/heatmaps" primaryText="流程热力图" leftIcon={<WhatshotIcon />} />}
       {may('modeler') && <Menu.Item to="/modeler" primaryText="流程设计" leftIcon={<AccountTreeIcon />} />}
       {may('users') && <Menu.Item to="/users" primaryText="账号管理" leftIcon={<ManageAccountsIcon />} />}
       {may('schools') && <Menu.Item to="/schools" primaryText="学校与班级" leftIcon={<ApartmentIcon />} />}

@@ -26,6 +26,9 @@ export const MENU_ROLES: Record<string, Role[]> = {
   schools: ['BUREAU', 'ADMIN'],
   // Who read or changed which child's record (api/routes/audit.ts).
   audit: ['SUPERVISOR', 'ADMIN'],
+  // 督导: heatmaps on the diagrams and the supervisors' dashboard (api/routes/supervision.ts).
+  heatmaps: ['BUREAU', 'SUPERVISOR', 'ADMIN'],
+  supervision: ['BUREAU', 'SUPERVISOR', 'ADMIN'],
   // Every signed-in user changes their own password.
   password: ['TEACHER', 'SCHOOL', 'TOWN', 'BUREAU', 'JUSTICE', 'POLICE', 'POLICY', 'SUPERVISOR', 'ADMIN'],
   // 流程设计: the diagrams and decision tables with their history (api/diagrams/roles.ts).
