@@ -26,7 +26,15 @@ import { ProblemList } from './ProblemList';
 import { refusalProblems, useDiagram } from './useDiagram';
 import { Versions } from './Versions';
 
-export function DecisionTableEditor({ id, canDeploy }: { id: string; canDeploy: boolean }) {
+export function DecisionTableEditor({
+  id,
+  canDeploy,
+  onDeployed,
+}: {
+  id: string;
+  canDeploy: boolean;
+  onDeployed: () => void;
+}) {
   const notify = useNotify();
   const d = useDiagram('decision', id, canDeploy);
   const table = useMemo(() => (d.draft ? readTable(d.draft) : undefined), [d.draft]);
@@ -43,6 +51,7 @@ export function DecisionTableEditor({ id, canDeploy }: { id: string; canDeploy: 
     try {
       if (dialog?.rollback) await d.rollback(dialog.rollback, comment);
       else await d.deploy(comment);
+      onDeployed();
       notify('决策表已部署为新版本：新启动的流程按新期限执行，运行中的实例保持原期限', { type: 'success' });
       setDialog(undefined);
     } catch (err) {
@@ -136,11 +145,15 @@ export function DecisionTableEditor({ id, canDeploy }: { id: string; canDeploy: 
                           <TextField
                             size="small"
                             variant="standard"
+                            multiline
+                            maxRows={4}
                             value={c.source}
                             disabled={!canDeploy}
                             error={problemCells.has(c.id)}
                             placeholder="出处：[T] 二(四) …"
-                            slotProps={{ htmlInput: { 'data-testid': `source-${c.id}`, style: { fontSize: 12 } } }}
+                            slotProps={{
+                              htmlInput: { 'data-testid': `source-${c.id}`, style: { fontSize: 12, lineHeight: 1.4 } },
+                            }}
                             onChange={(e) =>
                               d.setDraft(writeCell(d.draft, c.id, { text: c.text, source: e.target.value }))
                             }

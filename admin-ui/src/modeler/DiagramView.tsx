@@ -23,11 +23,14 @@ export function DiagramView({
   svgs,
   marks,
   onSelect,
+  focus,
   testId,
 }: {
   svgs: Svg[];
   marks: Map<string, Mark>;
   onSelect?: (elementId: string) => void;
+  /** An element to scroll into view (the first changed one of a diff). */
+  focus?: string;
   testId?: string;
 }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -49,6 +52,15 @@ export function DiagramView({
       g.style.cursor = onSelect ? 'pointer' : '';
     }
   }, [svgs, marks, onSelect]);
+  useEffect(() => {
+    const root = ref.current;
+    const target = focus ? root?.querySelector(`g[data-element-id="${CSS.escape(focus)}"]`) : null;
+    if (!root || !target) return;
+    const box = target.getBoundingClientRect();
+    const frame = root.getBoundingClientRect();
+    root.scrollLeft += box.left - frame.left - frame.width / 2 + box.width / 2;
+    root.scrollTop += box.top - frame.top - frame.height / 2 + box.height / 2;
+  }, [svgs, focus]);
   return (
     <Box
       ref={ref}

@@ -17,14 +17,17 @@ export function ModelerPage() {
   const navigate = useNavigate();
   const [list, setList] = useState<DiagramSummary[]>([]);
   const [error, setError] = useState<string>();
+  // Bumped after a deploy or rollback: the list shows each diagram's newest version.
+  const [deployments, setDeployments] = useState(0);
+  const onDeployed = () => setDeployments((n) => n + 1);
   useEffect(() => {
     apiFetch<{ data: DiagramSummary[] }>('/api/diagrams').then(
       (r) => setList(r.data),
       (err: unknown) => setError(err instanceof ApiError ? err.message : '加载失败'),
     );
-  }, []);
+  }, [deployments]);
   return (
-    <Stack direction="row" spacing={2} sx={{ mt: 2 }}>
+    <Stack direction="row" spacing={2} sx={{ mt: 2, maxWidth: 'calc(100vw - 280px)' }}>
       <Title title="流程设计" />
       <Card variant="outlined" sx={{ width: 260, flexShrink: 0 }}>
         <List dense data-testid="diagram-list">
@@ -49,8 +52,10 @@ export function ModelerPage() {
         <CardContent>
           {error && <Alert severity="error">{error}</Alert>}
           {!canDeploy && <Alert severity="info">只读：只有政策管理员可以修改和部署。</Alert>}
-          {kind === 'process' && id && <ProcessEditor key={id} id={id} canDeploy={canDeploy} />}
-          {kind === 'decision' && id && <DecisionTableEditor key={id} id={id} canDeploy={canDeploy} />}
+          {kind === 'process' && id && <ProcessEditor key={id} id={id} canDeploy={canDeploy} onDeployed={onDeployed} />}
+          {kind === 'decision' && id && (
+            <DecisionTableEditor key={id} id={id} canDeploy={canDeploy} onDeployed={onDeployed} />
+          )}
           {!id && <Alert severity="info">在左侧选择一个流程图或决策表。</Alert>}
         </CardContent>
       </Card>

@@ -35,6 +35,7 @@ function DiffView({ id, from, to }: { id: string; from: number; to: number }) {
     before.set(c.id, 'changed');
     after.set(c.id, 'changed');
   }
+  const first = data.diff.changed[0]?.id ?? data.diff.added[0]?.id ?? data.diff.removed[0]?.id;
   return (
     <Stack spacing={1} data-testid="diff">
       <Typography variant="body2">
@@ -65,18 +66,26 @@ function DiffView({ id, from, to }: { id: string; from: number; to: number }) {
       <Grid container spacing={1}>
         <Grid size={6}>
           <Typography variant="subtitle2">v{from}</Typography>
-          <DiagramView svgs={data.before} marks={before} testId="diff-before" />
+          <DiagramView svgs={data.before} marks={before} focus={first} testId="diff-before" />
         </Grid>
         <Grid size={6}>
           <Typography variant="subtitle2">v{to}</Typography>
-          <DiagramView svgs={data.after} marks={after} testId="diff-after" />
+          <DiagramView svgs={data.after} marks={after} focus={first} testId="diff-after" />
         </Grid>
       </Grid>
     </Stack>
   );
 }
 
-export function ProcessEditor({ id, canDeploy }: { id: string; canDeploy: boolean }) {
+export function ProcessEditor({
+  id,
+  canDeploy,
+  onDeployed,
+}: {
+  id: string;
+  canDeploy: boolean;
+  onDeployed: () => void;
+}) {
   const notify = useNotify();
   const d = useDiagram('process', id, canDeploy);
   const [tab, setTab] = useState(0);
@@ -110,6 +119,7 @@ export function ProcessEditor({ id, canDeploy }: { id: string; canDeploy: boolea
     try {
       if (dialog?.rollback) await d.rollback(dialog.rollback, comment);
       else await d.deploy(comment);
+      onDeployed();
       notify(
         dialog?.rollback ? `已回滚：v${dialog.rollback} 重新部署为最新版本` : '已部署为新版本；运行中的实例保持原版本',
         {
@@ -178,7 +188,7 @@ export function ProcessEditor({ id, canDeploy }: { id: string; canDeploy: boolea
       {tab === 0 && (
         <Grid container spacing={2}>
           <Grid size={8}>
-            <DiagramView svgs={svgs} marks={marks} onSelect={setSelected} testId="diagram" />
+            <DiagramView svgs={svgs} marks={marks} onSelect={setSelected} focus={selected} testId="diagram" />
             {canDeploy && dirty && (
               <Box sx={{ mt: 1 }}>
                 {d.validation ? (

@@ -1,0 +1,219 @@
+/**
+ * Browser, engine-backed: a policy officer changes the town's deadline (镇街办理期限, townActWithin) in the
+ * deadline table on the console's 流程设计 page, deploys it with a comment, and the case reported after it
+ * gets the new deadline while the case reported before keeps the old one (the escalation reads the table
+ * once, when the case starts). The editor, its live validation and the version diff are photographed.
+ * The table is rolled back (through the same API) at the end, so later files run on the deadlines of
+ * processes/.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createEngineRecords } from '../../infra/camunda/records.js';
+import { engineClock } from '../../infra/engine/engine.js';
+import { createPrisma } from '../../infra/db/prisma.js';
+import { as, demoPeople, eventually } from '../integration/helpers.js';
+import { launchBrowser, newPage, screenshot, signIn } from './browser.js';
+
+const TABLE = 'Definitions_statutoryDeadlines';
+const CELL = 'rule_default_townActWithin';
+const PROCESS = 'dropout-escalation';
+const HOUR = 3_600_000;
+/** Timers fire on the engine's due-date checker; the read model then shows the next task. */
+const WAIT_MS = 30_000;
+
+const prisma = createPrisma(inject('appDatabaseUrl'));
+const records = createEngineRecords(inject('engineDatabaseUrl'));
+let browser: Browser;
+let page: Page;
+let versionBefore: number;
+let processVersionBefore: number;
+const clock = engineClock(inject('engineManagementUrl'));
+
+async function latestVersion(kind = 'decision', id = TABLE): Promise<number> {
+  const policy = await as('policy');
+  const res = await policy<{ data: { version: number }[] }>('GET', `/api/diagrams/${kind}/${id}/versions`);
+  return res.body.data[0]!.version;
+}
+
+/** Due time of the latest timer the engine created for `elementId` in the instance. */
+function timerDue(processInstanceKey: string, elementId: string): Promise<number> {
+  return eventually(
+    async () => {
+      const { rows } = await records.pool.query<{ due: string }>(
+        `SELECT value->>'dueDate' AS due FROM zeebe_record
+          WHERE value_type = 'TIMER' AND intent = 'CREATED'
+            AND value->>'processInstanceKey' = $1 AND value->>'targetElementId' = $2
+          ORDER BY position DESC LIMIT 1`,
+        [processInstanceKey, elementId],
+      );
+      return rows[0] ? Number(rows[0].due) : undefined;
+    },
+    `the ${elementId} timer`,
+    WAIT_MS,
+  );
+}
+
+/** Moves the engine clock an hour past the later of the instances' `elementId` deadlines. */
+async function passDeadline(instances: string[], elementId: string): Promise<void> {
+  const due = Math.max(...(await Promise.all(instances.map((i) => timerDue(i, elementId)))));
+  const { epochMilli } = await clock.now();
+  await clock.add(due - epochMilli + HOUR);
+}
+
+function openTask(processInstanceKey: string, elementId: string) {
+  return eventually(
+    async () => (await records.openUserTasks({ processInstanceKey, elementId })).data[0],
+    `the ${elementId} task`,
+    WAIT_MS,
+  );
+}
+
+/** The deadlines the escalation instance read from the table when it started. */
+function deadlinesOf(processInstanceKey: string) {
+  return eventually(async () => {
+    const { rows } = await records.pool.query<{ value: { townActWithin: string } }>(
+      `SELECT value FROM engine_variable WHERE process_instance_key = $1 AND name = 'deadlines' LIMIT 1`,
+      [processInstanceKey],
+    );
+    return rows[0]?.value;
+  }, `deadlines of ${processInstanceKey}`);
+}
+
+async function report(childId: string, teacher: string): Promise<string> {
+  const caller = await as(teacher);
+  const res = await caller<{ processInstanceKey: string }>('POST', '/api/dropout-reports', {
+    child: childId,
+    lastAttendance: new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 10),
+    reason: '连续旷课三天，电话联系不上家长',
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.processInstanceKey;
+}
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  page = await newPage(browser);
+  versionBefore = await latestVersion();
+  processVersionBefore = await latestVersion('process', PROCESS);
+});
+
+afterAll(async () => {
+  // Back to the table of processes/ for the files that run after this one.
+  if (versionBefore && (await latestVersion()) !== versionBefore) {
+    const policy = await as('policy');
+    const res = await policy('POST', `/api/diagrams/decision/${TABLE}/versions/${versionBefore}/rollback`, {
+      comment: '端到端测试结束，恢复原期限',
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+  }
+  if (processVersionBefore && (await latestVersion('process', PROCESS)) !== processVersionBefore) {
+    const policy = await as('policy');
+    const res = await policy('POST', `/api/diagrams/process/${PROCESS}/versions/${processVersionBefore}/rollback`, {
+      comment: '端到端测试结束，恢复原流程',
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+  }
+  await browser?.close();
+  await Promise.all([prisma.$disconnect(), records.close()]);
+});
+
+describe('policy officer edits the deadline table', () => {
+  it('changes the town’s deadline, deploys with a comment; a new case follows it, an old one keeps its own', async () => {
+    const { teacher } = await demoPeople(prisma);
+    // Two pupils without a case, chosen before either is reported (the case row is the worker's, a moment later).
+    const [oldPupil, newPupil] = await prisma.child.findMany({
+      where: { currentClassId: teacher.classId, cases: { none: {} } },
+      orderBy: { id: 'desc' },
+      take: 2,
+    });
+    const oldCase = await report(oldPupil!.id, teacher.username);
+    expect((await deadlinesOf(oldCase)).townActWithin).toBe('P5D');
+
+    await signIn(page, 'policy');
+    await page.goto(`/#/modeler/decision/${TABLE}`);
+    const cell = page.locator(`[data-testid="cell-${CELL}"]`);
+    await expect.poll(() => cell.inputValue(), { timeout: 20_000 }).toBe('"P5D"');
+    await cell.fill('"P7D"');
+    await page.locator(`[data-testid="source-${CELL}"]`).fill('[P] 镇街办理期限由5日延长为7日（县政策调整）');
+    // Live validation: the draft is checked as a deploy would check it.
+    await expect.poll(() => page.locator('[data-testid=validation-ok]').count(), { timeout: 20_000 }).toBe(1);
+    await screenshot(page, 'modeler-decision-table');
+    await page.click('[data-testid=deploy]');
+    await page.fill('[data-testid=comment-dialog] textarea[name=comment]', '县政策调整：镇街办理期限改为7日');
+    await page.click('[data-testid=confirm-deploy]');
+    await expect.poll(() => latestVersion(), { timeout: 20_000 }).toBe(versionBefore + 1);
+
+    // The history says who, when and why.
+    await page.click('[data-testid=tab-versions]');
+    const row = page.locator(`[data-testid="version-${versionBefore + 1}"]`);
+    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain('县政策调整：镇街办理期限改为7日');
+    expect(await row.textContent()).toContain('policy');
+
+    const newCase = await report(newPupil!.id, teacher.username);
+    expect((await deadlinesOf(newCase)).townActWithin).toBe('P7D');
+    expect((await deadlinesOf(oldCase)).townActWithin).toBe('P5D');
+
+    // Nobody acts: the teacher's and the school's deadlines pass for both cases, and each town task gets
+    // the deadline its case read — 5 days for the old case, 7 for the new.
+    await passDeadline([oldCase, newCase], 'visitOverdue');
+    await passDeadline([oldCase, newCase], 'schoolOverdue');
+    const [oldTown, newTown] = await Promise.all([
+      openTask(oldCase, 'orderCorrectionByTown'),
+      openTask(newCase, 'orderCorrectionByTown'),
+    ]);
+    const now = (await clock.now()).epochMilli;
+    const hoursLeft = async (pik: string) => Math.round(((await timerDue(pik, 'townOverdue')) - now) / HOUR);
+    expect(await hoursLeft(oldCase)).toBe(5 * 24);
+    expect(await hoursLeft(newCase)).toBe(7 * 24);
+    // Six days on: the old case's town deadline has passed and it moved on; the new case's town still has a day.
+    await clock.add(6 * 24 * HOUR);
+    await eventually(
+      async () => ((await records.userTask(oldTown.userTaskKey))?.state === 'CANCELED' ? true : undefined),
+      'the old case’s town task to be closed by its deadline',
+      WAIT_MS,
+    );
+    expect((await records.userTask(newTown.userTaskKey))?.state).toBe('CREATED');
+  });
+
+  it('shows the escalation flow with the selected element’s properties and live problems on the elements', async () => {
+    await page.goto('/#/modeler/process/dropout-escalation');
+    const diagram = page.locator('[data-testid=diagram]');
+    await expect
+      .poll(() => diagram.locator('g[data-element-id="orderCorrectionByTown"]').count(), { timeout: 20_000 })
+      .toBeGreaterThan(0);
+    await diagram.locator('g[data-element-id="orderCorrectionByTown"]').first().click();
+    const props = page.locator('[data-testid=properties]');
+    await expect.poll(() => props.textContent(), { timeout: 20_000 }).toContain('orderCorrectionByTown');
+    // Remove the clause: the element is marked and the problem listed.
+    await props.locator('textarea').first().fill('镇街批评教育');
+    await page.click('[data-testid=apply-properties]');
+    await expect
+      .poll(() => page.locator('[data-testid=problems]').textContent(), { timeout: 20_000 })
+      .toContain('orderCorrectionByTown');
+    expect(await diagram.locator('g[data-element-id="orderCorrectionByTown"][data-mark=selected]').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-testid=deploy]').isDisabled(), { timeout: 20_000 }).toBe(true);
+    await screenshot(page, 'modeler-editor');
+
+    // Put the clause back with a note: valid again, deployed with a comment, and the diff shows the change.
+    await props
+      .locator('textarea')
+      .first()
+      .fill('[Y] 三(一)2、[T] 二(十) 镇街对家长批评教育，责令限期改正；[P] 办理期限按县决策表');
+    await page.click('[data-testid=apply-properties]');
+    await expect.poll(() => page.locator('[data-testid=validation-ok]').count(), { timeout: 20_000 }).toBe(1);
+    await page.click('[data-testid=deploy]');
+    await page.fill('[data-testid=comment-dialog] textarea[name=comment]', '镇街环节说明：办理期限以县决策表为准');
+    await page.click('[data-testid=confirm-deploy]');
+    await expect.poll(() => latestVersion('process', PROCESS), { timeout: 20_000 }).toBe(processVersionBefore + 1);
+    await page.click('[data-testid=tab-versions]');
+    await page.click(`[data-testid=diff-${processVersionBefore}]`);
+    const changes = page.locator('[data-testid=diff-changes]');
+    await expect.poll(() => changes.textContent(), { timeout: 20_000 }).toContain('办理期限按县决策表');
+    expect(
+      await page
+        .locator('[data-testid=diff-after] g[data-element-id="orderCorrectionByTown"][data-mark=changed]')
+        .count(),
+    ).toBe(1);
+    await screenshot(page, 'modeler-diff');
+  });
+});
