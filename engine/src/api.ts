@@ -243,6 +243,23 @@ export interface EngineApi {
     req: Parameters<EngineApi['createProcessInstance']>[0] & { requestTimeout: number; fetchVariables: string[] },
   ): Promise<CreatedInstance & { variables: Variables }>;
   cancelProcessInstance(processInstanceKey: string): Promise<void>;
+  /** docs: components/concepts/process-instance-modification — activations first, then terminations. */
+  modifyProcessInstance(req: {
+    processInstanceKey: string;
+    activate: {
+      elementId: string;
+      /** '' or '-1': the engine finds (or creates) the flow scope. */
+      ancestorElementInstanceKey: string;
+      variables: { scopeId: string; variables: Variables }[];
+    }[];
+    terminate: string[];
+  }): Promise<void>;
+  /** docs: components/concepts/process-instance-migration — every active element mapped to the target version. */
+  migrateProcessInstance(req: {
+    processInstanceKey: string;
+    targetProcessDefinitionKey: string;
+    mappings: { sourceElementId: string; targetElementId: string }[];
+  }): Promise<void>;
 
   /** Long-polls as described on ActivateJobsRequest; `signal` aborts the wait (client went away). */
   activateJobs(req: ActivateJobsRequest, signal?: AbortSignal): Promise<ActivatedJob[]>;

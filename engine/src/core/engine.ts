@@ -551,6 +551,45 @@ export class Engine implements EngineApi {
     });
   }
 
+  async modifyProcessInstance(req: Parameters<EngineApi['modifyProcessInstance']>[0]): Promise<void> {
+    await this.command(async (run) => {
+      const inst = /^\d{1,19}$/.test(req.processInstanceKey)
+        ? await run.lockInstance(req.processInstanceKey)
+        : undefined;
+      if (!inst || inst.state !== 'ACTIVE') {
+        throw new EngineFault(
+          'NOT_FOUND',
+          `Expected to modify process instance but no process instance found with key '${req.processInstanceKey}'`,
+        );
+      }
+      await run.modifyInstance(req);
+    });
+  }
+
+  async migrateProcessInstance(req: Parameters<EngineApi['migrateProcessInstance']>[0]): Promise<void> {
+    await this.command(async (run) => {
+      const inst = /^\d{1,19}$/.test(req.processInstanceKey)
+        ? await run.lockInstance(req.processInstanceKey)
+        : undefined;
+      if (!inst || inst.state !== 'ACTIVE') {
+        throw new EngineFault(
+          'NOT_FOUND',
+          `Expected to migrate process instance but no process instance found with key '${req.processInstanceKey}'`,
+        );
+      }
+      const target = /^\d{1,19}$/.test(req.targetProcessDefinitionKey)
+        ? await this.definitions.byDefinitionKey(run.db, req.targetProcessDefinitionKey)
+        : undefined;
+      if (!target) {
+        throw new EngineFault(
+          'NOT_FOUND',
+          `Expected to migrate process instance to process definition but no process definition found with key '${req.targetProcessDefinitionKey}'`,
+        );
+      }
+      await run.migrateInstance(inst.key, target, req.mappings);
+    });
+  }
+
   // ---------------------------------------------------------------- jobs
 
   /** Activates up to `max` jobs of the type in one transaction (no instance lock: only the job rows). */

@@ -1849,6 +1849,255 @@ export class Run {
     this.enqueue({ op: 'complete', ei });
   }
 
+  // ---------------------------------------------------------------- modification and migration
+
+  /** The active instances of `elementId` directly in `scope`. */
+  private async activeInstancesOf(scope: ElementInstance, elementId: string): Promise<ElementInstance[]> {
+    return (await this.activeChildren(scope.key)).filter((c) => c.elementId === elementId);
+  }
+
+  /**
+   * docs: components/concepts/process-instance-modification — activate elements (their flow scopes found,
+   * or created without their start events; variables set on the named scopes), then terminate element
+   * instances; a flow scope left with nothing active ends with them, the process instance last.
+   */
+  async modifyInstance(req: {
+    processInstanceKey: string;
+    activate: {
+      elementId: string;
+      ancestorElementInstanceKey: string;
+      variables: { scopeId: string; variables: Record<string, unknown> }[];
+    }[];
+    terminate: string[];
+  }) {
+    const processEi = (await this.elementInstance(req.processInstanceKey))!;
+    const def = await this.definition(processEi.processDefinitionKey);
+    const invalid = (message: string) =>
+      new EngineFault(
+        'INVALID_ARGUMENT',
+        `Expected to modify instance of process '${def.bpmnProcessId}' but ${message}`,
+      );
+    for (const a of req.activate) {
+      const element = def.model.elements.get(a.elementId);
+      if (!element)
+        throw invalid(`it contains activate instructions with an element that could not be found: '${a.elementId}'`);
+      if (
+        element.type === 'BOUNDARY_EVENT' ||
+        (element.type === 'START_EVENT' && element.flowScopeId !== def.bpmnProcessId)
+      ) {
+        throw invalid(`element '${a.elementId}' (${element.type}) cannot be activated`);
+      }
+      // The flow scopes from the outermost, below the process.
+      const chain: Element[] = [];
+      for (let id = element.flowScopeId; id !== def.bpmnProcessId;) {
+        const scope = def.model.elements.get(id)!;
+        if (scope.multiInstance) throw invalid(`element '${a.elementId}' is inside multi-instance '${id}'`);
+        chain.unshift(scope);
+        id = scope.flowScopeId;
+      }
+      const ancestor =
+        a.ancestorElementInstanceKey && a.ancestorElementInstanceKey !== '-1' && a.ancestorElementInstanceKey !== '0'
+          ? await this.elementInstance(a.ancestorElementInstanceKey)
+          : undefined;
+      if (
+        a.ancestorElementInstanceKey &&
+        a.ancestorElementInstanceKey !== '-1' &&
+        a.ancestorElementInstanceKey !== '0'
+      ) {
+        if (!ancestor || ancestor.state !== 'ACTIVE' || ancestor.processInstanceKey !== processEi.key) {
+          throw invalid(`the ancestor element instance '${a.ancestorElementInstanceKey}' is not active in it`);
+        }
+      }
+      let scope = processEi;
+      const scopes = new Map<string, ElementInstance>([[def.bpmnProcessId, processEi]]);
+      for (const container of chain) {
+        let next: ElementInstance | undefined;
+        if (ancestor && ancestor.elementId === container.id) next = ancestor;
+        else {
+          const found = await this.activeInstancesOf(scope, container.id);
+          if (found.length > 1 && !ancestor) {
+            throw invalid(
+              `the flow scope '${container.id}' of '${a.elementId}' has several active instances; name one as the ancestor`,
+            );
+          }
+          next = found[0];
+        }
+        next ??= await this.activateScopeOnly(container, scope);
+        scopes.set(container.id, next);
+        scope = next;
+      }
+      for (const v of a.variables) {
+        const target = v.scopeId === '' ? processEi : scopes.get(v.scopeId);
+        if (!target) throw invalid(`the variable scope '${v.scopeId}' is not a flow scope of '${a.elementId}'`);
+        for (const [k, val] of Object.entries(v.variables)) await this.setLocal(target, k, val);
+      }
+      await this.activate(element, scope);
+    }
+    const touched = new Map<string, ElementInstance>();
+    for (const key of req.terminate) {
+      const ei = /^\d{1,19}$/.test(key) ? await this.elementInstance(key) : undefined;
+      if (!ei || ei.state !== 'ACTIVE' || ei.processInstanceKey !== processEi.key || ei.type === 'PROCESS') {
+        throw invalid(`it contains terminate instructions with an element instance that could not be found: '${key}'`);
+      }
+      await this.terminate(ei);
+      const scope = ei.flowScopeKey ? await this.elementInstance(ei.flowScopeKey) : undefined;
+      if (scope) touched.set(scope.key, scope);
+    }
+    // Scopes left empty end with what was terminated in them, up to the process instance.
+    for (let scope of touched.values()) {
+      while (scope.state === 'ACTIVE') {
+        if ((await this.activeChildren(scope.key)).length > 0 || Object.keys(scope.data.joins ?? {}).length > 0) break;
+        if (scope.type === 'PROCESS') {
+          await this.terminateInstance(scope.processInstanceKey);
+          break;
+        }
+        await this.terminate(scope);
+        scope = (await this.elementInstance(scope.flowScopeKey!))!;
+      }
+    }
+    this.record('PROCESS_INSTANCE_MODIFICATION', 'MODIFIED', processEi.key, {
+      processInstanceKey: processEi.key,
+      activateInstructions: req.activate.map((a) => ({ elementId: a.elementId })),
+      terminateInstructions: req.terminate.map((k) => ({ elementInstanceKey: k })),
+      tenantId: processEi.tenantId,
+    });
+  }
+
+  /** A sub-process activated by a modification: its boundary and event sub-process subscriptions, not its start event. */
+  private async activateScopeOnly(container: Element, flowScope: ElementInstance): Promise<ElementInstance> {
+    const def = await this.definition(flowScope.processDefinitionKey);
+    const ei = await this.insertElement(def, flowScope.processInstanceKey, container.id, container.type, flowScope.key);
+    this.lifecycle(ei, 'ELEMENT_ACTIVATING');
+    ei.data.phase = 'ACTIVATED';
+    await this.subscribeBoundaryEvents(ei, container);
+    await this.openEventSubProcesses(ei, container.eventSubProcesses);
+    this.lifecycle(ei, 'ELEMENT_ACTIVATED');
+    return ei;
+  }
+
+  /**
+   * docs: components/concepts/process-instance-migration — every active element instance needs a mapping
+   * to an element of the same type in the same (mapped) flow scope of the target version; its jobs, user
+   * tasks, incidents and subscriptions follow. Refused, naming the element, when an active element or its
+   * scope has boundary events or event sub-processes the target does not have alike, or a join waits.
+   */
+  async migrateInstance(
+    processInstanceKey: string,
+    target: Definition,
+    mappings: { sourceElementId: string; targetElementId: string }[],
+  ) {
+    const processEi = (await this.elementInstance(processInstanceKey))!;
+    const source = await this.definition(processEi.processDefinitionKey);
+    const fail = (message: string) =>
+      new EngineFault(
+        'INVALID_ARGUMENT',
+        `Expected to migrate process instance '${processInstanceKey}' but ${message}`,
+      );
+    if (target.bpmnProcessId !== source.bpmnProcessId) {
+      throw fail(
+        `the target process definition is of process '${target.bpmnProcessId}', not '${source.bpmnProcessId}'`,
+      );
+    }
+    const map = new Map<string, string>();
+    for (const m of mappings) {
+      if (map.has(m.sourceElementId)) throw fail(`the mapping instructions map '${m.sourceElementId}' twice`);
+      map.set(m.sourceElementId, m.targetElementId);
+    }
+    map.set(source.bpmnProcessId, target.bpmnProcessId);
+    await this.flush();
+    const { rows } = await this.db.query<{ key: string }>(
+      `SELECT key::text FROM engine_element_instance WHERE process_instance_key = $1 AND state = 'ACTIVE' ORDER BY key`,
+      [processInstanceKey],
+    );
+    const active: ElementInstance[] = [];
+    for (const r of rows) {
+      const ei = await this.elementInstance(r.key);
+      if (ei && ei.state === 'ACTIVE') active.push(ei);
+    }
+    const sameEvents = (a: Element | undefined, b: Element | undefined) =>
+      JSON.stringify(a ? { e: a.event, i: a.interrupting } : null) ===
+      JSON.stringify(b ? { e: b.event, i: b.interrupting } : null);
+    for (const ei of active) {
+      const targetId = map.get(ei.elementId);
+      if (targetId === undefined) {
+        throw fail(
+          `no mapping instruction is defined for active element '${ei.elementId}'; every active element needs one`,
+        );
+      }
+      if (Object.keys(ei.data.joins ?? {}).length > 0) {
+        throw fail(`tokens wait at a joining gateway in '${ei.elementId}'`);
+      }
+      if (ei.type === 'PROCESS') {
+        const espS = source.model.eventSubProcesses.map((id) => source.model.elements.get(id)!.startEventId);
+        const espT = target.model.eventSubProcesses.map((id) => target.model.elements.get(id)!.startEventId);
+        if (JSON.stringify(espS) !== JSON.stringify(espT)) throw fail('the event sub-processes of the process differ');
+        continue;
+      }
+      const from = source.model.elements.get(ei.elementId)!;
+      const to = target.model.elements.get(targetId);
+      if (!to)
+        throw fail(`the target element '${targetId}' of '${ei.elementId}' is not in the target process definition`);
+      if (to.type !== from.type || Boolean(to.multiInstance) !== Boolean(from.multiInstance)) {
+        throw fail(`active element '${ei.elementId}' (${from.type}) cannot become '${targetId}' (${to.type})`);
+      }
+      if (map.get(from.flowScopeId) !== to.flowScopeId) {
+        throw fail(
+          `active element '${ei.elementId}' would change its flow scope ('${from.flowScopeId}' → '${to.flowScopeId}')`,
+        );
+      }
+      const boundaries = (e: Element, m: ProcessModel) => e.boundaryEvents.map((id) => m.elements.get(id)!);
+      const bs = boundaries(from, source.model);
+      const bt = boundaries(to, target.model);
+      if (bs.length !== bt.length || bs.some((b, i) => b.id !== bt[i]!.id || !sameEvents(b, bt[i]))) {
+        throw fail(`active element '${ei.elementId}' has boundary events that differ in the target ('${targetId}')`);
+      }
+      const es = from.eventSubProcesses.map((id) => source.model.elements.get(id)!.startEventId);
+      const et = to.eventSubProcesses.map((id) => target.model.elements.get(id)!.startEventId);
+      if (JSON.stringify(es) !== JSON.stringify(et)) throw fail(`the event sub-processes of '${ei.elementId}' differ`);
+    }
+    const keys = active.map((e) => e.key);
+    const targets = active.map((e) => map.get(e.elementId)!);
+    for (let i = 0; i < active.length; i++) {
+      const ei = active[i]!;
+      ei.processDefinitionKey = target.key;
+      ei.version = target.version;
+      ei.elementId = targets[i]!;
+      this.record('PROCESS_INSTANCE', 'ELEMENT_MIGRATED', ei.key, this.processInstanceValue(ei));
+    }
+    this.definitions.set(target.key, target);
+    const inst = (await this.lockInstance(processInstanceKey))!;
+    inst.processDefinitionKey = target.key;
+    inst.version = target.version;
+    await this.db.query(
+      `WITH m AS (SELECT * FROM unnest($2::bigint[], $3::text[]) AS t(k, el)),
+            pi AS (UPDATE engine_process_instance SET process_definition_key = $4, version = $5 WHERE key = $1),
+            ei AS (UPDATE engine_element_instance e SET process_definition_key = $4, element_id = m.el FROM m WHERE e.key = m.k),
+            j AS (UPDATE engine_job j SET process_definition_key = $4, version = $5, element_id = m.el
+                    FROM m WHERE j.element_instance_key = m.k),
+            u AS (UPDATE engine_user_task u SET process_definition_key = $4, version = $5, element_id = m.el
+                    FROM m WHERE u.element_instance_key = m.k),
+            i AS (UPDATE engine_incident i SET process_definition_key = $4, element_id = m.el
+                    FROM m WHERE i.element_instance_key = m.k AND i.state = 'ACTIVE'),
+            ms AS (UPDATE engine_message_subscription s SET element_id = m.el
+                     FROM m WHERE s.element_instance_key = m.k AND s.element_id = (SELECT element_id FROM engine_element_instance WHERE key = m.k)),
+            own AS (SELECT m.k, m.el, e.element_id AS old FROM m JOIN engine_element_instance e ON e.key = m.k),
+            t AS (UPDATE engine_timer t SET process_definition_key = $4,
+                         element_id = COALESCE((SELECT own.el FROM own WHERE own.k = t.element_instance_key
+                                                   AND own.old = t.element_id), t.element_id)
+                   WHERE t.process_instance_key = $1)
+       UPDATE engine_signal_subscription s SET process_definition_key = $4,
+              element_id = COALESCE((SELECT own.el FROM own WHERE own.k = s.element_instance_key AND own.old = s.element_id),
+                                    s.element_id)
+        WHERE s.process_instance_key = $1`,
+      [processInstanceKey, keys, targets, target.key, target.version],
+    );
+    this.record('PROCESS_INSTANCE_MIGRATION', 'MIGRATED', processInstanceKey, {
+      processInstanceKey,
+      migrationPlan: { targetProcessDefinitionKey: target.key, mappingInstructions: mappings },
+      tenantId: processEi.tenantId,
+    });
+  }
+
   // ---------------------------------------------------------------- listeners
 
   private async listenersOf(ei: ElementInstance): Promise<ExecutionListeners | undefined> {

@@ -594,8 +594,50 @@ export async function startGrpcGateway(api: EngineApi, opts: GrpcGatewayOptions)
       },
     ),
 
-    ModifyProcessInstance: unimplemented('ModifyProcessInstance', 'process instance modification is not implemented'),
-    MigrateProcessInstance: unimplemented('MigrateProcessInstance', 'process instance migration is not implemented'),
+    ModifyProcessInstance: unary(
+      'ModifyProcessInstance',
+      async (req: {
+        processInstanceKey: string;
+        activateInstructions?: {
+          elementId: string;
+          ancestorElementInstanceKey: string;
+          variableInstructions?: { variables: string; scopeId: string }[];
+        }[];
+        terminateInstructions?: { elementInstanceKey: string }[];
+      }) => {
+        await api.modifyProcessInstance({
+          processInstanceKey: req.processInstanceKey,
+          activate: (req.activateInstructions ?? []).map((a) => ({
+            elementId: a.elementId,
+            ancestorElementInstanceKey: a.ancestorElementInstanceKey,
+            variables: (a.variableInstructions ?? []).map((v) => ({
+              scopeId: v.scopeId,
+              variables: parseDocument('variables', v.variables),
+            })),
+          })),
+          terminate: (req.terminateInstructions ?? []).map((t) => t.elementInstanceKey),
+        });
+        return {};
+      },
+    ),
+    MigrateProcessInstance: unary(
+      'MigrateProcessInstance',
+      async (req: {
+        processInstanceKey: string;
+        migrationPlan?: {
+          targetProcessDefinitionKey: string;
+          mappingInstructions?: { sourceElementId: string; targetElementId: string }[];
+        };
+      }) => {
+        if (!req.migrationPlan) throw invalid("Expected a 'migrationPlan', but none given");
+        await api.migrateProcessInstance({
+          processInstanceKey: req.processInstanceKey,
+          targetProcessDefinitionKey: req.migrationPlan.targetProcessDefinitionKey,
+          mappings: req.migrationPlan.mappingInstructions ?? [],
+        });
+        return {};
+      },
+    ),
     DeleteResource: unimplemented('DeleteResource', 'deployed resources cannot be deleted'),
     BroadcastSignal: unary(
       'BroadcastSignal',

@@ -246,6 +246,53 @@ describe('gRPC gateway: status codes', () => {
     expect(del.details).toContain('DeleteResource');
   });
 
+  it('ModifyProcessInstance and MigrateProcessInstance pass their instructions (variables parsed) to the engine', async () => {
+    const { gw, argsOf } = await gateway();
+    const zbc = await sdkClient(gw.port);
+    await zbc.modifyProcessInstance({
+      processInstanceKey: BIG_KEY,
+      activateInstructions: [
+        {
+          elementId: 'sign',
+          ancestorElementInstanceKey: '-1',
+          variableInstructions: [{ scopeId: 'review', variables: { a: 1 } }],
+        },
+      ],
+      terminateInstructions: [{ elementInstanceKey: '42' }],
+    });
+    expect(argsOf('modifyProcessInstance')).toEqual([
+      [
+        {
+          processInstanceKey: BIG_KEY,
+          activate: [
+            {
+              elementId: 'sign',
+              ancestorElementInstanceKey: '-1',
+              variables: [{ scopeId: 'review', variables: { a: 1 } }],
+            },
+          ],
+          terminate: ['42'],
+        },
+      ],
+    ]);
+    await zbc.migrateProcessInstance({
+      processInstanceKey: BIG_KEY,
+      migrationPlan: {
+        targetProcessDefinitionKey: '7',
+        mappingInstructions: [{ sourceElementId: 'a', targetElementId: 'b' }],
+      },
+    });
+    expect(argsOf('migrateProcessInstance')).toEqual([
+      [
+        {
+          processInstanceKey: BIG_KEY,
+          targetProcessDefinitionKey: '7',
+          mappings: [{ sourceElementId: 'a', targetElementId: 'b' }],
+        },
+      ],
+    ]);
+  });
+
   it('BroadcastSignal passes the signal name and variables to the engine and answers its key; a blank name is INVALID_ARGUMENT', async () => {
     const { gw, argsOf } = await gateway();
     const zbc = await sdkClient(gw.port);
