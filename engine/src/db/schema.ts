@@ -289,6 +289,11 @@ CREATE INDEX engine_signal_subscription_start ON engine_signal_subscription (bpm
 CREATE INDEX engine_element_instance_heat ON engine_element_instance (process_definition_key, element_id, process_instance_key)
   INCLUDE (element_type, state, start_date, end_date);
 `,
+  `
+-- The inbox (infra/camunda/records.ts openUserTasks): "my groups' tasks OR the ones assigned to me" is a
+-- BitmapOr of the groups' GIN and this index; without it every caseworker's page scanned every open task.
+CREATE INDEX engine_user_task_open_assignee ON engine_user_task (assignee) WHERE state = 'CREATED';
+`,
 ];
 
 /** Serialises two engine processes migrating the same database (arbitrary, fixed). */
