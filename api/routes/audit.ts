@@ -20,6 +20,13 @@ const eventSchema = z.object({
   ip: z.string().nullable(),
 });
 
+/** A query bound as an instant: a calendar day is Beijing's, `days` after its start (0: from, 1: to). */
+function instant(value: string | undefined, days: 0 | 1): Date | undefined {
+  if (!value) return undefined;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return new Date(Date.parse(`${value}T00:00:00+08:00`) + days * 86_400_000);
+  return new Date(value);
+}
+
 export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/audit-events',
@@ -34,8 +41,11 @@ export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
           entity: plainText(50).optional(),
           entityId: plainText(64).optional(),
           userId: z.coerce.number().int().positive().optional(),
-          from: z.iso.datetime({ offset: true }).optional(),
-          to: z.iso.datetime({ offset: true }).optional(),
+          /** An instant, or a Beijing calendar day (from its start; `to`: up to the end of that day). */
+          from: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
+          to: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
+          /** Events about one child: its record read or changed, and tasks, cases and reports naming it. */
+          child: z.uuid('儿童编号格式不正确').optional(),
         }),
         response: { 200: listResponse(eventSchema), 400: errorResponse, 403: errorResponse },
       },
@@ -57,8 +67,11 @@ export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
           q.entity ? { entity: q.entity } : {},
           q.entityId ? { entityId: q.entityId } : {},
           q.userId ? { userId: q.userId } : {},
-          q.from || q.to
-            ? { at: { gte: q.from ? new Date(q.from) : undefined, lt: q.to ? new Date(q.to) : undefined } }
+          q.from || q.to ? { at: { gte: instant(q.from, 0), lt: instant(q.to, 1) } } : {},
+          q.child
+            ? {
+                OR: [{ entity: 'Child', entityId: q.child }, { details: { path: ['childId'], equals: q.child } }],
+              }
             : {},
         ],
       };

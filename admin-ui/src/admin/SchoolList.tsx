@@ -113,7 +113,7 @@ export function SchoolCreate() {
             <TextInput source="principal" label="校长" helperText={false} />
             <TextInput source="phone" label="联系电话" helperText={false} />
           </Stack>
-          <Toolbar sx={{ px: 0, position: 'static' }}>
+          <Toolbar sx={{ px: 0, '&&&': { position: 'static' } }}>
             <SaveButton label="新建" alwaysEnable />
           </Toolbar>
         </Form>
@@ -196,7 +196,7 @@ function NewClass({ schoolId }: { schoolId: number }) {
             <TextInput source="name" label="班级名称 *" helperText={false} />
             <TextInput source="headTeacher" label="班主任" helperText={false} />
           </Stack>
-          <Toolbar sx={{ px: 0, position: 'static' }}>
+          <Toolbar sx={{ px: 0, '&&&': { position: 'static' } }}>
             <SaveButton label="新建班级" alwaysEnable />
           </Toolbar>
         </Form>

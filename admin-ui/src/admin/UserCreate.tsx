@@ -110,7 +110,7 @@ export function UserCreate() {
             <SelectInput source="role" label="角色 *" choices={roleChoices} helperText={false} emptyText="请选择" />
             <Placement />
           </Stack>
-          <Toolbar sx={{ px: 0, position: 'static' }}>
+          <Toolbar sx={{ px: 0, '&&&': { position: 'static' } }}>
             <SaveButton label="新建" alwaysEnable data-testid="user-save" />
           </Toolbar>
         </Form>

@@ -77,8 +77,18 @@ const PHONE_SAFE = {
   '& .RaLayout-content': { minWidth: 0, px: { xs: 0.5, sm: 2 } },
   '& .RaLayout-contentWithSidebar, & .RaLayout-appFrame': { minWidth: 0, maxWidth: '100vw' },
   '& .RaList-main, & .RaList-content, & .RaShow-main': { minWidth: 0 },
-  '& .RaList-content, & .MuiTableContainer-root': { overflowX: 'auto' },
-  '& .RaTopToolbar-root, & .RaList-actions, & .RaFilterForm-root': { flexWrap: 'wrap' },
+  // Above the list's own `overflow: inherit` (same specificity otherwise, and inserted later).
+  '& .RaList-main .RaList-content, & .MuiTableContainer-root': { overflowX: 'auto' },
+  '& .RaList-main .RaListToolbar-root, & .RaList-main .RaTopToolbar-root, & .RaList-main .RaFilterForm-root': {
+    flexWrap: 'wrap',
+    minWidth: 0,
+    maxWidth: '100%',
+  },
+  '& .RaTopToolbar-root': { flexWrap: 'wrap' },
+  // A phone shows a list's words whole, the table scrolling sideways in its card, not one character a line.
+  '& .RaDatagrid-table .MuiTableCell-root, & .RaDataTable-table .MuiTableCell-root': {
+    whiteSpace: { xs: 'nowrap', md: 'normal' },
+  },
   '& .RaToolbar-mobileToolbar': { position: 'static' },
 };
 

@@ -174,7 +174,7 @@ function TaskForm({ ctx, form }: { ctx: TaskContext; form: NonNullable<ReturnTyp
         ))}
       </Stack>
       {/* Not sticky: on a phone a sticky bar covered the attachments below the form. */}
-      <Toolbar sx={{ px: 0, position: 'static' }}>
+      <Toolbar sx={{ px: 0, '&&&': { position: 'static' } }}>
         <SaveButton label="提交办理" alwaysEnable data-testid="submit-task" />
       </Toolbar>
     </Form>
