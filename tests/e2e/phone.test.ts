@@ -47,51 +47,50 @@ async function signIn(page: Page, username: string) {
   await expect.poll(() => page.locator('[data-testid=welcome]').count(), { timeout: 15_000 }).toBe(1);
 }
 
-/** The page's width and every element that reaches past the screen's right edge (none may). */
-async function overflow(page: Page) {
-  return page.evaluate((width) => {
-    const wide = [...document.querySelectorAll('body *')]
-      .filter((el) => {
-        const r = el.getBoundingClientRect();
-        if (r.width === 0 || r.height === 0) return false;
-        // Inside a box that scrolls sideways on its own (a wide table): that box is what must fit.
-        for (let p = el.parentElement; p; p = p.parentElement) {
-          const style = getComputedStyle(p);
-          if (style.overflowX === 'auto' || style.overflowX === 'scroll') return false;
-        }
-        return r.right > width + 1 || r.left < -1;
-      })
-      // The innermost ones name the cause (their ancestors are only as wide as they are).
-      .filter((el, _i, all) => !all.some((other) => other !== el && el.contains(other)))
-      .slice(0, 8)
-      .map((el) => {
-        const r = el.getBoundingClientRect();
-        const text = (el.textContent ?? '').trim().slice(0, 20);
-        return `${el.tagName.toLowerCase()}.${[...el.classList].slice(0, 3).join('.')} ${Math.round(r.left)}–${Math.round(r.right)} "${text}"`;
-      });
-    return {
-      scrollWidth: document.documentElement.scrollWidth,
-      bodyScrollWidth: document.body.scrollWidth,
-      wide,
-    };
-  }, WIDTH);
-}
+/**
+ * Browser-side code is passed as text: the tests' TypeScript program has no DOM library (node code must
+ * not see browser globals).
+ */
+const OVERFLOW = (width: number) => `(() => {
+  const width = ${width};
+  const label = (el) => {
+    const r = el.getBoundingClientRect();
+    return el.tagName.toLowerCase() + '.' + [...el.classList].slice(0, 3).join('.') + ' ' + Math.round(r.left) + '–' +
+      Math.round(r.right) + ' "' + (el.textContent || '').trim().slice(0, 20) + '"';
+  };
+  const wide = [...document.querySelectorAll('body *')]
+    .filter((el) => {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0) return false;
+      // Inside a box that scrolls sideways on its own (a wide table): that box is what must fit.
+      for (let p = el.parentElement; p; p = p.parentElement) {
+        const x = getComputedStyle(p).overflowX;
+        if (x === 'auto' || x === 'scroll') return false;
+      }
+      return r.right > width + 1 || r.left < -1;
+    })
+    // The innermost ones name the cause (their ancestors are only as wide as they are).
+    .filter((el, _i, all) => !all.some((other) => other !== el && el.contains(other)))
+    .slice(0, 8)
+    .map(label);
+  return { scrollWidth: document.documentElement.scrollWidth, bodyScrollWidth: document.body.scrollWidth, wide };
+})()`;
+
+/** Is the element, or one of its ancestors, fixed or sticky on the screen? */
+const PINNED = (selector: string) => `(() => {
+  for (let p = document.querySelector(${JSON.stringify(selector)}); p; p = p.parentElement) {
+    const position = getComputedStyle(p).position;
+    if (position === 'fixed' || position === 'sticky') return true;
+  }
+  return false;
+})()`;
+
+/** The element's top in the page (not the screen). */
+const TOP_IN_PAGE = (selector: string) =>
+  `document.querySelector(${JSON.stringify(selector)}).getBoundingClientRect().top + window.scrollY`;
 
 async function expectFits(page: Page, what: string) {
-  const o = await overflow(page);
-  if (o.wide.length || o.scrollWidth > WIDTH) {
-    const all = await page.evaluate(() =>
-      [...document.querySelectorAll('body *')]
-        .filter((el) => el.getBoundingClientRect().right > 391 || el.scrollWidth > el.clientWidth + 1)
-        .filter((el, _i, list) => !list.some((o2) => o2 !== el && el.contains(o2)))
-        .slice(0, 15)
-        .map((el) => {
-          const r = el.getBoundingClientRect();
-          return `${el.tagName}.${[...el.classList].slice(0, 3).join('.')} ${Math.round(r.left)}-${Math.round(r.right)} sw=${el.scrollWidth} "${(el.textContent ?? '').trim().slice(0, 15)}"`;
-        }),
-    );
-    console.log(`[${what}] wide elements:\n${all.join('\n')}`);
-  }
+  const o = await page.evaluate<{ scrollWidth: number; bodyScrollWidth: number; wide: string[] }>(OVERFLOW(WIDTH));
   expect(o.wide, `${what}: elements past the edge`).toEqual([]);
   expect(o.scrollWidth, what).toBeLessThanOrEqual(WIDTH);
   expect(o.bodyScrollWidth, what).toBeLessThanOrEqual(WIDTH);
@@ -151,17 +150,9 @@ describe('the console on a phone, 390 px wide (engine-backed, headless Chromium)
     await expectFits(page, 'task page with a photo');
 
     // The submit button lies in the page's flow, under the form and above the attachments, not over them.
-    const fixed = await page.locator('[data-testid=submit-task]').evaluate((el) => {
-      for (let p: Element | null = el; p; p = p.parentElement) {
-        const position = getComputedStyle(p).position;
-        if (position === 'fixed' || position === 'sticky') return true;
-      }
-      return false;
-    });
-    expect(fixed).toBe(false);
-    const inPage = async (selector: string) =>
-      page.locator(selector).evaluate((el) => el.getBoundingClientRect().top + window.scrollY);
-    expect(await inPage('[data-testid=submit-task]')).toBeLessThan(await inPage('[data-testid=attachment-list]'));
+    expect(await page.evaluate<boolean>(PINNED('[data-testid=submit-task]'))).toBe(false);
+    const top = (selector: string) => page.evaluate<number>(TOP_IN_PAGE(selector));
+    expect(await top('[data-testid=submit-task]')).toBeLessThan(await top('[data-testid=attachment-list]'));
     await page.locator('[data-testid=attachment-list]').scrollIntoViewIfNeeded();
     const submit = (await page.locator('[data-testid=submit-task]').boundingBox())!;
     const attachments = (await page.locator('[data-testid=attachment-list]').boundingBox())!;
