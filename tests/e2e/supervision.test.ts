@@ -79,6 +79,7 @@ describe('supervisors in the console (engine-backed, headless Chromium)', () => 
     for (const child of reported) expect(text).toContain(child.name);
     // ID numbers are masked in the list.
     expect(text).toMatch(/\d{6}\*{8,}/);
+    await list.scrollIntoViewIfNeeded();
     await screenshot(page, '11-heatmap-waiting');
 
     // The SLA view paints the user tasks (green or red) with their shares.

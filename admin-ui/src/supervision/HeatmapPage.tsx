@@ -264,7 +264,9 @@ function Diagram({
       // Above the element: names of events and boundary events sit below it.
       text.setAttribute('y', String(box.y - 5));
       text.setAttribute('font-size', '11');
-      text.setAttribute('fill', '#fff');
+      // Dark on a light tag (the drawing's stylesheet sets the colour of its texts); red over the target.
+      text.style.setProperty('fill', p.overTarget ? '#b71c1c' : '#263238', 'important');
+      text.style.setProperty('font-weight', '600');
       text.textContent = p.label;
       const bg = document.createElementNS(SVG_NS, 'rect');
       label.append(bg, text);
@@ -275,7 +277,8 @@ function Diagram({
       bg.setAttribute('width', String(t.width + 6));
       bg.setAttribute('height', String(t.height + 2));
       bg.setAttribute('rx', '3');
-      bg.setAttribute('fill', p.overTarget ? '#d32f2f' : '#37474f');
+      bg.setAttribute('fill', '#fffde7');
+      bg.setAttribute('stroke', p.overTarget ? '#d32f2f' : '#90a4ae');
     }
   }, [html, heat, mode, target]);
 
