@@ -323,7 +323,7 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
           kind: a.kind,
           title: actionTitle(a.kind),
           actor: actorName(a.actor),
-          note: [outcomeLabel(a.outcome), a.note].filter(Boolean).join('；') || null,
+          note: actionNote(a.outcome, a.note),
           documentNumber: null,
           documentId: null,
           attachmentId: null,
@@ -422,4 +422,11 @@ export const OUTCOME_LABELS: Record<string, string> = (() => {
 export function outcomeLabel(outcome: string | null): string | null {
   if (!outcome) return null;
   return OUTCOME_LABELS[outcome] ?? null;
+}
+
+/** What the timeline says under an action: the outcome's label, then the note — once, when the note says it already. */
+export function actionNote(outcome: string | null, note: string | null): string | null {
+  const label = outcomeLabel(outcome);
+  if (label && note?.includes(label)) return note;
+  return [label, note].filter(Boolean).join('；') || null;
 }

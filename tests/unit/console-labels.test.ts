@@ -12,6 +12,7 @@ import {
   ACTION_TITLES,
   actionTitle,
   actorName,
+  actionNote,
   OUTCOME_LABELS,
   outcomeLabel,
   parseCaseNumber,
@@ -36,6 +37,10 @@ describe('codes shown with their meaning', () => {
     expect(outcomeLabel('KEEP_PERSUADING')).toBe('退回镇街继续劝返');
     expect(outcomeLabel('RETURNED')).toBe('复学');
     expect(outcomeLabel('SOMETHING_NEW')).toBeNull();
+    // Said once: a note that already names the outcome is not prefixed with it again.
+    expect(actionNote('CONFIRMED', '确认辍学，劝返责任人 李副校长')).toBe('确认辍学，劝返责任人 李副校长');
+    expect(actionNote('PERSUASION_FAILED', '2026-11-18 王老师 家访')).toBe('劝返未果；2026-11-18 王老师 家访');
+    expect(actionNote(null, null)).toBeNull();
     for (const label of Object.values(OUTCOME_LABELS)) expect(label).toMatch(HAN);
   });
 
