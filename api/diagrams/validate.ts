@@ -194,6 +194,73 @@ async function decisionRules(xml: string): Promise<DiagramProblem[]> {
   return problems;
 }
 
+interface RuleContent {
+  id: string;
+  county: string;
+  signature: string;
+}
+
+/** Each rule of each decision table: its first input cell (the county) and all it says (a cell's `text` is a string). */
+async function rulesOf(xml: string): Promise<RuleContent[]> {
+  const { DmnModdle } = (await import(DMN_MODDLE)) as { DmnModdle: DmnModdle };
+  const { rootElement } = await new DmnModdle().fromXML(xml, 'dmn:Definitions');
+  const cells = (rule: DmnNode, key: string) =>
+    nodes(rule, key).map((e) => `${String(e.text ?? '')}|${String(e.description ?? '')}`);
+  return nodes(rootElement, 'drgElement')
+    .filter(
+      (d) => d.$type === 'dmn:Decision' && (d.decisionLogic as DmnNode | undefined)?.$type === 'dmn:DecisionTable',
+    )
+    .flatMap((d) =>
+      nodes(d.decisionLogic as DmnNode, 'rule').map((rule) => ({
+        id: rule.id ?? '',
+        county: String(nodes(rule, 'inputEntry')[0]?.text ?? '').trim(),
+        signature: JSON.stringify([
+          d.id,
+          rule.description ?? '',
+          cells(rule, 'inputEntry'),
+          cells(rule, 'outputEntry'),
+        ]),
+      })),
+    );
+}
+
+/**
+ * A county's policy staff change their county's rules only (jurisdiction): a rule whose county cell
+ * is not `"<their county>"` — another county's, or the default `-` every county without a rule of its
+ * own falls back to — must stay as deployed. A county adds a rule of its own instead.
+ */
+export async function countyScopeProblems(
+  deployedXml: string,
+  draftXml: string,
+  county: string,
+): Promise<DiagramProblem[]> {
+  const own = (r: RuleContent) => r.county === `"${county}"`;
+  const before = (await rulesOf(deployedXml)).filter((r) => !own(r));
+  const after = (await rulesOf(draftXml)).filter((r) => !own(r));
+  const unchanged = new Set(before.map((r) => r.signature));
+  const kept = new Set(after.map((r) => r.signature));
+  const problems: DiagramProblem[] = [];
+  for (const r of after.filter((x) => !unchanged.has(x.signature))) {
+    problems.push({
+      elementId: r.id,
+      source: 'rules',
+      rule: 'county-scope',
+      severity: 'error',
+      message: `规则 ${r.id}（${r.county === '-' ? '默认规则' : `县 ${r.county}`}）不属于本县（${county}），不能修改或新增；请为本县增加一条规则`,
+    });
+  }
+  for (const r of before.filter((x) => !kept.has(x.signature) && !after.some((a) => a.id === x.id))) {
+    problems.push({
+      elementId: r.id,
+      source: 'rules',
+      rule: 'county-scope',
+      severity: 'error',
+      message: `规则 ${r.id}（${r.county === '-' ? '默认规则' : `县 ${r.county}`}）不属于本县（${county}），不能删除`,
+    });
+  }
+  return problems;
+}
+
 async function validateDecision(xml: string): Promise<Validation> {
   const { drg, problems: engineProblems } = await parseDmn(xml);
   const problems: DiagramProblem[] = engineProblems.map((p) => ({

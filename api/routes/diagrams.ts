@@ -19,7 +19,15 @@ import { renderSvgs } from '../../infra/diagrams/svg.js';
 import { actorOf } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { DIAGRAM_DEPLOYERS, DIAGRAM_READERS } from '../diagrams/roles.js';
-import { type DiagramKind, type DiagramProblem, checksum, validateDiagram } from '../diagrams/validate.js';
+import {
+  type DiagramKind,
+  type DiagramProblem,
+  type Validation,
+  checksum,
+  countyScopeProblems,
+  validateDiagram,
+} from '../diagrams/validate.js';
+import { countyOf } from '../auth/scope.js';
 import { multilineText } from '../domain/text.js';
 import { AppError } from '../errors.js';
 import { errorResponse } from './shared.js';
@@ -112,6 +120,25 @@ function withDeadline<T>(call: Promise<T>): Promise<T> {
   return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The checks of validate.ts and, for a decision table, the caller's county scope against the version
+ * deployed now (a new table has nothing to keep).
+ */
+async function validateFor(
+  app: FastifyInstance,
+  actor: ReturnType<typeof actorOf>,
+  kind: DiagramKind,
+  xml: string,
+): Promise<Validation> {
+  const validation = await validateDiagram(kind, xml);
+  if (kind !== 'DECISION' || validation.ids.length === 0) return validation;
+  const [deployed] = await definitions(app, kind, validation.ids[0]!);
+  if (!deployed) return validation;
+  const scope = await countyScopeProblems(deployed.resource, xml, countyOf(actor));
+  const problems = [...validation.problems, ...scope];
+  return { ...validation, problems, ok: !problems.some((p) => p.severity === 'error') };
+}
+
 interface Deployed {
   resourceId: string;
   version: number;
@@ -132,7 +159,7 @@ async function deploy(
   rollbackOf: number | null,
 ): Promise<Deployed[]> {
   const actor = actorOf(req);
-  const validation = await validateDiagram(kind, xml);
+  const validation = await validateFor(app, actor, kind, xml);
   if (!validation.ok) refuse(validation.problems);
   const latest = new Map<string, DefinitionRow>();
   for (const id of validation.ids) {
@@ -473,7 +500,7 @@ export const diagramsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const kind = KIND[req.body.kind];
-      const validation = await validateDiagram(kind, req.body.xml);
+      const validation = await validateFor(app, actorOf(req), kind, req.body.xml);
       if (validation.problems.some((p) => p.source === 'xml')) refuse(validation.problems);
       const readable = !validation.problems.some((p) => p.source === 'engine' && /not a readable/.test(p.message));
       const svgs = kind === 'PROCESS' && readable ? await renderSvgs(req.body.xml) : [];

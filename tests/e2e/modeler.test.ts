@@ -15,7 +15,8 @@ import { as, demoPeople, eventually } from '../integration/helpers.js';
 import { launchBrowser, newPage, screenshot, signIn } from './browser.js';
 
 const TABLE = 'Definitions_statutoryDeadlines';
-const CELL = 'rule_default_townActWithin';
+/** The county's own rule, drafted from the default one in the console (the default stays as it is). */
+const CELL = 'rule_370481_townActWithin';
 const PROCESS = 'dropout-escalation';
 const HOUR = 3_600_000;
 /** Timers fire on the engine's due-date checker; the read model then shows the next task. */
@@ -131,6 +132,7 @@ describe('policy officer edits the deadline table', () => {
 
     await signIn(page, 'policy');
     await page.goto(`/#/modeler/decision/${TABLE}`);
+    await page.click('[data-testid=add-county-rule]', { timeout: 20_000 });
     const cell = page.locator(`[data-testid="cell-${CELL}"]`);
     await expect.poll(() => cell.inputValue(), { timeout: 20_000 }).toBe('"P5D"');
     await cell.fill('"P7D"');

@@ -204,6 +204,44 @@ describe('refusals: nothing is parsed or deployed, and the problems are listed',
   });
 });
 
+describe('county scope of the deadline table', () => {
+  it('lets a county’s policy staff change only their county’s rule: another county’s and the default are refused', async () => {
+    const policy = await as('policy');
+    const versions = await policy<{ data: { version: number }[] }>(
+      'GET',
+      '/api/diagrams/decision/Definitions_statutoryDeadlines/versions',
+    );
+    const latest = versions.body.data[0]!.version;
+    const current = await policy<{ xml: string }>(
+      'GET',
+      `/api/diagrams/decision/Definitions_statutoryDeadlines/versions/${latest}`,
+    );
+    const cell = (rule: string) =>
+      new RegExp(`(<outputEntry id="${rule}_townActWithin"><description>[^<]*</description><text>)"P5D"`);
+    for (const rule of ['rule_default', 'rule_yueqing']) {
+      const xml = current.body.xml.replace(cell(rule), '$1"P6D"');
+      expect(xml).not.toBe(current.body.xml);
+      const checked = await policy<{ ok: boolean; problems: Problem[] }>('POST', '/api/diagrams/validate', {
+        kind: 'decision',
+        xml,
+      });
+      expect(checked.body.ok).toBe(false);
+      expect(checked.body.problems).toEqual([expect.objectContaining({ elementId: rule, rule: 'county-scope' })]);
+      const refused = await policy<Refusal>('POST', '/api/diagrams/deploy', {
+        kind: 'decision',
+        xml,
+        comment: '越权修改他县期限',
+      });
+      expect(refused.status).toBe(422);
+    }
+    const after = await policy<{ data: { version: number }[] }>(
+      'GET',
+      '/api/diagrams/decision/Definitions_statutoryDeadlines/versions',
+    );
+    expect(after.body.data[0]!.version).toBe(latest);
+  });
+});
+
 describe('who may', () => {
   it('lets only policy staff validate, deploy and roll back; the county’s education side reads', async () => {
     const xml = await testProcess(`diagramsForbidden_${suffix}`, 'P30D');

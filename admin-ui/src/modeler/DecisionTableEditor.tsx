@@ -19,9 +19,10 @@ import {
   Typography,
 } from '@mui/material';
 import { useMemo, useState } from 'react';
-import { useNotify } from 'react-admin';
+import { useNotify, usePermissions } from 'react-admin';
+import type { Me } from '../authProvider';
 import { CommentDialog } from './CommentDialog';
-import { readTable, writeCell } from './model';
+import { addCountyRule, countyRuleId, readTable, writeCell } from './model';
 import { ProblemList } from './ProblemList';
 import { refusalProblems, useDiagram } from './useDiagram';
 import { Versions } from './Versions';
@@ -36,6 +37,8 @@ export function DecisionTableEditor({
   onDeployed: () => void;
 }) {
   const notify = useNotify();
+  const { permissions } = usePermissions<Me>();
+  const county = permissions?.regionCode.slice(0, 6) ?? '';
   const d = useDiagram('decision', id, canDeploy);
   const table = useMemo(() => (d.draft ? readTable(d.draft) : undefined), [d.draft]);
   const [tab, setTab] = useState(0);
@@ -73,6 +76,16 @@ export function DecisionTableEditor({
         </Typography>
         {canDeploy && (
           <>
+            {county && !countyRuleId(table, county) && (
+              <Button
+                size="small"
+                variant="outlined"
+                data-testid="add-county-rule"
+                onClick={() => d.setDraft(addCountyRule(d.draft, county))}
+              >
+                为本县（{county}）增加规则
+              </Button>
+            )}
             <Button size="small" disabled={!dirty} onClick={() => d.setDraft(d.deployedXml)}>
               放弃修改
             </Button>
@@ -94,6 +107,11 @@ export function DecisionTableEditor({
       </Tabs>
       {tab === 0 && (
         <>
+          {canDeploy && (
+            <Typography variant="body2" color="text.secondary">
+              只能修改本县的规则；其他县的规则和默认规则（“-”）保持不变。新启动的流程实例按新期限执行，运行中的实例保持原期限。
+            </Typography>
+          )}
           {canDeploy &&
             dirty &&
             (d.validation ? <ProblemList problems={d.validation.problems} /> : <Typography>正在校验…</Typography>)}

@@ -251,3 +251,34 @@ export function writeCell(xml: string, cellId: string, value: { text: string; so
   description.textContent = value.source;
   return serialize(doc);
 }
+
+/** The rule of `county` (its first input cell is `"<county>"`), if the table has one. */
+export function countyRuleId(table: DecisionTableModel, county: string): string | undefined {
+  return table.rules.find((r) => r.inputs[0]?.text.trim() === `"${county}"`)?.id;
+}
+
+/**
+ * A rule of the county's own, drafted from the default rule (`-`) and placed before it (the table's
+ * hit policy is FIRST): the county then changes its own deadlines without touching other counties'.
+ */
+export function addCountyRule(xml: string, county: string): string {
+  const doc = parseXml(xml);
+  const table = [...doc.getElementsByTagNameNS(DMN_NS, 'decisionTable')][0];
+  if (!table) return xml;
+  const outputs = dmnChildren(table, 'output').map((o) => o.getAttribute('name') ?? o.getAttribute('id') ?? '');
+  const fallback = dmnChildren(table, 'rule').find((r) => dmnChildren(r, 'inputEntry')[0]?.textContent?.trim() === '-');
+  if (!fallback) return xml;
+  const rule = fallback.cloneNode(true) as Element;
+  const id = `rule_${county}`;
+  rule.setAttribute('id', id);
+  const description = dmnChildren(rule, 'description')[0];
+  if (description) description.textContent = `本县（${county}）：由默认规则起草，修改的期限请注明出处`;
+  dmnChildren(rule, 'inputEntry').forEach((e, i) => {
+    e.setAttribute('id', `${id}_in${i}`);
+    const text = dmnChildren(e, 'text')[0];
+    if (i === 0 && text) text.textContent = `"${county}"`;
+  });
+  dmnChildren(rule, 'outputEntry').forEach((e, i) => e.setAttribute('id', `${id}_${outputs[i] ?? i}`));
+  table.insertBefore(rule, fallback);
+  return serialize(doc);
+}
