@@ -311,7 +311,7 @@ export class Engine implements EngineApi {
           const version = (latest?.version ?? 0) + 1;
           await run.db.query(
             `INSERT INTO engine_process_definition (key, bpmn_process_id, name, version, resource_name, resource, checksum,
-               deployment_key, tenant_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+               deployment_key, tenant_id, created_at, version_tag) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
             [
               key,
               model.bpmnProcessId,
@@ -323,6 +323,7 @@ export class Engine implements EngineApi {
               deploymentKey,
               DEFAULT_TENANT,
               new Date(run.now),
+              model.versionTag ?? null,
             ],
           );
           run.record('PROCESS', 'CREATED', key, {

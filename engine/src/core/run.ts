@@ -2555,6 +2555,29 @@ export class Run {
     this.enqueue({ op: 'complete', ei });
   }
 
+  /** docs: bpmn/call-activities — binding type latest, deployment (the caller's deployment) or versionTag (its latest version). */
+  private async calledDefinition(
+    ei: ElementInstance,
+    processId: string,
+    called: NonNullable<Element['calledElement']>,
+  ) {
+    if (called.bindingType === 'latest') return this.services.latestDefinition(this.db, processId);
+    const { rows } =
+      called.bindingType === 'deployment'
+        ? await this.db.query<{ key: string }>(
+            `SELECT d.key::text FROM engine_process_definition d JOIN engine_process_definition caller
+                 ON caller.deployment_key = d.deployment_key
+              WHERE caller.key = $1 AND d.bpmn_process_id = $2`,
+            [ei.processDefinitionKey, processId],
+          )
+        : await this.db.query<{ key: string }>(
+            `SELECT key::text FROM engine_process_definition WHERE bpmn_process_id = $1 AND version_tag = $2
+              ORDER BY version DESC LIMIT 1`,
+            [processId, called.versionTag],
+          );
+    return rows[0] ? this.definition(rows[0].key) : undefined;
+  }
+
   private async callProcess(ei: ElementInstance, element: Element) {
     const called = element.calledElement!;
     const id = await this.evaluate(called.processId, ei);
@@ -2568,12 +2591,18 @@ export class Run {
         'ACTIVATED',
       );
     }
-    const def = await this.services.latestDefinition(this.db, id.value);
+    const def = await this.calledDefinition(ei, id.value, called);
     if (!def) {
+      const which =
+        called.bindingType === 'deployment'
+          ? ' in the same deployment as the calling process'
+          : called.bindingType === 'versionTag'
+            ? ` with version tag '${called.versionTag}'`
+            : '';
       return this.raiseIncident(
         ei,
         'CALLED_ELEMENT_ERROR',
-        `Expected process with BPMN process id '${id.value}' to be deployed, but not found.`,
+        `Expected process with BPMN process id '${id.value}'${which} to be deployed, but not found.`,
         'ACTIVATED',
       );
     }

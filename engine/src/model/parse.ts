@@ -187,6 +187,8 @@ class ProcessTranslator {
     };
     const name = str(this.process, 'name');
     if (name !== undefined) model.name = name;
+    const versionTag = str(extension(this.process, 'zeebe:VersionTag'), 'value');
+    if (versionTag !== undefined && versionTag.trim() !== '') model.versionTag = versionTag.trim();
     const listeners = this.executionListeners(this.process, 'PROCESS');
     if (listeners) model.listeners = listeners;
     this.collectStartEvents(model);
@@ -547,12 +549,29 @@ class ProcessTranslator {
       this.problem(node, 'a call activity needs zeebe:calledElement processId="…"');
       return;
     }
-    this.refuseBinding(node, called, 'zeebe:calledElement');
+    const binding = str(called, 'bindingType') ?? 'latest';
+    if (binding !== 'latest' && binding !== 'deployment' && binding !== 'versionTag') {
+      this.problem(
+        node,
+        `zeebe:calledElement binding type '${binding}' is not supported (latest, deployment or versionTag)`,
+      );
+      return;
+    }
+    const versionTag = str(called, 'versionTag');
+    if (binding === 'versionTag' && (versionTag === undefined || versionTag.trim() === '')) {
+      this.problem(node, "zeebe:calledElement with binding type 'versionTag' needs a versionTag");
+      return;
+    }
+    if (binding === 'deployment' && isFeel(processId)) {
+      this.problem(node, "zeebe:calledElement with binding type 'deployment' needs a static process id");
+    }
     element.calledElement = {
       processId: this.expression(node.id ?? '', 'called process id', processId),
       propagateAllChildVariables: prop(called, 'propagateAllChildVariables') !== false,
       propagateAllParentVariables: prop(called, 'propagateAllParentVariables') !== false,
+      bindingType: binding,
     };
+    if (binding === 'versionTag') element.calledElement.versionTag = versionTag!.trim();
   }
 
   private translateSubProcess(node: Node, element: Element): void {

@@ -103,6 +103,9 @@ export interface CalledElement {
   propagateAllChildVariables: boolean;
   /** Default true (Zeebe): the parent's visible variables go to the child unless input mappings exist. */
   propagateAllParentVariables: boolean;
+  /** Which version is called (docs: bpmn/call-activities, "Defining the called process"): default latest. */
+  bindingType: 'latest' | 'deployment' | 'versionTag';
+  versionTag?: string;
 }
 
 export interface MultiInstance {
@@ -180,6 +183,8 @@ export interface ProcessModel {
   children: string[];
   /** Ids of the event sub-processes directly in the process. */
   eventSubProcesses: string[];
+  /** `zeebe:versionTag` of the process (call activities may bind to it). */
+  versionTag?: string;
   /** The process's own execution listeners. */
   listeners?: ExecutionListeners;
   /** Top-level signal start events. */

@@ -144,6 +144,7 @@ describe('parseBpmn on the project diagrams', () => {
     // https://docs.camunda.io/docs/components/modeler/bpmn/call-activities/#variable-mappings
     expect(call.calledElement).toEqual({
       processId: 'child-verification',
+      bindingType: 'latest',
       propagateAllChildVariables: false,
       propagateAllParentVariables: false,
     });
@@ -593,6 +594,20 @@ const UNSUPPORTED: [string, string, string, string, RegExp][] = [
     /task listeners are supported only on Camunda user tasks/,
   ],
   [
+    'call activity bound to a version tag without the tag',
+    '<bpmn:callActivity id="x"><bpmn:extensionElements><zeebe:calledElement processId="c" bindingType="versionTag"/></bpmn:extensionElements></bpmn:callActivity>',
+    '',
+    'x',
+    /binding type 'versionTag' needs a versionTag/,
+  ],
+  [
+    'called decision bound to its deployment',
+    '<bpmn:businessRuleTask id="x"><bpmn:extensionElements><zeebe:calledDecision decisionId="d" resultVariable="r" bindingType="deployment"/></bpmn:extensionElements></bpmn:businessRuleTask>',
+    '',
+    'x',
+    /zeebe:calledDecision binding type 'deployment' is not supported/,
+  ],
+  [
     'call activity without a process id',
     '<bpmn:callActivity id="x"/>',
     '',
@@ -734,6 +749,23 @@ describe('parseBpmn accepts the rest of the Camunda 8 palette (issue 17)', () =>
         assigning: [{ type: 'as', retries: '3', headers: {} }],
         completing: [{ type: 'co', retries: '3', headers: {} }],
       },
+    });
+  });
+
+  it('reads a call activity binding and the process version tag', async () => {
+    const { processes, problems } = await parseBpmn(
+      bpmn(
+        `${START}<bpmn:callActivity id="c"><bpmn:extensionElements><zeebe:calledElement processId="child" bindingType="versionTag" versionTag="2026"/></bpmn:extensionElements></bpmn:callActivity>`,
+      ).replace(
+        '<bpmn:process id="p" isExecutable="true">',
+        '<bpmn:process id="p" isExecutable="true"><bpmn:extensionElements><zeebe:versionTag value="v3"/></bpmn:extensionElements>',
+      ),
+    );
+    expect(problems).toEqual([]);
+    expect(processes[0]!.versionTag).toBe('v3');
+    expect(processes[0]!.elements.get('c')!.calledElement).toMatchObject({
+      bindingType: 'versionTag',
+      versionTag: '2026',
     });
   });
 
