@@ -149,6 +149,39 @@ describe('signal events (bpmn/signal-events; apis BroadcastSignal, REST signals/
   });
 });
 
+describe('signal after an event-based gateway (bpmn/event-based-gateways, bpmn/signal-events)', () => {
+  it('a signal wins the race against the timer; the timer is canceled', async () => {
+    const id = uniqueId('ebg-sig');
+    const signal = `${id}-stop`;
+    await deploy(
+      `${id}.bpmn`,
+      bpmn(
+        id,
+        `<bpmn:startEvent id="start" /><bpmn:eventBasedGateway id="race" />
+         <bpmn:intermediateCatchEvent id="stopped"><bpmn:signalEventDefinition signalRef="s" /></bpmn:intermediateCatchEvent>
+         <bpmn:intermediateCatchEvent id="later"><bpmn:timerEventDefinition><bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+         <bpmn:endEvent id="e1" /><bpmn:endEvent id="e2" />
+         ${flow('f0', 'start', 'race')}${flow('f1', 'race', 'stopped')}${flow('f2', 'race', 'later')}
+         ${flow('f3', 'stopped', 'e1')}${flow('f4', 'later', 'e2')}`,
+        `<bpmn:signal id="s" name="${signal}" />`,
+      ),
+    );
+    const c = await zeebe().createProcessInstance({ bpmnProcessId: id, variables: {} });
+    await zeebe().broadcastSignal({ signalName: signal, variables: { why: 'recall' } });
+    await completed(c.processInstanceKey);
+    const s = await states(c.processInstanceKey);
+    expect(s.stopped).toEqual(['COMPLETED']);
+    expect(s.later).toBeUndefined();
+    expect(await variable(c.processInstanceKey, 'why')).toBe('recall');
+    const { rows } = await engineDb().query(
+      `SELECT (SELECT count(*)::int FROM engine_timer WHERE process_instance_key = $1) AS timers,
+              (SELECT count(*)::int FROM engine_signal_subscription WHERE process_instance_key = $1) AS subs`,
+      [c.processInstanceKey],
+    );
+    expect(rows[0]).toEqual({ timers: 0, subs: 0 });
+  });
+});
+
 describe('escalation events (bpmn/escalation-events)', () => {
   it('an escalation end event in a sub-process is caught by a non-interrupting boundary event: both paths go on', async () => {
     const id = uniqueId('esc');
@@ -333,6 +366,37 @@ describe('event sub-processes (bpmn/event-subprocesses)', () => {
     expect(s.sub).toEqual(['COMPLETED']);
     expect(await variable(c.processInstanceKey, 'failure')).toBe('closed');
     expect(await variable(c.processInstanceKey, 'reason')).toBeUndefined();
+  });
+
+  it('a non-interrupting timer cycle R3/PT1H starts the event sub-process three times, then no more (bpmn/timer-events, cycles)', async () => {
+    const id = uniqueId('esp-cycle');
+    await deploy(
+      `${id}.bpmn`,
+      bpmn(
+        id,
+        `<bpmn:startEvent id="start" />${userTask('wait')}<bpmn:endEvent id="end" />${chain(['start', 'wait', 'end'])}
+         <bpmn:subProcess id="remind" triggeredByEvent="true">
+           <bpmn:startEvent id="tick" isInterrupting="false"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>
+           <bpmn:endEvent id="reminded" />${chain(['tick', 'reminded'])}
+         </bpmn:subProcess>`,
+      ),
+    );
+    const c = await zeebe().createProcessInstance({ bpmnProcessId: id, variables: {} });
+    for (let i = 1; i <= 4; i++) {
+      await clock.add(HOUR + 1000);
+      await eventually(
+        async () => ((await states(c.processInstanceKey)).remind?.length ?? 0) === Math.min(i, 3),
+        5000,
+        `reminder ${i}`,
+      );
+    }
+    expect((await states(c.processInstanceKey)).remind).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
+    expect((await states(c.processInstanceKey)).wait).toEqual(['ACTIVE']);
+    const { rows } = await engineDb().query(
+      `SELECT count(*)::int AS n FROM engine_timer WHERE process_instance_key = $1`,
+      [c.processInstanceKey],
+    );
+    expect(rows[0].n).toBe(0);
   });
 
   it('signal and escalation starts: a non-interrupting signal event sub-process and an interrupting escalation one', async () => {
