@@ -84,7 +84,8 @@ export const scope = {
       case 'POLICY':
         return NOTHING;
       default:
-        return { OR: [inRegion(actor), { child: { regionCode: { startsWith: actor.regionCode } } }] };
+        // The school's town or the child's household: both on the case (childRegionCode follows the child).
+        return { OR: [inRegion(actor), { childRegionCode: { startsWith: actor.regionCode } }] };
     }
   },
 
