@@ -19,6 +19,7 @@ import {
 } from '../integration/helpers.js';
 import { formatCaseNumber } from '../../workers/open-dropout-case/handler.js';
 import { launchBrowser, newPage, PHOTO_PNG, screenshot, signIn } from './browser.js';
+import { typeDate } from './dates.js';
 import { taskSchemas } from '../../api/tasks/schemas/index.js';
 import { formOf } from '../../admin-ui/src/tasks/schemaForm.js';
 
@@ -105,7 +106,7 @@ describe('the console (engine-backed, headless Chromium)', () => {
     await page.waitForSelector('text=请填写家访人员');
     expect(await prisma.caseAction.count({ where: { caseId, kind: 'HOME_VISIT' } })).toBe(0);
 
-    await page.fill('input[name=visitedOn]', '2026-11-18');
+    await typeDate(page, 'visitedOn', '2026-11-18');
     await page.fill('input[name=visitors]', '班主任 王老师、校长');
     await page.click('text=劝返未果');
     await page.fill('textarea[name=note]', '家长称孩子在外地亲戚家，拒绝送回');
@@ -157,7 +158,7 @@ describe('the console (engine-backed, headless Chromium)', () => {
     const fillAndSubmit = async (key: string) => {
       await page.goto(`/#/tasks/${key}/show`);
       await page.waitForSelector('[data-testid=task-title]');
-      await page.fill('input[name=visitedOn]', '2026-11-18');
+      await typeDate(page, 'visitedOn', '2026-11-18');
       await page.fill('input[name=visitors]', '班主任 王老师');
       await page.click('text=劝返未果');
       await page.click('[data-testid=submit-task]');

@@ -12,6 +12,7 @@ import { createPrisma } from '../../infra/db/prisma.js';
 import { fixtureCounty, listedChildren } from '../integration/fixture-county.js';
 import { as, completeTask, demoPeople, eventually, openTasksOf, pupilWithoutCase } from '../integration/helpers.js';
 import { launchBrowser, newPage, screenshot, signIn } from './browser.js';
+import { typeDate } from './dates.js';
 
 const prisma = createPrisma(inject('appDatabaseUrl'));
 let browser: Browser;
@@ -50,7 +51,9 @@ describe('starting and ending the flows from the console (engine-backed, headles
     expect(await textOf(page, '[role=dialog]')).toContain('请填写辍学原因或情况');
     expect(await prisma.dropoutCase.count({ where: { childId: pupil.id } })).toBe(0);
 
-    await page.fill('input[name=lastAttendance]', '2026-11-16');
+    await typeDate(page, 'lastAttendance', '2026-11-16');
+    // Shown the Chinese way.
+    expect(await page.inputValue('input[name=lastAttendance]')).toBe('2026年11月16日');
     await page.fill('textarea[name=reason]', '连续旷课三天，电话联系不上家长');
     await screenshot(page, '20-report-dropout');
     await page.click('[data-testid=report-submit]');
@@ -60,12 +63,13 @@ describe('starting and ending the flows from the console (engine-backed, headles
       'the case opened by the report',
     );
     expect(opened.reason).toBe('连续旷课三天，电话联系不上家长');
+    expect(opened.lastAttendance?.toISOString().slice(0, 10)).toBe('2026-11-16');
 
     // The child's page: the same button; the API's 409 names the open case and links to it.
     await page.goto(`/#/children/${pupil.id}/show`);
     await page.waitForSelector('[data-testid=child-record]');
     await page.click('[data-testid=child-record] [data-testid=report-dropout]');
-    await page.fill('input[name=lastAttendance]', '2026-11-17');
+    await typeDate(page, 'lastAttendance', '2026-11-17');
     await page.fill('textarea[name=reason]', '再次报告');
     await page.click('[data-testid=report-submit]');
     await page.waitForSelector('[data-testid=report-conflict]');
@@ -120,7 +124,7 @@ describe('starting and ending the flows from the console (engine-backed, headles
     await page.waitForSelector('[data-testid=case-stage]');
     expect(await textOf(page, '[data-testid=case-stage]')).toBe('当前环节：学校确认辍学并制定一人一案');
     await page.click('[data-testid=mark-return]');
-    await page.fill('input[name=returnedOn]', '2026-11-23');
+    await typeDate(page, 'returnedOn', '2026-11-23');
     await page.click('[data-testid=return-submit]');
     await page.waitForSelector('text=已登记复学');
     await eventually(

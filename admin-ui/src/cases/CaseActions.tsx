@@ -13,7 +13,6 @@ import {
   DialogContent,
   DialogTitle,
   Stack,
-  TextField,
 } from '@mui/material';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -22,6 +21,7 @@ import { apiFetch, ApiError } from '../api';
 import type { Me } from '../authProvider';
 import { beijingToday } from '../children/ReportDropoutButton';
 import { mayDo } from '../layout/access';
+import { ChineseDatePicker } from '../tasks/ChineseDateInput';
 import { CASE_STATUS_LABELS, OPEN_CASE_STATUSES } from '../../../api/domain/case-status';
 
 interface Entry {
@@ -124,17 +124,16 @@ function ReturnDialog({ caseId, childName, onClose }: { caseId: string; childNam
         <Alert severity="info" sx={{ mb: 2 }}>
           该生已返校就读：劝返流程在当前环节结束，案件记为复学，学籍恢复，学校制定跟踪帮扶措施。
         </Alert>
-        <TextField
+        <ChineseDatePicker
           label="复学日期"
-          type="date"
           name="returnedOn"
           required
           fullWidth
           value={returnedOn}
-          onChange={(e) => setReturnedOn(e.target.value)}
+          onChange={setReturnedOn}
           error={!!error}
           helperText={error ?? ' '}
-          slotProps={{ inputLabel: { shrink: true }, htmlInput: { max: beijingToday() } }}
+          max={beijingToday()}
         />
       </DialogContent>
       <DialogActions>

@@ -19,6 +19,7 @@ import { Link, useNotify, usePermissions, useRecordContext, useRedirect } from '
 import { apiFetch, ApiError } from '../api';
 import type { Me } from '../authProvider';
 import { mayDo } from '../layout/access';
+import { ChineseDatePicker } from '../tasks/ChineseDateInput';
 
 /** Today in Beijing as YYYY-MM-DD (the latest last-attendance day the API accepts). */
 export function beijingToday(): string {
@@ -109,16 +110,15 @@ function ReportDialog({ child, onClose }: { child: { id: string; name: string };
               )}
             </Alert>
           )}
-          <TextField
+          <ChineseDatePicker
             label="最后到校日期"
-            type="date"
             name="lastAttendance"
             required
             value={lastAttendance}
-            onChange={(e) => setLastAttendance(e.target.value)}
+            onChange={setLastAttendance}
             error={!!errors.lastAttendance}
             helperText={errors.lastAttendance ?? '该生最后一天到校上课的日期'}
-            slotProps={{ inputLabel: { shrink: true }, htmlInput: { max: beijingToday() } }}
+            max={beijingToday()}
           />
           <TextField
             label="辍学原因或情况"

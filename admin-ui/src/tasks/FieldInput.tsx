@@ -14,13 +14,13 @@ import { useFormContext, useWatch } from 'react-hook-form';
 import {
   AutocompleteInput,
   BooleanInput,
-  DateInput,
   NumberInput,
   RadioButtonGroupInput,
   SelectInput,
   TextInput,
 } from 'react-admin';
 import type { z } from 'zod';
+import { ChineseDateInput } from './ChineseDateInput';
 import { requiredNow, type FieldSpec } from './schemaForm';
 
 interface Props {
@@ -65,7 +65,7 @@ export function FieldInput({ field, source = field.name, choices = {}, lines = {
     case 'lookup':
       return <AutocompleteInput {...common} choices={choices[field.name] ?? []} />;
     case 'date':
-      return <DateInput {...common} />;
+      return <ChineseDateInput source={source} label={label} fullWidth={!dense} />;
     case 'number':
       return <NumberInput {...common} min={0} step={1} />;
     case 'boolean':
