@@ -279,6 +279,10 @@ describe('find and export (engine-backed)', () => {
     );
     expect(rows.map((r) => r.childName).sort()).toEqual(listed.map((c) => c.name).sort());
     expect(rows.every((r) => r.townName === `测试镇${fx.county}` && r.caseNumber === null)).toBe(true);
+    // The task page names the town, not its code.
+    const context = await fxTown<{ subject: { detail: string } }>('GET', `/api/tasks/${rows[0]!.userTaskKey}/context`);
+    expect(context.body.subject.detail).toContain(`测试镇${fx.county}`);
+    expect(context.body.subject.detail).not.toMatch(/\d{9}/);
     // The bureau's view of the county, filtered to the town, shows the same rows with their names.
     const county = await bureau<List<TaskRow>>('GET', `/api/tasks?view=all&type=verifyChild&town=${fx.town}`);
     expect(county.body.data.map((r) => r.childName).sort()).toEqual(listed.map((c) => c.name).sort());

@@ -31,7 +31,9 @@ async function suspectOf(tx: Tx, context: TaskContext) {
 async function suspectSubject(tx: Tx, context: TaskContext): Promise<TaskPreparation> {
   const s = await suspectOf(tx, context);
   const child = await tx.child.findUniqueOrThrow({ where: { id: s.childId } });
-  return { subject: subjectOf(child, `第${s.round}轮核查 · 户籍/居住地区划 ${s.regionCode}`) };
+  const town = await tx.region.findUnique({ where: { code: s.regionCode }, select: { name: true } });
+  // The town by its name: a caseworker reads 荆河街道, not 370481001.
+  return { subject: subjectOf(child, `第${s.round}轮核查 · 户籍/居住地：${town?.name ?? '未知镇街'}`) };
 }
 
 /** Schools of the suspect's county (the town's first), for choosing who takes the child. */
