@@ -16,6 +16,7 @@ import { buildApp } from '../api/app.js';
 import { LOG_REDACT_PATHS } from '../api/domain/mask.js';
 import { startWorkers } from '../workers/runtime.js';
 import { createEngineClient } from './camunda/client.js';
+import { deployedChecksums } from './camunda/deployed.js';
 import { createEngineRecords } from './camunda/records.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { applyMigrations } from './db/migrate.js';
@@ -97,8 +98,11 @@ async function main() {
 
     const applied = await migrateOnce(dbs.appUrl);
     if (applied.length) log.info({ applied }, 'migrations applied');
-    const { processes } = await engine.deployDirectory(PROCESSES_DIR);
-    log.info({ processes: processes.map((p) => `${p.bpmnProcessId} v${p.version}`) }, 'processes deployed');
+    const { processes, unchanged } = await engine.deployDirectory(
+      PROCESSES_DIR,
+      await deployedChecksums(dbs.engineUrl),
+    );
+    log.info({ processes: processes.map((p) => `${p.bpmnProcessId} v${p.version}`), unchanged }, 'processes deployed');
     const records = createEngineRecords(dbs.engineUrl);
     stops.push(records.close);
     const app = await buildApp({

@@ -10,6 +10,7 @@ import { buildApp } from '../api/app.js';
 import { LOG_REDACT_PATHS } from '../api/domain/mask.js';
 import { startWorkers } from '../workers/runtime.js';
 import { createEngineClient } from './camunda/client.js';
+import { deployedChecksums } from './camunda/deployed.js';
 import { createEngineRecords } from './camunda/records.js';
 import { clientHost, type Config, REPO_ROOT } from './config.js';
 import { DEMO_PASSWORD, seedDemo } from './seed/demo.js';
@@ -106,8 +107,12 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
     const client = createEngineClient(cfg);
     stops.push({ name: 'engine client', fn: client.close });
     await step('deployment', async () => {
-      const { processes } = await client.deployDirectory(PROCESSES_DIR);
-      say(`  ${processes.map((p) => `${p.bpmnProcessId} v${p.version}`).join(', ') || 'nothing to deploy'}`);
+      const { processes, unchanged } = await client.deployDirectory(
+        PROCESSES_DIR,
+        await deployedChecksums(dbs.engineUrl),
+      );
+      const deployed = processes.map((p) => `${p.bpmnProcessId} v${p.version}`).join(', ') || 'nothing new';
+      say(`  ${deployed}${unchanged.length ? ` (${unchanged.length} files the engine already had left out)` : ''}`);
     });
 
     const logger = appLogger(cfg);

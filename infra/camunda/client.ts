@@ -2,6 +2,7 @@
  * The one place that talks to the engine: @camunda8/sdk over gRPC for deployments, instances and
  * job workers (a protocol stable across engine versions), fetch over REST /v2 for user tasks.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Camunda8 } from '@camunda8/sdk';
@@ -136,19 +137,29 @@ export function createEngineClient(cfg: Config) {
   return {
     grpc,
 
-    /** Deploys every BPMN/DMN/form under `dir` in one deployment (all or nothing). */
-    async deployDirectory(dir: string) {
-      const files = fs
+    /**
+     * Deploys every BPMN/DMN/form under `dir` in one deployment (all or nothing). `skip`: sha256 checksums
+     * of resources the engine already had at some version (deployed.ts) — those files are left out, so a
+     * restart does not bring an old file back over a version policy staff deployed since.
+     */
+    async deployDirectory(dir: string, skip: ReadonlySet<string> = new Set()) {
+      const all = fs
         .readdirSync(dir, { recursive: true, encoding: 'utf8' })
         .filter((f) => DEPLOYABLE.test(f))
         .sort()
         .map((f) => path.join(dir, f));
-      if (files.length === 0) return { files, processes: [] as { bpmnProcessId: string; version: number }[] };
+      const files = all.filter(
+        (f) => f.endsWith('.form') || !skip.has(createHash('sha256').update(fs.readFileSync(f)).digest('hex')),
+      );
+      /** The files left out, by name. */
+      const unchanged = all.filter((f) => !files.includes(f)).map((f) => path.relative(dir, f));
+      if (files.length === 0)
+        return { files, unchanged, processes: [] as { bpmnProcessId: string; version: number }[] };
       const res = await grpc.deployResources(files.map(toResource));
       const processes = (res.deployments as { process?: { bpmnProcessId: string; version: number } }[]).flatMap((d) =>
         d.process ? [{ bpmnProcessId: d.process.bpmnProcessId, version: d.process.version }] : [],
       );
-      return { files, processes };
+      return { files, unchanged, processes };
     },
 
     async startProcess(bpmnProcessId: string, variables: Record<string, unknown>) {
