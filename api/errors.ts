@@ -40,7 +40,8 @@ export const errorCatalog = {
   },
   DIAGRAM_UNSAFE: {
     status: 400,
-    message: '文件未读取：含有 DTD（<!DOCTYPE>）或实体声明（<!ENTITY>），或超过 1 MB。请从建模工具重新导出 BPMN/DMN 文件。',
+    message:
+      '文件未读取：含有 DTD（<!DOCTYPE>）或实体声明（<!ENTITY>），或超过 1 MB。请从建模工具重新导出 BPMN/DMN 文件。',
   },
   DIAGRAM_UNCHANGED: { status: 409, message: '与当前部署的版本完全相同，未产生新版本。' },
   DATABASE_UNAVAILABLE: { status: 503, message: '数据库暂时不可用，请稍后重试；本次操作未保存。' },
