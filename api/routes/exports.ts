@@ -51,9 +51,23 @@ interface Table {
   rows: AsyncIterable<Cell[]>;
 }
 
-/** Waits when the client reads more slowly than the rows come. */
+/** Waits when the client reads more slowly than the rows come; stops the export when the client has gone. */
 async function drained(out: Writable): Promise<void> {
-  if (out.writableNeedDrain) await once(out, 'drain');
+  if (out.writableNeedDrain && !out.destroyed) {
+    const ac = new AbortController();
+    // A download cancelled half-way closes the stream without 'drain': waiting for it alone would never end.
+    await Promise.race([once(out, 'drain', { signal: ac.signal }), once(out, 'close', { signal: ac.signal })]).finally(
+      () => ac.abort(),
+    );
+  }
+  if (out.destroyed) throw new ExportAborted();
+}
+
+/** The client went away: no more rows are read. */
+class ExportAborted extends Error {
+  constructor() {
+    super('export cancelled by the client');
+  }
 }
 
 async function writeCsv(out: PassThrough, table: Table): Promise<void> {
@@ -86,6 +100,7 @@ function send(reply: FastifyReply, format: 'xlsx' | 'csv', table: Table, log: Fa
   const out = new PassThrough();
   const write = format === 'csv' ? writeCsv(out, table) : writeXlsx(out, table);
   write.catch((err: unknown) => {
+    if (err instanceof ExportAborted) return;
     log.error({ err }, 'export failed while streaming');
     out.destroy(err instanceof Error ? err : new Error(String(err)));
   });
