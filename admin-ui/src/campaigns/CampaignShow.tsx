@@ -49,7 +49,9 @@ function CampaignProgress() {
     queryKey: ['campaign-progress', c?.id],
     queryFn: () => apiFetch<Progress>(`/api/campaigns/${c!.id}/progress`),
     enabled: !!c,
-    refetchInterval: 30_000,
+    // Just started, the comparison still running: ask again soon, then every half minute.
+    refetchInterval: (query) =>
+      !query.state.data?.total.suspects && ['COLLECTING', 'COMPARING'].includes(String(c?.status)) ? 3_000 : 30_000,
   });
   const [town, setTown] = useState<{ code: string; name: string } | null>(null);
   if (!c) return null;

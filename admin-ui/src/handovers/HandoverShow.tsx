@@ -59,7 +59,8 @@ function HandoverProgress() {
     queryKey: ['handover-progress', h?.id],
     queryFn: () => apiFetch<Progress>(`/api/handovers/${h!.id}/progress`),
     enabled: !!h,
-    refetchInterval: 30_000,
+    // Just started, the draft plan still being made: ask again soon, then every half minute.
+    refetchInterval: (query) => (!query.state.data?.total.classes && h?.status === 'PLANNING' ? 3_000 : 30_000),
   });
   if (!h) return null;
   return (
