@@ -287,16 +287,15 @@ async function xlsx(rows: ExcelJS.CellValue[][]): Promise<Buffer> {
 }
 
 describe('imports: hostile files are refused whole, and nothing is written', () => {
-  it('refuses a zip bomb by what it really inflates, not what it declares (413), quickly and writing nothing', async () => {
+  it('refuses a zip bomb by what it really inflates, not what it declares (413), writing nothing', async () => {
     // 1 MB declaring a 4 KB sheet that inflates to 1 GB: it used to take 10 s and a gigabyte of the API.
+    // The memory bound is measured in tests/unit/imports-read-table.test.ts (no timing asserted here).
     const bomb = await zipBomb(1024 ** 3, 4096);
     await unchanged(async () => {
-      const started = Date.now();
       const res = await upload('household', bomb);
       const { code } = expectRefusal(res, [413], ['XLSX_TOO_LARGE']);
       expect(code).toBe('XLSX_TOO_LARGE');
       expect((res.body as { error: { message: string } }).error.message).toMatch(/解压后超过 100 MB/);
-      expect(Date.now() - started).toBeLessThan(5_000);
     });
   });
 
