@@ -18,7 +18,8 @@ import { parseDiagram, type ModdleElement } from '../../infra/diagrams/moddle.js
 import { renderSvgs } from '../../infra/diagrams/svg.js';
 import { actorOf } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
-import { DIAGRAM_DEPLOYERS, DIAGRAM_READERS } from '../diagrams/roles.js';
+import { migrateVersion, migrationPlan } from '../diagrams/migration.js';
+import { DIAGRAM_DEPLOYERS, DIAGRAM_MIGRATORS, DIAGRAM_READERS } from '../diagrams/roles.js';
 import {
   type DiagramKind,
   type DiagramProblem,
@@ -544,6 +545,104 @@ export const diagramsRoutes: FastifyPluginAsyncZod = async (app) => {
       const row = await definition(app, kind, req.params.id, req.params.version);
       const deployed = await deploy(app, req, kind, row.resource, req.body.comment, row.version);
       return reply.code(201).send({ deployed });
+    },
+  );
+
+  /** The old version and the newest one of a process; the newest itself has nowhere to go. */
+  async function migrationVersions(id: string, version: number) {
+    const rows = await definitions(app, 'PROCESS', id);
+    const from = rows.find((r) => r.version === version);
+    if (!from) throw new AppError('NOT_FOUND', undefined, `没有找到 ${id} 的第 ${version} 版。`);
+    const to = rows[0]!;
+    if (to.version === from.version) {
+      throw new AppError('CONFLICT', undefined, `第 ${version} 版已是最新版本，无需迁移。`);
+    }
+    return { from, to };
+  }
+
+  app.get(
+    '/api/diagrams/:kind/:id/versions/:version/migration-plan',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['diagrams'],
+        summary:
+          'What a migration of this version’s running instances to the newest version would map: each active element, the element of the same id in the newest version or why none, with counts',
+        params: z.object({ kind: z.literal('process'), id: idParam, version: z.coerce.number().int().positive() }),
+        response: {
+          200: z.object({
+            fromVersion: z.number(),
+            toVersion: z.number(),
+            targetDefinitionKey: z.string(),
+            instances: z.number(),
+            mappableInstances: z.number(),
+            elements: z.array(
+              z.object({
+                elementId: z.string(),
+                name: z.string().nullable(),
+                type: z.string(),
+                instances: z.number(),
+                targetElementId: z.string().nullable(),
+                maps: z.boolean(),
+                reason: z.string().nullable(),
+              }),
+            ),
+          }),
+          404: errorResponse,
+          409: errorResponse,
+        },
+      },
+    },
+    async (req) => {
+      const { from, to } = await migrationVersions(req.params.id, req.params.version);
+      return migrationPlan(app, from, to);
+    },
+  );
+
+  app.post(
+    '/api/diagrams/:kind/:id/migrate',
+    {
+      config: { roles: DIAGRAM_MIGRATORS },
+      schema: {
+        tags: ['diagrams'],
+        summary:
+          'Moves every running instance of an older version to the newest one, elements mapped by id (policy staff; comment required; audited). Answers per instance: migrated, refused with the engine’s reason (it stays on its version), or not attempted',
+        params: z.object({ kind: z.literal('process'), id: idParam }),
+        body: z.object({ fromVersion: z.number().int().positive(), comment }),
+        response: {
+          200: z.object({
+            fromVersion: z.number(),
+            toVersion: z.number(),
+            targetDefinitionKey: z.string(),
+            migrated: z.array(z.string()),
+            refused: z.array(z.object({ processInstanceKey: z.string(), reason: z.string() })),
+            notAttempted: z.array(z.string()),
+          }),
+          404: errorResponse,
+          409: errorResponse,
+        },
+      },
+    },
+    async (req) => {
+      const actor = actorOf(req);
+      const { from, to } = await migrationVersions(req.params.id, req.body.fromVersion);
+      const report = await migrateVersion(app, from, to);
+      await audit(app.prisma, actor, {
+        action: 'MIGRATE',
+        entity: 'Process',
+        entityId: `${req.params.id}:${from.version}`,
+        details: {
+          comment: req.body.comment,
+          fromVersion: from.version,
+          toVersion: to.version,
+          targetDefinitionKey: to.key,
+          migrated: report.migrated,
+          refused: report.refused,
+          notAttempted: report.notAttempted,
+        },
+        ip: req.ip,
+      });
+      return report;
     },
   );
 

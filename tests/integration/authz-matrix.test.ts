@@ -165,6 +165,10 @@ const ACCESS: Record<string, RouteSpec> = {
   'POST /api/diagrams/validate': { allow: ['POLICY'] },
   'POST /api/diagrams/deploy': { allow: ['POLICY'] },
   'POST /api/diagrams/:kind/:id/versions/:version/rollback': { allow: ['POLICY'] },
+  'GET /api/diagrams/:kind/:id/versions/:version/migration-plan': {
+    allow: ['POLICY', 'BUREAU', 'SUPERVISOR', 'ADMIN'],
+  },
+  'POST /api/diagrams/:kind/:id/migrate': { allow: ['POLICY'] },
 };
 
 /**
