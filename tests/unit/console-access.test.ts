@@ -15,10 +15,11 @@ import {
   REPORT_ROLES,
   SUPERVISION_ROLES,
 } from '../../api/auth/duties.js';
-import { DIAGRAM_DEPLOYERS, DIAGRAM_READERS } from '../../api/diagrams/roles.js';
+import { DIAGRAM_DEPLOYERS, DIAGRAM_MIGRATORS, DIAGRAM_READERS } from '../../api/diagrams/roles.js';
 import {
   ACTION_ROLES,
   DEPLOY_ROLES,
+  MIGRATE_ROLES,
   MENU_ROLES,
   REPORT_ROLES as CONSOLE_REPORT_ROLES,
   mayDo,
@@ -81,5 +82,10 @@ describe('console pages by role', () => {
     expect(sorted(MENU_ROLES.modeler!)).toEqual(sorted(DIAGRAM_READERS));
     expect(sorted(DEPLOY_ROLES)).toEqual(sorted(DIAGRAM_DEPLOYERS));
     expect(DEPLOY_ROLES).toEqual(['POLICY']);
+  });
+
+  it('offers 迁移到最新版本 only to the roles the API lets migrate', () => {
+    expect(sorted(MIGRATE_ROLES)).toEqual(sorted(DIAGRAM_MIGRATORS));
+    expect(MIGRATE_ROLES).toEqual(['POLICY']);
   });
 });

@@ -37,6 +37,8 @@ export const MENU_ROLES: Record<string, Role[]> = {
 
 /** Only policy staff (政策管理员) are offered the editor's validation, deploy and rollback. */
 export const DEPLOY_ROLES: Role[] = ['POLICY'];
+/** Only policy staff are offered 迁移到最新版本 for an older version's running instances. */
+export const MIGRATE_ROLES: Role[] = ['POLICY'];
 
 /** Buttons by role: the console offers an action only to the roles the API lets do it (api/auth/duties.ts). */
 export const ACTION_ROLES: Record<'reportDropout' | 'markReturn' | 'startFlow', Role[]> = {

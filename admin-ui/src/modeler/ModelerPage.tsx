@@ -5,7 +5,7 @@ import { Title, usePermissions } from 'react-admin';
 import { useParams, useNavigate } from 'react-router-dom';
 import { apiFetch, ApiError } from '../api';
 import type { Me } from '../authProvider';
-import { DEPLOY_ROLES } from '../layout/access';
+import { DEPLOY_ROLES, MIGRATE_ROLES } from '../layout/access';
 import { DecisionTableEditor } from './DecisionTableEditor';
 import type { DiagramSummary, Kind } from './model';
 import { ProcessEditor } from './ProcessEditor';
@@ -13,6 +13,7 @@ import { ProcessEditor } from './ProcessEditor';
 export function ModelerPage() {
   const { permissions } = usePermissions<Me>();
   const canDeploy = !!permissions && DEPLOY_ROLES.includes(permissions.role);
+  const canMigrate = !!permissions && MIGRATE_ROLES.includes(permissions.role);
   const { kind, id } = useParams<{ kind?: Kind; id?: string }>();
   const navigate = useNavigate();
   const [list, setList] = useState<DiagramSummary[]>([]);
@@ -52,7 +53,9 @@ export function ModelerPage() {
         <CardContent>
           {error && <Alert severity="error">{error}</Alert>}
           {!canDeploy && <Alert severity="info">只读：只有政策管理员可以修改和部署。</Alert>}
-          {kind === 'process' && id && <ProcessEditor key={id} id={id} canDeploy={canDeploy} onDeployed={onDeployed} />}
+          {kind === 'process' && id && (
+            <ProcessEditor key={id} id={id} canDeploy={canDeploy} canMigrate={canMigrate} onDeployed={onDeployed} />
+          )}
           {kind === 'decision' && id && (
             <DecisionTableEditor key={id} id={id} canDeploy={canDeploy} onDeployed={onDeployed} />
           )}

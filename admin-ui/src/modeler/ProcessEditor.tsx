@@ -10,6 +10,7 @@ import { useNotify } from 'react-admin';
 import { apiFetch } from '../api';
 import { CommentDialog } from './CommentDialog';
 import { DiagramView, type Mark, problemMarks } from './DiagramView';
+import { MigrateDialog } from './MigrateDialog';
 import { type DiffResult, type ElementTemplate, parseXml, readProps, type Svg, writeProps } from './model';
 import { ProblemList } from './ProblemList';
 import { PropertiesForm } from './PropertiesForm';
@@ -80,10 +81,12 @@ function DiffView({ id, from, to }: { id: string; from: number; to: number }) {
 export function ProcessEditor({
   id,
   canDeploy,
+  canMigrate = false,
   onDeployed,
 }: {
   id: string;
   canDeploy: boolean;
+  canMigrate?: boolean;
   onDeployed: () => void;
 }) {
   const notify = useNotify();
@@ -95,6 +98,7 @@ export function ProcessEditor({
   const [busy, setBusy] = useState(false);
   const [deployError, setDeployError] = useState<string>();
   const [diffFrom, setDiffFrom] = useState<number>();
+  const [migrateFrom, setMigrateFrom] = useState<number>();
 
   useEffect(() => {
     apiFetch<ElementTemplate[]>('/api/diagrams/element-templates').then(setTemplates, () => setTemplates([]));
@@ -227,9 +231,18 @@ export function ProcessEditor({
               setDeployError(undefined);
               setDialog({ rollback: v });
             }}
+            onMigrate={canMigrate ? setMigrateFrom : undefined}
           />
           {diffFrom && d.versions[0] && <DiffView id={id} from={diffFrom} to={d.versions[0].version} />}
         </Stack>
+      )}
+      {migrateFrom && (
+        <MigrateDialog
+          id={id}
+          version={migrateFrom}
+          onClose={() => setMigrateFrom(undefined)}
+          onMigrated={() => void d.reload()}
+        />
       )}
       <CommentDialog
         key={dialog ? `open-${dialog.rollback ?? 'deploy'}` : 'closed'}

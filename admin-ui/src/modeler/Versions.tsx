@@ -1,4 +1,7 @@
-/** Version history (who/when/why, instances still running on each), diff against another version, rollback. */
+/**
+ * Version history (who/when/why, instances still running on each), diff against another version,
+ * rollback, and (policy staff) 迁移到最新版本 for an older version with running instances.
+ */
 import { Button, Stack, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
 import type { VersionInfo } from './model';
 
@@ -7,11 +10,13 @@ export function Versions({
   canDeploy,
   onDiff,
   onRollback,
+  onMigrate,
 }: {
   versions: VersionInfo[];
   canDeploy: boolean;
   onDiff?: (version: number) => void;
   onRollback: (version: number) => void;
+  onMigrate?: (version: number) => void;
 }) {
   const latest = versions[0]?.version;
   return (
@@ -54,6 +59,16 @@ export function Versions({
                     data-testid={`rollback-${v.version}`}
                   >
                     回滚到此版本
+                  </Button>
+                )}
+                {onMigrate && v.version !== latest && (v.activeInstances ?? 0) > 0 && (
+                  <Button
+                    size="small"
+                    color="warning"
+                    onClick={() => onMigrate(v.version)}
+                    data-testid={`migrate-${v.version}`}
+                  >
+                    迁移到最新版本
                   </Button>
                 )}
               </Stack>
