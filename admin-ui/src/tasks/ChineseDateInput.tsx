@@ -10,7 +10,7 @@ import { zhCN } from '@mui/x-date-pickers/locales';
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
 import type { ReactNode } from 'react';
-import { useInput } from 'react-admin';
+import { InputHelperText, useInput } from 'react-admin';
 
 export const CHINESE_DATE_FORMAT = 'YYYY年MM月DD日';
 const localeText = zhCN.components.MuiLocalizationProvider.defaultProps.localeText;
@@ -84,7 +84,9 @@ export function ChineseDateInput({ source, label, fullWidth, max }: Props) {
       onChange={field.onChange}
       onBlur={field.onBlur}
       error={!!fieldState.error}
-      helperText={fieldState.error?.message ?? ' '}
+      // react-admin keeps a validation message as { message, args } (translatable), not a string: its
+      // own helper text renders it (rendering the object itself crashed the form on the first check).
+      helperText={fieldState.error ? <InputHelperText error={fieldState.error.message} /> : ' '}
       fullWidth={fullWidth}
       max={max}
     />
