@@ -45,6 +45,10 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 300_000,
+          // expect.poll waits up to 1 s by default: a console page or a worker's step on a busy 2-core
+          // machine takes longer (the 30-line roster rendered after ~2 s). The same 15 s as the
+          // browser's own waits (tests/e2e/browser.ts); a limit, not a timing assertion.
+          expect: { poll: { timeout: 15_000 } },
           // Not 0: vitest puts a one-worker project of order 0 into a group of its own that runs last.
           sequence: { groupOrder: 2 },
         },
