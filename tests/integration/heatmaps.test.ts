@@ -103,7 +103,16 @@ beforeAll(async () => {
   const people = await demoPeople(prisma);
   const fx = await fixtureCounty(prisma, '379971', 2026, 1);
   town = people.pupil.regionCode.slice(0, 9);
-  otherTown = people.otherTownPupil.regionCode.slice(0, 9);
+  // C: a child of another town of the same county (demoPeople's otherTownPupil may be a child another
+  // file created in a county of its own, whose id sorts first).
+  const other = await prisma.child.findFirstOrThrow({
+    where: {
+      AND: [{ regionCode: { startsWith: town.slice(0, 6) } }, { NOT: { regionCode: { startsWith: town } } }],
+      currentSchoolId: { not: null },
+    },
+    orderBy: { id: 'asc' },
+  });
+  otherTown = other.regionCode.slice(0, 9);
   school = people.teacher.schoolId!;
   teacherName = people.teacher.username;
   const pupils = await prisma.child.findMany({
@@ -118,7 +127,7 @@ beforeAll(async () => {
     D: pupils[2]!,
     E: pupils[3]!,
     F: pupils[4]!,
-    C: people.otherTownPupil,
+    C: other,
     G: fx.children[0]!,
   };
   supervisor = await as('supervisor');
@@ -135,7 +144,7 @@ beforeAll(async () => {
       .then((r) => (keys[name] = r.processInstanceKey));
   await start('A', town, school, 'done');
   await start('B', town, school, 'decide');
-  await start('C', otherTown, people.otherTownPupil.currentSchoolId ?? 0, 'done');
+  await start('C', otherTown, other.currentSchoolId!, 'done');
   await start('D', town, school, 'stuck');
   await start('E', town, school, 'nowhere');
   await start('G', fx.town, fx.primary.id, 'done');
