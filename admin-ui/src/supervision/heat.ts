@@ -2,30 +2,10 @@
  * What the heatmap paints on each element, per mode — plain functions, so a unit test can hold the
  * colours and labels to the figures (tests/unit/heatmap-colours.test.ts).
  */
+// The figures as the API computes them (one definition: infra/camunda/heatmap.ts).
+import type { ElementHeat, TaskSla } from '../../../infra/camunda/heatmap';
 
 export type Mode = 'frequency' | 'duration' | 'sla';
-
-export interface ElementHeat {
-  elementId: string;
-  elementType: string;
-  instances: number;
-  active: number;
-  completed: number;
-  terminated: number;
-  incidents: number;
-  duration: { count: number; avgMs: number | null; p90Ms: number | null };
-}
-
-export interface TaskSla {
-  elementId: string;
-  finished: number;
-  finishedLate: number;
-  lateShare: number | null;
-  open: number;
-  openOverdue: number;
-  overdueShare: number | null;
-  withoutDueDate: number;
-}
 
 export interface Heatmap {
   definition: { processDefinitionKey: string; bpmnProcessId: string; name: string | null; version: number };
