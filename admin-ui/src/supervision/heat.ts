@@ -3,7 +3,7 @@
  * colours and labels to the figures (tests/unit/heatmap-colours.test.ts).
  */
 // The figures as the API computes them (one definition: infra/camunda/heatmap.ts).
-import type { ElementHeat, TaskSla } from '../../../infra/camunda/heatmap';
+import type { ElementHeat, TaskSla } from '../../../infra/camunda/heatmap.js';
 
 export type Mode = 'frequency' | 'duration' | 'sla';
 
