@@ -1,22 +1,20 @@
 /** 修改密码: one's own password (PUT /api/users/:me); every session of the account ends, so sign in again. */
-import { Alert, Card, CardContent, Stack, TextField, Button as MuiButton, Typography } from '@mui/material';
+import { Alert, Card, CardContent, Stack, Button as MuiButton, Typography } from '@mui/material';
 import { useState } from 'react';
 import { Title, useLogout, useNotify, usePermissions } from 'react-admin';
 import { apiFetch, ApiError } from '../api';
 import type { Me } from '../authProvider';
+import { useNewPassword } from './NewPassword';
 
 export function PasswordPage() {
   const { permissions } = usePermissions<Me>();
   const notify = useNotify();
   const logout = useLogout();
-  const [password, setPassword] = useState('');
-  const [again, setAgain] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const pw = useNewPassword();
   const [busy, setBusy] = useState(false);
   const save = async () => {
-    if (!password) return setError('请填写新密码');
-    if (password !== again) return setError('两次输入的密码不一致');
-    setError(null);
+    const password = pw.check();
+    if (!password) return;
     setBusy(true);
     try {
       await apiFetch(`/api/users/${permissions!.userId}`, { method: 'PUT', json: { password } });
@@ -24,7 +22,7 @@ export function PasswordPage() {
       await logout();
     } catch (err) {
       const issue = err instanceof ApiError ? err.fieldIssues[0]?.message : undefined;
-      setError(issue ?? (err instanceof ApiError ? err.message : '修改失败，请重试。'));
+      pw.setError(issue ?? (err instanceof ApiError ? err.message : '修改失败，请重试。'));
     } finally {
       setBusy(false);
     }
@@ -40,27 +38,7 @@ export function PasswordPage() {
           修改后本账号在所有设备上的登录都会失效，需要用新密码重新登录。
         </Alert>
         <Stack spacing={2}>
-          <TextField
-            label="新密码"
-            type="password"
-            name="newPassword"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            helperText="至少 10 位，含大写字母、小写字母、数字、符号中的至少三类"
-            autoComplete="new-password"
-          />
-          <TextField
-            label="再次输入新密码"
-            type="password"
-            name="newPasswordAgain"
-            required
-            value={again}
-            onChange={(e) => setAgain(e.target.value)}
-            error={!!error}
-            helperText={error ?? ' '}
-            autoComplete="new-password"
-          />
+          {pw.fields}
           <MuiButton variant="contained" disabled={busy} onClick={save} data-testid="password-save">
             {busy ? '保存中…' : '保存新密码'}
           </MuiButton>

@@ -2,16 +2,7 @@
  * 账号管理: the accounts of the manager's jurisdiction — create, deactivate/reactivate, unlock after
  * failed sign-ins, set a new password; each with its role and where it acts (class, school, town, county).
  */
-import {
-  Button as MuiButton,
-  Chip,
-  Dialog,
-  DialogActions,
-  DialogContent,
-  DialogTitle,
-  Stack,
-  TextField,
-} from '@mui/material';
+import { Button as MuiButton, Chip, Dialog, DialogActions, DialogContent, DialogTitle, Stack } from '@mui/material';
 import { useState, type MouseEvent } from 'react';
 import {
   CreateButton,
@@ -29,6 +20,7 @@ import {
 } from 'react-admin';
 import { apiFetch, ApiError } from '../api';
 import { ROLE_LABELS } from '../authProvider';
+import { useNewPassword } from './NewPassword';
 
 export const roleChoices = Object.entries(ROLE_LABELS).map(([id, name]) => ({ id, name }));
 
@@ -163,41 +155,17 @@ export function PasswordDialog({
   onClose: () => void;
   onSave: (password: string) => Promise<boolean>;
 }) {
-  const [password, setPassword] = useState('');
-  const [again, setAgain] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const pw = useNewPassword();
   const save = async () => {
-    if (!password) return setError('请填写新密码');
-    if (password !== again) return setError('两次输入的密码不一致');
-    setError(null);
-    if (await onSave(password)) onClose();
+    const password = pw.check();
+    if (password && (await onSave(password))) onClose();
   };
   return (
     <Dialog open onClose={onClose} fullWidth maxWidth="xs" onClick={(e) => e.stopPropagation()}>
       <DialogTitle>{title}</DialogTitle>
       <DialogContent>
         <Stack spacing={2} sx={{ mt: 1 }}>
-          <TextField
-            label="新密码"
-            type="password"
-            name="newPassword"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            helperText="至少 10 位，含大写字母、小写字母、数字、符号中的至少三类"
-            autoComplete="new-password"
-          />
-          <TextField
-            label="再次输入新密码"
-            type="password"
-            name="newPasswordAgain"
-            required
-            value={again}
-            onChange={(e) => setAgain(e.target.value)}
-            error={!!error}
-            helperText={error ?? ' '}
-            autoComplete="new-password"
-          />
+          {pw.fields}
         </Stack>
       </DialogContent>
       <DialogActions>
