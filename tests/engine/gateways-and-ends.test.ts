@@ -9,6 +9,7 @@ import {
   bpmn,
   chain,
   clock,
+  completed,
   completedElements,
   deploy,
   engineDb,
@@ -17,6 +18,7 @@ import {
   instanceState,
   nextJob,
   serviceTask,
+  states,
   uniqueId,
   work,
   zeebe,
@@ -32,19 +34,6 @@ async function activeElements(processInstanceKey: string): Promise<string[]> {
   );
   return rows.map((r) => r.element_id);
 }
-
-async function states(processInstanceKey: string): Promise<Record<string, string[]>> {
-  const { rows } = await engineDb().query<{ element_id: string; state: string }>(
-    `SELECT element_id, state FROM engine_element_instance WHERE process_instance_key = $1 ORDER BY key`,
-    [processInstanceKey],
-  );
-  const out: Record<string, string[]> = {};
-  for (const r of rows) (out[r.element_id] ??= []).push(r.state);
-  return out;
-}
-
-const completed = (key: string) =>
-  eventually(async () => (await instanceState(key)) === 'COMPLETED', 10_000, `instance ${key} completed`);
 
 describe('inclusive gateway (bpmn/inclusive-gateways)', () => {
   /** fork: a, b, c by conditions, default d; join: the four paths merge before `after`. */

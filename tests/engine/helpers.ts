@@ -132,6 +132,30 @@ export async function instanceState(processInstanceKey: string): Promise<string 
   return rows[0]?.state;
 }
 
+/** Every element instance's states, by element id, in creation order. */
+export async function states(processInstanceKey: string): Promise<Record<string, string[]>> {
+  const { rows } = await engineDb().query<{ element_id: string; state: string }>(
+    `SELECT element_id, state FROM engine_element_instance WHERE process_instance_key = $1 ORDER BY key`,
+    [processInstanceKey],
+  );
+  const out: Record<string, string[]> = {};
+  for (const r of rows) (out[r.element_id] ??= []).push(r.state);
+  return out;
+}
+
+/** Waits (up to 10 s) for the instance to complete. */
+export const completed = (key: string) =>
+  eventually(async () => (await instanceState(key)) === 'COMPLETED', 10_000, `instance ${key} completed`);
+
+/** A variable's value on one scope, as the engine stores it. */
+export async function variable(scopeKey: string, name: string) {
+  const { rows } = await engineDb().query(`SELECT value FROM engine_variable WHERE scope_key = $1 AND name = $2`, [
+    scopeKey,
+    name,
+  ]);
+  return rows[0]?.value as unknown;
+}
+
 export async function completedElements(processInstanceKey: string): Promise<string[]> {
   const { rows } = await engineDb().query<{ element_id: string }>(
     `SELECT element_id FROM engine_element_instance WHERE process_instance_key = $1 AND state = 'COMPLETED' ORDER BY end_date, key`,

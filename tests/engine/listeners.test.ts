@@ -15,6 +15,7 @@ import {
   nextJob,
   restCall,
   uniqueId,
+  variable,
   work,
   zeebe,
 } from './helpers.js';
@@ -25,14 +26,6 @@ async function jobsOf(processInstanceKey: string) {
     [processInstanceKey],
   );
   return rows.map((r) => r.type);
-}
-
-async function variable(scopeKey: string, name: string) {
-  const { rows } = await engineDb().query(`SELECT value FROM engine_variable WHERE scope_key = $1 AND name = $2`, [
-    scopeKey,
-    name,
-  ]);
-  return rows[0]?.value as unknown;
 }
 
 describe('execution listeners (concepts/execution-listeners)', () => {

@@ -8,6 +8,7 @@ import {
   bpmn,
   chain,
   clock,
+  completed,
   deploy,
   engineDb,
   eventually,
@@ -16,25 +17,14 @@ import {
   nextJob,
   restCall,
   serviceTask,
+  states,
   uniqueId,
+  variable,
   work,
   zeebe,
 } from './helpers.js';
 
 const HOUR = 3600 * 1000;
-
-async function states(processInstanceKey: string): Promise<Record<string, string[]>> {
-  const { rows } = await engineDb().query<{ element_id: string; state: string }>(
-    `SELECT element_id, state FROM engine_element_instance WHERE process_instance_key = $1 ORDER BY key`,
-    [processInstanceKey],
-  );
-  const out: Record<string, string[]> = {};
-  for (const r of rows) (out[r.element_id] ??= []).push(r.state);
-  return out;
-}
-
-const completed = (key: string) =>
-  eventually(async () => (await instanceState(key)) === 'COMPLETED', 10_000, `instance ${key} completed`);
 
 async function instancesOf(bpmnProcessId: string) {
   const { rows } = await engineDb().query<{ key: string; version: number }>(
@@ -42,14 +32,6 @@ async function instancesOf(bpmnProcessId: string) {
     [bpmnProcessId],
   );
   return rows;
-}
-
-async function variable(scopeKey: string, name: string) {
-  const { rows } = await engineDb().query(`SELECT value FROM engine_variable WHERE scope_key = $1 AND name = $2`, [
-    scopeKey,
-    name,
-  ]);
-  return rows[0]?.value as unknown;
 }
 
 async function openIncidents(processInstanceKey: string) {
