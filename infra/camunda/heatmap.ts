@@ -120,11 +120,7 @@ export interface WaitingRow {
   childId: string | null;
 }
 
-/**
- * An element instance's duration in milliseconds. Grouped by element from the index
- * engine_element_instance_heat (engine migration 4), which is in element order: each element's
- * distinct instances and percentile are sorted on their own, in memory.
- */
+/** An element instance's duration in milliseconds. */
 const MS = `(extract(epoch FROM e.end_date - e.start_date) * 1000)::float8`;
 
 const share = (part: number, whole: number) => (whole > 0 ? part / whole : null);

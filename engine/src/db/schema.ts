@@ -283,22 +283,9 @@ CREATE INDEX engine_signal_subscription_start ON engine_signal_subscription (bpm
   WHERE process_instance_key IS NULL;
 `,
   `
--- Supervisors' heatmaps (infra/camunda/heatmap.ts): one version's element instances in element and
--- instance order with what the figures need, so counts, distinct instances and percentiles are computed
--- element by element from an index-only scan instead of sorting a million heap rows.
-CREATE INDEX engine_element_instance_heat ON engine_element_instance (process_definition_key, element_id, process_instance_key)
-  INCLUDE (element_type, state, start_date, end_date);
-`,
-  `
 -- The inbox (infra/camunda/records.ts openUserTasks): "my groups' tasks OR the ones assigned to me" is a
 -- BitmapOr of the groups' GIN and this index; without it every caseworker's page scanned every open task.
 CREATE INDEX engine_user_task_open_assignee ON engine_user_task (assignee) WHERE state = 'CREATED';
-`,
-  `
--- The heatmap index of migration 4 goes again: on 100,000 instances and 1.1 M element instances no
--- heatmap plan used it (bench/heatmap.ts, EXPLAIN ANALYZE in bench/results-heatmap.json), and every
--- element write paid for it.
-DROP INDEX IF EXISTS engine_element_instance_heat;
 `,
 ];
 
