@@ -804,7 +804,7 @@ export class Run {
         await this.subscribe(ei, element, element.event!);
         return;
       case 'INCLUSIVE_GATEWAY':
-        return this.chooseInclusiveFlows(ei, element);
+        return this.chooseFlows(ei, element, true);
       case 'EVENT_BASED_GATEWAY':
         return this.subscribeEventBasedGateway(ei, element);
       case 'EVENT_SUB_PROCESS': {
@@ -833,7 +833,7 @@ export class Run {
         return;
       }
       case 'EXCLUSIVE_GATEWAY':
-        return this.chooseFlow(ei, element);
+        return this.chooseFlows(ei, element, false);
       case 'INTERMEDIATE_CATCH_EVENT':
         if (ei.data.trigger) {
           await this.applyTrigger(ei);
@@ -2214,45 +2214,12 @@ export class Run {
 
   // ---------------------------------------------------------------- gateways
 
-  /** docs: components/modeler/bpmn/exclusive-gateways — first true condition in order, else the default. */
-  private async chooseFlow(ei: ElementInstance, element: Element) {
-    const def = await this.definition(ei.processDefinitionKey);
-    let chosen: string | undefined;
-    if (element.outgoing.length === 1 && !def.model.flows.get(element.outgoing[0]!)!.condition) {
-      chosen = element.outgoing[0];
-    } else {
-      const context = await this.visibleVariables(ei);
-      for (const id of element.outgoing) {
-        if (id === element.defaultFlow) continue;
-        const flow = def.model.flows.get(id)!;
-        if (!flow.condition) continue;
-        const r = this.services.evaluate(flow.condition, context);
-        if (!r.ok) return this.raiseIncident(ei, 'CONDITION_ERROR', r.message, 'ACTIVATED');
-        if (r.value === true) {
-          chosen = id;
-          break;
-        }
-      }
-      chosen ??= element.defaultFlow;
-    }
-    if (!chosen && element.outgoing.length > 0) {
-      return this.raiseIncident(
-        ei,
-        'CONDITION_ERROR',
-        `Expected at least one condition to evaluate to true, or to have a default flow (gateway '${element.id}')`,
-        'ACTIVATED',
-      );
-    }
-    ei.data.chosenFlow = chosen;
-    await this.saveElement(ei);
-    this.enqueue({ op: 'complete', ei });
-  }
-
   /**
-   * docs: components/modeler/bpmn/inclusive-gateways — every flow whose condition is true, else the
-   * default; none and no default is an incident.
+   * The flows a gateway takes. Exclusive (docs: components/modeler/bpmn/exclusive-gateways): the first
+   * flow whose condition is true, in order, else the default. Inclusive (…/inclusive-gateways): every flow
+   * whose condition is true, else the default. None and no default is an incident.
    */
-  private async chooseInclusiveFlows(ei: ElementInstance, element: Element) {
+  private async chooseFlows(ei: ElementInstance, element: Element, inclusive: boolean) {
     const def = await this.definition(ei.processDefinitionKey);
     let chosen: string[] = [];
     if (element.outgoing.length === 1 && !def.model.flows.get(element.outgoing[0]!)!.condition) {
@@ -2264,7 +2231,9 @@ export class Run {
         if (id === element.defaultFlow || !flow.condition) continue;
         const r = this.services.evaluate(flow.condition, context);
         if (!r.ok) return this.raiseIncident(ei, 'CONDITION_ERROR', r.message, 'ACTIVATED');
-        if (r.value === true) chosen.push(id);
+        if (r.value !== true) continue;
+        chosen.push(id);
+        if (!inclusive) break;
       }
       if (chosen.length === 0 && element.defaultFlow) chosen = [element.defaultFlow];
     }
@@ -2276,7 +2245,8 @@ export class Run {
         'ACTIVATED',
       );
     }
-    ei.data.chosenFlows = chosen;
+    if (inclusive) ei.data.chosenFlows = chosen;
+    else ei.data.chosenFlow = chosen[0];
     await this.saveElement(ei);
     this.enqueue({ op: 'complete', ei });
   }
