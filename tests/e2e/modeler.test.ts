@@ -2,9 +2,11 @@
  * Browser, engine-backed: a policy officer changes the town's deadline (镇街办理期限, townActWithin) in the
  * deadline table on the console's 流程设计 page, deploys it with a comment, and the case reported after it
  * gets the new deadline while the case reported before keeps the old one (the escalation reads the table
- * once, when the case starts). The editor, its live validation and the version diff are photographed.
- * The table is rolled back (through the same API) at the end, so later files run on the deadlines of
- * processes/.
+ * once, when the case starts). A supervisor's 流程热力图 of the day the cases started shows the shift: six
+ * days into the town's stage the old case has gone on to 司法局 and the new one still waits at the town;
+ * the supervisor drills into both elements. The editor, its live validation, the version diff and the
+ * shifted heatmap are photographed. The table is rolled back (through the same API) at the end, so later
+ * files run on the deadlines of processes/.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -19,6 +21,12 @@ const TABLE = 'Definitions_statutoryDeadlines';
 const CELL = 'rule_370481_townActWithin';
 const PROCESS = 'dropout-escalation';
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** China time is UTC+8 all year: the heatmap's day filters are China-time days. */
+const CHINA = 8 * HOUR;
+const TOWN_TASK = 'orderCorrectionByTown';
+/** Where a case goes when the town's deadline passes (recordTownOverdue → 司法局). */
+const JUSTICE_TASK = 'issueJudicialNotice';
 /** Timers fire on the engine's due-date checker; the read model then shows the next task. */
 const WAIT_MS = 30_000;
 
@@ -80,6 +88,85 @@ function deadlinesOf(processInstanceKey: string) {
   }, `deadlines of ${processInstanceKey}`);
 }
 
+interface Heat {
+  instances: number;
+  activeInstances: number;
+  elements: { elementId: string; active: number; instances: number }[];
+  sla: { elementId: string; open: number; openOverdue: number }[];
+}
+
+interface Waiting {
+  total: number;
+  data: { processInstanceKey: string; dueDate: string | null; overdue: boolean; child: { name: string } | null }[];
+}
+
+/**
+ * Moves the engine clock just past the next midnight, China time, and returns that day: the heatmap's
+ * 发起日期自 that day then holds only the cases this test reports, whatever earlier files left running (their
+ * instances move on with the clock too). Forward only, like every move of the shared clock.
+ */
+async function startFreshDay(): Promise<string> {
+  const { epochMilli } = await clock.now();
+  const midnight = Math.ceil((epochMilli + CHINA) / DAY) * DAY - CHINA;
+  await clock.add(midnight - epochMilli + 60_000);
+  return new Date(midnight + CHINA).toISOString().slice(0, 10);
+}
+
+/** The supervisor's heatmap of the escalation's latest version, instances started on or after `from`. */
+async function heatmapOf(from: string, asOf?: number): Promise<Heat> {
+  const supervisor = await as('supervisor');
+  const at = asOf ? `&asOf=${new Date(asOf).toISOString()}` : '';
+  const res = await supervisor<Heat>('GET', `/api/supervision/heatmap?process=${PROCESS}&from=${from}${at}`);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+}
+
+async function waitingAt(from: string, elementId: string, asOf: number): Promise<Waiting> {
+  const supervisor = await as('supervisor');
+  const res = await supervisor<Waiting>(
+    'GET',
+    `/api/supervision/heatmap/waiting?process=${PROCESS}&from=${from}&element=${elementId}&asOf=${new Date(asOf).toISOString()}`,
+  );
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+}
+
+/** The figures the heatmap writes on an element in 频次 mode (heat.ts), or undefined when none reached it. */
+function figures(heat: Heat, elementId: string): string | undefined {
+  const e = heat.elements.find((x) => x.elementId === elementId);
+  return e && `在办 ${e.active} · 到达 ${e.instances}`;
+}
+
+/**
+ * Opens 流程热力图 (the escalation, latest version, 频次) filtered to instances started on or after `from`,
+ * and expects on each of `elementIds` the figures of `heat` (the API's), or none where the API has none.
+ */
+async function expectHeatmap(page: Page, from: string, heat: Heat, elementIds: string[]): Promise<void> {
+  // Opened afresh, as a supervisor coming back to it (going to the same #/heatmaps would not even remount it).
+  if (page.url().endsWith('#/heatmaps')) await page.reload();
+  else await page.goto('/#/heatmaps');
+  await page.getByLabel('发起日期自').fill(from);
+  await expect
+    .poll(() => page.locator('[data-testid=heatmap-legend]').innerText(), { timeout: 20_000 })
+    .toContain(`共 ${heat.instances} 个流程实例，在办 ${heat.activeInstances}`);
+  const drawn = elementIds.filter((id) => figures(heat, id));
+  for (const id of drawn) {
+    await expect.poll(() => page.locator(`[data-testid=heat-${id}]`).textContent()).toBe(figures(heat, id));
+  }
+  for (const id of elementIds.filter((x) => !drawn.includes(x))) {
+    expect(await page.locator(`[data-testid=heat-${id}]`).count(), id).toBe(0);
+  }
+}
+
+/** Clicks an element of the heatmap and returns the rows of its waiting list once there are `rows` of them. */
+async function drillInto(page: Page, elementId: string, name: string, rows: number): Promise<string[]> {
+  await page.locator(`g[data-element-id=${elementId}]`).first().click();
+  const list = page.locator('[data-testid=waiting-list]');
+  await expect.poll(() => list.innerText()).toContain(`停留在「${name}」的儿童与案件（${rows}）`);
+  await expect.poll(() => list.locator('[data-testid=waiting-row]').count()).toBe(rows);
+  return list.locator('[data-testid=waiting-row]').allInnerTexts();
+}
+
 async function report(childId: string, teacher: string): Promise<string> {
   const caller = await as(teacher);
   const res = await caller<{ processInstanceKey: string }>('POST', '/api/dropout-reports', {
@@ -119,7 +206,7 @@ afterAll(async () => {
 });
 
 describe('policy officer edits the deadline table', () => {
-  it('changes the town’s deadline, deploys with a comment; a new case follows it, an old one keeps its own', async () => {
+  it('changes the town’s deadline, deploys with a comment; a new case follows it, an old one keeps its own, and the supervisor’s heatmap shows it', async () => {
     const { teacher } = await demoPeople(prisma);
     // Two pupils without a case, chosen before either is reported (the case row is the worker's, a moment later).
     const [oldPupil, newPupil] = await prisma.child.findMany({
@@ -127,8 +214,18 @@ describe('policy officer edits the deadline table', () => {
       orderBy: { id: 'desc' },
       take: 2,
     });
+    const day = await startFreshDay();
     const oldCase = await report(oldPupil!.id, teacher.username);
     expect((await deadlinesOf(oldCase)).townActWithin).toBe('P5D');
+    await openTask(oldCase, 'visitFamily');
+
+    // Before the deploy, the supervisor's heatmap of the day: the old case at the home visit, nobody at the town.
+    const supervisor = await newPage(browser);
+    await signIn(supervisor, 'supervisor');
+    const before = await heatmapOf(day);
+    expect(figures(before, 'visitFamily')).toBe('在办 1 · 到达 1');
+    expect(figures(before, TOWN_TASK)).toBeUndefined();
+    await expectHeatmap(supervisor, day, before, ['escalation', 'visitFamily', TOWN_TASK, JUSTICE_TASK]);
 
     await signIn(page, 'policy');
     await page.goto(`/#/modeler/decision/${TABLE}`);
@@ -175,7 +272,47 @@ describe('policy officer edits the deadline table', () => {
       WAIT_MS,
     );
     expect((await records.userTask(newTown.userTaskKey))?.state).toBe('CREATED');
-  });
+    await openTask(oldCase, JUSTICE_TASK);
+
+    // The supervisor's heatmap of the same day has shifted: one instance waits at the town where none did
+    // before the deploy — the new case, still inside its 7 days — and the old case, whose 5 days ran out,
+    // waits at 司法局. Same figures on the diagram as from the API.
+    const after = await heatmapOf(day);
+    expect(after.instances).toBe(2);
+    expect(figures(after, 'visitFamily')).toBe('在办 0 · 到达 2');
+    expect(figures(after, TOWN_TASK)).toBe('在办 1 · 到达 2');
+    expect(figures(after, JUSTICE_TASK)).toBe('在办 1 · 到达 1');
+    await expectHeatmap(supervisor, day, after, ['escalation', 'visitFamily', TOWN_TASK, JUSTICE_TASK]);
+    // The photo: the town's step and 司法局 (below right of it, on the escalation's plane) in view, with the legend.
+    await supervisor.locator('[data-testid=heatmap-legend]').scrollIntoViewIfNeeded();
+    await supervisor.locator(`[data-testid=heat-${TOWN_TASK}]`).evaluate((label) => {
+      const canvas = label.closest('[data-testid=heatmap-canvas]')!;
+      const [c, l] = [canvas.getBoundingClientRect(), label.getBoundingClientRect()];
+      canvas.scrollBy(l.left - c.left - 250, l.top - c.top - 200);
+    });
+    await screenshot(supervisor, '13-heatmap-after-deploy');
+
+    // At the engine's now the new case's town task is open and not overdue (the old one was closed by its deadline).
+    const at = (await clock.now()).epochMilli;
+    const sla = (await heatmapOf(day, at)).sla.find((s) => s.elementId === TOWN_TASK);
+    expect(sla).toMatchObject({ open: 1, openOverdue: 0 });
+
+    // Drill into the town's step: the new case's child waits there, due on its 7th day.
+    const atTown = await waitingAt(day, TOWN_TASK, at);
+    expect(atTown.data.map((r) => [r.processInstanceKey, r.overdue])).toEqual([[newCase, false]]);
+    const due = Date.parse(atTown.data[0]!.dueDate!);
+    expect(Math.abs(due - (await timerDue(newCase, 'townOverdue')))).toBeLessThan(60_000);
+    const [townRow] = await drillInto(supervisor, TOWN_TASK, '镇街批评教育并责令限期改正', 1);
+    expect(townRow).toContain(newPupil!.name);
+    expect(townRow).toContain(new Date(due).toLocaleDateString('zh-CN', { timeZone: 'Asia/Shanghai' }));
+    expect(townRow).not.toContain('已超期');
+    // … and the old case's child at 司法局.
+    const atJustice = await waitingAt(day, JUSTICE_TASK, at);
+    expect(atJustice.data.map((r) => r.processInstanceKey)).toEqual([oldCase]);
+    const [justiceRow] = await drillInto(supervisor, JUSTICE_TASK, '司法局签发司法文书', 1);
+    expect(justiceRow).toContain(oldPupil!.name);
+    await supervisor.context().close();
+  }, 120_000);
 
   it('shows the escalation flow with the selected element’s properties and live problems on the elements', async () => {
     await page.goto('/#/modeler/process/dropout-escalation');
