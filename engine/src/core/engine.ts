@@ -18,7 +18,7 @@ import {
   type Variables,
 } from '../api.js';
 import { EngineClock } from '../clock.js';
-import { inTransaction, type Db } from '../db/tx.js';
+import { inTransaction, transactionStats, type Db } from '../db/tx.js';
 import { migrate } from '../db/schema.js';
 import { evaluateExpression } from '../feel.js';
 import { parseBpmn } from '../model/parse.js';
@@ -198,6 +198,11 @@ export class Engine implements EngineApi {
    * or running, the engine refuses instead of queueing without limit (docs: self-managed/zeebe-deployment/operations/backpressure).
    */
   private async command<T>(work: (run: Run) => Promise<T>): Promise<T> {
+    return (await this.commandRun(work)).result;
+  }
+
+  /** `command`, answering the finished run too (what it ended, the variables it holds). */
+  private async commandRun<T>(work: (run: Run) => Promise<T>): Promise<{ result: T; run: Run }> {
     if (this.stopped) throw new EngineFault('UNAVAILABLE', 'the engine is shutting down');
     if (this.inFlight >= this.maxInFlight) {
       this.counters.commandsRejected++;
@@ -217,7 +222,7 @@ export class Engine implements EngineApi {
       });
       for (const type of run.jobTypes) this.wake(this.jobWaiters, type);
       for (const key of run.endedInstances) this.wake(this.endWaiters, key);
-      return result;
+      return { result, run };
     } finally {
       this.inFlight--;
     }
@@ -475,8 +480,12 @@ export class Engine implements EngineApi {
   }
 
   async createProcessInstance(req: Parameters<EngineApi['createProcessInstance']>[0]) {
+    return (await this.createInstanceRun(req)).result;
+  }
+
+  private async createInstanceRun(req: Parameters<EngineApi['createProcessInstance']>[0]) {
     this.checkTenant(req.tenantId);
-    const result = await this.command(async (run) => {
+    const created = await this.commandRun(async (run) => {
       const def = await this.findDefinition(run.db, req);
       const processInstanceKey = await run.createInstance(def, req.variables ?? {});
       return {
@@ -488,16 +497,30 @@ export class Engine implements EngineApi {
       };
     });
     this.counters.instancesCreated++;
-    return result;
+    return created;
   }
 
   async createProcessInstanceWithResult(req: Parameters<EngineApi['createProcessInstanceWithResult']>[0]) {
     const timeout = req.requestTimeout > 0 ? req.requestTimeout : DEFAULT_RESULT_TIMEOUT_MS;
-    const created = await this.createProcessInstance(req);
+    const { result: created, run } = await this.createInstanceRun(req);
+    const wanted = req.fetchVariables?.length ? new Set(req.fetchVariables) : undefined;
+    const pick = (all: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(all).filter(([name]) => !wanted || wanted.has(name)));
+    // Ended in its own creation (nothing to wait for): the run holds every variable it has.
+    const ended = run.endedInstances.has(created.processInstanceKey)
+      ? run.bornScopeVariables(created.processInstanceKey)
+      : undefined;
+    if (ended) return { ...created, variables: pick(ended) };
     const deadline = Date.now() + timeout;
     for (;;) {
-      const state = await this.instanceState(created.processInstanceKey);
-      if (state === 'COMPLETED') break;
+      const { rows } = await this.pool.query<{ state: string; variables: Record<string, unknown> }>(
+        `SELECT p.state, (SELECT coalesce(jsonb_object_agg(v.name, v.value), '{}'::jsonb)
+                            FROM engine_variable v WHERE v.scope_key = p.key) AS variables
+           FROM engine_process_instance p WHERE p.key = $1`,
+        [created.processInstanceKey],
+      );
+      const state = rows[0]?.state;
+      if (state === 'COMPLETED') return { ...created, variables: pick(rows[0]!.variables) };
       if (state === 'TERMINATED') {
         throw new EngineFault(
           'FAILED_PRECONDITION',
@@ -513,23 +536,6 @@ export class Engine implements EngineApi {
       }
       await this.waitFor(this.endWaiters, created.processInstanceKey, Math.min(left, LONG_POLL_RECHECK_MS * 5));
     }
-    const { rows } = await this.pool.query<{ name: string; value: unknown }>(
-      `SELECT name, value FROM engine_variable WHERE scope_key = $1`,
-      [created.processInstanceKey],
-    );
-    const wanted = req.fetchVariables?.length ? new Set(req.fetchVariables) : undefined;
-    const variables = Object.fromEntries(
-      rows.filter((r) => !wanted || wanted.has(r.name)).map((r) => [r.name, r.value]),
-    );
-    return { ...created, variables };
-  }
-
-  private async instanceState(key: string): Promise<string | undefined> {
-    const { rows } = await this.pool.query<{ state: string }>(
-      `SELECT state FROM engine_process_instance WHERE key = $1`,
-      [key],
-    );
-    return rows[0]?.state;
   }
 
   async cancelProcessInstance(processInstanceKey: string): Promise<void> {
@@ -637,7 +643,7 @@ export class Engine implements EngineApi {
           bpmnProcessId: r.bpmn_process_id,
         },
       }));
-      await writeRecords(db, records, now);
+      writeRecords(db, records, now);
       return rows.map((r): ActivatedJob => {
         const variables: Variables = {};
         for (let i = r.scope_path.length - 1; i >= 0; i--) {
@@ -746,15 +752,13 @@ export class Engine implements EngineApi {
       throw new EngineFault('INVALID_ARGUMENT', `Expected a job key, but got '${jobKey}'`);
     const notFound = () =>
       new EngineFault('NOT_FOUND', `Expected to ${what} job with key '${jobKey}', but no such job was found`);
-    if (!(await this.lockInstanceOf(run, 'engine_job', jobKey))) throw notFound();
-    const { rows: jobs } = await run.db.query<JobRow>(
-      `SELECT key::text, type, state, process_instance_key::text, element_instance_key::text, element_id, retries,
-              custom_headers, worker, deadline, bpmn_process_id, process_definition_key::text, version, tenant_id
-         FROM engine_job WHERE key = $1 FOR UPDATE`,
-      [jobKey],
+    const job = await run.lockJobAndInstance<JobRow>(
+      jobKey,
+      `j.key::text, j.type, j.state, j.process_instance_key::text, j.element_instance_key::text, j.element_id, j.retries,
+       j.custom_headers, j.worker, j.deadline, j.bpmn_process_id, j.process_definition_key::text, j.version, j.tenant_id`,
     );
-    if (!jobs[0]) throw notFound();
-    return jobs[0];
+    if (!job) throw notFound();
+    return job;
   }
 
   async completeJob(jobKey: string, variables: Variables): Promise<void> {
@@ -766,9 +770,9 @@ export class Engine implements EngineApi {
           `Expected to complete job with key '${jobKey}', but it is in state '${job.state}'`,
         );
       }
-      await run.db.query(`DELETE FROM engine_job WHERE key = $1`, [jobKey]);
+      run.db.defer(`DELETE FROM engine_job WHERE key = $1`, [jobKey]);
       run.record('JOB', 'COMPLETED', jobKey, run.jobValue(job, { variables }));
-      const ei = await run.elementInstance(job.element_instance_key);
+      const ei = await run.elementInstanceWithScopes(job.element_instance_key);
       if (!ei || ei.state !== 'ACTIVE') return;
       // A listener's job (docs: concepts/execution-listeners, concepts/user-task-listeners).
       if (ei.data.listener) return run.listenerJobCompleted(ei, variables);
@@ -793,7 +797,7 @@ export class Engine implements EngineApi {
       if (ei) for (const [k, v] of Object.entries(req.variables)) await run.setLocal(ei, k, v);
       const retries = Math.max(req.retries, MAX_RETRIES_NONE);
       const exhausted = retries <= 0;
-      await run.db.query(
+      run.db.defer(
         `UPDATE engine_job SET state = $2, retries = $3, error_message = $4, retry_at = $5, deadline = NULL, worker = '' WHERE key = $1`,
         [
           req.jobKey,
@@ -848,10 +852,10 @@ export class Engine implements EngineApi {
       }
       const caught = await run.throwError(ei, req.errorCode, req.variables);
       if (caught) {
-        await run.db.query(`DELETE FROM engine_job WHERE key = $1`, [req.jobKey]);
+        run.db.defer(`DELETE FROM engine_job WHERE key = $1`, [req.jobKey]);
         return;
       }
-      await run.db.query(`UPDATE engine_job SET state = 'ERROR_THROWN', error_message = $2 WHERE key = $1`, [
+      run.db.defer(`UPDATE engine_job SET state = 'ERROR_THROWN', error_message = $2 WHERE key = $1`, [
         req.jobKey,
         req.errorMessage,
       ]);
@@ -870,7 +874,7 @@ export class Engine implements EngineApi {
       throw new EngineFault('INVALID_ARGUMENT', `Expected retries to be greater than zero, but was ${retries}`);
     await this.command(async (run) => {
       const job = await this.lockJob(run, jobKey, 'update retries of');
-      await run.db.query(`UPDATE engine_job SET retries = $2 WHERE key = $1`, [jobKey, retries]);
+      run.db.defer(`UPDATE engine_job SET retries = $2 WHERE key = $1`, [jobKey, retries]);
       run.record('JOB', 'RETRIES_UPDATED', jobKey, run.jobValue({ ...job, retries }));
     });
   }
@@ -885,7 +889,7 @@ export class Engine implements EngineApi {
         );
       }
       const deadline = new Date(run.now + timeoutMs);
-      await run.db.query(`UPDATE engine_job SET deadline = $2 WHERE key = $1`, [jobKey, deadline]);
+      run.db.defer(`UPDATE engine_job SET deadline = $2 WHERE key = $1`, [jobKey, deadline]);
       run.record('JOB', 'TIMEOUT_UPDATED', jobKey, run.jobValue({ ...job, deadline }));
     });
   }
@@ -1055,7 +1059,7 @@ export class Engine implements EngineApi {
       ]);
       const incident = incidents[0];
       if (!incident || incident.state !== 'ACTIVE') throw notFound();
-      await run.db.query(`UPDATE engine_incident SET state = 'RESOLVED', resolved_at = $2 WHERE key = $1`, [
+      run.db.defer(`UPDATE engine_incident SET state = 'RESOLVED', resolved_at = $2 WHERE key = $1`, [
         incidentKey,
         new Date(run.now),
       ]);
@@ -1074,7 +1078,7 @@ export class Engine implements EngineApi {
         );
         const job = jobs[0];
         if (job && job.retries <= 0) {
-          await run.db.query(`UPDATE engine_job SET state = 'FAILED' WHERE key = $1`, [incident.job_key]);
+          run.db.defer(`UPDATE engine_job SET state = 'FAILED' WHERE key = $1`, [incident.job_key]);
           await run.raiseIncident(ei, 'JOB_NO_RETRIES', 'No more retries left.', undefined, incident.job_key);
         } else if (job) run.jobTypes.add(job.type);
         return;
@@ -1119,7 +1123,7 @@ export class Engine implements EngineApi {
       const task = await this.lockUserTask(run, userTaskKey);
       const value = await run.userTaskValue(userTaskKey, { variables, action: action ?? 'complete' });
       run.record('USER_TASK', 'COMPLETING', userTaskKey, value);
-      const ei = await run.elementInstance(task.element_instance_key);
+      const ei = await run.elementInstanceWithScopes(task.element_instance_key);
       if (
         ei &&
         ei.state === 'ACTIVE' &&
@@ -1134,7 +1138,7 @@ export class Engine implements EngineApi {
         return;
       }
       if (!ei) {
-        await run.db.query(`UPDATE engine_user_task SET state = 'COMPLETED', completion_date = $2 WHERE key = $1`, [
+        run.db.defer(`UPDATE engine_user_task SET state = 'COMPLETED', completion_date = $2 WHERE key = $1`, [
           userTaskKey,
           new Date(run.now),
         ]);
@@ -1163,7 +1167,7 @@ export class Engine implements EngineApi {
       ) {
         return;
       }
-      await run.db.query(`UPDATE engine_user_task SET assignee = $2 WHERE key = $1`, [userTaskKey, assignee]);
+      run.db.defer(`UPDATE engine_user_task SET assignee = $2 WHERE key = $1`, [userTaskKey, assignee]);
       run.record('USER_TASK', 'ASSIGNED', userTaskKey, { ...value, assignee });
     });
   }
@@ -1171,7 +1175,7 @@ export class Engine implements EngineApi {
   async unassignUserTask(userTaskKey: string): Promise<void> {
     await this.command(async (run) => {
       await this.lockUserTask(run, userTaskKey);
-      await run.db.query(`UPDATE engine_user_task SET assignee = NULL WHERE key = $1`, [userTaskKey]);
+      run.db.defer(`UPDATE engine_user_task SET assignee = NULL WHERE key = $1`, [userTaskKey]);
       const value = await run.userTaskValue(userTaskKey, { action: 'unassign', changedAttributes: ['assignee'] });
       run.record('USER_TASK', 'ASSIGNING', userTaskKey, value);
       run.record('USER_TASK', 'ASSIGNED', userTaskKey, value);
@@ -1251,6 +1255,21 @@ export class Engine implements EngineApi {
       this.counters.instancesCreated,
     );
     counter('engine_timers_fired_total', 'Timers fired', this.counters.timersFired);
+    counter(
+      'engine_db_transactions_total',
+      'Transactions of commands, activations and sweeps',
+      transactionStats.transactions,
+    );
+    counter(
+      'engine_db_round_trips_total',
+      'Messages those transactions sent to PostgreSQL (each waits for its answer)',
+      transactionStats.roundTrips,
+    );
+    counter(
+      'engine_db_statements_total',
+      'Statements in those messages (BEGIN and COMMIT included)',
+      transactionStats.statements,
+    );
     lines.push(
       '# HELP engine_commands_in_flight Commands waiting or running',
       '# TYPE engine_commands_in_flight gauge',
@@ -1406,7 +1425,7 @@ export class Engine implements EngineApi {
         return;
       }
       // A timer start event: a new instance, and the next one scheduled for a cycle.
-      await run.db.query(`DELETE FROM engine_timer WHERE key = $1`, [t.key]);
+      run.db.defer(`DELETE FROM engine_timer WHERE key = $1`, [t.key]);
       run.record('TIMER', 'TRIGGERED', t.key, {
         processInstanceKey: '-1',
         elementInstanceKey: '-1',
@@ -1446,7 +1465,7 @@ export class Engine implements EngineApi {
         [new Date(now)],
       );
       if (rows.length === 0) return;
-      await writeRecords(
+      writeRecords(
         db,
         rows.map((r) => ({
           key: r.key,
@@ -1456,8 +1475,7 @@ export class Engine implements EngineApi {
         })),
         now,
       );
-      for (const type of new Set(rows.map((r) => r.type)))
-        await db.query(`SELECT pg_notify('engine_jobs', $1)`, [type]);
+      for (const type of new Set(rows.map((r) => r.type))) db.defer(`SELECT pg_notify('engine_jobs', $1)`, [type]);
     });
   }
 

@@ -15,9 +15,10 @@ export interface EngineRecord {
 /** Zeebe's one partition here. */
 const PARTITION_ID = 1;
 
-export async function writeRecords(db: Db, records: EngineRecord[], at: number): Promise<void> {
+/** Queued on the transaction: the log is written with the command's last statements (nobody reads the result). */
+export function writeRecords(db: Db, records: EngineRecord[], at: number): void {
   if (records.length === 0) return;
-  await db.query(
+  db.defer(
     `INSERT INTO zeebe_record (partition_id, position, record_key, ts, value_type, intent, value)
      SELECT $1, nextval('engine_record_position'), k, $2, t, i, v
        FROM unnest($3::bigint[], $4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY AS r(k, t, i, v, n)

@@ -32,6 +32,8 @@ type Phase = 'ACTIVATING' | 'ACTIVATED' | 'COMPLETING';
 
 interface ElementData {
   phase?: Phase;
+  /** An incident was raised on the element (it may still be open): its end resolves them (an engine migration set it on older rows). */
+  incident?: true;
   /** Exclusive and event-based gateways: the flow chosen (on activation / by the event that came first). */
   chosenFlow?: string;
   /** Inclusive gateways: every flow whose condition held (or the default). */
@@ -144,6 +146,17 @@ export type StoredStep =
 export const STEP_BUDGET = 100;
 
 /** Default message TTL sweep etc. are in engine.ts; this is per command. */
+/** An instance row's columns, prefixed (`pi_…`) so they can travel beside another table's. */
+const INSTANCE_COLUMNS = `p.key::text AS pi_key, p.process_definition_key::text AS pi_process_definition_key,
+  p.bpmn_process_id AS pi_bpmn_process_id, p.version AS pi_version, p.state AS pi_state,
+  p.parent_process_instance_key::text AS pi_parent_process_instance_key,
+  p.parent_element_instance_key::text AS pi_parent_element_instance_key,
+  p.start_correlation_key AS pi_start_correlation_key, p.tenant_id AS pi_tenant_id`;
+
+/** An element instance's columns (`e`, with its definition `d` for the version). */
+const ELEMENT_COLUMNS = `e.key::text, e.process_instance_key::text, e.process_definition_key::text, e.bpmn_process_id,
+  e.element_id, e.element_type, e.flow_scope_key::text, e.state, e.data, e.tenant_id, d.version`;
+
 export class Run {
   readonly records: EngineRecord[] = [];
   /** Job types that got new activatable jobs: their long polls are woken after the commit. */
@@ -169,6 +182,14 @@ export class Run {
     { scope: ElementInstance; name: string; key: string; value: unknown }
   >();
   private readonly droppedScopes = new Set<string>();
+  /**
+   * Element instances created in this run, and the children of each such scope: what the run knows
+   * without asking (a scope born here has no children or stored variables but those of this run).
+   */
+  private readonly born = new Set<string>();
+  private readonly bornChildren = new Map<string, ElementInstance[]>();
+  /** Scopes whose variables some flush of this run wrote to the table. */
+  private readonly storedVariableScopes = new Set<string>();
 
   constructor(
     readonly db: Db,
@@ -226,25 +247,25 @@ export class Run {
         const { ei, ...rest } = s;
         return { ...rest, key: ei.key } as StoredStep;
       });
-      await this.db.query(
+      this.db.defer(
         `INSERT INTO engine_continuation (process_instance_key, step)
          SELECT pi, st FROM unnest($1::bigint[], $2::jsonb[]) WITH ORDINALITY AS t(pi, st, n) ORDER BY n`,
         [left.map((s) => s.ei.processInstanceKey), stored.map((st) => JSON.stringify(st))],
       );
-      await this.db.query(`SELECT pg_notify('engine_continuations', '')`);
+      this.db.defer(`SELECT pg_notify('engine_continuations', '')`);
     }
-    await this.flush();
-    await writeRecords(this.db, this.records, this.now);
-    for (const type of this.jobTypes) await this.db.query(`SELECT pg_notify('engine_jobs', $1)`, [type]);
-    for (const key of this.endedInstances) await this.db.query(`SELECT pg_notify('engine_instance_ended', $1)`, [key]);
+    this.flush();
+    writeRecords(this.db, this.records, this.now);
+    for (const type of this.jobTypes) this.db.defer(`SELECT pg_notify('engine_jobs', $1)`, [type]);
+    for (const key of this.endedInstances) this.db.defer(`SELECT pg_notify('engine_instance_ended', $1)`, [key]);
   }
 
   /** Writes the buffered element instances and variables (see newElements). */
-  async flush(): Promise<void> {
+  flush(): void {
     if (this.newElements.size > 0) {
       const rows = [...this.newElements.values()];
       this.newElements.clear();
-      await this.db.query(
+      this.db.defer(
         `INSERT INTO engine_element_instance (key, process_instance_key, process_definition_key, bpmn_process_id,
            element_id, element_type, flow_scope_key, state, start_date, end_date, data, tenant_id)
          SELECT k, pi, pd, bp, el, ty, fs, st, $1, CASE WHEN st = 'ACTIVE' THEN NULL ELSE $1::timestamptz END, d, tn
@@ -268,7 +289,7 @@ export class Run {
     if (this.changedElements.size > 0) {
       const rows = [...this.changedElements];
       this.changedElements.clear();
-      await this.db.query(
+      this.db.defer(
         `UPDATE engine_element_instance e SET state = t.st, data = t.d,
                 end_date = CASE WHEN t.st = 'ACTIVE' THEN NULL ELSE $1::timestamptz END
            FROM unnest($2::bigint[], $3::text[], $4::jsonb[]) AS t(k, st, d) WHERE e.key = t.k`,
@@ -278,12 +299,13 @@ export class Run {
     if (this.droppedScopes.size > 0) {
       const scopes = [...this.droppedScopes];
       this.droppedScopes.clear();
-      await this.db.query(`DELETE FROM engine_variable WHERE scope_key = ANY($1::bigint[])`, [scopes]);
+      this.db.defer(`DELETE FROM engine_variable WHERE scope_key = ANY($1::bigint[])`, [scopes]);
     }
     if (this.variableWrites.size > 0) {
       const rows = [...this.variableWrites.values()];
       this.variableWrites.clear();
-      await this.db.query(
+      for (const r of rows) this.storedVariableScopes.add(r.scope.key);
+      this.db.defer(
         `INSERT INTO engine_variable (scope_key, name, key, process_instance_key, value)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::jsonb[])
          ON CONFLICT (scope_key, name) DO UPDATE SET value = EXCLUDED.value`,
@@ -296,6 +318,18 @@ export class Run {
         ],
       );
     }
+  }
+
+  /**
+   * The variables of a scope created in this run, as the table holds them after the commit (every
+   * write went through this run); undefined for a scope that existed before it.
+   */
+  bornScopeVariables(scopeKey: string): Record<string, unknown> | undefined {
+    if (!this.born.has(scopeKey)) return undefined;
+    const out: Record<string, unknown> = {};
+    // As the row would read back: each value through JSON, undefined stored as null.
+    for (const [name, value] of this.vars.get(scopeKey) ?? []) out[name] = JSON.parse(JSON.stringify(value ?? null));
+    return out;
   }
 
   record(valueType: string, intent: string, key: string, value: Record<string, unknown>) {
@@ -324,40 +358,87 @@ export class Run {
     const cached = this.instances.get(key);
     if (cached) return cached;
     const { rows } = await this.db.query(
-      `SELECT key::text, process_definition_key::text, bpmn_process_id, version, state,
-              parent_process_instance_key::text, parent_element_instance_key::text, start_correlation_key, tenant_id
-         FROM engine_process_instance WHERE key = $1 FOR UPDATE`,
+      `SELECT ${INSTANCE_COLUMNS} FROM engine_process_instance p WHERE p.key = $1 FOR UPDATE`,
       [key],
+    );
+    return rows[0] ? this.adoptInstance(rows[0]) : undefined;
+  }
+
+  /**
+   * Locks a job's instance and then the job, in one statement (`FOR UPDATE OF p, j`, the instance's row
+   * first as every command takes it); undefined when there is no such job.
+   */
+  async lockJobAndInstance<J extends object>(jobKey: string, jobColumns: string): Promise<J | undefined> {
+    const { rows } = await this.db.query(
+      `SELECT ${INSTANCE_COLUMNS}, ${jobColumns}
+         FROM engine_job j JOIN engine_process_instance p ON p.key = j.process_instance_key
+        WHERE j.key = $1 FOR UPDATE OF p, j`,
+      [jobKey],
     );
     const r = rows[0];
     if (!r) return undefined;
+    if (!this.instances.has(r.pi_key)) this.adoptInstance(r);
+    return r as J;
+  }
+
+  private adoptInstance(r: Record<string, string | number | null>): InstanceRow {
     const row: InstanceRow = {
-      key: r.key,
-      processDefinitionKey: r.process_definition_key,
-      bpmnProcessId: r.bpmn_process_id,
-      version: r.version,
-      state: r.state,
-      parentProcessInstanceKey: r.parent_process_instance_key,
-      parentElementInstanceKey: r.parent_element_instance_key,
-      startCorrelationKey: r.start_correlation_key,
-      tenantId: r.tenant_id,
+      key: r.pi_key as string,
+      processDefinitionKey: r.pi_process_definition_key as string,
+      bpmnProcessId: r.pi_bpmn_process_id as string,
+      version: r.pi_version as number,
+      state: r.pi_state as string,
+      parentProcessInstanceKey: r.pi_parent_process_instance_key as string | null,
+      parentElementInstanceKey: r.pi_parent_element_instance_key as string | null,
+      startCorrelationKey: r.pi_start_correlation_key as string | null,
+      tenantId: r.pi_tenant_id as string,
     };
-    this.instances.set(key, row);
+    this.instances.set(row.key, row);
     return row;
+  }
+
+  /**
+   * The element instance and every scope around it, with their variables, in one statement (a job's or
+   * a task's completion reads them all); what this run already holds stays as it is.
+   */
+  async elementInstanceWithScopes(key: string): Promise<ElementInstance | undefined> {
+    if (this.elements.has(key)) return this.elementInstance(key);
+    this.flush();
+    const { rows } = await this.db.query(
+      `WITH RECURSIVE chain AS (
+         SELECT e.key, e.flow_scope_key, 0 AS depth FROM engine_element_instance e WHERE e.key = $1
+         UNION ALL
+         SELECT s.key, s.flow_scope_key, c.depth + 1 FROM engine_element_instance s JOIN chain c ON s.key = c.flow_scope_key
+       )
+       SELECT ${ELEMENT_COLUMNS},
+              (SELECT coalesce(jsonb_object_agg(v.name, v.value), '{}'::jsonb) FROM engine_variable v
+                WHERE v.scope_key = e.key) AS variables
+         FROM chain c JOIN engine_element_instance e ON e.key = c.key
+         JOIN engine_process_definition d ON d.key = e.process_definition_key
+        ORDER BY c.depth`,
+      [key],
+    );
+    for (const r of rows) {
+      if (!this.elements.has(r.key)) this.adoptElement(r);
+      if (!this.vars.has(r.key)) this.vars.set(r.key, new Map(Object.entries(r.variables ?? {})));
+    }
+    return this.elements.get(key);
   }
 
   async elementInstance(key: string): Promise<ElementInstance | undefined> {
     const cached = this.elements.get(key);
     if (cached) return cached;
     const { rows } = await this.db.query(
-      `SELECT e.key::text, e.process_instance_key::text, e.process_definition_key::text, e.bpmn_process_id,
-              e.element_id, e.element_type, e.flow_scope_key::text, e.state, e.data, e.tenant_id, d.version
+      `SELECT ${ELEMENT_COLUMNS}
          FROM engine_element_instance e JOIN engine_process_definition d ON d.key = e.process_definition_key
         WHERE e.key = $1`,
       [key],
     );
-    const r = rows[0];
-    if (!r) return undefined;
+    return rows[0] ? this.adoptElement(rows[0]) : undefined;
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a row of ELEMENT_COLUMNS
+  private adoptElement(r: any): ElementInstance {
     const ei: ElementInstance = {
       key: r.key,
       processInstanceKey: r.process_instance_key,
@@ -371,12 +452,13 @@ export class Run {
       data: r.data ?? {},
       tenantId: r.tenant_id,
     };
-    this.elements.set(key, ei);
+    this.elements.set(ei.key, ei);
     return ei;
   }
 
   async activeChildren(scopeKey: string): Promise<ElementInstance[]> {
-    await this.flush();
+    if (this.born.has(scopeKey)) return (this.bornChildren.get(scopeKey) ?? []).filter((c) => c.state === 'ACTIVE');
+    this.flush();
     const { rows } = await this.db.query<{ key: string }>(
       `SELECT key::text FROM engine_element_instance WHERE flow_scope_key = $1 AND state = 'ACTIVE' ORDER BY key`,
       [scopeKey],
@@ -496,7 +578,7 @@ export class Run {
   private async dropScopeVariables(scopeKey: string) {
     this.vars.set(scopeKey, new Map());
     for (const [k, w] of this.variableWrites) if (w.scope.key === scopeKey) this.variableWrites.delete(k);
-    this.droppedScopes.add(scopeKey);
+    if (!this.born.has(scopeKey) || this.storedVariableScopes.has(scopeKey)) this.droppedScopes.add(scopeKey);
   }
 
   /**
@@ -549,7 +631,11 @@ export class Run {
       await this.saveElement(ei);
     }
     const key = await this.key();
-    await this.db.query(
+    if (!ei.data.incident) {
+      ei.data.incident = true;
+      await this.saveElement(ei);
+    }
+    this.db.defer(
       `INSERT INTO engine_incident (key, process_instance_key, process_definition_key, bpmn_process_id,
          element_instance_key, element_id, job_key, error_type, error_message, state, created_at, tenant_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ACTIVE', $10, $11)`,
@@ -582,6 +668,7 @@ export class Run {
   }
 
   private async resolveIncidentsOf(ei: ElementInstance) {
+    if (!ei.data.incident) return;
     const { rows } = await this.db.query<{ key: string }>(
       `UPDATE engine_incident SET state = 'RESOLVED', resolved_at = $2
         WHERE element_instance_key = $1 AND state = 'ACTIVE' RETURNING key::text`,
@@ -614,7 +701,7 @@ export class Run {
       );
     }
     const key = await this.key();
-    await this.db.query(
+    this.db.defer(
       `INSERT INTO engine_process_instance (key, process_definition_key, bpmn_process_id, version, state,
          parent_process_instance_key, parent_element_instance_key, start_correlation_key, start_date, tenant_id)
        VALUES ($1, $2, $3, $4, 'ACTIVE', $5, $6, $7, $8, $9)`,
@@ -694,6 +781,12 @@ export class Run {
     };
     if (type === 'PROCESS') ei.key = processInstanceKey;
     this.newElements.set(ei.key, ei);
+    this.born.add(ei.key);
+    if (flowScopeKey !== null && this.born.has(flowScopeKey)) {
+      let siblings = this.bornChildren.get(flowScopeKey);
+      if (!siblings) this.bornChildren.set(flowScopeKey, (siblings = []));
+      siblings.push(ei);
+    }
     // A new scope has no variables yet: nothing to read.
     this.vars.set(ei.key, new Map());
     this.elements.set(ei.key, ei);
@@ -1086,7 +1179,12 @@ export class Run {
     if (scope.state !== 'ACTIVE' || scope.type === 'MULTI_INSTANCE_BODY') return;
     const pendingJoins = Object.keys(scope.data.joins ?? {}).length > 0;
     if (pendingJoins) return;
-    await this.flush();
+    if (this.born.has(scope.key)) {
+      if (!this.bornChildren.get(scope.key)?.some((c) => c.state === 'ACTIVE'))
+        this.enqueue({ op: 'complete', ei: scope });
+      return;
+    }
+    this.flush();
     const { rows } = await this.db.query(
       `SELECT 1 FROM engine_element_instance WHERE flow_scope_key = $1 AND state = 'ACTIVE' LIMIT 1`,
       [scope.key],
@@ -1097,7 +1195,7 @@ export class Run {
   private async processCompleted(processEi: ElementInstance) {
     const inst = (await this.lockInstance(processEi.processInstanceKey))!;
     inst.state = 'COMPLETED';
-    await this.db.query(`UPDATE engine_process_instance SET state = 'COMPLETED', end_date = $2 WHERE key = $1`, [
+    this.db.defer(`UPDATE engine_process_instance SET state = 'COMPLETED', end_date = $2 WHERE key = $1`, [
       inst.key,
       new Date(this.now),
     ]);
@@ -1171,7 +1269,7 @@ export class Run {
     const processEi = (await this.elementInstance(processInstanceKey))!;
     await this.terminate(processEi);
     inst.state = 'TERMINATED';
-    await this.db.query(`UPDATE engine_process_instance SET state = 'TERMINATED', end_date = $2 WHERE key = $1`, [
+    this.db.defer(`UPDATE engine_process_instance SET state = 'TERMINATED', end_date = $2 WHERE key = $1`, [
       inst.key,
       new Date(this.now),
     ]);
@@ -1202,7 +1300,7 @@ export class Run {
     const message = rows[0];
     if (!message) return;
     const start = names.find((n) => n.messageName === message.name)!;
-    await this.db.query(`INSERT INTO engine_message_correlation (message_key, target) VALUES ($1, $2)`, [
+    this.db.defer(`INSERT INTO engine_message_correlation (message_key, target) VALUES ($1, $2)`, [
       message.key,
       target,
     ]);
@@ -1280,7 +1378,7 @@ export class Run {
       }
       const key = await this.key();
       const correlationKey = String(correlation.value);
-      await this.db.query(
+      this.db.defer(
         `INSERT INTO engine_message_subscription (key, process_instance_key, element_instance_key, element_id,
            bpmn_process_id, message_name, correlation_key, interrupting, tenant_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -1317,7 +1415,7 @@ export class Run {
       );
       if (rows[0]) {
         const message = rows[0];
-        await this.db.query(
+        this.db.defer(
           `INSERT INTO engine_message_correlation (message_key, target) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
           [message.key, `pi:${ei.processInstanceKey}`],
         );
@@ -1346,7 +1444,7 @@ export class Run {
       }
       const key = await this.key();
       const interrupting = target.interrupting !== false;
-      await this.db.query(
+      this.db.defer(
         `INSERT INTO engine_signal_subscription (key, signal_name, process_definition_key, bpmn_process_id,
            process_instance_key, element_instance_key, element_id, interrupting, tenant_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -1386,7 +1484,7 @@ export class Run {
     tenantId: string;
   }) {
     const key = await this.key();
-    await this.db.query(
+    this.db.defer(
       `INSERT INTO engine_timer (key, process_instance_key, element_instance_key, process_definition_key, element_id,
          due_date, repetitions, cycle, tenant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
@@ -1492,7 +1590,7 @@ export class Run {
     dueDate: number;
   }) {
     const ei = await this.elementInstance(timer.elementInstanceKey);
-    await this.db.query(`DELETE FROM engine_timer WHERE key = $1`, [timer.key]);
+    this.db.defer(`DELETE FROM engine_timer WHERE key = $1`, [timer.key]);
     if (!ei || ei.state !== 'ACTIVE') return;
     this.record('TIMER', 'TRIGGERED', timer.key, {
       elementInstanceKey: ei.key,
@@ -1554,7 +1652,7 @@ export class Run {
     });
     // Non-interrupting boundary events and event sub-process starts stay subscribed.
     if (sub.interrupting) {
-      await this.db.query(`DELETE FROM engine_message_subscription WHERE key = $1`, [subscriptionKey]);
+      this.db.defer(`DELETE FROM engine_message_subscription WHERE key = $1`, [subscriptionKey]);
     }
     return this.triggerEvent(ei, sub.element_id, variables);
   }
@@ -1807,7 +1905,7 @@ export class Run {
   async broadcastSignal(signalName: string, variables: Record<string, unknown>, tenantId = '<default>') {
     const key = await this.key();
     this.record('SIGNAL', 'BROADCASTED', key, { signalName, variables, tenantId });
-    await this.flush();
+    this.flush();
     const { rows } = await this.db.query<{
       key: string;
       process_definition_key: string;
@@ -2004,7 +2102,7 @@ export class Run {
       map.set(m.sourceElementId, m.targetElementId);
     }
     map.set(source.bpmnProcessId, target.bpmnProcessId);
-    await this.flush();
+    this.flush();
     const { rows } = await this.db.query<{ key: string }>(
       `SELECT key::text FROM engine_element_instance WHERE process_instance_key = $1 AND state = 'ACTIVE' ORDER BY key`,
       [processInstanceKey],
@@ -2164,7 +2262,7 @@ export class Run {
     const element = await this.element(ei);
     const listeners = element.taskListeners?.[pending.event] ?? [];
     if (listeners.length === 0) return false;
-    await this.db.query(`UPDATE engine_user_task SET state = $2 WHERE key = $1`, [
+    this.db.defer(`UPDATE engine_user_task SET state = $2 WHERE key = $1`, [
       pending.userTaskKey,
       pending.event === 'assigning' ? 'ASSIGNING' : 'COMPLETING',
     ]);
@@ -2183,7 +2281,7 @@ export class Run {
     delete ei.data.taskListener;
     await this.saveElement(ei);
     if (t.event === 'assigning') {
-      await this.db.query(`UPDATE engine_user_task SET state = 'CREATED', assignee = $2 WHERE key = $1`, [
+      this.db.defer(`UPDATE engine_user_task SET state = 'CREATED', assignee = $2 WHERE key = $1`, [
         t.userTaskKey,
         t.assignee ?? null,
       ]);
@@ -2201,7 +2299,7 @@ export class Run {
     variables: Record<string, unknown>,
     action: string | undefined,
   ) {
-    await this.db.query(`UPDATE engine_user_task SET state = 'COMPLETED', completion_date = $2 WHERE key = $1`, [
+    this.db.defer(`UPDATE engine_user_task SET state = 'COMPLETED', completion_date = $2 WHERE key = $1`, [
       userTaskKey,
       new Date(this.now),
     ]);
@@ -2326,7 +2424,7 @@ export class Run {
     }
     const chain = await this.scopeChain(ei);
     const key = await this.key();
-    await this.db.query(
+    this.db.defer(
       `INSERT INTO engine_job (key, type, state, process_instance_key, element_instance_key, element_id, bpmn_process_id,
          process_definition_key, version, retries, custom_headers, scope_path, created_at, tenant_id)
        VALUES ($1, $2, 'ACTIVATABLE', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
@@ -2431,7 +2529,7 @@ export class Run {
     const followUp = evalDate(ut.followUpDate);
     if (typeof followUp === 'string') return this.raiseIncident(ei, 'EXTRACT_VALUE_ERROR', followUp, 'ACTIVATED');
     const key = await this.key();
-    await this.db.query(
+    this.db.defer(
       `INSERT INTO engine_user_task (key, element_instance_key, process_instance_key, process_definition_key, bpmn_process_id,
          version, element_id, name, state, assignee, candidate_groups, candidate_users, due_date, follow_up_date, form_key,
          creation_date, tenant_id)

@@ -287,6 +287,12 @@ CREATE INDEX engine_signal_subscription_start ON engine_signal_subscription (bpm
 -- BitmapOr of the groups' GIN and this index; without it every caseworker's page scanned every open task.
 CREATE INDEX engine_user_task_open_assignee ON engine_user_task (assignee) WHERE state = 'CREATED';
 `,
+  `
+-- Elements remember that an incident was raised on them (data.incident), so ending an element that never had
+-- one costs no statement; rows with an incident still open from before this migration get the mark.
+UPDATE engine_element_instance e SET data = e.data || '{"incident": true}'::jsonb
+ WHERE e.key IN (SELECT element_instance_key FROM engine_incident WHERE state = 'ACTIVE');
+`,
 ];
 
 /** Serialises two engine processes migrating the same database (arbitrary, fixed). */
