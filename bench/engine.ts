@@ -30,10 +30,10 @@ import { type PgbenchOptions, type PgbenchResult, pgbenchReference } from './pgb
 import { latency, type Latency, round, sleep, spread, type Spread } from './stats.js';
 import { cpuShare, memoryWatcher, sampleProcesses, type SystemUnderTest } from './system.js';
 
-const EMPTY = 'bench-empty';
-const ONE_TASK = 'bench-one-task';
+export const EMPTY = 'bench-empty';
+export const ONE_TASK = 'bench-one-task';
 
-function bpmn(id: string, withTask: boolean): string {
+export function bpmn(id: string, withTask: boolean): string {
   const task = withTask
     ? `<bpmn:serviceTask id="work" name="no-op">
         <bpmn:extensionElements><zeebe:taskDefinition type="=jobType" /></bpmn:extensionElements>
@@ -54,7 +54,7 @@ function bpmn(id: string, withTask: boolean): string {
 }
 
 /** Closing a job stream makes the SDK print the client-side cancellation as an error: keep it off the output. */
-async function quietly(fn: () => void) {
+export async function quietly(fn: () => void) {
   const original = console.error;
   console.error = (...args: unknown[]) => {
     if (!String((args[0] as { details?: string })?.details ?? args[0]).includes('Cancelled on client'))
@@ -77,9 +77,9 @@ export interface StepResult {
   backPressure: number;
 }
 
-/** C clients in a closed loop for `seconds`. */
-async function closedLoop(
-  grpc: ZeebeGrpcClient,
+/** C clients in a closed loop for `seconds`; given several gateways' clients, client i uses gateway i mod n. */
+export async function closedLoop(
+  grpc: ZeebeGrpcClient | ZeebeGrpcClient[],
   processId: string,
   variables: Record<string, unknown>,
   concurrency: number,
@@ -91,10 +91,12 @@ async function closedLoop(
   let errors = 0;
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
-  const lane = async () => {
+  const gateways = Array.isArray(grpc) ? grpc : [grpc];
+  const lane = async (_: unknown, i: number) => {
+    const gateway = gateways[i % gateways.length]!;
     while (performance.now() < end) {
       try {
-        await grpc.createProcessInstanceWithResult({
+        await gateway.createProcessInstanceWithResult({
           bpmnProcessId: processId,
           variables: variables as never,
           requestTimeout: 60_000,
@@ -214,9 +216,9 @@ export interface EngineOptions {
  * pg_stat_database is fed by every backend at most once a second while busy and up to 10 s after it goes
  * idle (PGSTAT_IDLE_INTERVAL): read it only after the engine database has been quiet that long.
  */
-const STATS_SETTLE_MS = 11_500;
+export const STATS_SETTLE_MS = 11_500;
 
-async function xactCounters(db: pg.Client) {
+export async function xactCounters(db: pg.Client) {
   await db.query('SELECT pg_stat_clear_snapshot()');
   const { rows } = await db.query<{ c: string; r: string }>(
     `SELECT xact_commit::text AS c, xact_rollback::text AS r FROM pg_stat_database WHERE datname = current_database()`,
@@ -230,7 +232,7 @@ type Xact = Awaited<ReturnType<typeof xactCounters>>;
  * (queried from the `postgres` database so that the sampling adds no transactions to the one measured).
  * `idle in transaction` = PostgreSQL waits for the engine's next statement; `idle` = a free pool connection.
  */
-function activitySampler(sut: SystemUnderTest) {
+export function activitySampler(sut: SystemUnderTest) {
   const db = new pg.Client({ connectionString: sut.serverUrl });
   const sums = new Map<string, number>();
   let samples = 0;
@@ -262,7 +264,7 @@ function activitySampler(sut: SystemUnderTest) {
   };
 }
 
-function perInstance(a: Xact, b: Xact, instances: number, idlePerSecond: number): XactPerInstance {
+export function perInstance(a: Xact, b: Xact, instances: number, idlePerSecond: number): XactPerInstance {
   const seconds = (b.at - a.at) / 1000;
   // The bench's own two counter queries are transactions on this database too.
   const commits = b.commits - a.commits - 2;

@@ -99,6 +99,58 @@ scale linearly up to the database's limit (the three-processes-vs-one figure of 
 `;
 }
 
+/** Section 1b: three engines vs one, the profiled engine's top functions, its statements per instance. */
+export function scalingText(r: R): string {
+  const s = r.scaling;
+  if (!s) return '';
+  const rows = s.ratios.map((x: R) => {
+    const one = s.one.find((o: R) => o.scenario === x.scenario);
+    const three = s.three.find((o: R) => o.scenario === x.scenario);
+    const sp = (v: R) => `${fmt(v?.median, 0)} (${fmt(v?.min, 0)}–${fmt(v?.max, 0)})`;
+    return `| ${x.scenario} | ${sp(one?.rate)} inst/s, ${one?.concurrency} clients | ${sp(three?.rate)} inst/s, ${three?.concurrency} clients | **×${fmt(x.median, 2)}** (×${fmt(x.min, 2)}–×${fmt(x.max, 2)}) ${x.met ? '✅' : '❌'} | ${fmt(one?.cpuMsPerInstance?.engines, 1)} / ${fmt(three?.cpuMsPerInstance?.engines, 1)} ms | ${fmt(one?.cpuMsPerInstance?.postgres, 1)} / ${fmt(three?.cpuMsPerInstance?.postgres, 1)} ms | ${fmt(one?.load1, 1)} / ${fmt(three?.load1, 1)} |`;
+  });
+  const profiles = (s.profiles ?? []).map((p: R) => {
+    const top = (list: R[]) =>
+      list
+        .slice(0, 10)
+        .map((f: R) => `\`${f.label}\` ${fmt(f.selfPct, 1)} / ${fmt(f.totalPct, 1)} %`)
+        .join('; ');
+    const kinds = p.flame.selfByCategory.map((k: R) => `${k.category} ${k.pct} %`).join(', ');
+    const stm = p.statements.byKind
+      .slice(0, 10)
+      .map((k: R) => `${k.kind} ${fmt(k.perInstance, 2)}`)
+      .join(', ');
+    const tables = p.server.tables
+      .slice(0, 6)
+      .map(
+        (t: R) =>
+          `${t.table} ${fmt(t.insertsPerInstance, 2)}/${fmt(t.updatesPerInstance, 2)}/${fmt(t.deletesPerInstance, 2)}/${fmt(t.indexScansPerInstance, 1)}`,
+      )
+      .join(', ');
+    return `- **${p.scenario}** ([\`${p.svg}\`](${p.svg})), engine 2 alone at ${p.concurrency} clients: ${fmt(p.rate.median, 0)} inst/s with the
+  profiler on (${fmt(p.unprofiledMedian, 0)} without, on engine 1); ${fmt(p.cpuMsPerInstance.engine, 2)} ms engine + ${fmt(p.cpuMsPerInstance.postgres, 2)} ms PostgreSQL CPU per
+  instance; the engine busy ${pct(p.flame.busyShare)} of the wall clock. Self time by kind: ${kinds}.
+  Top by self / total time: ${top(p.flame.topSelf)}. **${fmt(p.statements.perInstance, 1)} statements in ${fmt(p.statements.roundTripsPerInstance, 1)} round trips per instance** (counted in
+  the driver): ${stm}; ${fmt(p.server.commits, 2)} commits per instance; rows inserted/updated/deleted/index scans per
+  instance by table: ${tables}.`;
+  });
+  return `
+**Three engine processes vs one** (section 1b, \`--only=scaling\`): the same closed loop, clients spread round-robin
+across the engines' gateways, one bare SDK worker per gateway; all engines on the same engine database
+(engine 1 is the system's, engines 2–3 the same bundle${s.sameBundle ? '' : ' — **not the same bundle as engine 1** (the tree changed in between)'}). CPU per instance: all engines together / PostgreSQL;
+load: 1-minute load average at the end of the runs (2 cores). Same run: pgbench ${fmt(s.pgbench?.tps?.median, 0)} (${fmt(s.pgbench?.tps?.min, 0)}–${fmt(s.pgbench?.tps?.max, 0)}) tps.
+
+| scenario | one engine | three engines | ratio (min–max: worst / best pairing) | engine CPU/instance, 1 / 3 | PostgreSQL CPU/instance, 1 / 3 | load, 1 / 3 |
+| --- | --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+**Where one engine's time goes under load** (V8 sampling profiler over the inspector, 1 ms; statements counted by
+wrapping the pg driver's \`Client#query\` — \`pg_stat_statements\` is ${s.pgStatStatements}; rows from
+\`pg_stat_user_tables\`):
+${profiles.join('\n')}
+`;
+}
+
 export function readmeSection(r: R): string {
   const m = r.machine;
   const e = r.engine;
@@ -152,7 +204,7 @@ ${renderTable(r, false)}
 Machine: ${m?.cpus} cores (${m?.cpuModel}), ${m?.memGiB} GiB, Linux ${m?.kernel}, Node ${m?.node}; our engine
 (\`engine/\`), embedded PostgreSQL 17; run ${r.startedAt}, ${Math.round((r.totalSeconds ?? 0) / 60)} min. Another developer's test runs shared the
 machine, so absolute numbers are noisy; the ratios are measured side by side.
-
+${scalingText(r)}
 ### Targets
 
 - **Worker plumbing ≥ 80 % of the bare-engine single-task ceiling — ${yes(e?.target?.met)}: ${pct(e?.ratioToCeiling ?? 0)}**

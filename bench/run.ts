@@ -4,8 +4,9 @@
  *   node --import tsx bench/run.ts            full run (~20–25 min on 2 cores), writes bench/results.json
  *   node --import tsx bench/run.ts --quick    small smoke run (~3–5 min), writes bench/results.quick.json
  *   node --import tsx bench/run.ts --only=engine,verification
+ *   node --import tsx bench/run.ts --only=engine,scaling    section 1 and 1b (three engines vs one, flame graph)
  *
- * Sections: engine, flows, verification, api, memory (memory is sampled during the others).
+ * Sections: engine, scaling, flows, verification, api, memory (memory is sampled during the others).
  * Every figure is measured beside its reference in the same run and reported as a ratio too.
  * The system runs on a scratch data directory ($TMPDIR/kc-bench or KC_BENCH_DATA_DIR) with the ports of
  * test slot 5 (KC_BENCH_SLOT), so a developer's npm start and npm test keep running beside it.
@@ -21,7 +22,7 @@ process.env.DB_QUERY_TIMEOUT_MS ??= '0';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
-const SECTIONS = ['engine', 'flows', 'verification', 'api', 'memory'] as const;
+const SECTIONS = ['engine', 'scaling', 'flows', 'verification', 'api', 'memory'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]) {

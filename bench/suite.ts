@@ -2,6 +2,7 @@
 import { type ApiSection, apiSection } from './api.js';
 import { type FlowsSection, flowsSection } from './flows.js';
 import { type EngineSection, engineSection } from './engine.js';
+import { type ScalingSection, scalingSection } from './scaling.js';
 import { sleep } from './stats.js';
 import { type VerificationSection, verificationSection } from './verification.js';
 import { machine, sampleProcesses, startSystem } from './system.js';
@@ -25,6 +26,14 @@ export function sizes(quick: boolean) {
           latencySeconds: 5,
           pgbench: { scale: 2, clients: 4, seconds: 5, runs: 1 },
         },
+        scaling: {
+          rampConcurrency: [8, 128] as [number, number],
+          rampSeconds: 2,
+          runs: 2,
+          runSeconds: 3,
+          workers: ['streaming'] as ('streaming' | 'polling')[],
+          pgbench: { scale: 2, clients: 4, seconds: 5, runs: 1 },
+        },
         handoverClasses: 10,
         escalationCases: 300,
         verification: { children: 100_000, importRows: 20_000, runs: 2 },
@@ -38,6 +47,14 @@ export function sizes(quick: boolean) {
           runs: 3,
           runSeconds: 8,
           latencySeconds: 20,
+          pgbench: { scale: 10, clients: 8, seconds: 20, runs: 3 },
+        },
+        scaling: {
+          rampConcurrency: [4, 512] as [number, number],
+          rampSeconds: 4,
+          runs: 3,
+          runSeconds: 8,
+          workers: ['streaming', 'polling'] as ('streaming' | 'polling')[],
           pgbench: { scale: 10, clients: 8, seconds: 20, runs: 3 },
         },
         handoverClasses: 300,
@@ -73,6 +90,10 @@ export async function runBench(opts: BenchOptions, say: (l: string) => void): Pr
     if (opts.sections.has('engine')) {
       say('• section 1: engine limit');
       json.engine = (await engineSection(sut, size.engine, say)) satisfies EngineSection;
+    }
+    if (opts.sections.has('scaling')) {
+      say('• section 1b: three engine processes vs one, and the engine profiled under load');
+      json.scaling = (await scalingSection(sut, size.scaling, say)) satisfies ScalingSection;
     }
     if (opts.sections.has('flows')) {
       say('• section 2: flows (handover, escalation)');

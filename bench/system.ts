@@ -133,7 +133,7 @@ async function postmasterPid(url: string): Promise<number | undefined> {
 
 const TICKS = 100; // USER_HZ on Linux
 
-function readStat(pid: number): { cpu: number; ppid: number; children: number } | undefined {
+export function readStat(pid: number): { cpu: number; ppid: number; children: number } | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

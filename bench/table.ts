@@ -74,6 +74,37 @@ export function renderTable(r: J, withMachine = true): string {
     }
   }
 
+  const scaling = r.scaling as J | undefined;
+  if (scaling) {
+    for (const ratio of (scaling.ratios as J[] | undefined) ?? []) {
+      const one = (scaling.one as J[]).find((s) => s.scenario === ratio.scenario);
+      const three = (scaling.three as J[]).find((s) => s.scenario === ratio.scenario);
+      add(
+        `1b three engines vs one: ${String(ratio.scenario)}`,
+        `${spreadText(three?.rate)} vs ${spreadText(one?.rate)} inst/s`,
+        `${fmt(num(three, 'concurrency'), 0)} / ${fmt(num(one, 'concurrency'), 0)} clients; CPU engines ${((three?.cpu as J)?.engines as number[] | undefined)?.join(' + ') ?? '–'} vs ${fmt(num(one, 'cpu', 'engines', '0'), 2)}, pg ${fmt(num(three, 'cpu', 'postgres'), 2)} vs ${fmt(num(one, 'cpu', 'postgres'), 2)} cores; load ${fmt(num(three, 'load1'), 1)} / ${fmt(num(one, 'load1'), 1)}`,
+        `×${fmt(num(ratio, 'median'), 2)} (×${fmt(num(ratio, 'min'), 2)}–×${fmt(num(ratio, 'max'), 2)})`,
+        `≥ ×${fmt(num(scaling, 'target'), 1)} ${mark(ratio.met)}`,
+      );
+    }
+    for (const p of (scaling.profiles as J[] | undefined) ?? []) {
+      const kinds = (get(p, 'flame', 'selfByCategory') as J[] | undefined) ?? [];
+      add(
+        `1b engine profiled: ${String(p.scenario)}`,
+        `${fmt(num(p, 'rate', 'median'), 0)} inst/s (unprofiled ${fmt(num(p, 'unprofiledMedian'), 0)})`,
+        `${fmt(num(p, 'cpuMsPerInstance', 'engine'), 2)} ms engine + ${fmt(num(p, 'cpuMsPerInstance', 'postgres'), 2)} ms pg CPU/instance; ${fmt(num(p, 'statements', 'perInstance'), 1)} statements in ${fmt(num(p, 'statements', 'roundTripsPerInstance'), 1)} round trips, ${fmt(num(p, 'server', 'commits'), 2)} commits/instance`,
+        `self: ${kinds
+          .slice(0, 5)
+          .map((k) => `${String(k.category)} ${String(k.pct)} %`)
+          .join(', ')}`,
+        String(p.svg ?? ''),
+      );
+    }
+    const pgb = scaling.pgbench as J | undefined;
+    if (pgb)
+      add('1b reference: pgbench TPC-B', `${spreadText(pgb.tps)} tps`, `load ${fmt(num(pgb, 'load1'), 1)}`, '', '');
+  }
+
   const flows = r.flows as J | undefined;
   if (flows) {
     for (const f of (flows.flows as J[]) ?? []) {
