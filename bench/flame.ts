@@ -7,6 +7,9 @@
  * where it lives), so the same path reached through two V8 nodes is one rectangle; the width of a rectangle
  * is proportional to the samples whose stack passes through it. `(idle)` samples (the event loop waiting)
  * are left out of the graph and of the percentages, which are shares of the process's busy samples.
+ * V8 samples on a wall-clock timer: a busy sample is the main thread inside JS or a native call, whether it
+ * ran or waited for a CPU meanwhile (on a loaded machine a socket write that wakes PostgreSQL's backend is often
+ * preempted inside the call), so compare the busy share with the process's CPU from /proc.
  *
  * The engine runs as one esbuild bundle (engine/dist/main.mjs); its `// engine/src/…` module comments map a
  * bundle line back to its source file, so a frame reads `runCommand (core/run.ts)`.

@@ -487,7 +487,7 @@ export async function scalingSection(
         flameSvg(
           summary,
           `engine under load: ${s.name === 'empty' ? 'empty process' : `one service task, bare ${s.worker} worker`}, ` +
-            `${base.concurrency} clients, ${rate.median} inst/s (profiled), load ${load1}, ${new Date().toISOString().slice(0, 16)}Z`,
+            `${base.concurrency} clients, ${rate.median} inst/s (profiled), engine CPU ${round(cpu.engine)} cores, load ${load1}, ${new Date().toISOString().slice(0, 16)}Z`,
         ),
       );
       const { tree: _tree, ...flame } = summary;
