@@ -19,12 +19,38 @@ export class DefinitionStore {
     return def;
   }
 
+  /** The newest version known per process id (see latest). */
+  private readonly latestKeys = new Map<string, string>();
+
+  /**
+   * The newest version of a process. Asked often (every instance created by id), so the answer is
+   * remembered and checked instead of looked up: the transaction's last message asks
+   * `engine_expect_latest`, which aborts it (SQLSTATE KC001) when another engine process has deployed a
+   * newer version since; the rollback forgets the remembered key and the command runs again on the
+   * newest. No round trip of its own, and never an older version than a committed deploy.
+   */
   async latest(db: Db, bpmnProcessId: string): Promise<Definition | undefined> {
+    const known = this.latestKeys.get(bpmnProcessId);
+    if (known) {
+      const def = await this.byDefinitionKey(db, known);
+      if (def) {
+        db.defer(`SELECT engine_expect_latest($1, $2)`, [bpmnProcessId, def.version]);
+        db.afterRollback(() => this.latestKeys.delete(bpmnProcessId));
+        return def;
+      }
+    }
     const { rows } = await db.query<{ key: string }>(
       `SELECT key::text FROM engine_process_definition WHERE bpmn_process_id = $1 ORDER BY version DESC LIMIT 1`,
       [bpmnProcessId],
     );
-    return rows[0] ? this.byDefinitionKey(db, rows[0].key) : undefined;
+    if (!rows[0]) return undefined;
+    this.latestKeys.set(bpmnProcessId, rows[0].key);
+    return this.byDefinitionKey(db, rows[0].key);
+  }
+
+  /** After a deploy of this process committed here: the next lookup asks the table. */
+  deployed(bpmnProcessId: string) {
+    this.latestKeys.delete(bpmnProcessId);
   }
 
   async version(db: Db, bpmnProcessId: string, version: number): Promise<Definition | undefined> {

@@ -276,7 +276,7 @@ export class Engine implements EngineApi {
         `Expected to deploy new resources, but encountered the following errors:\n${errors.join('\n')}`,
       );
     }
-    return this.command(async (run) => {
+    const deployed = await this.command(async (run) => {
       // Deployments are rare: one at a time keeps version numbers gapless without a retry dance.
       await run.db.query(`SELECT pg_advisory_xact_lock(7308900523498827002)`);
       const deploymentKey = await run.key();
@@ -360,6 +360,8 @@ export class Engine implements EngineApi {
       });
       return { key: deploymentKey, tenantId: DEFAULT_TENANT, deployments };
     });
+    for (const d of deployed.deployments) if ('process' in d) this.definitions.deployed(d.process.bpmnProcessId);
+    return deployed;
   }
 
   /** A new version's timer start events replace the previous version's (docs: bpmn/timer-events, "Timer start events"). */
@@ -603,31 +605,47 @@ export class Engine implements EngineApi {
   private async tryActivate(req: Omit<ActivateJobsRequest, 'requestTimeout'>): Promise<ActivatedJob[]> {
     const now = this.clock.now();
     const jobs = await inTransaction(this.pool, async (db) => {
-      const { rows } = await db.query<JobRow & { scope_path: string[] }>(
-        `UPDATE engine_job j SET state = 'ACTIVATED', deadline = $3, worker = $4
-          WHERE j.key IN (SELECT key FROM engine_job WHERE type = $1 AND state = 'ACTIVATABLE'
-                             AND (retry_at IS NULL OR retry_at <= $5)
-                           ORDER BY key LIMIT $2 FOR UPDATE SKIP LOCKED)
-        RETURNING j.key::text, j.type, j.state, j.process_instance_key::text, j.element_instance_key::text, j.element_id,
-                  j.retries, j.custom_headers, j.worker, j.deadline, j.bpmn_process_id, j.process_definition_key::text,
-                  j.version, j.tenant_id, j.scope_path::text[]`,
-        [req.type, req.maxJobsToActivate, new Date(now + req.timeout), req.worker, new Date(now)],
+      // One statement: the jobs taken and the variables of every scope they see, each scope once (rows of
+      // two shapes as JSON: a job, or a [scope, name, value] triple).
+      const { rows: out } = await db.query<{ job: string | null; v: string | null }>(
+        `WITH j AS (
+           UPDATE engine_job j SET state = 'ACTIVATED', deadline = $3, worker = $4
+            WHERE j.key IN (SELECT key FROM engine_job WHERE type = $1 AND state = 'ACTIVATABLE'
+                               AND (retry_at IS NULL OR retry_at <= $5)
+                             ORDER BY key LIMIT $2 FOR UPDATE SKIP LOCKED)
+           RETURNING j.key::text AS key, j.type, j.state, j.process_instance_key::text AS process_instance_key,
+                     j.element_instance_key::text AS element_instance_key, j.element_id, j.retries, j.custom_headers,
+                     j.worker, j.bpmn_process_id, j.process_definition_key::text AS process_definition_key, j.version,
+                     j.tenant_id, j.scope_path::text[] AS scope_path),
+         s AS (SELECT DISTINCT unnest(scope_path)::bigint AS scope_key FROM j)
+         SELECT row_to_json(j)::text AS job, NULL AS v FROM j
+         UNION ALL
+         SELECT NULL, json_build_array(v.scope_key::text, v.name, v.value)::text
+           FROM s JOIN engine_variable v ON v.scope_key = s.scope_key
+          WHERE $6::text[] IS NULL OR v.name = ANY($6::text[])`,
+        [
+          req.type,
+          req.maxJobsToActivate,
+          new Date(now + req.timeout),
+          req.worker,
+          new Date(now),
+          req.fetchVariable.length > 0 ? req.fetchVariable : null,
+        ],
       );
+      const rows: (JobRow & { scope_path: string[] })[] = [];
+      const byScope = new Map<string, [string, unknown][]>();
+      for (const o of out) {
+        if (o.job !== null) {
+          rows.push(JSON.parse(o.job));
+          continue;
+        }
+        const [scope, name, value] = JSON.parse(o.v!) as [string, string, unknown];
+        let list = byScope.get(scope);
+        if (!list) byScope.set(scope, (list = []));
+        list.push([name, value]);
+      }
       if (rows.length === 0) return [];
       rows.sort((a, b) => (BigInt(a.key) < BigInt(b.key) ? -1 : 1));
-      const scopes = [...new Set(rows.flatMap((r) => r.scope_path))];
-      const wanted = req.fetchVariable.length > 0 ? req.fetchVariable : null;
-      const { rows: vars } = await db.query<{ scope_key: string; name: string; value: unknown }>(
-        `SELECT scope_key::text, name, value FROM engine_variable
-          WHERE scope_key = ANY($1::bigint[]) AND ($2::text[] IS NULL OR name = ANY($2::text[]))`,
-        [scopes, wanted],
-      );
-      const byScope = new Map<string, [string, unknown][]>();
-      for (const v of vars) {
-        let list = byScope.get(v.scope_key);
-        if (!list) byScope.set(v.scope_key, (list = []));
-        list.push([v.name, v.value]);
-      }
       const records = rows.map((r) => ({
         key: r.key,
         valueType: 'JOB',

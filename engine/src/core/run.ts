@@ -188,6 +188,11 @@ export class Run {
    */
   private readonly born = new Set<string>();
   private readonly bornChildren = new Map<string, ElementInstance[]>();
+  /**
+   * Keys of a stored scope's active children when its chain was read (elementInstanceWithScopes): the
+   * instance is locked, so only this run changes them.
+   */
+  private readonly storedChildren = new Map<string, string[]>();
   /** Scopes whose variables some flush of this run wrote to the table. */
   private readonly storedVariableScopes = new Set<string>();
 
@@ -412,7 +417,9 @@ export class Run {
        )
        SELECT ${ELEMENT_COLUMNS},
               (SELECT coalesce(jsonb_object_agg(v.name, v.value), '{}'::jsonb) FROM engine_variable v
-                WHERE v.scope_key = e.key) AS variables
+                WHERE v.scope_key = e.key) AS variables,
+              ARRAY(SELECT k.key::text FROM engine_element_instance k
+                     WHERE k.flow_scope_key = e.key AND k.state = 'ACTIVE') AS active_children
          FROM chain c JOIN engine_element_instance e ON e.key = c.key
          JOIN engine_process_definition d ON d.key = e.process_definition_key
         ORDER BY c.depth`,
@@ -421,6 +428,7 @@ export class Run {
     for (const r of rows) {
       if (!this.elements.has(r.key)) this.adoptElement(r);
       if (!this.vars.has(r.key)) this.vars.set(r.key, new Map(Object.entries(r.variables ?? {})));
+      if (!this.storedChildren.has(r.key)) this.storedChildren.set(r.key, r.active_children);
     }
     return this.elements.get(key);
   }
@@ -782,7 +790,7 @@ export class Run {
     if (type === 'PROCESS') ei.key = processInstanceKey;
     this.newElements.set(ei.key, ei);
     this.born.add(ei.key);
-    if (flowScopeKey !== null && this.born.has(flowScopeKey)) {
+    if (flowScopeKey !== null) {
       let siblings = this.bornChildren.get(flowScopeKey);
       if (!siblings) this.bornChildren.set(flowScopeKey, (siblings = []));
       siblings.push(ei);
@@ -1179,9 +1187,13 @@ export class Run {
     if (scope.state !== 'ACTIVE' || scope.type === 'MULTI_INSTANCE_BODY') return;
     const pendingJoins = Object.keys(scope.data.joins ?? {}).length > 0;
     if (pendingJoins) return;
-    if (this.born.has(scope.key)) {
-      if (!this.bornChildren.get(scope.key)?.some((c) => c.state === 'ACTIVE'))
-        this.enqueue({ op: 'complete', ei: scope });
+    const stored = this.born.has(scope.key) ? [] : this.storedChildren.get(scope.key);
+    if (stored) {
+      // Known without asking: the children stored when its chain was read (as this run left them) and those born here.
+      const active =
+        stored.some((k) => (this.elements.get(k)?.state ?? 'ACTIVE') === 'ACTIVE') ||
+        (this.bornChildren.get(scope.key) ?? []).some((c) => c.state === 'ACTIVE');
+      if (!active) this.enqueue({ op: 'complete', ei: scope });
       return;
     }
     this.flush();

@@ -293,6 +293,16 @@ CREATE INDEX engine_user_task_open_assignee ON engine_user_task (assignee) WHERE
 UPDATE engine_element_instance e SET data = e.data || '{"incident": true}'::jsonb
  WHERE e.key IN (SELECT element_instance_key FROM engine_incident WHERE state = 'ACTIVE');
 `,
+  `
+-- A command that creates an instance of "the latest version" from what its engine process remembers asks,
+-- in its last message, whether that is still the latest; a newer one aborts it (KC001) and it runs again.
+CREATE FUNCTION engine_expect_latest(process_id text, known_version int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM engine_process_definition WHERE bpmn_process_id = process_id AND version > known_version) THEN
+    RAISE EXCEPTION 'process % has a version newer than %', process_id, known_version USING ERRCODE = 'KC001';
+  END IF;
+END $$;
+`,
 ];
 
 /** Serialises two engine processes migrating the same database (arbitrary, fixed). */

@@ -17,8 +17,11 @@ import pg from 'pg';
 import pgUtils from 'pg/lib/utils.js';
 import { EngineFault } from '../api.js';
 
-/** Deadlock detected, serialization failure: PostgreSQL aborted the transaction, a retry may pass. */
-const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
+/**
+ * Deadlock detected, serialization failure: PostgreSQL aborted the transaction, a retry may pass.
+ * KC001: `engine_expect_latest` found a newer process version than the command assumed (definitions.ts).
+ */
+const RETRYABLE_SQLSTATES = new Set(['40P01', '40001', 'KC001']);
 const MAX_ATTEMPTS = 8;
 
 /** Connection failures: the database is away; the command did not happen (or its commit is unknown). */
@@ -29,6 +32,8 @@ export interface Db {
   query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Queues a statement whose result nobody reads; it runs, in order, before the next query or the commit. */
   defer(text: string, values?: unknown[]): void;
+  /** Runs `fn` if this transaction rolls back (what it assumed is forgotten before a retry). */
+  afterRollback(fn: () => void): void;
 }
 
 export function isConnectionError(err: unknown): boolean {
@@ -72,6 +77,7 @@ function nameOf(text: string): string | undefined {
 
 class Transaction implements Db {
   private pending: string[] = [];
+  readonly rollbackHooks: (() => void)[] = [];
   /** BEGIN not sent yet: it goes in front of the first message. */
   begun = false;
 
@@ -79,6 +85,10 @@ class Transaction implements Db {
 
   defer(text: string, values?: unknown[]): void {
     this.pending.push(inline(text, values));
+  }
+
+  afterRollback(fn: () => void): void {
+    this.rollbackHooks.push(fn);
   }
 
   async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
@@ -137,6 +147,7 @@ export async function inTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<
       await tx.commit();
       return result;
     } catch (err) {
+      for (const hook of tx.rollbackHooks) hook();
       if (tx.begun) {
         await client.query('ROLLBACK').catch(() => {
           broken = true;
