@@ -1,4 +1,4 @@
-/** The two helpers of `pg` the transaction uses to inline values; `@types/pg` does not describe the module. */
+/** `pg`'s helpers the transaction uses to inline values (and its test compares with); `@types/pg` does not describe the module. */
 declare module 'pg/lib/utils.js' {
   const utils: {
     prepareValue(value: unknown): string | Buffer | null;

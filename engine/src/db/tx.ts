@@ -44,12 +44,19 @@ export function isConnectionError(err: unknown): boolean {
   );
 }
 
-/** The SQL literal `pg` would have bound for a parameter (arrays as array literals, dates in local time, JSON). */
+/**
+ * The SQL literal of the text `pg` would have bound for a parameter (arrays as array literals, dates in
+ * local time, objects as JSON): quotes doubled, and with a backslash an E'' string with backslashes doubled —
+ * what `pg`'s escapeLiteral makes, by regular expression instead of a loop over characters (a command's
+ * record log is tens of kilobytes).
+ */
 export function literal(value: unknown): string {
   const v = pgUtils.prepareValue(value) as unknown;
   if (v === null) return 'NULL';
   if (Buffer.isBuffer(v)) return `'\\x${v.toString('hex')}'::bytea`;
-  return pgUtils.escapeLiteral(String(v));
+  const text = String(v);
+  const quoted = text.includes("'") ? text.replace(/'/g, "''") : text;
+  return text.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
 }
 
 /** `text` with `$n` replaced by the literal of `values[n-1]` (our statements have no `$` elsewhere). */
