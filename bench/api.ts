@@ -9,14 +9,16 @@
  * the engine never hands out. Cases likewise: synthetic
  * DropoutCase rows for registered children of the county. Everything synthetic is reported as such.
  *
- * Each endpoint is compared with the same page from the data layer without HTTP: records.openUserTasks()
- * (the exact SQL the inbox runs, on a pool of the same size) and the same prisma query the case list
- * runs — once by a single client (the query's own cost) and once by 50 concurrent callers.
+ * Each endpoint is compared with the same page from the data layer without HTTP: records.openUserTaskPage()
+ * (the engine statement the inbox runs — page, total, each task's child — on a pool of the same size; the
+ * inbox adds one app-database statement describing the page) and listCases() (the case list's one statement)
+ * — once by a single client (the query's own cost) and once by 50 concurrent callers.
  */
 import pg from 'pg';
 import type { Actor } from '../api/auth/actor.js';
 import { openSessions, toActor } from '../api/auth/sessions.js';
-import { scope } from '../api/auth/scope.js';
+import { caseFilters, listCases } from '../api/routes/cases.js';
+import { SUBJECT_VARIABLES } from '../api/routes/tasks.js';
 import { groupsWithin } from '../api/tasks/access.js';
 import { createEngineRecords, type TaskFilter } from '../infra/camunda/records.js';
 import { createPrisma, type Prisma } from '../infra/db/prisma.js';
@@ -316,19 +318,10 @@ export async function apiSection(
       await res.arrayBuffer();
       return res.ok;
     };
-    const inboxSql = (p: Persona) => records.openUserTasks(p.filter).then(() => true);
-    const caseQuery = (p: Persona) => {
-      const where = scope.cases(p.actor);
-      return Promise.all([
-        prisma.dropoutCase.findMany({
-          where,
-          include: { child: { select: { name: true, idNumber: true } }, school: { select: { name: true } } },
-          orderBy: [{ openedAt: 'asc' }, { id: 'asc' }],
-          take: 25,
-        }),
-        prisma.dropoutCase.count({ where }),
-      ]).then(() => true);
-    };
+    // The inbox's engine statement (the page, its total and each task's child, as the route runs it).
+    const inboxSql = (p: Persona) => records.openUserTaskPage(p.filter, SUBJECT_VARIABLES).then(() => true);
+    // The case list's one statement (scope, filters, page and total), as the route runs it.
+    const caseQuery = (p: Persona) => listCases(prisma, p.actor, caseFilters.parse({})).then(() => true);
 
     const endpoint = async (
       name: string,
@@ -431,7 +424,7 @@ export async function apiSection(
       sqlUnderLoad: roundLatency(casesLoad.latency),
       throughput: round(casesLoad.throughput, 1),
       byRole: Object.fromEntries(Object.entries(casesLoad.byTag).map(([k, v]) => [k, roundLatency(v)])),
-      note: 'the same prisma query (scope.cases) after adding the indexes; saturated = 50 callers back to back',
+      note: 'the case list statement (listCases) after adding the indexes; saturated = 50 callers back to back',
     };
     say(
       `    alone p50 ${casesSql.p50.toFixed(1)} p99 ${casesSql.p99.toFixed(1)} ms; saturated ${casesLoad.throughput.toFixed(0)}/s, p50 by role ${JSON.stringify(Object.fromEntries(Object.entries(casesLoad.byTag).map(([k, v]) => [k, Math.round(v.p50)])))}`,

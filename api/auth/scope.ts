@@ -143,6 +143,42 @@ export const scope = {
   },
 };
 
+/** Adds a parameter to a statement's list and answers its placeholder (`$3`). */
+export type SqlParam = (value: unknown) => string;
+
+/** A LIKE pattern matching every string that starts with `prefix` (prisma's `startsWith`). */
+export const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * The LIKE pattern of prisma's `contains`: `%text%` with the text as given — prisma does not escape `%`, `_`
+ * or `\\` in it (a search for "%" matches every name), and the case list's statement answers exactly what
+ * the prisma query did (tests/integration/list-sql.test.ts pins it).
+ */
+export const likeContains = (text: string) => `%${text}%`;
+
+/**
+ * scope.cases as a SQL condition on `"DropoutCase"` aliased `c`, for the case list's one statement
+ * (api/routes/cases.ts). The same rule per role as the prisma `where` above — change both together;
+ * tests/integration/list-sql.test.ts checks every demo user's list against the prisma one.
+ */
+export function casesSql(actor: Actor, param: SqlParam): string {
+  switch (actor.role) {
+    case 'TEACHER':
+      return `c."classId" = ${param(actor.classId ?? -1)}::int`;
+    case 'SCHOOL':
+      return `c."schoolId" = ${param(actor.schoolId ?? -1)}::int`;
+    case 'JUSTICE':
+      return `c."processInstanceKey" = ANY(${param(actor.heldCaseInstances ?? [])}::text[])`;
+    case 'POLICE':
+    case 'POLICY':
+      return 'false';
+    default: {
+      const region = param(likePrefix(actor.regionCode));
+      return `(c."regionCode" LIKE ${region} OR c."childRegionCode" LIKE ${region})`;
+    }
+  }
+}
+
 /**
  * The dropout cases the justice bureau of `county` holds now: those whose instance has an open user task
  * of `justice:<county>` (签发司法文书, 决定是否依法追究法律责任), and those waiting on the period of the

@@ -3,7 +3,7 @@
  * for scripts); the database keeps only its SHA-256, so a leaked table cannot be replayed.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Prisma } from '../../infra/db/prisma.js';
+import { type Prisma, sqlPool } from '../../infra/db/prisma.js';
 import type { Actor } from './actor.js';
 import { groupsOf } from './groups.js';
 import { dummyHash, verifyPassword } from './password.js';
@@ -90,14 +90,28 @@ export async function login(
   return { ok: true, token, actor: toActor(user), expiresAt };
 }
 
-/** The actor of a live session, or null for an unknown, expired or deactivated one. */
+/**
+ * The actor of a live session, or null for an unknown, expired or deactivated one. Exact on every request
+ * (no cache): a logout, an expiry or a deactivated user takes effect at the next request. One plain SQL
+ * statement on prisma's own pool — the session and its user by the token's hash (primary keys) — because
+ * every API request pays for it (issue 17: prisma's query interpretation was a large share of each
+ * inbox request's CPU).
+ */
 export async function resolveSession(prisma: Prisma, token: string, now = new Date()): Promise<Actor | null> {
-  const session = await prisma.session.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
-  if (!session || session.expiresAt <= now || !session.user.active) return null;
+  const tokenHash = hashToken(token);
+  const { rows } = await sqlPool(prisma).query<UserRow & { lastSeenAt: Date }>(
+    `SELECT u.id, u.username, u."displayName", u.role::text AS role, u."regionCode", u."schoolId", u."classId",
+            s."lastSeenAt"
+       FROM "Session" s JOIN "User" u ON u.id = s."userId"
+      WHERE s."tokenHash" = $1 AND s."expiresAt" > $2 AND u.active`,
+    [tokenHash, now],
+  );
+  const session = rows[0];
+  if (!session) return null;
   if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
-    await prisma.session.update({ where: { tokenHash: session.tokenHash }, data: { lastSeenAt: now } });
+    await prisma.session.updateMany({ where: { tokenHash }, data: { lastSeenAt: now } });
   }
-  return toActor(session.user);
+  return toActor(session);
 }
 
 /**

@@ -8,13 +8,14 @@ import { CaseOutcome, CaseStatus, type Prisma } from '../../generated/prisma/cli
 import { formatCaseNumber } from '../../workers/open-dropout-case/handler.js';
 import { actorOf, type Actor } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
-import { scope } from '../auth/scope.js';
+import { casesSql, likeContains, likePrefix, scope, type SqlParam } from '../auth/scope.js';
+import { type Prisma as PrismaClient, sqlPool } from '../../infra/db/prisma.js';
 import { chinaDay } from '../domain/china-time.js';
 import { chineseDate, DOCUMENT_TITLE } from '../domain/documents.js';
 import { maskIdNumber } from '../domain/mask.js';
 import { multilineText, plainText } from '../domain/text.js';
 import { AppError } from '../errors.js';
-import { intIdQuery, listQuery, listResponse, paging, uuidParam } from '../resources/list.js';
+import { intIdQuery, listQuery, listResponse, uuidParam } from '../resources/list.js';
 import { taskForms } from '../tasks/forms.js';
 import { taskSchemasByFlow } from '../tasks/schemas/index.js';
 import { contentDisposition, errorResponse } from './shared.js';
@@ -100,7 +101,103 @@ export function caseWhere(actor: Actor, q: CaseFilters): Prisma.DropoutCaseWhere
   };
 }
 
-export function toCase(c: CaseRow): z.infer<typeof caseSchema> {
+/** Sort columns of the case list (listQuery's enum) as SQL. */
+const CASE_SORT = { openedAt: 'openedAt', status: 'status', regionCode: 'regionCode', serial: 'serial' } as const;
+
+/**
+ * One page of the case list and its total in one SQL statement on prisma's pool: the caller's scope
+ * (casesSql, the same rule as scope.cases) AND every filter of caseWhere, in the list's order (ties by id,
+ * as paging() orders). The API's busiest list: as two prisma queries (page with child and school, count)
+ * prisma's query interpretation was most of its CPU (issue 17). tests/integration/list-sql.test.ts checks
+ * it against caseWhere for every demo user and filter.
+ */
+export async function listCases(
+  prisma: PrismaClient,
+  actor: Actor,
+  q: CaseFilters,
+): Promise<{ data: z.infer<typeof caseSchema>[]; total: number }> {
+  const params: unknown[] = [];
+  const param: SqlParam = (v) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const where = [casesSql(actor, param)];
+  if (q.id) {
+    const ids = q.id.filter((v) => z.uuid().safeParse(v).success);
+    where.push(`c.id = ANY(${param(ids)}::uuid[])`);
+  }
+  if (q.q) {
+    const number = parseCaseNumber(q.q);
+    const name = `EXISTS (SELECT 1 FROM "Child" k WHERE k.id = c."childId" AND k.name LIKE ${param(likeContains(q.q))})`;
+    where.push(number ? `(${name} OR c.serial = ${param(number.serial)}::int)` : name);
+  }
+  if (q.status) where.push(`c.status = ${param(q.status)}::"CaseStatus"`);
+  if (q.regionCode) where.push(`c."regionCode" LIKE ${param(likePrefix(q.regionCode))}`);
+  if (q.schoolId) where.push(`c."schoolId" = ${param(q.schoolId)}::int`);
+  if (q.childId) where.push(`c."childId" = ${param(q.childId)}::uuid`);
+  if (q.open) where.push(q.open === 'true' ? `c."closedAt" IS NULL` : `c."closedAt" IS NOT NULL`);
+  const sort = `c."${CASE_SORT[q.sort ?? 'openedAt']}" ${q.order === 'DESC' ? 'DESC' : 'ASC'}, c.id ASC`;
+  const { rows } = await sqlPool(prisma).query<(SqlCaseRow & { total: string }) | { id: null; total: string }>(
+    `SELECT page.*, n.total
+       FROM (SELECT count(*) AS total FROM "DropoutCase" c WHERE ${where.join(' AND ')}) n
+       LEFT JOIN LATERAL (
+         SELECT c.id, c.serial, c."childId", c."schoolId", c."classId", c."regionCode", c.status, c.outcome, to_char(c."lastAttendance", 'YYYY-MM-DD') AS "lastAttendance", c.reason,
+                c."reasonCode", c.plan, c."responsiblePerson", c."processInstanceKey", c."openedAt", c."closedAt", k.name AS "childName", k."idNumber" AS "childIdNumber", s.name AS "schoolName"
+           FROM "DropoutCase" c JOIN "Child" k ON k.id = c."childId" JOIN "School" s ON s.id = c."schoolId"
+          WHERE ${where.join(' AND ')}
+          ORDER BY ${sort} LIMIT ${param(q.perPage)} OFFSET ${param((q.page - 1) * q.perPage)}) page ON true
+      ORDER BY ${sort.replaceAll('c.', 'page.')}`,
+    params,
+  );
+  return {
+    data: rows.flatMap((r) =>
+      r.id === null
+        ? []
+        : [
+            toCase({
+              ...r,
+              lastAttendance: r.lastAttendance ? new Date(`${r.lastAttendance}T00:00:00Z`) : null,
+              child: { name: r.childName, idNumber: r.childIdNumber },
+              school: { name: r.schoolName },
+            }),
+          ],
+    ),
+    total: rows[0] ? Number(rows[0].total) : 0,
+  };
+}
+
+/** A row of listCases' statement: the case's columns, its child's name and ID number, its school's name. */
+type SqlCaseRow = Omit<CaseView, 'child' | 'school' | 'lastAttendance'> & {
+  lastAttendance: string | null;
+  childName: string;
+  childIdNumber: string;
+  schoolName: string;
+};
+
+/** What toCase reads of a case (a prisma row with caseInclude, or a row of listCases' statement). */
+type CaseView = Pick<
+  CaseRow,
+  | 'id'
+  | 'serial'
+  | 'openedAt'
+  | 'childId'
+  | 'child'
+  | 'schoolId'
+  | 'school'
+  | 'classId'
+  | 'regionCode'
+  | 'status'
+  | 'outcome'
+  | 'lastAttendance'
+  | 'reason'
+  | 'reasonCode'
+  | 'plan'
+  | 'responsiblePerson'
+  | 'processInstanceKey'
+  | 'closedAt'
+>;
+
+export function toCase(c: CaseView): z.infer<typeof caseSchema> {
   return {
     id: c.id,
     caseNumber: formatCaseNumber(c.serial, c.openedAt),
@@ -157,13 +254,7 @@ export const casesRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req) => {
-      const q = req.query;
-      const where = caseWhere(actorOf(req), q);
-      const [rows, total] = await Promise.all([
-        app.prisma.dropoutCase.findMany({ where, include, ...paging(q, 'openedAt') }),
-        app.prisma.dropoutCase.count({ where }),
-      ]);
-      return { data: rows.map(toCase), total };
+      return listCases(app.prisma, actorOf(req), req.query);
     },
   );
 

@@ -95,53 +95,92 @@ export function createEngineRecords(engineDatabaseUrl: string) {
   // Every inbox request and every task action reads here; 4 connections queued 50 users (issue 7).
   const pool = resilientPool(engineDatabaseUrl, READ_MODEL_POOL_SIZE);
 
+  /** The page and the total in one statement; with `subjectVariables`, each task's child too. */
+  async function openTasks(filter: TaskFilter, subjectVariables?: string[]) {
+    if (filter.processInstanceKey && !/^\d{1,19}$/.test(filter.processInstanceKey)) {
+      return { data: [], total: 0, subjects: new Map<string, string>() };
+    }
+    const where: string[] = [`state = 'CREATED'`];
+    const params: unknown[] = [];
+    const param = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (filter.processInstanceKey) where.push(`process_instance_key = ${param(filter.processInstanceKey)}::bigint`);
+    if (filter.bpmnProcessId) where.push(`bpmn_process_id = ${param(filter.bpmnProcessId)}`);
+    if (filter.elementId) where.push(`element_id = ${param(filter.elementId)}`);
+    if (filter.assignee) where.push(`assignee = ${param(filter.assignee)}`);
+    if (filter.unassigned) where.push(`coalesce(assignee, '') = ''`);
+    if (filter.dueBefore) where.push(`due_date < ${param(filter.dueBefore.toISOString())}`);
+    if (filter.groupsAny) {
+      const any = param(filter.groupsAny);
+      // A hashed `= ANY` per group of the task (its first group, then any others); `&&` for a few groups,
+      // where the GIN index finds the tasks.
+      const groups =
+        filter.groupsAny.length > MANY_GROUPS
+          ? `(candidate_groups[1] = ANY(${any}::text[]) OR (cardinality(candidate_groups) > 1
+              AND EXISTS (SELECT 1 FROM unnest(candidate_groups) g WHERE g = ANY(${any}::text[]))))`
+          : `candidate_groups && ${any}::text[]`;
+      where.push(filter.assigneeOrGroups ? `(${groups} OR assignee = ${param(filter.assigneeOrGroups)})` : groups);
+    }
+    const orderBy = filter.sort === 'createdAt' ? 'creation_date' : 'due_date';
+    const direction = filter.order === 'DESC' ? 'DESC NULLS LAST' : 'ASC NULLS LAST';
+    // The subject of each task of the page (25 rows, by the variables' primary key): the first variable
+    // found innermost — the task's scope, its flow scope (a multi-instance body's element), the instance.
+    const subject = subjectVariables
+      ? `LEFT JOIN LATERAL (
+           SELECT CASE WHEN jsonb_typeof(v.value->'childId') = 'string' THEN v.value->>'childId' END AS subject
+             FROM engine_variable v
+            WHERE v.process_instance_key = page.pik AND v.name = ANY(${param(subjectVariables)}::text[])
+              AND v.scope_key IN (page.eik, (SELECT e.flow_scope_key FROM engine_element_instance e WHERE e.key = page.eik),
+                                  page.pik)
+            ORDER BY (v.scope_key = page.pik) LIMIT 1) s ON true`
+      : '';
+    // The page and the total in one statement (one snapshot), but not by `count(*) OVER ()`, which
+    // read and sorted every matching task for a page of 25; the page can walk the due-date index. Ties
+    // are broken by the bigint key (a bare `key` here would be the text column of the select list).
+    const sql = `
+      WITH page AS (
+        SELECT ${TASK_COLUMNS}, t.key AS sort_key, t.process_instance_key AS pik, t.element_instance_key AS eik
+          FROM engine_user_task t WHERE ${where.join(' AND ')}
+         ORDER BY t.${orderBy} ${direction}, t.key
+         LIMIT ${param(filter.limit ?? 1000)} OFFSET ${param(filter.offset ?? 0)})
+      SELECT page.*, n.total${subjectVariables ? ', s.subject' : ''}
+        FROM (SELECT count(*) AS total FROM engine_user_task t WHERE ${where.join(' AND ')}) n
+        LEFT JOIN page ON true ${subject}
+       ORDER BY page.${orderBy} ${direction}, page.sort_key`;
+    const { rows } = await pool.query<
+      (TaskRow & { total: string; subject?: string | null }) | { key: null; total: string }
+    >(sql, params);
+    const subjects = new Map<string, string>();
+    const data: UserTask[] = [];
+    for (const r of rows) {
+      if (r.key === null) continue;
+      data.push(toTask(r));
+      if ('subject' in r && r.subject) subjects.set(r.key, r.subject);
+    }
+    return { data, total: rows[0] ? Number(rows[0].total) : 0, subjects };
+  }
+
   return {
     pool,
 
     /** Open user tasks narrowed by the filter, with the total before paging. */
     async openUserTasks(filter: TaskFilter = {}): Promise<{ data: UserTask[]; total: number }> {
-      if (filter.processInstanceKey && !/^\d{1,19}$/.test(filter.processInstanceKey)) return { data: [], total: 0 };
-      const where: string[] = [`state = 'CREATED'`];
-      const params: unknown[] = [];
-      const param = (v: unknown) => {
-        params.push(v);
-        return `$${params.length}`;
-      };
-      if (filter.processInstanceKey) where.push(`process_instance_key = ${param(filter.processInstanceKey)}::bigint`);
-      if (filter.bpmnProcessId) where.push(`bpmn_process_id = ${param(filter.bpmnProcessId)}`);
-      if (filter.elementId) where.push(`element_id = ${param(filter.elementId)}`);
-      if (filter.assignee) where.push(`assignee = ${param(filter.assignee)}`);
-      if (filter.unassigned) where.push(`coalesce(assignee, '') = ''`);
-      if (filter.dueBefore) where.push(`due_date < ${param(filter.dueBefore.toISOString())}`);
-      if (filter.groupsAny) {
-        const any = param(filter.groupsAny);
-        // A hashed `= ANY` per group of the task (its first group, then any others); `&&` for a few groups,
-        // where the GIN index finds the tasks.
-        const groups =
-          filter.groupsAny.length > MANY_GROUPS
-            ? `(candidate_groups[1] = ANY(${any}::text[]) OR (cardinality(candidate_groups) > 1
-                AND EXISTS (SELECT 1 FROM unnest(candidate_groups) g WHERE g = ANY(${any}::text[]))))`
-            : `candidate_groups && ${any}::text[]`;
-        where.push(filter.assigneeOrGroups ? `(${groups} OR assignee = ${param(filter.assigneeOrGroups)})` : groups);
-      }
-      const orderBy = filter.sort === 'createdAt' ? 'creation_date' : 'due_date';
-      const direction = filter.order === 'DESC' ? 'DESC NULLS LAST' : 'ASC NULLS LAST';
-      // The page and the total in one statement (one snapshot), but not by `count(*) OVER ()`, which
-      // read and sorted every matching task for a page of 25; the page can walk the due-date index. Ties
-      // are broken by the bigint key (a bare `key` here would be the text column of the select list).
-      const sql = `
-        WITH page AS (
-          SELECT ${TASK_COLUMNS}, t.key AS sort_key FROM engine_user_task t WHERE ${where.join(' AND ')}
-           ORDER BY t.${orderBy} ${direction}, t.key
-           LIMIT ${param(filter.limit ?? 1000)} OFFSET ${param(filter.offset ?? 0)})
-        SELECT page.*, n.total FROM (SELECT count(*) AS total FROM engine_user_task t WHERE ${where.join(' AND ')}) n
-          LEFT JOIN page ON true
-         ORDER BY page.${orderBy} ${direction}, page.sort_key`;
-      const { rows } = await pool.query<(TaskRow & { total: string }) | { key: null; total: string }>(sql, params);
-      return {
-        data: rows.flatMap((r) => (r.key === null ? [] : [toTask(r)])),
-        total: rows[0] ? Number(rows[0].total) : 0,
-      };
+      const { data, total } = await openTasks(filter);
+      return { data, total };
+    },
+
+    /**
+     * The inbox's page: openUserTasks() and, in the same statement, the child each task of the page is about
+     * when its instance was started for one (a verification's suspect, a no-show): the `childId` of the first
+     * of `subjectVariables` in the task's own scope, its flow scope or the instance's (innermost first).
+     */
+    async openUserTaskPage(
+      filter: TaskFilter,
+      subjectVariables: string[],
+    ): Promise<{ data: UserTask[]; total: number; subjects: Map<string, string> }> {
+      return openTasks(filter, subjectVariables);
     },
 
     /** One user task in its latest state, or undefined when the engine never created it. */
