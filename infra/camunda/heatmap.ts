@@ -18,8 +18,24 @@ import type pg from 'pg';
 /** Variables that say where an instance (or a multi-instance iteration) belongs. */
 const REGION_VARIABLES = ['townCode', 'schoolId', 'childId', 'county', 'suspect', 'assignment', 'recipient'];
 
-/** Serialises two API processes creating the projection table (arbitrary, fixed). */
+/** Serialises two API processes creating the projection tables (arbitrary, fixed). */
 const DDL_LOCK = '7308900523498827117';
+/** Serialises catch-ups (a session lock, held from before the transaction's snapshot to its commit). */
+const CATCH_UP_LOCK = '7308900523498827118';
+
+/**
+ * The rollup keeps the exact durations of a row while it has at most this many completed element
+ * instances, and a heatmap whose every row still has them (and at most EXACT_LIMIT in all) gives the
+ * exact P90; otherwise the P90 is read off the duration histogram.
+ */
+const EXACT_PER_ROW = 16;
+const EXACT_LIMIT = 5000;
+/**
+ * Histogram buckets per doubling: bucket b holds durations in [2^(b/8), 2^((b+1)/8)) ms (b = −1: under
+ * 1 ms). A P90 read off it lies in the same bucket as the true one: relative error under 2^(1/8) − 1 ≈ 9.1 %.
+ */
+const BUCKETS_PER_DOUBLING = 8;
+export const P90_MAX_RELATIVE_ERROR = 2 ** (1 / BUCKETS_PER_DOUBLING) - 1;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS supervision_instance_region (
@@ -33,6 +49,56 @@ CREATE TABLE IF NOT EXISTS supervision_instance_region (
 );
 CREATE INDEX IF NOT EXISTS supervision_instance_region_region
   ON supervision_instance_region (bpmn_process_id, region_code text_pattern_ops);
+
+-- The rollup's place in the record log: every record at or below hwm is in it; those above it that are
+-- in it are in supervision_heat_seen. cand_hwm becomes hwm once every transaction that could still
+-- hold a position at or below it has ended (all xids below cand_xid).
+CREATE TABLE IF NOT EXISTS supervision_heat_state (
+  id int PRIMARY KEY CHECK (id = 1),
+  hwm bigint NOT NULL,
+  cand_hwm bigint,
+  cand_xid xid8
+);
+CREATE TABLE IF NOT EXISTS supervision_heat_seen (position bigint PRIMARY KEY);
+-- (instance, element) pairs of running instances with an ended element instance in the rollup: an
+-- instance counts once per element however often it passes it. Dropped when the instance ends.
+CREATE TABLE IF NOT EXISTS supervision_heat_reached (
+  process_instance_key bigint NOT NULL,
+  element_id text NOT NULL,
+  PRIMARY KEY (process_instance_key, element_id)
+);
+-- Ended element instances per version, element, region, school and China day ('D') or month ('M') of
+-- the instance's start. region_code '' and school_id 0: none.
+CREATE TABLE IF NOT EXISTS supervision_heat (
+  process_definition_key bigint NOT NULL,
+  grain "char" NOT NULL,
+  element_id text NOT NULL,
+  region_code text NOT NULL,
+  school_id int NOT NULL,
+  period date NOT NULL,
+  element_type text NOT NULL,
+  reached int NOT NULL,
+  completed int NOT NULL,
+  terminated int NOT NULL,
+  duration_sum float8 NOT NULL,
+  -- The completed ones' durations while there are at most ${EXACT_PER_ROW} (else NULL).
+  durations float8[],
+  finished int NOT NULL,
+  finished_late int NOT NULL,
+  without_due int NOT NULL,
+  PRIMARY KEY (process_definition_key, grain, element_id, region_code, school_id, period)
+);
+CREATE TABLE IF NOT EXISTS supervision_heat_hist (
+  process_definition_key bigint NOT NULL,
+  grain "char" NOT NULL,
+  element_id text NOT NULL,
+  region_code text NOT NULL,
+  school_id int NOT NULL,
+  period date NOT NULL,
+  bucket smallint NOT NULL,
+  n int NOT NULL,
+  PRIMARY KEY (process_definition_key, grain, element_id, region_code, school_id, period, bucket)
+);
 `;
 
 /** Region fields out of a jsonb object of variables `v` (SQL expressions). */
@@ -44,11 +110,14 @@ const school = (v: string) =>
 const child = (v: string) => `coalesce(${v}->>'childId', ${v}->'suspect'->>'childId', ${v}->'noShow'->>'childId')`;
 const county = (v: string) => `coalesce(${v}->>'county', left(${town(v)}, 6))`;
 
+/** The China-time day of an instant (China keeps UTC+8 all year). */
+const chinaDayOf = (ts: string) => `((${ts} AT TIME ZONE 'UTC') + interval '8 hours')::date`;
+
 /**
- * Instances of the process without a projection row get one: a running instance's root-scope
+ * Instances without a projection row (of those `WHERE` picks) get one: a running instance's root-scope
  * variables from engine_variable, an ended one's from its VARIABLE records (later updates win).
  */
-const CATCH_UP = `
+const regionCatchUp = (where: string) => `
 INSERT INTO supervision_instance_region (process_instance_key, bpmn_process_id, region_code, town_code, school_id, child_id)
 SELECT p.key, p.bpmn_process_id, coalesce(${town('x.v')}, ${county('x.v')}), ${town('x.v')}, ${school('x.v')}, ${child('x.v')}
   FROM engine_process_instance p
@@ -56,23 +125,91 @@ SELECT p.key, p.bpmn_process_id, coalesce(${town('x.v')}, ${county('x.v')}), ${t
   CROSS JOIN LATERAL (
     SELECT CASE WHEN p.state = 'ACTIVE' THEN
       (SELECT coalesce(jsonb_object_agg(name, value), '{}') FROM engine_variable
-        WHERE scope_key = p.key AND name = ANY($2::text[]))
+        WHERE scope_key = p.key AND name = ANY($1::text[]))
     ELSE
       (SELECT coalesce(jsonb_object_agg(z.value->>'name', (z.value->>'value')::jsonb ORDER BY z.position), '{}')
          FROM zeebe_record z
         WHERE z.value->>'processInstanceKey' = p.key::text AND z.value_type = 'VARIABLE'
-          AND z.value->>'scopeKey' = p.key::text AND z.value->>'name' = ANY($2::text[]))
+          AND z.value->>'scopeKey' = p.key::text AND z.value->>'name' = ANY($1::text[]))
     END AS v) x
- WHERE p.bpmn_process_id = $1 AND r.process_instance_key IS NULL
+ WHERE ${where} AND r.process_instance_key IS NULL
 ON CONFLICT (process_instance_key) DO NOTHING`;
+
+/** An element instance's duration in milliseconds. */
+const MS = `(extract(epoch FROM e.end_date - e.start_date) * 1000)::float8`;
+
+/**
+ * The ended element instances `source` names (a FROM clause giving `e`, an engine_element_instance row),
+ * with where their instance belongs and their user task's SLA figures, as temp table heat_ended.
+ * `first`: the pair (instance, element) is new to the rollup (set by the caller).
+ */
+const endedTable = (source: string) => `
+CREATE TEMP TABLE heat_ended ON COMMIT DROP AS
+SELECT e.key, e.process_instance_key AS pi, e.process_definition_key AS pdk, e.element_id, e.element_type, e.state,
+       CASE WHEN e.state = 'COMPLETED' THEN ${MS} END AS duration,
+       coalesce(r.region_code, '') AS region_code, coalesce(r.school_id, 0) AS school_id,
+       ${chinaDayOf('p.start_date')} AS day,
+       row_number() OVER (PARTITION BY e.process_instance_key, e.element_id ORDER BY e.key) = 1 AS first_of_pair,
+       false AS first, coalesce(t.finished, 0) AS finished, coalesce(t.finished_late, 0) AS finished_late,
+       coalesce(t.without_due, 0) AS without_due
+  FROM ${source}
+  JOIN engine_process_instance p ON p.key = e.process_instance_key
+  LEFT JOIN supervision_instance_region r ON r.process_instance_key = e.process_instance_key
+  LEFT JOIN LATERAL (
+    SELECT (count(*) FILTER (WHERE t.state = 'COMPLETED' AND t.due_date IS NOT NULL))::int AS finished,
+           (count(*) FILTER (WHERE t.state = 'COMPLETED' AND t.completion_date > t.due_date))::int AS finished_late,
+           (count(*) FILTER (WHERE t.due_date IS NULL AND t.state <> 'CANCELED'))::int AS without_due
+      FROM engine_user_task t WHERE e.element_type = 'USER_TASK' AND t.element_instance_key = e.key) t ON true
+ WHERE e.state <> 'ACTIVE' AND e.element_type <> 'MULTI_INSTANCE_BODY'`;
+
+const period = `CASE WHEN g.grain = 'D' THEN x.day ELSE date_trunc('month', x.day)::date END`;
+const bucketOf = (d: string) =>
+  `CASE WHEN ${d} < 1 THEN -1 ELSE floor(ln(${d}) / ln(2) * ${BUCKETS_PER_DOUBLING})::int END`;
+
+/** heat_ended into the rollup, at both grains. */
+const ROLL_UP = [
+  `INSERT INTO supervision_heat AS h (process_definition_key, grain, element_id, region_code, school_id, period,
+     element_type, reached, completed, terminated, duration_sum, durations, finished, finished_late, without_due)
+   SELECT x.pdk, g.grain, x.element_id, x.region_code, x.school_id, ${period}, min(x.element_type),
+          (count(*) FILTER (WHERE x.first))::int, (count(*) FILTER (WHERE x.state = 'COMPLETED'))::int,
+          (count(*) FILTER (WHERE x.state = 'TERMINATED'))::int, coalesce(sum(x.duration), 0),
+          CASE WHEN count(x.duration) <= ${EXACT_PER_ROW}
+               THEN coalesce(array_agg(x.duration) FILTER (WHERE x.duration IS NOT NULL), '{}') END,
+          sum(x.finished)::int, sum(x.finished_late)::int, sum(x.without_due)::int
+     FROM heat_ended x CROSS JOIN (VALUES ('D'::"char"), ('M'::"char")) g(grain)
+    GROUP BY 1, 2, 3, 4, 5, 6
+   ON CONFLICT (process_definition_key, grain, element_id, region_code, school_id, period) DO UPDATE SET
+     reached = h.reached + EXCLUDED.reached, completed = h.completed + EXCLUDED.completed,
+     terminated = h.terminated + EXCLUDED.terminated, duration_sum = h.duration_sum + EXCLUDED.duration_sum,
+     durations = CASE WHEN cardinality(h.durations) + cardinality(EXCLUDED.durations) <= ${EXACT_PER_ROW}
+                      THEN h.durations || EXCLUDED.durations END,
+     finished = h.finished + EXCLUDED.finished, finished_late = h.finished_late + EXCLUDED.finished_late,
+     without_due = h.without_due + EXCLUDED.without_due`,
+  `INSERT INTO supervision_heat_hist AS h (process_definition_key, grain, element_id, region_code, school_id, period,
+     bucket, n)
+   SELECT x.pdk, g.grain, x.element_id, x.region_code, x.school_id, ${period}, ${bucketOf('x.duration')}, count(*)::int
+     FROM heat_ended x CROSS JOIN (VALUES ('D'::"char"), ('M'::"char")) g(grain)
+    WHERE x.duration IS NOT NULL
+    GROUP BY 1, 2, 3, 4, 5, 6, 7
+   ON CONFLICT (process_definition_key, grain, element_id, region_code, school_id, period, bucket)
+   DO UPDATE SET n = h.n + EXCLUDED.n`,
+];
+
+/** Records the rollup reads: an instance's start, and every element instance's end. */
+const RELEVANT = `z.partition_id = 1 AND z.value_type = 'PROCESS_INSTANCE'
+  AND (z.intent IN ('ELEMENT_COMPLETED', 'ELEMENT_TERMINATED')
+       OR (z.intent = 'ELEMENT_ACTIVATING' AND z.value->>'bpmnElementType' = 'PROCESS'))`;
+
+/** The last position the record log has handed out (0 before the first). */
+const LAST_POSITION = `SELECT (CASE WHEN is_called THEN last_value ELSE 0 END)::text AS v FROM engine_record_position`;
 
 export interface HeatmapFilter {
   processDefinitionKey: string;
   /** Jurisdiction: the caller's region code (prefix). */
   region: string;
-  /** Instances started at or after / before (instance start date). */
-  from?: Date;
-  to?: Date;
+  /** Instances started on or after / on or before these China-time days (YYYY-MM-DD). */
+  from?: string;
+  to?: string;
   /** A town (9 digits) or any region prefix inside the caller's. */
   town?: string;
   school?: number;
@@ -90,7 +227,18 @@ export interface ElementHeat {
   /** Open incidents at the element. */
   incidents: number;
   /** Of the completed element instances: milliseconds from activation to completion (rounded to whole ms). */
-  duration: { count: number; avgMs: number | null; p90Ms: number | null };
+  duration: Duration;
+}
+
+export interface Duration {
+  count: number;
+  avgMs: number | null;
+  /**
+   * Exact (linear interpolation, whole ms) while few; else read off the histogram, then `p90Estimated`
+   * and within P90_MAX_RELATIVE_ERROR of the exact value.
+   */
+  p90Ms: number | null;
+  p90Estimated?: boolean;
 }
 
 export interface TaskSla {
@@ -120,18 +268,65 @@ export interface WaitingRow {
   childId: string | null;
 }
 
-/** An element instance's duration in milliseconds. */
-const MS = `(extract(epoch FROM e.end_date - e.start_date) * 1000)::float8`;
-
 const share = (part: number, whole: number) => (whole > 0 ? part / whole : null);
+
+/** Days as YYYY-MM-DD strings, computed on UTC dates (a China day is just a calendar date here). */
+const dayMs = (d: string) => Date.parse(`${d}T00:00:00Z`);
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const monthStart = (d: string) => `${d.slice(0, 7)}-01`;
+const nextMonth = (d: string) => {
+  const t = new Date(dayMs(monthStart(d)));
+  t.setUTCMonth(t.getUTCMonth() + 1);
+  return isoDay(t.getTime());
+};
+
+/**
+ * Which rollup rows a day range reads: whole months from the monthly rows, the days of a month cut
+ * by `from` or `to` from the daily ones. SQL over `h` (grain, period) with params appended.
+ */
+function periodsOf(f: HeatmapFilter, p: (v: unknown) => string): string {
+  if (!f.from && !f.to) return `h.grain = 'M'`;
+  const from = f.from ?? '0001-01-01';
+  const to = f.to ?? '9999-12-31';
+  const afterTo = isoDay(dayMs(to) + 86_400_000);
+  // Whole months: [fullFrom, fullTo).
+  const fullFrom = from === monthStart(from) ? from : nextMonth(from);
+  const fullTo = afterTo === monthStart(afterTo) ? afterTo : monthStart(afterTo);
+  const days = `(h.grain = 'D' AND h.period BETWEEN ${p(from)}::date AND ${p(to)}::date`;
+  if (fullFrom >= fullTo) return `${days})`;
+  const [ff, ft] = [p(fullFrom), p(fullTo)];
+  return `((h.grain = 'M' AND h.period >= ${ff}::date AND h.period < ${ft}::date)
+       OR ${days} AND NOT (h.period >= ${ff}::date AND h.period < ${ft}::date)))`;
+}
+
+/**
+ * The P90 off a histogram [bucket, n][] (ascending): the bucket holding rank 0.9·(n−1), interpolated
+ * geometrically by the rank's place in it.
+ */
+function histogramP90(hist: [number, number][]): number | null {
+  const total = hist.reduce((n, [, c]) => n + c, 0);
+  if (total === 0) return null;
+  const rank = 0.9 * (total - 1);
+  let below = 0;
+  for (const [b, c] of hist) {
+    if (rank < below + c) {
+      if (b < 0) return 0;
+      const within = c > 1 ? (rank - below) / (c - 1) : 0.5;
+      return Math.round(2 ** ((b + Math.min(Math.max(within, 0), 1)) / BUCKETS_PER_DOUBLING));
+    }
+    below += c;
+  }
+  const last = hist[hist.length - 1]![0];
+  return Math.round(2 ** ((last + 1) / BUCKETS_PER_DOUBLING));
+}
 
 export type Heatmaps = ReturnType<typeof createHeatmaps>;
 
 export function createHeatmaps(pool: pg.Pool) {
   let ready: Promise<void> | undefined;
 
-  /** Creates the projection table once per process (idempotent across processes). */
-  function ensureTable(): Promise<void> {
+  /** Creates the projection tables once per process (idempotent across processes). */
+  function ensureTables(): Promise<void> {
     ready ??= (async () => {
       const client = await pool.connect();
       try {
@@ -150,35 +345,186 @@ export function createHeatmaps(pool: pg.Pool) {
     return ready;
   }
 
-  /** Brings the projection up to date for one process (new instances since the last query). */
-  async function catchUp(bpmnProcessId: string): Promise<void> {
-    await ensureTable();
-    await pool.query(CATCH_UP, [bpmnProcessId, REGION_VARIABLES]);
+  /** heat_ended's new (instance, element) pairs are marked `first`; the pairs of ended instances go. */
+  async function rollUp(client: pg.PoolClient, keepPairs: boolean) {
+    if (keepPairs) {
+      await client.query(
+        `WITH ins AS (
+           INSERT INTO supervision_heat_reached (process_instance_key, element_id)
+           SELECT pi, element_id FROM heat_ended WHERE first_of_pair AND element_type <> 'PROCESS'
+           ON CONFLICT DO NOTHING RETURNING process_instance_key, element_id)
+         UPDATE heat_ended x SET first = true FROM ins
+          WHERE x.pi = ins.process_instance_key AND x.element_id = ins.element_id AND x.first_of_pair`,
+      );
+    } else {
+      await client.query(`UPDATE heat_ended SET first = true WHERE first_of_pair AND element_type <> 'PROCESS'`);
+    }
+    for (const q of ROLL_UP) await client.query(q);
+    await client.query(
+      `DELETE FROM supervision_heat_reached
+        WHERE process_instance_key IN (SELECT pi FROM heat_ended WHERE element_type = 'PROCESS')`,
+    );
   }
 
-  /** The instances of the filter, as a CTE `inst(key)`; params appended to `params`. */
-  function instancesCte(f: HeatmapFilter, params: unknown[]): string {
+  /**
+   * First catch-up: the rollup from the tables as they are. It waits until every transaction that
+   * could hold a record position up to the log's last one has ended, so that everything up to there
+   * is in the snapshot the rollup is built from (the engine writes its state before its records, so
+   * a command holds its xid before it takes positions).
+   */
+  async function build(client: pg.PoolClient) {
+    const { rows: last } = await client.query<{ v: string }>(LAST_POSITION);
+    const { rows: snap } = await client.query<{ x: string }>(
+      `SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x`,
+    );
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { rows } = await client.query<{ done: boolean }>(
+        `SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8 AS done`,
+        [snap[0]!.x],
+      );
+      if (rows[0]!.done) break;
+      if (Date.now() > deadline) throw new Error('heatmap rollup: a transaction has been open for over 30 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    try {
+      await client.query(
+        'TRUNCATE supervision_heat, supervision_heat_hist, supervision_heat_seen, supervision_heat_reached',
+      );
+      await client.query(regionCatchUp('true'), [REGION_VARIABLES]);
+      await client.query(endedTable('engine_element_instance e'));
+      // Pairs of running instances only (an ended instance passes no element again).
+      await client.query(
+        `INSERT INTO supervision_heat_reached (process_instance_key, element_id)
+         SELECT DISTINCT x.pi, x.element_id FROM heat_ended x JOIN engine_process_instance p ON p.key = x.pi
+          WHERE p.state = 'ACTIVE' AND x.element_type <> 'PROCESS'`,
+      );
+      await rollUp(client, false);
+      // Records above the last position that the snapshot already holds are in the rollup now.
+      await client.query(
+        `INSERT INTO supervision_heat_seen SELECT z.position FROM zeebe_record z WHERE ${RELEVANT} AND z.position > $1`,
+        [last[0]!.v],
+      );
+      await client.query(`INSERT INTO supervision_heat_state (id, hwm) VALUES (1, $1)`, [last[0]!.v]);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Later catch-ups: the log's records above the high-water mark not yet in the rollup — instances
+   * started (their projection row) and element instances ended (into the rollup).
+   */
+  async function increment(client: pg.PoolClient) {
+    await client.query('BEGIN');
+    try {
+      const { rows: promoted } = await client.query<{ hwm: string }>(
+        `UPDATE supervision_heat_state SET hwm = cand_hwm, cand_hwm = NULL, cand_xid = NULL
+          WHERE id = 1 AND cand_xid IS NOT NULL AND pg_snapshot_xmin(pg_current_snapshot()) >= cand_xid
+          RETURNING hwm::text`,
+      );
+      if (promoted[0]) await client.query(`DELETE FROM supervision_heat_seen WHERE position <= $1`, [promoted[0].hwm]);
+      // A new candidate: the last position now, safe once every xid handed out before this statement ended.
+      const { rows: last } = await client.query<{ v: string }>(LAST_POSITION);
+      const { rows: state } = await client.query<{ hwm: string }>(
+        `UPDATE supervision_heat_state
+            SET cand_hwm = CASE WHEN cand_xid IS NULL THEN $1::bigint ELSE cand_hwm END,
+                cand_xid = coalesce(cand_xid, pg_snapshot_xmax(pg_current_snapshot()))
+          WHERE id = 1 RETURNING hwm::text`,
+        [last[0]!.v],
+      );
+      await client.query(
+        `CREATE TEMP TABLE heat_batch ON COMMIT DROP AS
+         SELECT z.position, z.record_key AS key, z.intent, (z.value->>'processInstanceKey')::bigint AS pi
+           FROM zeebe_record z
+          WHERE ${RELEVANT} AND z.position > $1
+            AND NOT EXISTS (SELECT 1 FROM supervision_heat_seen s WHERE s.position = z.position)`,
+        [state[0]!.hwm],
+      );
+      const { rowCount } = await client.query(`INSERT INTO supervision_heat_seen SELECT position FROM heat_batch`);
+      if (rowCount) {
+        await client.query(regionCatchUp('p.key IN (SELECT pi FROM heat_batch)'), [REGION_VARIABLES]);
+        await client.query(
+          endedTable(`(SELECT DISTINCT key FROM heat_batch WHERE intent <> 'ELEMENT_ACTIVATING') b
+             JOIN engine_element_instance e ON e.key = b.key`),
+        );
+        await rollUp(client, true);
+      }
+      await client.query('COMMIT');
+      return rowCount ?? 0;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Brings the projection and the rollup up to date with the record log (every process). Returns how
+   * many records it took in (the first call builds the rollup from the tables: −1).
+   */
+  async function catchUp(): Promise<number> {
+    await ensureTables();
+    const client = await pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [CATCH_UP_LOCK]);
+      try {
+        const { rows } = await client.query(`SELECT 1 FROM supervision_heat_state WHERE id = 1`);
+        if (rows.length === 0) {
+          await build(client);
+          return -1;
+        }
+        return await increment(client);
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [CATCH_UP_LOCK]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Filters on the projection `r` and the instance `p` (live rows), params appended. */
+  function liveWhere(f: HeatmapFilter, params: unknown[]): string {
     const p = (v: unknown) => {
       params.push(v);
       return `$${params.length}`;
     };
-    const where = [
-      `p.process_definition_key = ${p(f.processDefinitionKey)}::bigint`,
-      `starts_with(r.region_code, ${p(f.region)})`,
-    ];
-    if (f.from) where.push(`p.start_date >= ${p(f.from.toISOString())}::timestamptz`);
-    if (f.to) where.push(`p.start_date < ${p(f.to.toISOString())}::timestamptz`);
+    const where = [`starts_with(r.region_code, ${p(f.region)})`];
+    if (f.from) where.push(`${chinaDayOf('p.start_date')} >= ${p(f.from)}::date`);
+    if (f.to) where.push(`${chinaDayOf('p.start_date')} <= ${p(f.to)}::date`);
     if (f.town) where.push(`starts_with(r.region_code, ${p(f.town)})`);
     if (f.school !== undefined) where.push(`r.school_id = ${p(f.school)}`);
+    return where.join(' AND ');
+  }
+
+  /** The same filters on rollup rows `h`. */
+  function rollupWhere(f: HeatmapFilter, params: unknown[]): string {
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const where = [`h.process_definition_key = ${p(f.processDefinitionKey)}::bigint`, periodsOf(f, p)];
+    where.push(`starts_with(h.region_code, ${p(f.region)})`);
+    if (f.town) where.push(`starts_with(h.region_code, ${p(f.town)})`);
+    if (f.school !== undefined) where.push(`h.school_id = ${p(f.school)}`);
+    return where.join(' AND ');
+  }
+
+  /** The instances of the filter, as a CTE `inst(key)` (the waiting list); params appended. */
+  function instancesCte(f: HeatmapFilter, params: unknown[]): string {
+    params.push(f.processDefinitionKey);
+    const pdk = `$${params.length}`;
     return `inst AS MATERIALIZED (
       SELECT p.key FROM engine_process_instance p
         JOIN supervision_instance_region r ON r.process_instance_key = p.key
-       WHERE ${where.join(' AND ')})`;
+       WHERE p.process_definition_key = ${pdk}::bigint AND ${liveWhere(f, params)})`;
   }
 
   return {
     catchUp,
-
+    ensureTables,
     /** Versions of every deployed process, newest first. */
     async definitions() {
       const { rows } = await pool.query<{
@@ -214,107 +560,164 @@ export function createHeatmaps(pool: pg.Pool) {
         : undefined;
     },
 
-    /** Frequency and duration per element, SLA per user task, for the instances of the filter. */
+    /**
+     * Frequency and duration per element, SLA per user task, for the instances of the filter: ended
+     * element instances from the rollup (call catchUp first), the active ones — and open tasks, their
+     * due dates against `asOf`, open incidents — live from the engine's tables.
+     */
     async heatmap(f: HeatmapFilter, asOf: Date) {
-      const params: unknown[] = [];
-      const cte = instancesCte(f, params);
-      const elementsQuery = pool.query<{
+      const rp: unknown[] = [];
+      const rw = rollupWhere(f, rp);
+      const rolledQuery = pool.query<{
         element_id: string;
         element_type: string;
-        instances: number;
-        active: number;
+        reached: number;
         completed: number;
         terminated: number;
         avg_ms: number | null;
-        p90_ms: number | null;
-      }>(
-        `WITH ${cte}
-         SELECT e.element_id, min(e.element_type) AS element_type,
-                count(DISTINCT e.process_instance_key)::int AS instances,
-                (count(*) FILTER (WHERE e.state = 'ACTIVE'))::int AS active,
-                (count(*) FILTER (WHERE e.state = 'COMPLETED'))::int AS completed,
-                (count(*) FILTER (WHERE e.state = 'TERMINATED'))::int AS terminated,
-                round(avg(${MS}) FILTER (WHERE e.state = 'COMPLETED'))::float8 AS avg_ms,
-                round(percentile_cont(0.9) WITHIN GROUP (ORDER BY ${MS}) FILTER (WHERE e.state = 'COMPLETED'))::float8
-                  AS p90_ms
-           FROM engine_element_instance e JOIN inst ON inst.key = e.process_instance_key
-          WHERE e.process_definition_key = $1::bigint AND e.element_type <> 'MULTI_INSTANCE_BODY'
-          GROUP BY e.element_id ORDER BY e.element_id`,
-        params,
-      );
-      const incidentParams: unknown[] = [];
-      const incidentsQuery = pool.query<{ element_id: string; n: number }>(
-        `WITH ${instancesCte(f, incidentParams)}
-         SELECT i.element_id, count(*)::int AS n FROM engine_incident i JOIN inst ON inst.key = i.process_instance_key
-          WHERE i.state = 'ACTIVE' GROUP BY i.element_id`,
-        incidentParams,
-      );
-      const slaParams: unknown[] = [];
-      const slaCte = instancesCte(f, slaParams);
-      slaParams.push(asOf.toISOString());
-      const slaQuery = pool.query<{
-        element_id: string;
+        exact: boolean;
+        p90_exact: number | null;
+        hist: [number, number][] | null;
         finished: number;
         finished_late: number;
-        open: number;
-        open_overdue: number;
         without_due: number;
       }>(
-        `WITH ${slaCte}
-         SELECT t.element_id,
-                (count(*) FILTER (WHERE t.state = 'COMPLETED' AND t.due_date IS NOT NULL))::int AS finished,
-                (count(*) FILTER (WHERE t.state = 'COMPLETED' AND t.completion_date > t.due_date))::int AS finished_late,
-                (count(*) FILTER (WHERE t.state = 'CREATED' AND t.due_date IS NOT NULL))::int AS open,
-                (count(*) FILTER (WHERE t.state = 'CREATED' AND t.due_date < $${slaParams.length}::timestamptz))::int
-                  AS open_overdue,
-                (count(*) FILTER (WHERE t.due_date IS NULL AND t.state <> 'CANCELED'))::int AS without_due
-           FROM engine_user_task t JOIN inst ON inst.key = t.process_instance_key
-          WHERE t.process_definition_key = $1::bigint
-          GROUP BY t.element_id ORDER BY t.element_id`,
-        slaParams,
+        `WITH h AS MATERIALIZED (SELECT * FROM supervision_heat h WHERE ${rw}),
+              a AS (SELECT element_id, min(element_type) AS element_type, sum(reached)::int AS reached,
+                           sum(completed)::int AS completed, sum(terminated)::int AS terminated,
+                           round(sum(duration_sum) / nullif(sum(completed), 0))::float8 AS avg_ms,
+                           bool_and(durations IS NOT NULL) AND sum(completed) <= ${EXACT_LIMIT} AS exact,
+                           sum(finished)::int AS finished, sum(finished_late)::int AS finished_late,
+                           sum(without_due)::int AS without_due
+                      FROM h GROUP BY element_id),
+              ex AS (SELECT h.element_id, round(percentile_cont(0.9) WITHIN GROUP (ORDER BY d))::float8 AS p90
+                       FROM h JOIN a ON a.element_id = h.element_id AND a.exact CROSS JOIN unnest(h.durations) d
+                      GROUP BY h.element_id),
+              hs AS (SELECT element_id, json_agg(json_build_array(bucket, n) ORDER BY bucket) AS hist
+                       FROM (SELECT h.element_id, h.bucket, sum(h.n)::int AS n FROM supervision_heat_hist h
+                              WHERE ${rw} AND h.element_id IN (SELECT element_id FROM a WHERE NOT a.exact)
+                              GROUP BY 1, 2) b
+                      GROUP BY element_id)
+         SELECT a.*, ex.p90 AS p90_exact, hs.hist FROM a
+           LEFT JOIN ex ON ex.element_id = a.element_id LEFT JOIN hs ON hs.element_id = a.element_id`,
+        rp,
       );
-      const countParams: unknown[] = [];
-      const totalsQuery = pool.query<{ n: number; active: number }>(
-        `WITH ${instancesCte(f, countParams)}
-         SELECT count(*)::int AS n, (count(*) FILTER (WHERE p.state = 'ACTIVE'))::int AS active
-           FROM inst JOIN engine_process_instance p ON p.key = inst.key`,
-        countParams,
+      const lp: unknown[] = [f.processDefinitionKey, asOf.toISOString()];
+      const lw = liveWhere(f, lp);
+      const liveQuery = pool.query<{
+        element_id: string;
+        element_type: string;
+        active: number;
+        reached: number;
+        open: number;
+        open_overdue: number;
+        finished: number;
+        finished_late: number;
+        without_due: number;
+      }>(
+        `WITH live AS MATERIALIZED (
+           SELECT e.key, e.process_instance_key AS pi, e.element_id, e.element_type
+             FROM engine_element_instance e
+             JOIN supervision_instance_region r ON r.process_instance_key = e.process_instance_key
+             JOIN engine_process_instance p ON p.key = e.process_instance_key
+            WHERE e.state = 'ACTIVE' AND e.process_definition_key = $1::bigint
+              AND e.element_type <> 'MULTI_INSTANCE_BODY' AND ${lw}),
+         els AS (
+           SELECT l.element_id, min(l.element_type) AS element_type, count(*)::int AS active,
+                  (count(DISTINCT l.pi) FILTER (WHERE l.element_type <> 'PROCESS' AND NOT EXISTS (
+                     SELECT 1 FROM supervision_heat_reached x
+                      WHERE x.process_instance_key = l.pi AND x.element_id = l.element_id)))::int AS reached
+             FROM live l GROUP BY l.element_id),
+         tasks AS (
+           SELECT l.element_id,
+                  (count(*) FILTER (WHERE t.state = 'CREATED' AND t.due_date IS NOT NULL))::int AS open,
+                  (count(*) FILTER (WHERE t.state = 'CREATED' AND t.due_date < $2::timestamptz))::int AS open_overdue,
+                  (count(*) FILTER (WHERE t.state = 'COMPLETED' AND t.due_date IS NOT NULL))::int AS finished,
+                  (count(*) FILTER (WHERE t.state = 'COMPLETED' AND t.completion_date > t.due_date))::int
+                    AS finished_late,
+                  (count(*) FILTER (WHERE t.due_date IS NULL AND t.state <> 'CANCELED'))::int AS without_due
+             FROM live l JOIN engine_user_task t ON t.element_instance_key = l.key
+            WHERE l.element_type = 'USER_TASK' GROUP BY l.element_id)
+         SELECT els.*, coalesce(tasks.open, 0) AS open, coalesce(tasks.open_overdue, 0) AS open_overdue,
+                coalesce(tasks.finished, 0) AS finished, coalesce(tasks.finished_late, 0) AS finished_late,
+                coalesce(tasks.without_due, 0) AS without_due
+           FROM els LEFT JOIN tasks ON tasks.element_id = els.element_id`,
+        lp,
       );
-      // Four statements on four connections at once: the answer takes as long as the slowest.
-      const [{ rows: elements }, { rows: incidents }, { rows: sla }, { rows: totals }] = await Promise.all([
-        elementsQuery,
+      const ip: unknown[] = [f.processDefinitionKey];
+      const incidentsQuery = pool.query<{ element_id: string; n: number }>(
+        `SELECT i.element_id, count(*)::int AS n FROM engine_incident i
+           JOIN supervision_instance_region r ON r.process_instance_key = i.process_instance_key
+           JOIN engine_process_instance p ON p.key = i.process_instance_key
+          WHERE i.state = 'ACTIVE' AND i.process_definition_key = $1::bigint AND ${liveWhere(f, ip)}
+          GROUP BY i.element_id`,
+        ip,
+      );
+      // Three statements on three connections at once: the answer takes as long as the slowest.
+      const [{ rows: rolled }, { rows: live }, { rows: incidents }] = await Promise.all([
+        rolledQuery,
+        liveQuery,
         incidentsQuery,
-        slaQuery,
-        totalsQuery,
       ]);
       const incidentsOf = new Map(incidents.map((r) => [r.element_id, r.n]));
-      const process = elements.find((e) => e.element_type === 'PROCESS');
+      const liveOf = new Map(live.map((r) => [r.element_id, r]));
+      const rolledOf = new Map(rolled.map((r) => [r.element_id, r]));
+      const ids = [...new Set([...rolled.map((r) => r.element_id), ...live.map((r) => r.element_id)])].sort();
+      const rows = ids.map((id) => {
+        const r = rolledOf.get(id);
+        const l = liveOf.get(id);
+        const completed = r?.completed ?? 0;
+        const duration: Required<Duration> = {
+          count: completed,
+          avgMs: r?.avg_ms ?? null,
+          p90Ms: completed === 0 ? null : r!.exact ? r!.p90_exact : histogramP90(r!.hist ?? []),
+          p90Estimated: completed > 0 && !r!.exact,
+        };
+        return {
+          elementId: id,
+          elementType: (r?.element_type ?? l?.element_type)!,
+          instances: (r?.reached ?? 0) + (l?.reached ?? 0),
+          active: l?.active ?? 0,
+          completed,
+          terminated: r?.terminated ?? 0,
+          incidents: incidentsOf.get(id) ?? 0,
+          duration,
+          sla: {
+            finished: (r?.finished ?? 0) + (l?.finished ?? 0),
+            finishedLate: (r?.finished_late ?? 0) + (l?.finished_late ?? 0),
+            open: l?.open ?? 0,
+            openOverdue: l?.open_overdue ?? 0,
+            withoutDueDate: (r?.without_due ?? 0) + (l?.without_due ?? 0),
+          },
+        };
+      });
+      const process = rows.find((e) => e.elementType === 'PROCESS');
+      const activeInstances = process?.active ?? 0;
       return {
-        instances: totals[0]?.n ?? 0,
-        activeInstances: totals[0]?.active ?? 0,
-        instanceDuration: process ? { avgMs: process.avg_ms, p90Ms: process.p90_ms } : { avgMs: null, p90Ms: null },
-        elements: elements
-          .filter((e) => e.element_type !== 'PROCESS')
-          .map((e): ElementHeat => ({
-            elementId: e.element_id,
-            elementType: e.element_type,
-            instances: e.instances,
-            active: e.active,
-            completed: e.completed,
-            terminated: e.terminated,
-            incidents: incidentsOf.get(e.element_id) ?? 0,
-            duration: { count: e.completed, avgMs: e.avg_ms, p90Ms: e.p90_ms },
+        instances: process ? process.active + process.completed + process.terminated : 0,
+        activeInstances,
+        instanceDuration: process
+          ? {
+              avgMs: process.duration.avgMs,
+              p90Ms: process.duration.p90Ms,
+              p90Estimated: process.duration.p90Estimated,
+            }
+          : { avgMs: null, p90Ms: null, p90Estimated: false },
+        elements: rows
+          .filter((e) => e.elementType !== 'PROCESS')
+          .map(({ sla: _sla, ...e }): ElementHeat & { duration: Required<Duration> } => e),
+        sla: rows
+          .filter((e) => e.elementType === 'USER_TASK')
+          .map(({ elementId, sla: s }): TaskSla => ({
+            elementId,
+            finished: s.finished,
+            finishedLate: s.finishedLate,
+            lateShare: share(s.finishedLate, s.finished),
+            open: s.open,
+            openOverdue: s.openOverdue,
+            overdueShare: share(s.openOverdue, s.open),
+            withoutDueDate: s.withoutDueDate,
           })),
-        sla: sla.map((s): TaskSla => ({
-          elementId: s.element_id,
-          finished: s.finished,
-          finishedLate: s.finished_late,
-          lateShare: share(s.finished_late, s.finished),
-          open: s.open,
-          openOverdue: s.open_overdue,
-          overdueShare: share(s.open_overdue, s.open),
-          withoutDueDate: s.without_due,
-        })),
       };
     },
 

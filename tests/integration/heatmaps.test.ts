@@ -45,7 +45,7 @@ async function clockCall(method: string, suffix: string, body?: unknown) {
 interface Heat {
   instances: number;
   activeInstances: number;
-  instanceDuration: { avgMs: number | null; p90Ms: number | null };
+  instanceDuration: { avgMs: number | null; p90Ms: number | null; p90Estimated: boolean };
   elements: {
     elementId: string;
     instances: number;
@@ -53,7 +53,7 @@ interface Heat {
     completed: number;
     terminated: number;
     incidents: number;
-    duration: { count: number; avgMs: number | null; p90Ms: number | null };
+    duration: { count: number; avgMs: number | null; p90Ms: number | null; p90Estimated: boolean };
   }[];
   sla: {
     elementId: string;
@@ -202,10 +202,16 @@ describe('supervisors’ heatmap (engine-backed, controlled clock)', () => {
   it('gives the average and the 90th percentile of the completed element instances’ durations', async () => {
     const h = await heatmap(supervisor);
     // review: 2, 4, 4, 12 days. p90 (linear interpolation) = 4 + 0.7 × (12 − 4) = 9.6 days.
-    expect(element(h, 'review')!.duration).toEqual({ count: 4, avgMs: 5.5 * DAY, p90Ms: 9.6 * DAY });
-    expect(element(h, 'route')!.duration).toEqual({ count: 3, avgMs: 0, p90Ms: 0 });
-    expect(element(h, 'decide')!.duration).toEqual({ count: 0, avgMs: null, p90Ms: null });
-    expect(h.instanceDuration).toEqual({ avgMs: 2 * DAY, p90Ms: 2 * DAY });
+    // Few durations: the exact percentile, not the rollup's histogram estimate.
+    expect(element(h, 'review')!.duration).toEqual({
+      count: 4,
+      avgMs: 5.5 * DAY,
+      p90Ms: 9.6 * DAY,
+      p90Estimated: false,
+    });
+    expect(element(h, 'route')!.duration).toEqual({ count: 3, avgMs: 0, p90Ms: 0, p90Estimated: false });
+    expect(element(h, 'decide')!.duration).toEqual({ count: 0, avgMs: null, p90Ms: null, p90Estimated: false });
+    expect(h.instanceDuration).toEqual({ avgMs: 2 * DAY, p90Ms: 2 * DAY, p90Estimated: false });
   });
 
   it('gives per user task the share finished past its due date and the share of open ones overdue', async () => {
@@ -287,5 +293,54 @@ describe('supervisors’ heatmap (engine-backed, controlled clock)', () => {
     expect(bad.body.error.details.map((d) => d.path.join('.')).sort()).toEqual(['from', 'town']);
     const teacher = await as(teacherName);
     expect((await teacher('GET', `/api/supervision/heatmap?process=${PROCESS}`)).status).toBe(403);
+  });
+
+  // Last: it moves C and F on. Ended element instances reach the heatmap through the rollup's
+  // catch-up of the record log, the active ones live; neither may be lost or counted twice across runs.
+  it('keeps every figure exact across catch-ups as element instances complete between two queries', async () => {
+    const before = await heatmap(supervisor);
+    expect(element(before, 'review')).toMatchObject({ instances: 6, active: 2, completed: 4 });
+    // C's review, open since day 0, is done on day 20 (late: due day 10); C then ends at `done`.
+    const c = await openTask(keys.C!, 'review');
+    await engine.completeUserTask(c.userTaskKey, {});
+    await eventually(
+      async () =>
+        (await records.openUserTasks({ processInstanceKey: keys.C!, elementId: 'review' })).data[0] ? undefined : true,
+      'C’s review done',
+    );
+    const after = await heatmap(supervisor);
+    expect(after.instances).toBe(6);
+    expect(after.activeInstances).toBe(4); // A and C ended
+    expect(element(after, 'review')).toMatchObject({ instances: 6, active: 1, completed: 5, terminated: 0 });
+    // 2, 4, 4, 12, 20 days: p90 = 12 + 0.6 × (20 − 12) = 16.8 days; average 8.4 days.
+    expect(element(after, 'review')!.duration).toEqual({
+      count: 5,
+      avgMs: 8.4 * DAY,
+      p90Ms: 16.8 * DAY,
+      p90Estimated: false,
+    });
+    expect(element(after, 'route')).toMatchObject({ instances: 5, active: 1, completed: 4, incidents: 1 });
+    expect(element(after, 'done')).toMatchObject({ instances: 2, active: 0, completed: 2 });
+    // A took 2 days, C 20: p90 = 2 + 0.9 × 18 = 18.2 days.
+    expect(after.instanceDuration).toEqual({ avgMs: 11 * DAY, p90Ms: 18.2 * DAY, p90Estimated: false });
+    expect(sla(after, 'review')).toMatchObject({ finished: 5, finishedLate: 2, open: 1, openOverdue: 0 });
+    // A query with nothing new in the log counts nothing twice.
+    expect(await heatmap(supervisor)).toEqual(after);
+    // The filters see the change too: C's town and school, and C's day of start.
+    const cTown = await heatmap(supervisor, `&town=${otherTown}`);
+    expect(element(cTown, 'review')).toMatchObject({ instances: 1, active: 0, completed: 1 });
+    expect(element(cTown, 'done')).toMatchObject({ instances: 1, completed: 1 });
+    expect(cTown.activeInstances).toBe(0);
+    const inTown = await heatmap(supervisor, `&town=${town}&school=${school}`);
+    expect(element(inTown, 'review')).toMatchObject({ instances: 5, active: 1, completed: 4 });
+    const day0 = new Date(t0 + 8 * 3_600_000).toISOString().slice(0, 10);
+    const first = await heatmap(supervisor, `&from=${day0}&to=${day0}`);
+    expect(first.instances).toBe(5);
+    expect(element(first, 'review')).toMatchObject({ instances: 5, active: 0, completed: 5 });
+    expect(element(first, 'review')!.duration.p90Ms).toBe(16.8 * DAY);
+    // The other county's bureau: its one instance, untouched by ours.
+    const theirs = await heatmap(otherBureau);
+    expect(theirs.instances).toBe(1);
+    expect(element(theirs, 'review')).toMatchObject({ instances: 1, active: 1, completed: 0 });
   });
 });
