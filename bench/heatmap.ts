@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../engine/src/db/schema.js';
-import { createHeatmaps, type HeatmapFilter } from '../infra/camunda/heatmap.js';
+import { createHeatmaps, type HeatmapFilter, P90_MAX_RELATIVE_ERROR } from '../infra/camunda/heatmap.js';
 import { loadConfig, REPO_ROOT } from '../infra/config.js';
 import { startDatabases } from '../infra/db/postgres.js';
 import { slotPorts } from '../infra/ports.js';
@@ -23,6 +23,8 @@ const INSTANCES = Number(process.env.KC_BENCH_HEATMAP_INSTANCES ?? 100_000);
 const TOWNS = 10;
 const SCHOOLS = 30;
 const RUNS = 5;
+/** New instances (and completions of older open element instances) before each timed catch-up. */
+const NEW = 1000;
 const DATA_DIR = path.join(os.tmpdir(), 'kc-bench-heatmap');
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -100,6 +102,89 @@ async function generate(db: pg.Pool, xml: string) {
   );
 }
 
+/**
+ * `n` new instances from instance number `first` on, as the engine writes them: started now, three steps
+ * done and a fourth open (rows, root variables, PROCESS_INSTANCE records); and `n` open steps of older
+ * instances completed (rows and records).
+ */
+async function newWork(db: pg.Pool, first: number, n: number) {
+  const ids = (
+    await db.query<{ id: string; type: string }>(
+      `SELECT element_id AS id, min(element_type) AS type FROM engine_element_instance WHERE key % 100 BETWEEN 1 AND 4
+      GROUP BY element_id, key % 100 ORDER BY min(key % 100) LIMIT 4`,
+    )
+  ).rows;
+  await db.query(
+    `WITH i AS (SELECT g AS i, g * 100 AS pi FROM generate_series($1::int, $1::int + $2::int - 1) g),
+     p AS (INSERT INTO engine_process_instance (key, process_definition_key, bpmn_process_id, version, state, start_date, tenant_id)
+           SELECT pi, 1, 'dropout-escalation', 1, 'ACTIVE', now() - interval '3 days', '<default>' FROM i),
+     v AS (INSERT INTO engine_variable (scope_key, name, key, process_instance_key, value)
+           SELECT pi, x.name, pi + 90 + x.n, pi, x.value FROM i, LATERAL (VALUES
+             (0, 'townCode', to_jsonb('370481' || lpad((i % ${TOWNS} + 1)::text, 3, '0'))),
+             (1, 'schoolId', to_jsonb(1 + i % ${SCHOOLS}))) x(n, name, value)),
+     e AS (INSERT INTO engine_element_instance (key, process_instance_key, process_definition_key, bpmn_process_id, element_id,
+             element_type, flow_scope_key, state, start_date, end_date, tenant_id)
+           SELECT pi + j, pi, 1, 'dropout-escalation', CASE WHEN j = 0 THEN 'dropout-escalation' ELSE ($3::text[])[j] END,
+                  CASE WHEN j = 0 THEN 'PROCESS' ELSE ($4::text[])[j] END, CASE WHEN j = 0 THEN NULL ELSE pi END,
+                  CASE WHEN j IN (0, 4) THEN 'ACTIVE' ELSE 'COMPLETED' END, now() - (4 - j) * interval '18 hours',
+                  CASE WHEN j IN (0, 4) THEN NULL ELSE now() - (3 - j) * interval '18 hours' END, '<default>'
+             FROM i CROSS JOIN generate_series(0, 4) j
+           RETURNING key, process_instance_key, element_id, element_type, state)
+     INSERT INTO zeebe_record (partition_id, position, record_key, ts, value_type, intent, value)
+     SELECT 1, nextval('engine_record_position'), key, now(), 'PROCESS_INSTANCE',
+            CASE WHEN state = 'ACTIVE' AND element_type = 'PROCESS' THEN 'ELEMENT_ACTIVATING' ELSE 'ELEMENT_COMPLETED' END,
+            jsonb_build_object('bpmnElementType', element_type, 'elementId', element_id,
+                               'processInstanceKey', process_instance_key::text)
+       FROM e WHERE element_type = 'PROCESS' OR state = 'COMPLETED'`,
+    [first, n, ids.map((r) => r.id), ids.map((r) => r.type)],
+  );
+  await db.query(
+    `WITH done AS (
+       UPDATE engine_element_instance e SET state = 'COMPLETED', end_date = now()
+        WHERE e.key IN (SELECT key FROM engine_element_instance
+                         WHERE state = 'ACTIVE' AND element_type NOT IN ('PROCESS', 'MULTI_INSTANCE_BODY')
+                           AND process_instance_key < $1::bigint * 100 ORDER BY key LIMIT $2)
+       RETURNING e.key, e.process_instance_key, e.element_id, e.element_type),
+     t AS (UPDATE engine_user_task u SET state = 'COMPLETED', completion_date = now()
+             FROM done WHERE u.element_instance_key = done.key)
+     INSERT INTO zeebe_record (partition_id, position, record_key, ts, value_type, intent, value)
+     SELECT 1, nextval('engine_record_position'), key, now(), 'PROCESS_INSTANCE', 'ELEMENT_COMPLETED',
+            jsonb_build_object('bpmnElementType', element_type, 'elementId', element_id,
+                               'processInstanceKey', process_instance_key::text)
+       FROM done`,
+    [first, n],
+  );
+}
+
+/** The heatmap's element figures as they were computed before the rollup: straight from the raw rows. */
+async function rawHeatmap(db: pg.Pool, region: string) {
+  const { rows } = await db.query<{
+    element_id: string;
+    instances: number;
+    active: number;
+    completed: number;
+    terminated: number;
+    avg_ms: number | null;
+    p90_ms: number | null;
+  }>(
+    `WITH inst AS MATERIALIZED (
+       SELECT p.key FROM engine_process_instance p JOIN supervision_instance_region r ON r.process_instance_key = p.key
+        WHERE p.process_definition_key = 1 AND starts_with(r.region_code, $1))
+     SELECT e.element_id, count(DISTINCT e.process_instance_key)::int AS instances,
+            (count(*) FILTER (WHERE e.state = 'ACTIVE'))::int AS active,
+            (count(*) FILTER (WHERE e.state = 'COMPLETED'))::int AS completed,
+            (count(*) FILTER (WHERE e.state = 'TERMINATED'))::int AS terminated,
+            round(avg(${RAW_MS}) FILTER (WHERE e.state = 'COMPLETED'))::float8 AS avg_ms,
+            round(percentile_cont(0.9) WITHIN GROUP (ORDER BY ${RAW_MS}) FILTER (WHERE e.state = 'COMPLETED'))::float8 AS p90_ms
+       FROM engine_element_instance e JOIN inst ON inst.key = e.process_instance_key
+      WHERE e.process_definition_key = 1 AND e.element_type NOT IN ('MULTI_INSTANCE_BODY', 'PROCESS')
+      GROUP BY e.element_id`,
+    [region],
+  );
+  return new Map(rows.map((r) => [r.element_id, r]));
+}
+const RAW_MS = `(extract(epoch FROM e.end_date - e.start_date) * 1000)::float8`;
+
 /** A pool that remembers every query it ran, so each can be EXPLAIN ANALYZEd afterwards. */
 function recording(pool: pg.Pool) {
   const seen: { text: string; values: unknown[] }[] = [];
@@ -139,7 +224,7 @@ async function main() {
     if (!had.rowCount) await generate(db, xml);
     const heat0 = createHeatmaps(db);
     // The projection: one row per instance (town among TOWNS, school among SCHOOLS), as catch-up writes it.
-    await heat0.catchUp('no-such-process'); // creates the table
+    await heat0.ensureTables();
     if (!had.rowCount)
       await db.query(
         `INSERT INTO supervision_instance_region (process_instance_key, bpmn_process_id, region_code, town_code, school_id)
@@ -157,17 +242,42 @@ async function main() {
     results.generateSeconds = (Date.now() - t) / 1000;
     say(`• generated ${JSON.stringify(counts.rows[0])} in ${results.generateSeconds} s`);
 
+    // The rollup's first catch-up builds it from the tables (once, e.g. on upgrade).
+    t = performance.now();
+    await heat0.catchUp();
+    results.rollupBuildSeconds = Math.round(performance.now() - t) / 1000;
+    await db.query('VACUUM ANALYZE');
+    const rollupRows = await db.query<{ heat: string; hist: string }>(
+      `SELECT (SELECT count(*) FROM supervision_heat) AS heat, (SELECT count(*) FROM supervision_heat_hist) AS hist`,
+    );
+    results.rollupRows = rollupRows.rows[0];
+    say(`• rollup built in ${results.rollupBuildSeconds} s: ${JSON.stringify(rollupRows.rows[0])} rows`);
+
     const { pool, seen } = recording(db);
     const heat = createHeatmaps(pool);
     const county: HeatmapFilter = { processDefinitionKey: '1', region: '370481' };
+    const chinaDay = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
     const cases: [string, () => Promise<unknown>][] = [
-      ['catch-up (nothing new)', () => heat.catchUp('dropout-escalation')],
+      ['reference: plain seq scan of the instances', () => db.query(`SELECT count(*) FROM engine_process_instance`)],
+      ['catch-up (nothing new)', () => heat.catchUp()],
       ['heatmap, whole county', () => heat.heatmap(county, new Date())],
       ['heatmap, one town', () => heat.heatmap({ ...county, town: '370481003' }, new Date())],
       ['heatmap, one school', () => heat.heatmap({ ...county, school: 7 }, new Date())],
       [
         'heatmap, last 30 days',
-        () => heat.heatmap({ ...county, from: new Date(Date.now() - 30 * 86_400_000) }, new Date()),
+        () => heat.heatmap({ ...county, from: chinaDay(Date.now() - 29 * 86_400_000) }, new Date()),
+      ],
+      [
+        'heatmap, 1 Mar – 15 Sep (months and days)',
+        () =>
+          heat.heatmap(
+            {
+              ...county,
+              from: chinaDay(Date.now() - 300 * 86_400_000).slice(0, 8) + '01',
+              to: chinaDay(Date.now() - 80 * 86_400_000).slice(0, 8) + '15',
+            },
+            new Date(),
+          ),
       ],
       ['waiting at visitFamily (500 oldest)', () => heat.waiting(county, 'visitFamily', 500)],
       [
@@ -206,6 +316,58 @@ async function main() {
         `  ${name}: median ${timings[name].medianMs} ms (min ${timings[name].minMs}, max ${timings[name].maxMs}; ${seen.length} queries)`,
       );
     }
+    // Catch-up after new work: NEW instances started (3 steps done, a 4th open) and NEW open element
+    // instances of older instances completed, written as the engine does (rows and records).
+    const catchUps: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      await newWork(db, INSTANCES + 1 + r * NEW, NEW);
+      t = performance.now();
+      const took = await heat.catchUp();
+      catchUps.push(performance.now() - t);
+      say(
+        `  catch-up after ${NEW} new instances + ${NEW} completions: ${Math.round(catchUps[r]!)} ms (${took} records)`,
+      );
+    }
+    timings[`catch-up after ${NEW} new instances and ${NEW} completions`] = {
+      medianMs: Math.round(median(catchUps)),
+      minMs: Math.round(Math.min(...catchUps)),
+      maxMs: Math.round(Math.max(...catchUps)),
+      queries: 0,
+    };
+    // The same-run reference and the check: yesterday's query over the raw element instances.
+    t = performance.now();
+    const raw = await rawHeatmap(db, county.region);
+    const rawMs = Math.round(performance.now() - t);
+    const now = await heat.heatmap(county, new Date());
+    let mismatches = 0;
+    let maxP90Error = 0;
+    for (const e of now.elements) {
+      const want = raw.get(e.elementId);
+      const same =
+        want &&
+        want.instances === e.instances &&
+        want.active === e.active &&
+        want.completed === e.completed &&
+        want.terminated === e.terminated &&
+        want.avg_ms === e.duration.avgMs;
+      if (!same) {
+        mismatches++;
+        say(`  MISMATCH ${e.elementId}: rollup ${JSON.stringify(e)} raw ${JSON.stringify(want)}`);
+      }
+      if (want?.p90_ms && e.duration.p90Ms !== null)
+        maxP90Error = Math.max(maxP90Error, Math.abs(e.duration.p90Ms - want.p90_ms) / want.p90_ms);
+    }
+    results.reference = {
+      rawCountyHeatmapMs: rawMs,
+      elements: now.elements.length,
+      countMismatches: mismatches,
+      maxP90RelativeError: Math.round(maxP90Error * 10_000) / 10_000,
+      p90ErrorBound: Math.round(P90_MAX_RELATIVE_ERROR * 10_000) / 10_000,
+    };
+    say(
+      `• reference: the raw county heatmap ${rawMs} ms; rollup vs raw: ${mismatches} count mismatches, P90 off by at most ${(maxP90Error * 100).toFixed(2)} % (bound ${(P90_MAX_RELATIVE_ERROR * 100).toFixed(2)} %)`,
+    );
+    results.loadavg = fs.readFileSync('/proc/loadavg', 'utf8').trim();
     results.timings = timings;
     results.plans = plans;
     const out = path.join(REPO_ROOT, 'bench', 'results-heatmap.json');

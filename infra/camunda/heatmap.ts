@@ -622,26 +622,33 @@ export function createHeatmaps(pool: pg.Pool) {
              JOIN engine_process_instance p ON p.key = e.process_instance_key
             WHERE e.state = 'ACTIVE' AND e.process_definition_key = $1::bigint
               AND e.element_type <> 'MULTI_INSTANCE_BODY' AND ${lw}),
-         els AS (
-           SELECT l.element_id, min(l.element_type) AS element_type, count(*)::int AS active,
-                  (count(DISTINCT l.pi) FILTER (WHERE l.element_type <> 'PROCESS' AND NOT EXISTS (
-                     SELECT 1 FROM supervision_heat_reached x
-                      WHERE x.process_instance_key = l.pi AND x.element_id = l.element_id)))::int AS reached
-             FROM live l GROUP BY l.element_id),
+         els AS (SELECT element_id, min(element_type) AS element_type, count(*)::int AS active
+                   FROM live GROUP BY element_id),
+         -- Instances at an element now that the rollup has not counted there yet (hashed, not sorted).
+         pairs AS (
+           SELECT d.element_id, count(*)::int AS reached
+             FROM (SELECT DISTINCT pi, element_id FROM live WHERE element_type <> 'PROCESS') d
+            WHERE NOT EXISTS (SELECT 1 FROM supervision_heat_reached x
+                               WHERE x.process_instance_key = d.pi AND x.element_id = d.element_id)
+            GROUP BY d.element_id),
+         -- Each active task element's task by its index (a join would scan every task ever made).
          tasks AS (
-           SELECT l.element_id,
-                  (count(*) FILTER (WHERE t.state = 'CREATED' AND t.due_date IS NOT NULL))::int AS open,
-                  (count(*) FILTER (WHERE t.state = 'CREATED' AND t.due_date < $2::timestamptz))::int AS open_overdue,
-                  (count(*) FILTER (WHERE t.state = 'COMPLETED' AND t.due_date IS NOT NULL))::int AS finished,
-                  (count(*) FILTER (WHERE t.state = 'COMPLETED' AND t.completion_date > t.due_date))::int
-                    AS finished_late,
-                  (count(*) FILTER (WHERE t.due_date IS NULL AND t.state <> 'CANCELED'))::int AS without_due
-             FROM live l JOIN engine_user_task t ON t.element_instance_key = l.key
+           SELECT l.element_id, sum(t.open)::int AS open, sum(t.open_overdue)::int AS open_overdue,
+                  sum(t.finished)::int AS finished, sum(t.finished_late)::int AS finished_late,
+                  sum(t.without_due)::int AS without_due
+             FROM live l CROSS JOIN LATERAL (
+               SELECT count(*) FILTER (WHERE t.state = 'CREATED' AND t.due_date IS NOT NULL) AS open,
+                      count(*) FILTER (WHERE t.state = 'CREATED' AND t.due_date < $2::timestamptz) AS open_overdue,
+                      count(*) FILTER (WHERE t.state = 'COMPLETED' AND t.due_date IS NOT NULL) AS finished,
+                      count(*) FILTER (WHERE t.state = 'COMPLETED' AND t.completion_date > t.due_date) AS finished_late,
+                      count(*) FILTER (WHERE t.due_date IS NULL AND t.state <> 'CANCELED') AS without_due
+                 FROM engine_user_task t WHERE t.element_instance_key = l.key) t
             WHERE l.element_type = 'USER_TASK' GROUP BY l.element_id)
-         SELECT els.*, coalesce(tasks.open, 0) AS open, coalesce(tasks.open_overdue, 0) AS open_overdue,
+         SELECT els.*, coalesce(pairs.reached, 0) AS reached, coalesce(tasks.open, 0) AS open, coalesce(tasks.open_overdue, 0) AS open_overdue,
                 coalesce(tasks.finished, 0) AS finished, coalesce(tasks.finished_late, 0) AS finished_late,
                 coalesce(tasks.without_due, 0) AS without_due
-           FROM els LEFT JOIN tasks ON tasks.element_id = els.element_id`,
+           FROM els LEFT JOIN pairs ON pairs.element_id = els.element_id
+           LEFT JOIN tasks ON tasks.element_id = els.element_id`,
         lp,
       );
       const ip: unknown[] = [f.processDefinitionKey];
