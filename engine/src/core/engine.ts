@@ -79,6 +79,8 @@ export class Engine implements EngineApi {
   private readonly services: Services;
   private readonly jobWaiters = new Map<string, Set<Waiter>>();
   private readonly endWaiters = new Map<string, Set<Waiter>>();
+  /** How an awaited instance ended, handed by the command that ended it to a waiter in this process. */
+  private readonly endings = new Map<string, { state: string; variables: Record<string, unknown> }>();
   private listener: pg.Client | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -221,7 +223,13 @@ export class Engine implements EngineApi {
         return { result, run };
       });
       for (const type of run.jobTypes) this.wake(this.jobWaiters, type);
-      for (const key of run.endedInstances) this.wake(this.endWaiters, key);
+      for (const key of run.endedInstances) {
+        if (!this.endWaiters.has(key)) continue;
+        // The run read the whole root scope (or created it): the waiter needs no query.
+        const ending = run.rootEnding(key);
+        if (ending) this.endings.set(key, ending);
+        this.wake(this.endWaiters, key);
+      }
       return { result, run };
     } finally {
       this.inFlight--;
@@ -485,11 +493,11 @@ export class Engine implements EngineApi {
     return (await this.createInstanceRun(req)).result;
   }
 
-  private async createInstanceRun(req: Parameters<EngineApi['createProcessInstance']>[0]) {
+  private async createInstanceRun(req: Parameters<EngineApi['createProcessInstance']>[0], awaited = false) {
     this.checkTenant(req.tenantId);
     const created = await this.commandRun(async (run) => {
       const def = await this.findDefinition(run.db, req);
-      const processInstanceKey = await run.createInstance(def, req.variables ?? {});
+      const processInstanceKey = await run.createInstance(def, req.variables ?? {}, { awaited });
       return {
         processDefinitionKey: def.key,
         bpmnProcessId: def.bpmnProcessId,
@@ -504,7 +512,7 @@ export class Engine implements EngineApi {
 
   async createProcessInstanceWithResult(req: Parameters<EngineApi['createProcessInstanceWithResult']>[0]) {
     const timeout = req.requestTimeout > 0 ? req.requestTimeout : DEFAULT_RESULT_TIMEOUT_MS;
-    const { result: created, run } = await this.createInstanceRun(req);
+    const { result: created, run } = await this.createInstanceRun(req, true);
     const wanted = req.fetchVariables?.length ? new Set(req.fetchVariables) : undefined;
     const pick = (all: Record<string, unknown>) =>
       Object.fromEntries(Object.entries(all).filter(([name]) => !wanted || wanted.has(name)));
@@ -515,6 +523,9 @@ export class Engine implements EngineApi {
     if (ended) return { ...created, variables: pick(ended) };
     const deadline = Date.now() + timeout;
     for (;;) {
+      const handed = this.endings.get(created.processInstanceKey);
+      this.endings.delete(created.processInstanceKey);
+      if (handed?.state === 'COMPLETED') return { ...created, variables: pick(handed.variables) };
       const { rows } = await this.pool.query<{ state: string; variables: Record<string, unknown> }>(
         `SELECT p.state, (SELECT coalesce(jsonb_object_agg(v.name, v.value), '{}'::jsonb)
                             FROM engine_variable v WHERE v.scope_key = p.key) AS variables

@@ -303,6 +303,10 @@ BEGIN
   END IF;
 END $$;
 `,
+  `
+-- An instance a CreateProcessInstanceWithResult waits for: only its end is announced (NOTIFY engine_instance_ended).
+ALTER TABLE engine_process_instance ADD COLUMN awaited boolean NOT NULL DEFAULT false;
+`,
 ];
 
 /** Serialises two engine processes migrating the same database (arbitrary, fixed). */
