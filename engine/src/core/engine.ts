@@ -5,7 +5,7 @@
  * first locks that instance's row, a timer is fired by whoever locks it first and deleted in the same
  * transaction, and LISTEN/NOTIFY wakes long polls in every process.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import {
   type ActivateJobsRequest,
@@ -58,6 +58,9 @@ const TICK_MS = 1000;
 const TIMERS_PER_TICK = 200;
 /** A long poll looks again this often even without a notification (back-offs ending, time-outs). */
 const LONG_POLL_RECHECK_MS = 1000;
+/** How often an engine process says it is alive (engine_node), and how long a silent one still counts. */
+const PRESENCE_MS = 1000;
+const PEER_TTL_S = 10;
 const DEFAULT_TENANT = '<default>';
 /** Continuation loops per engine process (instances whose steps a command left for later). */
 const CONTINUATION_LOOPS = 2;
@@ -79,6 +82,16 @@ export class Engine implements EngineApi {
   private readonly services: Services;
   private readonly jobWaiters = new Map<string, Set<Waiter>>();
   private readonly endWaiters = new Map<string, Set<Waiter>>();
+  /** This process in engine_node. */
+  private readonly nodeId = randomUUID();
+  /**
+   * Whether another engine process on this database said it was alive lately: only then do commands
+   * NOTIFY (waking its long polls). Every NOTIFY takes one database-wide lock at commit; alone, the
+   * wake-ups are local. A process that has just started is heard of within PRESENCE_MS; until then its
+   * long polls look again every LONG_POLL_RECHECK_MS.
+   */
+  private peers = true;
+  private presenceAt = 0;
   /** How an awaited instance ended, handed by the command that ended it to a waiter in this process. */
   private readonly endings = new Map<string, { state: string; variables: Record<string, unknown> }>();
   private listener: pg.Client | undefined;
@@ -125,6 +138,7 @@ export class Engine implements EngineApi {
       client.release();
     }
     await engine.listen();
+    await engine.presence();
     engine.clock.onChange(() => engine.kick());
     engine.scheduleTick(0);
     return engine;
@@ -136,6 +150,7 @@ export class Engine implements EngineApi {
     await this.ticking?.catch(() => undefined);
     for (const set of [...this.jobWaiters.values(), ...this.endWaiters.values()]) for (const w of set) w();
     await this.listener?.end().catch(() => undefined);
+    await this.pool.query(`DELETE FROM engine_node WHERE id = $1`, [this.nodeId]).catch(() => undefined);
     await this.pool.end();
   }
 
@@ -218,6 +233,7 @@ export class Engine implements EngineApi {
     try {
       const { result, run } = await inTransaction(this.pool, async (db) => {
         const run = new Run(db, this.services, this.keys, this.clock.now());
+        run.announce = this.peers;
         const result = await work(run);
         await run.finish();
         return { result, run };
@@ -1397,8 +1413,23 @@ export class Engine implements EngineApi {
     this.tickTimer.unref();
   }
 
+  /** Says this process is alive and learns whether others are (see `peers`); at most every PRESENCE_MS. */
+  private async presence() {
+    if (Date.now() - this.presenceAt < PRESENCE_MS) return;
+    this.presenceAt = Date.now();
+    const { rows } = await this.pool.query<{ n: number }>(
+      `WITH me AS (INSERT INTO engine_node (id, seen_at) VALUES ($1, now())
+                   ON CONFLICT (id) DO UPDATE SET seen_at = now()),
+            gone AS (DELETE FROM engine_node WHERE seen_at < now() - interval '1 day')
+       SELECT count(*)::int AS n FROM engine_node WHERE id <> $1 AND seen_at > now() - make_interval(secs => $2)`,
+      [this.nodeId, PEER_TTL_S],
+    );
+    this.peers = (rows[0]?.n ?? 1) > 0;
+  }
+
   /** Fires due timers, times out jobs, expires messages; returns the next timer's due date. */
   private async tick(): Promise<number | undefined> {
+    await this.presence();
     const now = this.clock.now();
     const { rows: due } = await this.pool.query<{ key: string; pi: string | null }>(
       `SELECT key::text, process_instance_key::text AS pi FROM engine_timer WHERE due_date <= $1 ORDER BY due_date, key LIMIT $2`,

@@ -165,6 +165,8 @@ export class Run {
   readonly jobTypes = new Set<string>();
   /** Root process instances that ended in this run (waiters of CreateProcessInstanceWithResult). */
   readonly endedInstances = new Set<string>();
+  /** Other engine processes may be listening: NOTIFY what they would wait for (engine.ts, `peers`). */
+  announce = true;
   private readonly queue: Step[] = [];
   private readonly elements = new Map<string, ElementInstance>();
   private readonly instances = new Map<string, InstanceRow>();
@@ -263,12 +265,12 @@ export class Run {
     }
     this.flush();
     writeRecords(this.db, this.records, this.now);
-    for (const type of this.jobTypes) this.db.defer(`SELECT pg_notify('engine_jobs', $1)`, [type]);
+    if (this.announce) for (const type of this.jobTypes) this.db.defer(`SELECT pg_notify('engine_jobs', $1)`, [type]);
     // Only a waiter somewhere needs to hear of an end, and not the one whose own creation it was (that
     // command answers it): every NOTIFY takes one database-wide lock at commit (measured: the wait of
     // up to 4 of the engine's connections at the empty-process ceiling).
     for (const key of this.endedInstances) {
-      if (this.instances.get(key)?.awaited && !this.born.has(key))
+      if (this.announce && this.instances.get(key)?.awaited && !this.born.has(key))
         this.db.defer(`SELECT pg_notify('engine_instance_ended', $1)`, [key]);
     }
   }

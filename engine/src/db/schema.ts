@@ -307,6 +307,10 @@ END $$;
 -- An instance a CreateProcessInstanceWithResult waits for: only its end is announced (NOTIFY engine_instance_ended).
 ALTER TABLE engine_process_instance ADD COLUMN awaited boolean NOT NULL DEFAULT false;
 `,
+  `
+-- Engine processes say they are alive (every second); commands NOTIFY only while another one is.
+CREATE TABLE engine_node (id text PRIMARY KEY, seen_at timestamptz NOT NULL);
+`,
 ];
 
 /** Serialises two engine processes migrating the same database (arbitrary, fixed). */
