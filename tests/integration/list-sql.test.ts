@@ -217,6 +217,38 @@ describe('an inbox row of no case and no child', () => {
   });
 });
 
+describe('the county-wide inbox total (counted in two disjoint parts)', () => {
+  it('counts a task once whichever of its groups is in the county, and not at all when none is', async () => {
+    const people = await demoPeople(prisma);
+    const county = await groupsWithin(prisma, COUNTY);
+    expect(county.length).toBeGreaterThan(32); // the many-groups path
+    await engine.grpc.deployResource({ processFilename: path.join(REPO_ROOT, 'tests/fixtures/two-groups-probe.bpmn') });
+    const inside = `class:${people.teacher.classId}`;
+    const outside = 'town:999999001';
+    const cases: [string, string, number][] = [
+      [inside, outside, 1],
+      [outside, inside, 1], // only the second group is the county's
+      [inside, `bureau:${COUNTY}`, 1], // both are: still one task
+      [outside, 'town:999999002', 0],
+    ];
+    for (const [firstGroup, secondGroup, expected] of cases) {
+      const { processInstanceKey } = await engine.startProcess('test-two-groups', { firstGroup, secondGroup });
+      const page = await eventually(async () => {
+        const all = await records.openUserTasks({ processInstanceKey });
+        return all.total === 1 ? records.openUserTasks({ processInstanceKey, groupsAny: county }) : undefined;
+      }, 'the probe task');
+      expect({ firstGroup, secondGroup, total: page.total, rows: page.data.length }).toEqual({
+        firstGroup,
+        secondGroup,
+        total: expected,
+        rows: expected,
+      });
+      const task = (await records.openUserTasks({ processInstanceKey })).data[0]!;
+      await engine.completeUserTask(task.userTaskKey, {});
+    }
+  });
+});
+
 describe('the session lookup (exact on every request, no cache)', () => {
   it('ends a session at the next request after logout, expiry or the user’s deactivation', async () => {
     const people = await demoPeople(prisma);
