@@ -94,8 +94,11 @@ engine database per city (the counties' flows never meet). PostgreSQL runs as a 
 ${POSTGRES_INSTANCES} instances (a primary and two standbys, one synchronous): the engine keeps all its state there, so a
 failover loses no committed command. **${province.workerReplicas} worker processes** at today's worker rate carry the province's
 stress peak. The comparison is one SQL statement per county (${m.comparisonMsPerMillion === undefined ? 'not measured in this run' : `${fmt(m.comparisonMsPerMillion, 0)} ms per million children here`}),
-run per county, so it never adds up across a province. *Assumed, not yet measured here:* that engine processes
-scale linearly up to the database's limit (the three-processes-vs-one figure of issue 17 is still to be benchmarked).
+run per county, so it never adds up across a province. *Assumed, not shown on this machine:* that engine
+processes add up until the database is the limit. On 2 cores three engine processes beside PostgreSQL and the
+load generator were slower than one (section 1b, \`bench/results-own-engine-4.json\`: ×0.84 empty, ×0.65 and ×0.73
+one task): they compete for the same two CPUs as PostgreSQL, which already waits for a CPU at one engine's
+ceiling. The replicas above are therefore a plan for nodes with cores of their own, to be confirmed there.
 `;
 }
 
