@@ -18,14 +18,14 @@ import {
   type Variables,
 } from '../api.js';
 import { EngineClock } from '../clock.js';
-import { inTransaction, transactionStats, type Db } from '../db/tx.js';
+import { inStatement, inTransaction, transactionStats, type Db } from '../db/tx.js';
 import { migrate } from '../db/schema.js';
 import { evaluateExpression } from '../feel.js';
 import { parseBpmn } from '../model/parse.js';
 import { DefinitionStore } from './definitions.js';
 import { Decisions } from './decisions.js';
 import { KeyAllocator } from './keys.js';
-import { writeRecords } from './records.js';
+import { PARTITION_ID, writeRecords } from './records.js';
 import { type JobRow, Run, type StoredStep } from './run.js';
 import { searchElementInstances, searchIncidents, searchProcessInstances, searchUserTasks } from './search.js';
 import type { Services } from './services.js';
@@ -631,10 +631,12 @@ export class Engine implements EngineApi {
   /** Activates up to `max` jobs of the type in one transaction (no instance lock: only the job rows). */
   private async tryActivate(req: Omit<ActivateJobsRequest, 'requestTimeout'>): Promise<ActivatedJob[]> {
     const now = this.clock.now();
-    const jobs = await inTransaction(this.pool, async (db) => {
-      // One statement: the jobs taken and the variables of every scope they see, each scope once (rows of
-      // two shapes as JSON: a job, or a [scope, name, value] triple).
-      const { rows: out } = await db.query<{ job: string | null; v: string | null }>(
+    // One statement on its own (one round trip, no BEGIN/COMMIT): the jobs taken, their ACTIVATED records,
+    // and the variables of every scope they see, each scope once (rows of two shapes as JSON: a job, or a
+    // [scope, name, value] triple).
+    const jobs = await (async () => {
+      const { rows: out } = await inStatement<{ job: string | null; v: string | null }>(
+        this.pool,
         `WITH j AS (
            UPDATE engine_job j SET state = 'ACTIVATED', deadline = $3, worker = $4
             WHERE j.key IN (SELECT key FROM engine_job WHERE type = $1 AND state = 'ACTIVATABLE'
@@ -644,6 +646,13 @@ export class Engine implements EngineApi {
                      j.element_instance_key::text AS element_instance_key, j.element_id, j.retries, j.custom_headers,
                      j.worker, j.bpmn_process_id, j.process_definition_key::text AS process_definition_key, j.version,
                      j.tenant_id, j.scope_path::text[] AS scope_path),
+         rec AS (
+           INSERT INTO zeebe_record (partition_id, position, record_key, ts, value_type, intent, value)
+           SELECT ${PARTITION_ID}, nextval('engine_record_position'), j.key::bigint, $5, 'JOB', 'ACTIVATED',
+                  jsonb_build_object('type', j.type, 'worker', $4::text, 'retries', j.retries, 'deadline', $7::bigint,
+                                     'elementId', j.element_id, 'elementInstanceKey', j.element_instance_key,
+                                     'processInstanceKey', j.process_instance_key, 'bpmnProcessId', j.bpmn_process_id)
+             FROM j ORDER BY j.key::bigint),
          s AS (SELECT DISTINCT unnest(scope_path)::bigint AS scope_key FROM j)
          SELECT row_to_json(j)::text AS job, NULL AS v FROM j
          UNION ALL
@@ -657,6 +666,7 @@ export class Engine implements EngineApi {
           req.worker,
           new Date(now),
           req.fetchVariable.length > 0 ? req.fetchVariable : null,
+          now + req.timeout,
         ],
       );
       const rows: (JobRow & { scope_path: string[] })[] = [];
@@ -673,22 +683,6 @@ export class Engine implements EngineApi {
       }
       if (rows.length === 0) return [];
       rows.sort((a, b) => (BigInt(a.key) < BigInt(b.key) ? -1 : 1));
-      const records = rows.map((r) => ({
-        key: r.key,
-        valueType: 'JOB',
-        intent: 'ACTIVATED',
-        value: {
-          type: r.type,
-          worker: req.worker,
-          retries: r.retries,
-          deadline: now + req.timeout,
-          elementId: r.element_id,
-          elementInstanceKey: r.element_instance_key,
-          processInstanceKey: r.process_instance_key,
-          bpmnProcessId: r.bpmn_process_id,
-        },
-      }));
-      writeRecords(db, records, now);
       return rows.map((r): ActivatedJob => {
         const variables: Variables = {};
         for (let i = r.scope_path.length - 1; i >= 0; i--) {
@@ -711,7 +705,7 @@ export class Engine implements EngineApi {
           tenantId: r.tenant_id,
         };
       });
-    });
+    })();
     this.counters.jobsActivated += jobs.length;
     return jobs;
   }

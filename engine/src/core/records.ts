@@ -13,7 +13,7 @@ export interface EngineRecord {
 }
 
 /** Zeebe's one partition here. */
-const PARTITION_ID = 1;
+export const PARTITION_ID = 1;
 
 /** Queued on the transaction: the log is written with the command's last statements (nobody reads the result). */
 export function writeRecords(db: Db, records: EngineRecord[], at: number): void {

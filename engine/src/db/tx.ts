@@ -132,6 +132,36 @@ class Transaction implements Db {
   }
 }
 
+/**
+ * One statement on its own (its own implicit transaction: atomic, one round trip — no BEGIN, no COMMIT),
+ * with the same retries and the same answer to a lost database as a transaction.
+ */
+export async function inStatement<R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  text: string,
+  values: unknown[],
+): Promise<pg.QueryResult<R>> {
+  for (let attempt = 1; ; attempt++) {
+    transactionStats.transactions++;
+    transactionStats.roundTrips++;
+    transactionStats.statements++;
+    try {
+      const name = nameOf(text);
+      return await pool.query<R>(name ? { name, text, values } : { text, values });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE_SQLSTATES.has(code) && attempt < MAX_ATTEMPTS) {
+        await new Promise((r) => setTimeout(r, attempt * 5 * Math.random()));
+        continue;
+      }
+      if (isConnectionError(err)) {
+        throw new EngineFault('UNAVAILABLE', `the engine's database is unavailable: ${(err as Error).message}`);
+      }
+      throw err;
+    }
+  }
+}
+
 export async function inTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let client: pg.PoolClient;
