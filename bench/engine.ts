@@ -218,6 +218,31 @@ export interface EngineOptions {
  */
 export const STATS_SETTLE_MS = 11_500;
 
+/**
+ * Doubles the clients from `range[0]` until the engine pushes back (> 1 % refused), the rate stops
+ * growing (three steps within 5 % of the best) or `range[1]` is passed; answers every step and the
+ * concurrency of the best step that was neither refused nor failed.
+ */
+export async function rampUp(
+  range: readonly [number, number],
+  say: (l: string) => void,
+  step: (clients: number) => Promise<StepResult>,
+): Promise<{ ramp: StepResult[]; concurrency: number }> {
+  const ramp: StepResult[] = [];
+  let flat = 0;
+  for (let c = range[0]; c <= range[1]; c *= 2) {
+    const result = await step(c);
+    const best = Math.max(0, ...ramp.map((r) => r.rate));
+    ramp.push(result);
+    say(`    ${c} clients: ${result.rate}/s, back-pressure ${(result.backPressure * 100).toFixed(2)} %`);
+    if (result.backPressure > 0.01) break;
+    flat = result.rate < best * 1.05 ? flat + 1 : 0;
+    if (flat >= 3) break;
+  }
+  const ok = ramp.filter((r) => r.backPressure <= 0.01 && r.errors === 0);
+  return { ramp, concurrency: (ok.length ? ok : ramp).reduce((a, b) => (b.rate > a.rate ? b : a)).concurrency };
+}
+
 export async function xactCounters(db: pg.Client) {
   await db.query('SELECT pg_stat_clear_snapshot()');
   const { rows } = await db.query<{ c: string; r: string }>(
@@ -325,20 +350,11 @@ export async function engineSection(
     const vars = jobType ? { jobType } : {};
     try {
       say(`  ${name}: ramp from ${opts.rampConcurrency[0]} clients, doubling, ${opts.rampSeconds} s each`);
-      // Double the clients until the broker pushes back (> 1 % refused) or the rate stops growing.
-      const ramp: StepResult[] = [];
-      let flat = 0;
-      for (let c = opts.rampConcurrency[0]!; c <= opts.rampConcurrency[1]!; c *= 2) {
-        const step = await closedLoop(starter, processId, vars, c, opts.rampSeconds);
-        const best = Math.max(0, ...ramp.map((s) => s.rate));
-        ramp.push(step);
-        say(`    ${c} clients: ${step.rate}/s, back-pressure ${(step.backPressure * 100).toFixed(2)} %`);
-        if (step.backPressure > 0.01) break;
-        flat = step.rate < best * 1.05 ? flat + 1 : 0;
-        if (flat >= 3) break;
-      }
-      const ok = ramp.filter((s) => s.backPressure <= 0.01 && s.errors === 0);
-      let concurrency = (ok.length ? ok : ramp).reduce((a, b) => (b.rate > a.rate ? b : a)).concurrency;
+      const ramped = await rampUp(opts.rampConcurrency, say, (c) =>
+        closedLoop(starter, processId, vars, c, opts.rampSeconds),
+      );
+      const ramp = ramped.ramp;
+      let concurrency = ramped.concurrency;
       let runs: StepResult[] = [];
       await sleep(STATS_SETTLE_MS);
       let x0 = await xactCounters(engineDb);

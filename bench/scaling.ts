@@ -37,6 +37,7 @@ import {
   ONE_TASK,
   perInstance,
   quietly,
+  rampUp,
   STATS_SETTLE_MS,
   type StepResult,
   xactCounters,
@@ -320,22 +321,13 @@ export async function scalingSection(
     const vars = s.worker ? { jobType: type } : {};
     const stop = s.worker ? await bareWorkers(workerClients.slice(0, n), s.worker, type) : async () => {};
     try {
-      const ramp: StepResult[] = [];
+      let ramp: StepResult[] = [];
       let concurrency = forceConcurrency ?? 0;
       if (!forceConcurrency) {
         say(`  ${n} engine(s), ${s.name}: ramp from ${opts.rampConcurrency[0]} clients, doubling`);
-        let flat = 0;
-        for (let c = opts.rampConcurrency[0]; c <= opts.rampConcurrency[1]; c *= 2) {
-          const step = await closedLoop(gateways, s.processId, vars, c, opts.rampSeconds);
-          const best = Math.max(0, ...ramp.map((r) => r.rate));
-          ramp.push(step);
-          say(`    ${c} clients: ${step.rate}/s, back-pressure ${(step.backPressure * 100).toFixed(2)} %`);
-          if (step.backPressure > 0.01) break;
-          flat = step.rate < best * 1.05 ? flat + 1 : 0;
-          if (flat >= 3) break;
-        }
-        const ok = ramp.filter((r) => r.backPressure <= 0.01 && r.errors === 0);
-        concurrency = (ok.length ? ok : ramp).reduce((a, b) => (b.rate > a.rate ? b : a)).concurrency;
+        ({ ramp, concurrency } = await rampUp(opts.rampConcurrency, say, (c) =>
+          closedLoop(gateways, s.processId, vars, c, opts.rampSeconds),
+        ));
       }
       await sleep(STATS_SETTLE_MS);
       const x0 = await xactCounters(engineDb);
