@@ -146,15 +146,30 @@ export const scope = {
 /** Adds a parameter to a statement's list and answers its placeholder (`$3`). */
 export type SqlParam = (value: unknown) => string;
 
-/** A LIKE pattern matching every string that starts with `prefix` (prisma's `startsWith`). */
-export const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/**
+ * `text` with LIKE's wildcards `%` and `_` and its escape character `\` escaped, so that a pattern built
+ * from it matches the text literally (PostgreSQL's LIKE escapes with `\` by default, no ESCAPE clause
+ * needed). Every text search goes through it: prisma's `contains` and `startsWith` pass the text into
+ * `LIKE` unescaped (a search for "_" or "%" would match every row; prisma/orm#19506), and so would a
+ * hand-written pattern.
+ */
+export const escapeLike = (text: string) => text.replace(/[\\%_]/g, '\\$&');
+
+/** A LIKE pattern matching every string that starts with `prefix`, literally (prisma's `startsWith` of likeText). */
+export const likePrefix = (prefix: string) => `${escapeLike(prefix)}%`;
+
+/** A LIKE pattern matching every string that contains `text`, literally (prisma's `contains` of likeText). */
+export const likeContains = (text: string) => `%${escapeLike(text)}%`;
 
 /**
- * The LIKE pattern of prisma's `contains`: `%text%` with the text as given — prisma does not escape `%`, `_`
- * or `\\` in it (a search for "%" matches every name), and the case list's statement answers exactly what
- * the prisma query did (tests/integration/list-sql.test.ts pins it).
+ * prisma string filters that match the user's text literally: `{ name: likeText.contains(q) }`. Case
+ * sensitive, as LIKE is (no `mode: 'insensitive'`); the case list's statement (api/routes/cases.ts) uses
+ * likeContains, the same pattern.
  */
-export const likeContains = (text: string) => `%${text}%`;
+export const likeText = {
+  contains: (text: string) => ({ contains: escapeLike(text) }),
+  startsWith: (text: string) => ({ startsWith: escapeLike(text) }),
+};
 
 /**
  * scope.cases as a SQL condition on `"DropoutCase"` aliased `c`, for the case list's one statement

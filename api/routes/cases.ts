@@ -8,7 +8,7 @@ import { CaseOutcome, CaseStatus, type Prisma } from '../../generated/prisma/cli
 import { formatCaseNumber } from '../../workers/open-dropout-case/handler.js';
 import { actorOf, type Actor } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
-import { casesSql, likeContains, likePrefix, scope, type SqlParam } from '../auth/scope.js';
+import { casesSql, likeContains, likePrefix, likeText, scope, type SqlParam } from '../auth/scope.js';
 import { type Prisma as PrismaClient, sqlPool } from '../../infra/db/prisma.js';
 import { chinaDay } from '../domain/china-time.js';
 import { chineseDate, DOCUMENT_TITLE } from '../domain/documents.js';
@@ -86,7 +86,7 @@ export function caseWhere(actor: Actor, q: CaseFilters): Prisma.DropoutCaseWhere
       q.q
         ? {
             OR: [
-              { child: { name: { contains: q.q } } },
+              { child: { name: likeText.contains(q.q) } },
               // The year of a case number is the Beijing year of its opening; the serial alone is unique.
               ...(number ? [{ serial: number.serial }] : []),
             ],

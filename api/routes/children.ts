@@ -14,7 +14,7 @@ import {
 } from '../../generated/prisma/client.js';
 import { actorOf, type Actor } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
-import { scope } from '../auth/scope.js';
+import { likeText, scope } from '../auth/scope.js';
 import { checkIdNumber } from '../domain/id-number.js';
 import { birthMonth, maskAddress, maskIdNumber, maskPhone, maskStudentNumber } from '../domain/mask.js';
 import { plainText } from '../domain/text.js';
@@ -134,7 +134,7 @@ export function childWhere(actor: Actor, q: ChildFilters): Prisma.ChildWhereInpu
     AND: [
       scope.children(actor),
       q.id ? { id: { in: q.id.filter((v) => z.uuid().safeParse(v).success) } } : {},
-      q.q ? { name: { contains: q.q } } : {},
+      q.q ? { name: likeText.contains(q.q) } : {},
       q.idNumber ? { idNumber: q.idNumber.length === 18 ? q.idNumber : { endsWith: q.idNumber } } : {},
       q.regionCode ? { regionCode: { startsWith: q.regionCode } } : {},
       q.schoolId ? { currentSchoolId: q.schoolId } : {},

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SchoolKind, SchoolOwnership, type Prisma } from '../../generated/prisma/client.js';
 import { actorOf } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
-import { scope } from '../auth/scope.js';
+import { likeText, scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
 import { intIdParam, intIds, listQuery, listResponse, paging } from '../resources/list.js';
 import { errorResponse } from './shared.js';
@@ -69,7 +69,7 @@ export const schoolsRoutes: FastifyPluginAsyncZod = async (app) => {
         AND: [
           scope.schools(actorOf(req)),
           q.id ? { id: { in: intIds(q.id) } } : {},
-          q.q ? { OR: [{ name: { contains: q.q } }, { code: { startsWith: q.q } }] } : {},
+          q.q ? { OR: [{ name: likeText.contains(q.q) }, { code: likeText.startsWith(q.q) }] } : {},
           q.regionCode ? { regionCode: { startsWith: q.regionCode } } : {},
           q.kind ? { kind: q.kind } : {},
         ],

@@ -9,7 +9,7 @@ import { actorOf, type Actor } from '../auth/actor.js';
 import { audit } from '../auth/audit.js';
 import { MANAGER_ROLES } from '../auth/duties.js';
 import { hashPassword, passwordProblem } from '../auth/password.js';
-import { scope } from '../auth/scope.js';
+import { likeText, scope } from '../auth/scope.js';
 import { AppError } from '../errors.js';
 import { intId, intIdParam, intIds, listQuery, listResponse, paging } from '../resources/list.js';
 import { errorResponse } from './shared.js';
@@ -111,7 +111,7 @@ export const usersRoutes: FastifyPluginAsyncZod = async (app) => {
         AND: [
           scope.users(actorOf(req)),
           q.id ? { id: { in: intIds(q.id) } } : {},
-          q.q ? { OR: [{ username: { contains: q.q } }, { displayName: { contains: q.q } }] } : {},
+          q.q ? { OR: [{ username: likeText.contains(q.q) }, { displayName: likeText.contains(q.q) }] } : {},
           q.role ? { role: q.role } : {},
         ],
       };

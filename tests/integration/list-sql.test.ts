@@ -106,6 +106,7 @@ describe('the case list in one statement', () => {
       { q: '%' },
       { q: '_' },
       { q: '50%' },
+      { q: '\\' },
       { status: 'OPEN' },
       { status: 'CLOSED' },
       { regionCode: people.town.regionCode },
