@@ -64,23 +64,6 @@ export interface ApiSection {
   openTasks: { real: number; synthetic: number; recordsInTable: number; seedSeconds: number };
   cases: { real: number; synthetic: number };
   endpoints: EndpointResult[];
-  proposedInbox?: {
-    name: string;
-    sql: Latency;
-    sqlUnderLoad: Latency;
-    throughput: number;
-    byRole: Record<string, Latency>;
-    note: string;
-  }[];
-  proposedCases?: {
-    name: string;
-    sql: Latency;
-    sqlUnderLoad: Latency;
-    throughput: number;
-    byRole: Record<string, Latency>;
-    note: string;
-  };
-  pending: string;
 }
 
 /** Each user's pace under the paced load: one request per second. */
@@ -144,7 +127,7 @@ const roundLatency = (l: Latency): Latency => ({
   max: round(l.max, 1),
 });
 
-/** Real open tasks to copy the exporter's row shape from: a few dropout reports as the bureau. */
+/** Real open tasks to copy the engine's user-task row from: a few dropout reports as the bureau. */
 async function realTasks(sut: SystemUnderTest, prisma: Prisma, db: pg.Client, bureauToken: string, n: number) {
   const pupils = await prisma.registryRecord.findMany({
     where: { regionCode: { startsWith: '370481' }, status: 'ENROLLED', classId: { not: null } },
@@ -386,51 +369,7 @@ export async function apiSection(
       }),
     );
 
-    // --- the proposed fix, measured on the same data: a latest-state table of open user tasks -----------
-    say('  proposed inbox read model: open-task table (latest state per task), GIN on candidate groups');
-    const [schools, classes] = await Promise.all([
-      prisma.school.findMany({ select: { id: true, regionCode: true } }),
-      prisma.schoolClass.findMany({ select: { id: true, regionCode: true } }),
-    ]);
-    const towns = await prisma.region.findMany({ where: { level: 'TOWN' }, select: { code: true } });
-    const counties = await prisma.region.findMany({ where: { level: 'COUNTY' }, select: { code: true } });
-    const groupRegions = [
-      ...schools.map((x) => ({ group: `school:${x.id}`, region: x.regionCode })),
-      ...classes.map((x) => ({ group: `class:${x.id}`, region: x.regionCode })),
-      ...towns.map((x) => ({ group: `town:${x.code}`, region: x.code })),
-      ...counties.flatMap((x) =>
-        ['bureau', 'justice', 'police'].map((k) => ({ group: `${k}:${x.code}`, region: x.code })),
-      ),
-    ];
-    const proposed = await proposedInbox(sut, db, groupRegions, sample, opts, choose);
-    for (const p of proposed) {
-      say(`    by role: ${JSON.stringify(p.byRole)}`);
-      say(
-        `    alone p50 ${p.sql.p50} ms p99 ${p.sql.p99} ms; 50 callers saturated p50 ${p.sqlUnderLoad.p50} ms p99 ${p.sqlUnderLoad.p99} ms (${p.throughput}/s)`,
-      );
-    }
-    say('  proposed case list indexes: DropoutCase (classId, openedAt), (schoolId, openedAt), (regionCode, openedAt)');
-    await app.query(`CREATE INDEX IF NOT EXISTS bench_case_class ON "DropoutCase" ("classId", "openedAt", id)`);
-    await app.query(`CREATE INDEX IF NOT EXISTS bench_case_school ON "DropoutCase" ("schoolId", "openedAt", id)`);
-    await app.query(
-      `CREATE INDEX IF NOT EXISTS bench_case_region ON "DropoutCase" ("regionCode" text_pattern_ops, "openedAt", id)`,
-    );
-    await app.query('ANALYZE "DropoutCase"');
-    const casesSql = await sequential(sample, caseQuery);
-    const casesLoad = await load(opts.users, Math.min(5, opts.seconds), choose, caseQuery, (p) => p.role);
-    const proposedCases = {
-      name: 'case list data layer with (classId|schoolId|regionCode, openedAt) indexes',
-      sql: roundLatency(casesSql),
-      sqlUnderLoad: roundLatency(casesLoad.latency),
-      throughput: round(casesLoad.throughput, 1),
-      byRole: Object.fromEntries(Object.entries(casesLoad.byTag).map(([k, v]) => [k, roundLatency(v)])),
-      note: 'the case list statement (listCases) after adding the indexes; saturated = 50 callers back to back',
-    };
-    say(
-      `    alone p50 ${casesSql.p50.toFixed(1)} p99 ${casesSql.p99.toFixed(1)} ms; saturated ${casesLoad.throughput.toFixed(0)}/s, p50 by role ${JSON.stringify(Object.fromEntries(Object.entries(casesLoad.byTag).map(([k, v]) => [k, Math.round(v.p50)])))}`,
-    );
     return {
-      proposedCases,
       openTasks: {
         real,
         synthetic: syntheticTasks,
@@ -439,94 +378,8 @@ export async function apiSection(
       },
       cases: { real: realCases[0]!.n, synthetic: insertedCases.rowCount ?? 0 },
       endpoints,
-      proposedInbox: proposed,
-      pending:
-        'heatmap and dashboard (issue 6) do not exist yet: their latency at 100,000 instances is pending issue 6',
     };
   } finally {
     await Promise.allSettled([prisma.$disconnect(), db.end(), app.end(), records.close()]);
-  }
-}
-
-/**
- * What the inbox would cost with a region column beside the candidate groups (the county-wide view as one
- * range): a copy of the engine's open user tasks with that column, queried for the same pages (issue 17).
- */
-async function proposedInbox(
-  sut: SystemUnderTest,
-  db: pg.Client,
-  groupRegions: { group: string; region: string }[],
-  sample: Persona[],
-  opts: ApiOptions,
-  choose: (lane: number, i: number) => Persona,
-) {
-  await db.query(`DROP TABLE IF EXISTS bench_open_user_task`);
-  await db.query(`DROP TABLE IF EXISTS bench_group_region`);
-  // Where each candidate group sits (class, school, town → its town; county roles → the county): the task's
-  // region, so a supervisor's county-wide page is a range on one column instead of thousands of groups.
-  await db.query(`CREATE TABLE bench_group_region (grp text PRIMARY KEY, region text NOT NULL)`);
-  await db.query(`INSERT INTO bench_group_region SELECT * FROM unnest($1::text[], $2::text[])`, [
-    groupRegions.map((g) => g.group),
-    groupRegions.map((g) => g.region),
-  ]);
-  await db.query(`
-    CREATE TABLE bench_open_user_task AS
-    SELECT key, state AS intent, '{}'::jsonb AS value, process_definition_key::text AS process_definition_key,
-           process_instance_key::text AS process_instance_key, candidate_groups AS groups,
-           (SELECT g.region FROM bench_group_region g WHERE g.grp = t.candidate_groups[1]) AS region,
-           assignee, due_date
-      FROM engine_user_task t WHERE state = 'CREATED'`);
-  await db.query(`ALTER TABLE bench_open_user_task ADD PRIMARY KEY (key)`);
-  await db.query(`CREATE INDEX ON bench_open_user_task USING gin (groups)`);
-  await db.query(`CREATE INDEX ON bench_open_user_task (region text_pattern_ops, due_date, key)`);
-  await db.query(`CREATE INDEX ON bench_open_user_task (due_date, key)`);
-  await db.query(`CREATE INDEX ON bench_open_user_task (assignee)`);
-  await db.query(`ANALYZE bench_open_user_task`);
-  const pool = new pg.Pool({ connectionString: sut.engineUrl, max: 4 });
-  const COLUMNS = `key::text, intent, value, process_definition_key, process_instance_key`;
-  const query = async (p: Persona) => {
-    if (p.role.startsWith('BUREAU')) {
-      // The county-wide page: a range on region, ordered by due date; the total from the same index.
-      const region = `${p.actor.regionCode}%`;
-      await Promise.all([
-        pool.query(
-          `SELECT ${COLUMNS} FROM bench_open_user_task WHERE region LIKE $1
-            ORDER BY due_date ASC NULLS LAST, key LIMIT 25`,
-          [region],
-        ),
-        pool.query(`SELECT count(*) FROM bench_open_user_task WHERE region LIKE $1`, [region]),
-      ]);
-      return true;
-    }
-    await pool.query(
-      `SELECT ${COLUMNS}, count(*) OVER () AS total FROM bench_open_user_task
-        WHERE groups && $1::text[] OR assignee = $2
-        ORDER BY due_date ASC NULLS LAST, key LIMIT 25`,
-      [p.filter.groupsAny, p.filter.assigneeOrGroups],
-    );
-    return true;
-  };
-  try {
-    await sequential(sample.slice(0, 10), query); // warm-up
-    const samples: Record<string, number[]> = {};
-    for (const p of sample) {
-      const s = performance.now();
-      await query(p);
-      (samples[p.role] ??= []).push(performance.now() - s);
-    }
-    const sql = latency(Object.values(samples).flat());
-    const under = await load(opts.users, Math.min(5, opts.seconds), choose, query, (p) => p.role);
-    return [
-      {
-        name: 'inbox page from a latest-state open-task table',
-        sql: roundLatency(sql),
-        sqlUnderLoad: roundLatency(under.latency),
-        throughput: round(under.throughput, 1),
-        byRole: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, roundLatency(latency(v))])),
-        note: 'same filter, sort and page as records.openUserTasks(); one row per open task, GIN(groups), (region, due_date) for the county-wide view',
-      },
-    ];
-  } finally {
-    await pool.end();
   }
 }
