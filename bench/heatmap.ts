@@ -104,8 +104,9 @@ async function generate(db: pg.Pool, xml: string) {
 
 /**
  * `n` new instances from instance number `first` on, as the engine writes them: started now, three steps
- * done and a fourth open (rows, root variables, PROCESS_INSTANCE records); and `n` open steps of older
- * instances completed (rows and records).
+ * done and a fourth open (rows, root variables, PROCESS_INSTANCE records: each element instance's
+ * ELEMENT_ACTIVATING, the ended ones' ELEMENT_COMPLETED); and `n` open steps of older instances completed
+ * (rows and records).
  */
 async function newWork(db: pg.Pool, first: number, n: number) {
   const ids = (
@@ -131,11 +132,11 @@ async function newWork(db: pg.Pool, first: number, n: number) {
              FROM i CROSS JOIN generate_series(0, 4) j
            RETURNING key, process_instance_key, element_id, element_type, state)
      INSERT INTO zeebe_record (partition_id, position, record_key, ts, value_type, intent, value)
-     SELECT 1, nextval('engine_record_position'), key, now(), 'PROCESS_INSTANCE',
-            CASE WHEN state = 'ACTIVE' AND element_type = 'PROCESS' THEN 'ELEMENT_ACTIVATING' ELSE 'ELEMENT_COMPLETED' END,
+     SELECT 1, nextval('engine_record_position'), key, now(), 'PROCESS_INSTANCE', x.intent,
             jsonb_build_object('bpmnElementType', element_type, 'elementId', element_id,
                                'processInstanceKey', process_instance_key::text)
-       FROM e WHERE element_type = 'PROCESS' OR state = 'COMPLETED'`,
+       FROM e CROSS JOIN (VALUES (0, 'ELEMENT_ACTIVATING'), (1, 'ELEMENT_COMPLETED')) x(n, intent)
+      WHERE x.n = 0 OR e.state = 'COMPLETED'`,
     [first, n, ids.map((r) => r.id), ids.map((r) => r.type)],
   );
   await db.query(
@@ -161,6 +162,7 @@ async function rawHeatmap(db: pg.Pool, region: string) {
   const { rows } = await db.query<{
     element_id: string;
     instances: number;
+    incidents: number;
     active: number;
     completed: number;
     terminated: number;
@@ -171,6 +173,8 @@ async function rawHeatmap(db: pg.Pool, region: string) {
        SELECT p.key FROM engine_process_instance p JOIN supervision_instance_region r ON r.process_instance_key = p.key
         WHERE p.process_definition_key = 1 AND starts_with(r.region_code, $1))
      SELECT e.element_id, count(DISTINCT e.process_instance_key)::int AS instances,
+            (SELECT count(*) FROM engine_incident i JOIN inst ON inst.key = i.process_instance_key
+              WHERE i.state = 'ACTIVE' AND i.element_id = e.element_id)::int AS incidents,
             (count(*) FILTER (WHERE e.state = 'ACTIVE'))::int AS active,
             (count(*) FILTER (WHERE e.state = 'COMPLETED'))::int AS completed,
             (count(*) FILTER (WHERE e.state = 'TERMINATED'))::int AS terminated,
@@ -247,8 +251,10 @@ async function main() {
     await heat0.catchUp();
     results.rollupBuildSeconds = Math.round(performance.now() - t) / 1000;
     await db.query('VACUUM ANALYZE');
-    const rollupRows = await db.query<{ heat: string; hist: string }>(
-      `SELECT (SELECT count(*) FROM supervision_heat) AS heat, (SELECT count(*) FROM supervision_heat_hist) AS hist`,
+    const rollupRows = await db.query<{ heat: string; histogramBuckets: string; live: string }>(
+      `SELECT (SELECT count(*) FROM supervision_heat) AS heat,
+              (SELECT sum(cardinality(hist_b)) FROM supervision_heat) AS "histogramBuckets",
+              (SELECT count(*) FROM supervision_heat_live) AS live`,
     );
     results.rollupRows = rollupRows.rows[0];
     say(`• rollup built in ${results.rollupBuildSeconds} s: ${JSON.stringify(rollupRows.rows[0])} rows`);
@@ -346,6 +352,7 @@ async function main() {
       const same =
         want &&
         want.instances === e.instances &&
+        want.incidents === e.incidents &&
         want.active === e.active &&
         want.completed === e.completed &&
         want.terminated === e.terminated &&

@@ -13,7 +13,7 @@
  * ended one. The engine never reads it. Jurisdiction (county, or the town where there is one) and the
  * town and school filters are prefix matches on it.
  */
-import type pg from 'pg';
+import pg from 'pg';
 
 /** Variables that say where an instance (or a multi-instance iteration) belongs. */
 const REGION_VARIABLES = ['townCode', 'schoolId', 'childId', 'county', 'suspect', 'assignment', 'recipient'];
@@ -29,6 +29,8 @@ const CATCH_UP_LOCK = '7308900523498827118';
  * exact P90; otherwise the P90 is read off the duration histogram.
  */
 const EXACT_PER_ROW = 16;
+/** How long one statement of the rollup's first build may take (the pool's own timeout is for requests). */
+const BUILD_STATEMENT_TIMEOUT_MS = 30 * 60_000;
 const EXACT_LIMIT = 5000;
 /**
  * Histogram buckets per doubling: bucket b holds durations in [2^(b/8), 2^((b+1)/8)) ms (b = −1: under
@@ -47,6 +49,8 @@ CREATE TABLE IF NOT EXISTS supervision_instance_region (
   school_id int,
   child_id text
 );
+-- The China day of the instance's start (what from/to filter on), so no filter needs the instance row.
+ALTER TABLE supervision_instance_region ADD COLUMN IF NOT EXISTS start_day date;
 CREATE INDEX IF NOT EXISTS supervision_instance_region_region
   ON supervision_instance_region (bpmn_process_id, region_code text_pattern_ops);
 
@@ -59,6 +63,8 @@ CREATE TABLE IF NOT EXISTS supervision_heat_state (
   cand_hwm bigint,
   cand_xid xid8
 );
+-- Which shape of the rollup the state describes: a build of an older one is rebuilt (LAYOUT).
+ALTER TABLE supervision_heat_state ADD COLUMN IF NOT EXISTS layout int NOT NULL DEFAULT 1;
 CREATE TABLE IF NOT EXISTS supervision_heat_seen (position bigint PRIMARY KEY);
 -- (instance, element) pairs of running instances with an ended element instance in the rollup: an
 -- instance counts once per element however often it passes it. Dropped when the instance ends.
@@ -88,17 +94,28 @@ CREATE TABLE IF NOT EXISTS supervision_heat (
   without_due int NOT NULL,
   PRIMARY KEY (process_definition_key, grain, element_id, region_code, school_id, period)
 );
-CREATE TABLE IF NOT EXISTS supervision_heat_hist (
+-- The completed ones' duration histogram, sparse: hist_n[i] durations in bucket hist_b[i] (ascending).
+-- In the row rather than a row per bucket, so that a county's heatmap reads no more rows for its P90.
+ALTER TABLE supervision_heat ADD COLUMN IF NOT EXISTS hist_b smallint[] NOT NULL DEFAULT '{}',
+  ADD COLUMN IF NOT EXISTS hist_n int[] NOT NULL DEFAULT '{}';
+-- The active element instances (not multi-instance bodies) with where their instance belongs, caught up
+-- from the same records as the rollup: what the heatmap reads live, without the engine's wide table.
+-- new_pair: this row stands for its (instance, element) pair, which supervision_heat_reached does not
+-- hold yet (one row per such pair, the lowest key; never a PROCESS row).
+CREATE TABLE IF NOT EXISTS supervision_heat_live (
+  key bigint PRIMARY KEY,
+  process_instance_key bigint NOT NULL,
   process_definition_key bigint NOT NULL,
-  grain "char" NOT NULL,
   element_id text NOT NULL,
-  region_code text NOT NULL,
-  school_id int NOT NULL,
-  period date NOT NULL,
-  bucket smallint NOT NULL,
-  n int NOT NULL,
-  PRIMARY KEY (process_definition_key, grain, element_id, region_code, school_id, period, bucket)
+  element_type text NOT NULL,
+  region_code text,
+  school_id int,
+  start_day date,
+  new_pair boolean NOT NULL
 );
+CREATE INDEX IF NOT EXISTS supervision_heat_live_definition
+  ON supervision_heat_live (process_definition_key, region_code text_pattern_ops);
+CREATE INDEX IF NOT EXISTS supervision_heat_live_instance ON supervision_heat_live (process_instance_key);
 `;
 
 /** Region fields out of a jsonb object of variables `v` (SQL expressions). */
@@ -118,8 +135,10 @@ const chinaDayOf = (ts: string) => `((${ts} AT TIME ZONE 'UTC') + interval '8 ho
  * variables from engine_variable, an ended one's from its VARIABLE records (later updates win).
  */
 const regionCatchUp = (where: string) => `
-INSERT INTO supervision_instance_region (process_instance_key, bpmn_process_id, region_code, town_code, school_id, child_id)
-SELECT p.key, p.bpmn_process_id, coalesce(${town('x.v')}, ${county('x.v')}), ${town('x.v')}, ${school('x.v')}, ${child('x.v')}
+INSERT INTO supervision_instance_region (process_instance_key, bpmn_process_id, region_code, town_code, school_id, child_id,
+  start_day)
+SELECT p.key, p.bpmn_process_id, coalesce(${town('x.v')}, ${county('x.v')}), ${town('x.v')}, ${school('x.v')}, ${child('x.v')},
+       ${chinaDayOf('p.start_date')}
   FROM engine_process_instance p
   LEFT JOIN supervision_instance_region r ON r.process_instance_key = p.key
   CROSS JOIN LATERAL (
@@ -148,7 +167,7 @@ CREATE TEMP TABLE heat_ended ON COMMIT DROP AS
 SELECT e.key, e.process_instance_key AS pi, e.process_definition_key AS pdk, e.element_id, e.element_type, e.state,
        CASE WHEN e.state = 'COMPLETED' THEN ${MS} END AS duration,
        coalesce(r.region_code, '') AS region_code, coalesce(r.school_id, 0) AS school_id,
-       ${chinaDayOf('p.start_date')} AS day,
+       coalesce(r.start_day, ${chinaDayOf('p.start_date')}) AS day,
        row_number() OVER (PARTITION BY e.process_instance_key, e.element_id ORDER BY e.key) = 1 AS first_of_pair,
        false AS first, coalesce(t.finished, 0) AS finished, coalesce(t.finished_late, 0) AS finished_late,
        coalesce(t.without_due, 0) AS without_due
@@ -162,43 +181,81 @@ SELECT e.key, e.process_instance_key AS pi, e.process_definition_key AS pdk, e.e
       FROM engine_user_task t WHERE e.element_type = 'USER_TASK' AND t.element_instance_key = e.key) t ON true
  WHERE e.state <> 'ACTIVE' AND e.element_type <> 'MULTI_INSTANCE_BODY'`;
 
-const period = `CASE WHEN g.grain = 'D' THEN x.day ELSE date_trunc('month', x.day)::date END`;
 const bucketOf = (d: string) =>
   `CASE WHEN ${d} < 1 THEN -1 ELSE floor(ln(${d}) / ln(2) * ${BUCKETS_PER_DOUBLING})::int END`;
 
 /** heat_ended into the rollup, at both grains. */
 const ROLL_UP = [
-  `INSERT INTO supervision_heat AS h (process_definition_key, grain, element_id, region_code, school_id, period,
-     element_type, reached, completed, terminated, duration_sum, durations, finished, finished_late, without_due)
-   SELECT x.pdk, g.grain, x.element_id, x.region_code, x.school_id, ${period}, min(x.element_type),
-          (count(*) FILTER (WHERE x.first))::int, (count(*) FILTER (WHERE x.state = 'COMPLETED'))::int,
-          (count(*) FILTER (WHERE x.state = 'TERMINATED'))::int, coalesce(sum(x.duration), 0),
-          CASE WHEN count(x.duration) <= ${EXACT_PER_ROW}
-               THEN coalesce(array_agg(x.duration) FILTER (WHERE x.duration IS NOT NULL), '{}') END,
-          sum(x.finished)::int, sum(x.finished_late)::int, sum(x.without_due)::int
-     FROM heat_ended x CROSS JOIN (VALUES ('D'::"char"), ('M'::"char")) g(grain)
-    GROUP BY 1, 2, 3, 4, 5, 6
+  `WITH x AS MATERIALIZED (
+     SELECT e.pdk, g.grain, e.element_id, e.region_code, e.school_id,
+            CASE WHEN g.grain = 'D' THEN e.day ELSE date_trunc('month', e.day)::date END AS period,
+            e.element_type, e.first, e.state, e.duration, e.finished, e.finished_late, e.without_due
+       FROM heat_ended e CROSS JOIN (VALUES ('D'::"char"), ('M'::"char")) g(grain)),
+   b AS (SELECT pdk, grain, element_id, region_code, school_id, period, ${bucketOf('duration')}::smallint AS bucket,
+                count(*)::int AS n
+           FROM x WHERE duration IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7),
+   hb AS (SELECT pdk, grain, element_id, region_code, school_id, period, array_agg(bucket ORDER BY bucket) AS hist_b,
+                 array_agg(n ORDER BY bucket) AS hist_n
+            FROM b GROUP BY 1, 2, 3, 4, 5, 6),
+   a AS (SELECT pdk, grain, element_id, region_code, school_id, period, min(element_type) AS element_type,
+                (count(*) FILTER (WHERE first))::int AS reached, (count(*) FILTER (WHERE state = 'COMPLETED'))::int AS completed,
+                (count(*) FILTER (WHERE state = 'TERMINATED'))::int AS terminated, coalesce(sum(duration), 0) AS duration_sum,
+                CASE WHEN count(duration) <= ${EXACT_PER_ROW}
+                     THEN coalesce(array_agg(duration) FILTER (WHERE duration IS NOT NULL), '{}') END AS durations,
+                sum(finished)::int AS finished, sum(finished_late)::int AS finished_late, sum(without_due)::int AS without_due
+           FROM x GROUP BY 1, 2, 3, 4, 5, 6)
+   INSERT INTO supervision_heat AS h (process_definition_key, grain, element_id, region_code, school_id, period,
+     element_type, reached, completed, terminated, duration_sum, durations, finished, finished_late, without_due,
+     hist_b, hist_n)
+   SELECT a.*, coalesce(hb.hist_b, '{}'), coalesce(hb.hist_n, '{}')
+     FROM a LEFT JOIN hb USING (pdk, grain, element_id, region_code, school_id, period)
    ON CONFLICT (process_definition_key, grain, element_id, region_code, school_id, period) DO UPDATE SET
      reached = h.reached + EXCLUDED.reached, completed = h.completed + EXCLUDED.completed,
      terminated = h.terminated + EXCLUDED.terminated, duration_sum = h.duration_sum + EXCLUDED.duration_sum,
      durations = CASE WHEN cardinality(h.durations) + cardinality(EXCLUDED.durations) <= ${EXACT_PER_ROW}
                       THEN h.durations || EXCLUDED.durations END,
      finished = h.finished + EXCLUDED.finished, finished_late = h.finished_late + EXCLUDED.finished_late,
-     without_due = h.without_due + EXCLUDED.without_due`,
-  `INSERT INTO supervision_heat_hist AS h (process_definition_key, grain, element_id, region_code, school_id, period,
-     bucket, n)
-   SELECT x.pdk, g.grain, x.element_id, x.region_code, x.school_id, ${period}, ${bucketOf('x.duration')}, count(*)::int
-     FROM heat_ended x CROSS JOIN (VALUES ('D'::"char"), ('M'::"char")) g(grain)
-    WHERE x.duration IS NOT NULL
-    GROUP BY 1, 2, 3, 4, 5, 6, 7
-   ON CONFLICT (process_definition_key, grain, element_id, region_code, school_id, period, bucket)
-   DO UPDATE SET n = h.n + EXCLUDED.n`,
+     without_due = h.without_due + EXCLUDED.without_due,
+     (hist_b, hist_n) = (SELECT coalesce(array_agg(s.b ORDER BY s.b), '{}'), coalesce(array_agg(s.n ORDER BY s.b), '{}')
+                           FROM (SELECT u.b, sum(u.n)::int AS n
+                                   FROM unnest(h.hist_b || EXCLUDED.hist_b, h.hist_n || EXCLUDED.hist_n) u(b, n)
+                                  GROUP BY u.b) s)`,
 ];
 
-/** Records the rollup reads: an instance's start, and every element instance's end. */
+/**
+ * Records the rollup reads: every element instance's start (an instance's start: its projection row;
+ * any: a live row), migration (its live row's version and element change) and end.
+ */
 const RELEVANT = `z.partition_id = 1 AND z.value_type = 'PROCESS_INSTANCE'
-  AND (z.intent IN ('ELEMENT_COMPLETED', 'ELEMENT_TERMINATED')
-       OR (z.intent = 'ELEMENT_ACTIVATING' AND z.value->>'bpmnElementType' = 'PROCESS'))`;
+  AND z.intent IN ('ELEMENT_ACTIVATING', 'ELEMENT_MIGRATED', 'ELEMENT_COMPLETED', 'ELEMENT_TERMINATED')`;
+
+/** The rollup's shape: a state row of another layout is rebuilt (2: supervision_heat_live, start_day). */
+const LAYOUT = 2;
+
+/**
+ * The live rows of the element instances `keys` names (SQL giving a column `key`) from their engine rows
+ * as they are now: deleted, and inserted again while still active.
+ */
+const LIVE_REFRESH = (keys: string) => [
+  `DELETE FROM supervision_heat_live WHERE key IN (${keys})`,
+  `INSERT INTO supervision_heat_live (key, process_instance_key, process_definition_key, element_id, element_type,
+     region_code, school_id, start_day, new_pair)
+   SELECT e.key, e.process_instance_key, e.process_definition_key, e.element_id, e.element_type, r.region_code,
+          r.school_id, r.start_day, false
+     FROM engine_element_instance e
+     LEFT JOIN supervision_instance_region r ON r.process_instance_key = e.process_instance_key
+    WHERE e.key IN (${keys}) AND e.state = 'ACTIVE' AND e.element_type <> 'MULTI_INSTANCE_BODY'`,
+];
+
+/** new_pair of the live rows of the instances `where` picks (over `l`), from the live rows and the pairs. */
+const livePairs = (where: string) => `
+UPDATE supervision_heat_live l SET new_pair = n.v
+  FROM (SELECT l.key, l.element_type <> 'PROCESS'
+                 AND l.key = min(l.key) OVER (PARTITION BY l.process_instance_key, l.element_id)
+                 AND NOT EXISTS (SELECT 1 FROM supervision_heat_reached x
+                                  WHERE x.process_instance_key = l.process_instance_key AND x.element_id = l.element_id) AS v
+          FROM supervision_heat_live l WHERE ${where}) n
+ WHERE l.key = n.key AND l.new_pair <> n.v`;
 
 /** The last position the record log has handed out (0 before the first). */
 const LAST_POSITION = `SELECT (CASE WHEN is_called THEN last_value ELSE 0 END)::text AS v FROM engine_record_position`;
@@ -322,12 +379,26 @@ function histogramP90(hist: [number, number][]): number | null {
 
 export type Heatmaps = ReturnType<typeof createHeatmaps>;
 
+/**
+ * What the heatmaps made on one pool share (the API's start-up catch-up and its routes'): the tables
+ * made once, one catch-up at a time, and the shutdown that cancels it.
+ */
+interface Shared {
+  ready?: Promise<void>;
+  running?: Promise<number>;
+  next?: Promise<number>;
+  stopping: AbortController;
+}
+const sharedOf = new WeakMap<pg.Pool, Shared>();
+
 export function createHeatmaps(pool: pg.Pool) {
-  let ready: Promise<void> | undefined;
+  let shared = sharedOf.get(pool);
+  if (!shared) sharedOf.set(pool, (shared = { stopping: new AbortController() }));
+  const my = shared;
 
   /** Creates the projection tables once per process (idempotent across processes). */
   function ensureTables(): Promise<void> {
-    ready ??= (async () => {
+    my.ready ??= (async () => {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
@@ -336,19 +407,19 @@ export function createHeatmaps(pool: pg.Pool) {
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
-        ready = undefined;
+        my.ready = undefined;
         throw err;
       } finally {
         client.release();
       }
     })();
-    return ready;
+    return my.ready;
   }
 
   /** heat_ended's new (instance, element) pairs are marked `first`; the pairs of ended instances go. */
-  async function rollUp(client: pg.PoolClient, keepPairs: boolean) {
+  async function rollUp(query: (text: string) => Promise<unknown>, keepPairs: boolean) {
     if (keepPairs) {
-      await client.query(
+      await query(
         `WITH ins AS (
            INSERT INTO supervision_heat_reached (process_instance_key, element_id)
            SELECT pi, element_id FROM heat_ended WHERE first_of_pair AND element_type <> 'PROCESS'
@@ -357,10 +428,10 @@ export function createHeatmaps(pool: pg.Pool) {
           WHERE x.pi = ins.process_instance_key AND x.element_id = ins.element_id AND x.first_of_pair`,
       );
     } else {
-      await client.query(`UPDATE heat_ended SET first = true WHERE first_of_pair AND element_type <> 'PROCESS'`);
+      await query(`UPDATE heat_ended SET first = true WHERE first_of_pair AND element_type <> 'PROCESS'`);
     }
-    for (const q of ROLL_UP) await client.query(q);
-    await client.query(
+    for (const q of ROLL_UP) await query(q);
+    await query(
       `DELETE FROM supervision_heat_reached
         WHERE process_instance_key IN (SELECT pi FROM heat_ended WHERE element_type = 'PROCESS')`,
     );
@@ -372,42 +443,63 @@ export function createHeatmaps(pool: pg.Pool) {
    * is in the snapshot the rollup is built from (the engine writes its state before its records, so
    * a command holds its xid before it takes positions).
    */
-  async function build(client: pg.PoolClient) {
-    const { rows: last } = await client.query<{ v: string }>(LAST_POSITION);
-    const { rows: snap } = await client.query<{ x: string }>(
-      `SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x`,
-    );
+  async function build(client: pg.PoolClient, signal?: AbortSignal) {
+    // A statement of the build may take longer than the pool's query timeout (a minute at 1,000,000
+    // element instances): the build's own, per statement.
+    const q = <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) =>
+      client.query<R>({ text, values, query_timeout: BUILD_STATEMENT_TIMEOUT_MS } as pg.QueryConfig);
+    const { rows: last } = await q<{ v: string }>(LAST_POSITION);
+    const { rows: snap } = await q<{ x: string }>(`SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x`);
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const { rows } = await client.query<{ done: boolean }>(
+      const { rows } = await q<{ done: boolean }>(
         `SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8 AS done`,
         [snap[0]!.x],
       );
       if (rows[0]!.done) break;
+      signal?.throwIfAborted();
       if (Date.now() > deadline) throw new Error('heatmap rollup: a transaction has been open for over 30 s');
       await new Promise((r) => setTimeout(r, 20));
     }
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await q('BEGIN ISOLATION LEVEL REPEATABLE READ');
     try {
-      await client.query(
-        'TRUNCATE supervision_heat, supervision_heat_hist, supervision_heat_seen, supervision_heat_reached',
+      await q(
+        `TRUNCATE supervision_heat, supervision_heat_seen, supervision_heat_reached, supervision_heat_live,
+                  supervision_heat_state`,
       );
-      await client.query(regionCatchUp('true'), [REGION_VARIABLES]);
-      await client.query(endedTable('engine_element_instance e'));
+      // LAYOUT 1 kept the histogram in a table of its own.
+      await q(`DROP TABLE IF EXISTS supervision_heat_hist`);
+      // Projection rows from before start_day (LAYOUT 1) get it.
+      await q(
+        `UPDATE supervision_instance_region r SET start_day = ${chinaDayOf('p.start_date')}
+           FROM engine_process_instance p WHERE p.key = r.process_instance_key AND r.start_day IS NULL`,
+      );
+      await q(regionCatchUp('true'), [REGION_VARIABLES]);
+      await q(endedTable('engine_element_instance e'));
       // Pairs of running instances only (an ended instance passes no element again).
-      await client.query(
+      await q(
         `INSERT INTO supervision_heat_reached (process_instance_key, element_id)
          SELECT DISTINCT x.pi, x.element_id FROM heat_ended x JOIN engine_process_instance p ON p.key = x.pi
           WHERE p.state = 'ACTIVE' AND x.element_type <> 'PROCESS'`,
       );
-      await rollUp(client, false);
+      await rollUp(q, false);
+      await q(
+        `INSERT INTO supervision_heat_live (key, process_instance_key, process_definition_key, element_id, element_type,
+           region_code, school_id, start_day, new_pair)
+         SELECT e.key, e.process_instance_key, e.process_definition_key, e.element_id, e.element_type, r.region_code,
+                r.school_id, r.start_day, false
+           FROM engine_element_instance e
+           LEFT JOIN supervision_instance_region r ON r.process_instance_key = e.process_instance_key
+          WHERE e.state = 'ACTIVE' AND e.element_type <> 'MULTI_INSTANCE_BODY'`,
+      );
+      await q(livePairs('true'));
       // Records above the last position that the snapshot already holds are in the rollup now.
-      await client.query(
+      await q(
         `INSERT INTO supervision_heat_seen SELECT z.position FROM zeebe_record z WHERE ${RELEVANT} AND z.position > $1`,
         [last[0]!.v],
       );
-      await client.query(`INSERT INTO supervision_heat_state (id, hwm) VALUES (1, $1)`, [last[0]!.v]);
-      await client.query('COMMIT');
+      await q(`INSERT INTO supervision_heat_state (id, hwm, layout) VALUES (1, $1, ${LAYOUT})`, [last[0]!.v]);
+      await q('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -448,10 +540,13 @@ export function createHeatmaps(pool: pg.Pool) {
       if (rowCount) {
         await client.query(regionCatchUp('p.key IN (SELECT pi FROM heat_batch)'), [REGION_VARIABLES]);
         await client.query(
-          endedTable(`(SELECT DISTINCT key FROM heat_batch WHERE intent <> 'ELEMENT_ACTIVATING') b
+          endedTable(`(SELECT DISTINCT key FROM heat_batch WHERE intent IN ('ELEMENT_COMPLETED', 'ELEMENT_TERMINATED')) b
              JOIN engine_element_instance e ON e.key = b.key`),
         );
-        await rollUp(client, true);
+        await rollUp((text) => client.query(text), true);
+        const keys = `SELECT key FROM heat_batch`;
+        for (const q of LIVE_REFRESH(keys)) await client.query(q);
+        await client.query(livePairs('l.process_instance_key IN (SELECT pi FROM heat_batch)'));
       }
       await client.query('COMMIT');
       return rowCount ?? 0;
@@ -461,41 +556,78 @@ export function createHeatmaps(pool: pg.Pool) {
     }
   }
 
-  /**
-   * Brings the projection and the rollup up to date with the record log (every process). Returns how
-   * many records it took in (the first call builds the rollup from the tables: −1).
-   */
-  async function catchUp(): Promise<number> {
+  /** One catch-up on a connection of its own; `signal` cancels it (its statement too) and rolls it back. */
+  async function catchUpOnce(signal: AbortSignal): Promise<number> {
+    signal.throwIfAborted();
     await ensureTables();
     const client = await pool.connect();
+    // pg_cancel_backend from a connection of its own: the pool may have none free.
+    const cancel = () => {
+      const other = new pg.Client(pool.options);
+      void other
+        .connect()
+        .then(() =>
+          other.query('SELECT pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID]),
+        )
+        .catch(() => undefined)
+        .finally(() => void other.end().catch(() => undefined));
+    };
+    signal.addEventListener('abort', cancel, { once: true });
     try {
       await client.query('SELECT pg_advisory_lock($1)', [CATCH_UP_LOCK]);
       try {
-        const { rows } = await client.query(`SELECT 1 FROM supervision_heat_state WHERE id = 1`);
-        if (rows.length === 0) {
-          await build(client);
+        signal.throwIfAborted();
+        const { rows } = await client.query<{ layout: number }>(
+          `SELECT layout FROM supervision_heat_state WHERE id = 1`,
+        );
+        if (rows[0]?.layout !== LAYOUT) {
+          await build(client, signal);
           return -1;
         }
         return await increment(client);
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [CATCH_UP_LOCK]);
       }
+    } catch (err) {
+      throw signal.aborted ? signal.reason : err;
     } finally {
-      client.release();
+      signal.removeEventListener('abort', cancel);
+      // A cancelled connection may still hold the session lock: closed, not returned to the pool.
+      client.release(signal.aborted);
     }
   }
 
-  /** Filters on the projection `r` and the instance `p` (live rows), params appended. */
-  function liveWhere(f: HeatmapFilter, params: unknown[]): string {
+  /**
+   * Brings the projection and the rollup up to date with the record log (every process). Returns how
+   * many records it took in (a build of the rollup from the tables: −1, the first time or after an
+   * upgrade of its layout). Callers while one runs (on this pool) share the one after it, which sees
+   * what they saw: a query during the first build waits for it, on no connection.
+   */
+  function catchUp(): Promise<number> {
+    if (!my.running) {
+      my.running = catchUpOnce(my.stopping.signal).finally(() => (my.running = undefined));
+      return my.running;
+    }
+    my.next ??= my.running
+      .catch(() => undefined)
+      .then(() => {
+        my.next = undefined;
+        return catchUp();
+      });
+    return my.next;
+  }
+
+  /** Filters on rows `a` with where the instance belongs (the projection, or live rows), params appended. */
+  function liveWhere(f: HeatmapFilter, params: unknown[], a = 'r'): string {
     const p = (v: unknown) => {
       params.push(v);
       return `$${params.length}`;
     };
-    const where = [`starts_with(r.region_code, ${p(f.region)})`];
-    if (f.from) where.push(`${chinaDayOf('p.start_date')} >= ${p(f.from)}::date`);
-    if (f.to) where.push(`${chinaDayOf('p.start_date')} <= ${p(f.to)}::date`);
-    if (f.town) where.push(`starts_with(r.region_code, ${p(f.town)})`);
-    if (f.school !== undefined) where.push(`r.school_id = ${p(f.school)}`);
+    const where = [`starts_with(${a}.region_code, ${p(f.region)})`];
+    if (f.from) where.push(`${a}.start_day >= ${p(f.from)}::date`);
+    if (f.to) where.push(`${a}.start_day <= ${p(f.to)}::date`);
+    if (f.town) where.push(`starts_with(${a}.region_code, ${p(f.town)})`);
+    if (f.school !== undefined) where.push(`${a}.school_id = ${p(f.school)}`);
     return where.join(' AND ');
   }
 
@@ -525,6 +657,15 @@ export function createHeatmaps(pool: pg.Pool) {
   return {
     catchUp,
     ensureTables,
+    /**
+     * API shutdown: cancels the pool's running catch-up (a build is rolled back) and fails those
+     * waiting for it; a later catch-up starts afresh.
+     */
+    async close() {
+      my.stopping.abort(new Error('heatmap rollup: the API is stopping'));
+      await Promise.allSettled([my.running, my.next]);
+      my.stopping = new AbortController();
+    },
     /** Versions of every deployed process, newest first. */
     async definitions() {
       const { rows } = await pool.query<{
@@ -594,8 +735,9 @@ export function createHeatmaps(pool: pg.Pool) {
                        FROM h JOIN a ON a.element_id = h.element_id AND a.exact CROSS JOIN unnest(h.durations) d
                       GROUP BY h.element_id),
               hs AS (SELECT element_id, json_agg(json_build_array(bucket, n) ORDER BY bucket) AS hist
-                       FROM (SELECT h.element_id, h.bucket, sum(h.n)::int AS n FROM supervision_heat_hist h
-                              WHERE ${rw} AND h.element_id IN (SELECT element_id FROM a WHERE NOT a.exact)
+                       FROM (SELECT h.element_id, u.bucket, sum(u.n)::int AS n
+                               FROM h JOIN a ON a.element_id = h.element_id AND NOT a.exact
+                              CROSS JOIN unnest(h.hist_b, h.hist_n) u(bucket, n)
                               GROUP BY 1, 2) b
                       GROUP BY element_id)
          SELECT a.*, ex.p90 AS p90_exact, hs.hist FROM a
@@ -603,7 +745,7 @@ export function createHeatmaps(pool: pg.Pool) {
         rp,
       );
       const lp: unknown[] = [f.processDefinitionKey, asOf.toISOString()];
-      const lw = liveWhere(f, lp);
+      const lw = liveWhere(f, lp, 'l');
       const liveQuery = pool.query<{
         element_id: string;
         element_type: string;
@@ -616,21 +758,12 @@ export function createHeatmaps(pool: pg.Pool) {
         without_due: number;
       }>(
         `WITH live AS MATERIALIZED (
-           SELECT e.key, e.process_instance_key AS pi, e.element_id, e.element_type
-             FROM engine_element_instance e
-             JOIN supervision_instance_region r ON r.process_instance_key = e.process_instance_key
-             JOIN engine_process_instance p ON p.key = e.process_instance_key
-            WHERE e.state = 'ACTIVE' AND e.process_definition_key = $1::bigint
-              AND e.element_type <> 'MULTI_INSTANCE_BODY' AND ${lw}),
-         els AS (SELECT element_id, min(element_type) AS element_type, count(*)::int AS active
+           SELECT l.key, l.element_id, l.element_type, l.new_pair FROM supervision_heat_live l
+            WHERE l.process_definition_key = $1::bigint AND ${lw}),
+         -- reached: instances at an element now that the rollup has not counted there yet.
+         els AS (SELECT element_id, min(element_type) AS element_type, count(*)::int AS active,
+                        (count(*) FILTER (WHERE new_pair))::int AS reached
                    FROM live GROUP BY element_id),
-         -- Instances at an element now that the rollup has not counted there yet (hashed, not sorted).
-         pairs AS (
-           SELECT d.element_id, count(*)::int AS reached
-             FROM (SELECT DISTINCT pi, element_id FROM live WHERE element_type <> 'PROCESS') d
-            WHERE NOT EXISTS (SELECT 1 FROM supervision_heat_reached x
-                               WHERE x.process_instance_key = d.pi AND x.element_id = d.element_id)
-            GROUP BY d.element_id),
          -- Each active task element's task by its index (a join would scan every task ever made).
          tasks AS (
            SELECT l.element_id, sum(t.open)::int AS open, sum(t.open_overdue)::int AS open_overdue,
@@ -644,19 +777,19 @@ export function createHeatmaps(pool: pg.Pool) {
                       count(*) FILTER (WHERE t.due_date IS NULL AND t.state <> 'CANCELED') AS without_due
                  FROM engine_user_task t WHERE t.element_instance_key = l.key) t
             WHERE l.element_type = 'USER_TASK' GROUP BY l.element_id)
-         SELECT els.*, coalesce(pairs.reached, 0) AS reached, coalesce(tasks.open, 0) AS open, coalesce(tasks.open_overdue, 0) AS open_overdue,
+         SELECT els.*, coalesce(tasks.open, 0) AS open, coalesce(tasks.open_overdue, 0) AS open_overdue,
                 coalesce(tasks.finished, 0) AS finished, coalesce(tasks.finished_late, 0) AS finished_late,
                 coalesce(tasks.without_due, 0) AS without_due
-           FROM els LEFT JOIN pairs ON pairs.element_id = els.element_id
-           LEFT JOIN tasks ON tasks.element_id = els.element_id`,
+           FROM els LEFT JOIN tasks ON tasks.element_id = els.element_id`,
         lp,
       );
       const ip: unknown[] = [f.processDefinitionKey];
       const incidentsQuery = pool.query<{ element_id: string; n: number }>(
+        // An open incident's instance is running (an element instance's end resolves its incidents): its
+        // PROCESS live row (keyed by the instance's key) says where it belongs.
         `SELECT i.element_id, count(*)::int AS n FROM engine_incident i
-           JOIN supervision_instance_region r ON r.process_instance_key = i.process_instance_key
-           JOIN engine_process_instance p ON p.key = i.process_instance_key
-          WHERE i.state = 'ACTIVE' AND i.process_definition_key = $1::bigint AND ${liveWhere(f, ip)}
+           JOIN supervision_heat_live l ON l.key = i.process_instance_key
+          WHERE i.state = 'ACTIVE' AND i.process_definition_key = $1::bigint AND ${liveWhere(f, ip, 'l')}
           GROUP BY i.element_id`,
         ip,
       );

@@ -15,13 +15,16 @@
  * own bureau sees, and the demo county's supervisor does not.
  */
 import path from 'node:path';
+import pg from 'pg';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApp } from '../../api/app.js';
 import { createEngineClient } from '../../infra/camunda/client.js';
 import { createEngineRecords } from '../../infra/camunda/records.js';
 import { REPO_ROOT } from '../../infra/config.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { engineClock } from '../../infra/engine/engine.js';
-import { as, type Caller, demoPeople, eventually } from './helpers.js';
+import { as, type Caller, demoPeople, eventually, loginAs } from './helpers.js';
 import { fixtureCounty } from './fixture-county.js';
 import { testConfig } from './test-env.js';
 
@@ -342,5 +345,77 @@ describe('supervisors’ heatmap (engine-backed, controlled clock)', () => {
     const theirs = await heatmap(otherBureau);
     expect(theirs.instances).toBe(1);
     expect(element(theirs, 'review')).toMatchObject({ instances: 1, active: 1, completed: 0 });
+  });
+
+  // After the others: it throws the rollup away. The API builds it again when it starts, in the
+  // background, before any heatmap request; a shutdown cancels a build in progress.
+  it('builds the rollup at API start, and a shutdown cancels a build in progress', async () => {
+    const expected = await heatmap(supervisor);
+    const token = await loginAs('supervisor');
+    const url = `/api/supervision/heatmap?process=${PROCESS}&asOf=${asOf}`;
+    const db = new pg.Client({ connectionString: inject('engineDatabaseUrl') });
+    const holder = new pg.Client({ connectionString: inject('engineDatabaseUrl') });
+    await Promise.all([db.connect(), holder.connect()]);
+    const state = async () =>
+      (await db.query<{ hwm: string; layout: number }>(`SELECT hwm::text, layout FROM supervision_heat_state`)).rows[0];
+    const apps: Awaited<ReturnType<typeof buildApp>>[] = [];
+    const readModels: ReturnType<typeof createEngineRecords>[] = [];
+    const startApi = async () => {
+      const readModel = createEngineRecords(inject('engineDatabaseUrl'));
+      readModels.push(readModel);
+      const app = await buildApp({ prisma, engine, records: readModel, logger: pino({ level: 'silent' }) });
+      apps.push(app);
+      await app.ready();
+      return app;
+    };
+    try {
+      const { rows: last } = await db.query<{ v: string }>(
+        `SELECT (CASE WHEN is_called THEN last_value ELSE 0 END)::text AS v FROM engine_record_position`,
+      );
+      // An open transaction with an xid: a build waits until it ends (it could still write records).
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_current_xact_id()');
+      await db.query('DELETE FROM supervision_heat_state');
+
+      // 1. A build in progress at shutdown: cancelled, rolled back, its lock let go; the request that
+      //    waited for it fails rather than keeping the API from stopping.
+      const first = await startApi();
+      let settled = false;
+      const waiting = first
+        .inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } })
+        .finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(settled).toBe(false);
+      expect(await state()).toBeUndefined();
+      const t = Date.now();
+      await first.close();
+      expect(Date.now() - t).toBeLessThan(5000);
+      expect((await waiting).statusCode).toBeGreaterThanOrEqual(500);
+      expect(await state()).toBeUndefined();
+      const { rows: lock } = await db.query<{ free: boolean }>(
+        `SELECT pg_try_advisory_lock(7308900523498827118) AS free`,
+      );
+      expect(lock[0]!.free).toBe(true);
+      await db.query(`SELECT pg_advisory_unlock(7308900523498827118)`);
+
+      // 2. Started again: the rollup is built in the background once the open transaction ends — before
+      //    any heatmap request — up to the log's position, and answers exactly as before.
+      const second = await startApi();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await state()).toBeUndefined();
+      await holder.query('COMMIT');
+      const built = await eventually(state, 'the rollup built at start', 30_000);
+      expect(built.layout).toBe(2);
+      expect(BigInt(built.hwm)).toBeGreaterThanOrEqual(BigInt(last[0]!.v));
+      const res = await second.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toEqual(expected);
+      expect(await heatmap(supervisor)).toEqual(expected);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      for (const app of apps) await app.close();
+      await Promise.all(readModels.map((r) => r.close()));
+      await Promise.all([db.end(), holder.end()]);
+    }
   });
 });
