@@ -25,7 +25,8 @@ import { parseBpmn } from '../model/parse.js';
 import { DefinitionStore } from './definitions.js';
 import { Decisions } from './decisions.js';
 import { KeyAllocator } from './keys.js';
-import { PARTITION_ID, writeRecords } from './records.js';
+import { type ActivationRow, activatedJobs, activationStatement } from './activation.js';
+import { writeRecords } from './records.js';
 import { type JobRow, Run, type StoredStep } from './run.js';
 import { searchElementInstances, searchIncidents, searchProcessInstances, searchUserTasks } from './search.js';
 import type { Services } from './services.js';
@@ -73,6 +74,19 @@ type Waiter = () => void;
 /** Tables whose rows name the process instance they belong to. */
 type RowTable = 'engine_job' | 'engine_user_task' | 'engine_incident' | 'engine_element_instance';
 
+/** A job stream open in this process. */
+interface JobStream {
+  req: { type: string; worker: string; timeout: number; fetchVariable: string[] };
+  push: (job: ActivatedJob) => Promise<void>;
+  closed: AbortSignal;
+}
+
+/** Jobs a command activated for a stream, handed to it after the commit. */
+interface JobPush {
+  stream: JobStream;
+  jobs: ActivatedJob[];
+}
+
 export class Engine implements EngineApi {
   readonly clock: EngineClock;
   private readonly pool: pg.Pool;
@@ -81,6 +95,9 @@ export class Engine implements EngineApi {
   private readonly decisions: Decisions;
   private readonly services: Services;
   private readonly jobWaiters = new Map<string, Set<Waiter>>();
+  /** Open job streams of this process by job type (StreamActivatedJobs); jobs created here are pushed to them. */
+  private readonly streams = new Map<string, JobStream[]>();
+  private nextStream = 0;
   private readonly endWaiters = new Map<string, Set<Waiter>>();
   /** This process in engine_node. */
   private readonly nodeId = randomUUID();
@@ -231,13 +248,16 @@ export class Engine implements EngineApi {
     this.inFlight++;
     this.counters.commands++;
     try {
-      const { result, run } = await inTransaction(this.pool, async (db) => {
+      const { result, run, pushes } = await inTransaction(this.pool, async (db) => {
         const run = new Run(db, this.services, this.keys, this.clock.now());
         run.announce = this.peers;
+        const pushes: JobPush[] = [];
+        if (this.streams.size > 0) run.takeJobs = (jobs) => this.takeForStreams(run, db, jobs, pushes);
         const result = await work(run);
         await run.finish();
-        return { result, run };
+        return { result, run, pushes };
       });
+      for (const p of pushes) void this.deliver(p);
       for (const type of run.jobTypes) this.wake(this.jobWaiters, type);
       for (const key of run.endedInstances) {
         if (!this.endWaiters.has(key)) continue;
@@ -631,81 +651,16 @@ export class Engine implements EngineApi {
   /** Activates up to `max` jobs of the type in one transaction (no instance lock: only the job rows). */
   private async tryActivate(req: Omit<ActivateJobsRequest, 'requestTimeout'>): Promise<ActivatedJob[]> {
     const now = this.clock.now();
-    // One statement on its own (one round trip, no BEGIN/COMMIT): the jobs taken, their ACTIVATED records,
-    // and the variables of every scope they see, each scope once (rows of two shapes as JSON: a job, or a
-    // [scope, name, value] triple).
-    const jobs = await (async () => {
-      const { rows: out } = await inStatement<{ job: string | null; v: string | null }>(
-        this.pool,
-        `WITH j AS (
-           UPDATE engine_job j SET state = 'ACTIVATED', deadline = $3, worker = $4
-            WHERE j.key IN (SELECT key FROM engine_job WHERE type = $1 AND state = 'ACTIVATABLE'
-                               AND (retry_at IS NULL OR retry_at <= $5)
-                             ORDER BY key LIMIT $2 FOR UPDATE SKIP LOCKED)
-           RETURNING j.key::text AS key, j.type, j.state, j.process_instance_key::text AS process_instance_key,
-                     j.element_instance_key::text AS element_instance_key, j.element_id, j.retries, j.custom_headers,
-                     j.worker, j.bpmn_process_id, j.process_definition_key::text AS process_definition_key, j.version,
-                     j.tenant_id, j.scope_path::text[] AS scope_path),
-         rec AS (
-           INSERT INTO zeebe_record (partition_id, position, record_key, ts, value_type, intent, value)
-           SELECT ${PARTITION_ID}, nextval('engine_record_position'), j.key::bigint, $5, 'JOB', 'ACTIVATED',
-                  jsonb_build_object('type', j.type, 'worker', $4::text, 'retries', j.retries, 'deadline', $7::bigint,
-                                     'elementId', j.element_id, 'elementInstanceKey', j.element_instance_key,
-                                     'processInstanceKey', j.process_instance_key, 'bpmnProcessId', j.bpmn_process_id)
-             FROM j ORDER BY j.key::bigint),
-         s AS (SELECT DISTINCT unnest(scope_path)::bigint AS scope_key FROM j)
-         SELECT row_to_json(j)::text AS job, NULL AS v FROM j
-         UNION ALL
-         SELECT NULL, json_build_array(v.scope_key::text, v.name, v.value)::text
-           FROM s JOIN engine_variable v ON v.scope_key = s.scope_key
-          WHERE $6::text[] IS NULL OR v.name = ANY($6::text[])`,
-        [
-          req.type,
-          req.maxJobsToActivate,
-          new Date(now + req.timeout),
-          req.worker,
-          new Date(now),
-          req.fetchVariable.length > 0 ? req.fetchVariable : null,
-          now + req.timeout,
-        ],
-      );
-      const rows: (JobRow & { scope_path: string[] })[] = [];
-      const byScope = new Map<string, [string, unknown][]>();
-      for (const o of out) {
-        if (o.job !== null) {
-          rows.push(JSON.parse(o.job));
-          continue;
-        }
-        const [scope, name, value] = JSON.parse(o.v!) as [string, string, unknown];
-        let list = byScope.get(scope);
-        if (!list) byScope.set(scope, (list = []));
-        list.push([name, value]);
-      }
-      if (rows.length === 0) return [];
-      rows.sort((a, b) => (BigInt(a.key) < BigInt(b.key) ? -1 : 1));
-      return rows.map((r): ActivatedJob => {
-        const variables: Variables = {};
-        for (let i = r.scope_path.length - 1; i >= 0; i--) {
-          for (const [name, value] of byScope.get(r.scope_path[i]!) ?? []) variables[name] = value;
-        }
-        return {
-          key: r.key,
-          type: r.type,
-          processInstanceKey: r.process_instance_key,
-          bpmnProcessId: r.bpmn_process_id,
-          processDefinitionVersion: r.version,
-          processDefinitionKey: r.process_definition_key,
-          elementId: r.element_id,
-          elementInstanceKey: r.element_instance_key,
-          customHeaders: r.custom_headers,
-          worker: req.worker,
-          retries: r.retries,
-          deadline: now + req.timeout,
-          variables,
-          tenantId: r.tenant_id,
-        };
-      });
-    })();
+    // One statement on its own (one round trip, no BEGIN/COMMIT).
+    const { text, values } = activationStatement(
+      `SELECT key FROM engine_job WHERE type = $6 AND state = 'ACTIVATABLE' AND (retry_at IS NULL OR retry_at <= $3)
+        ORDER BY key LIMIT $7 FOR UPDATE SKIP LOCKED`,
+      req,
+      now,
+      [req.type, req.maxJobsToActivate],
+    );
+    const { rows } = await inStatement<ActivationRow>(this.pool, text, values);
+    const jobs = activatedJobs(rows, req.worker, now + req.timeout);
     this.counters.jobsActivated += jobs.length;
     return jobs;
   }
@@ -740,12 +695,69 @@ export class Engine implements EngineApi {
     );
   }
 
+  /**
+   * Job push in the command that creates the jobs (docs: components/concepts/job-workers, "Job streaming":
+   * a job created while a stream of its type is open is activated and pushed to it at once). The jobs of a
+   * type with a stream open in this process go to one of its streams (in turn): the command's last message,
+   * just before its COMMIT, activates them with their records and reads their variables — no round trip and
+   * no activation statement of its own, and no wake-up of anyone else. Answers the types it took.
+   */
+  private takeForStreams(
+    run: Run,
+    db: Db,
+    jobs: readonly { key: string; type: string }[],
+    pushes: JobPush[],
+  ): Set<string> {
+    const byType = new Map<string, string[]>();
+    for (const j of jobs) {
+      if (!this.streams.get(j.type)?.length) continue;
+      let keys = byType.get(j.type);
+      if (!keys) byType.set(j.type, (keys = []));
+      keys.push(j.key);
+    }
+    for (const [type, keys] of byType) {
+      const open = this.streams.get(type)!;
+      const stream = open[this.nextStream++ % open.length]!;
+      const { text, values } = activationStatement(
+        `SELECT key FROM engine_job WHERE key = ANY($6::bigint[]) AND state = 'ACTIVATABLE'`,
+        stream.req,
+        run.now,
+        [keys],
+      );
+      db.atCommit<ActivationRow>(text, values, ({ rows }) =>
+        pushes.push({ stream, jobs: activatedJobs(rows, stream.req.worker, run.now + stream.req.timeout) }),
+      );
+    }
+    return new Set(byType.keys());
+  }
+
+  /** Hands pushed jobs to their stream; a job the stream does not take goes back to activatable. */
+  private async deliver({ stream, jobs }: JobPush) {
+    this.counters.jobsActivated += jobs.length;
+    for (const job of jobs) {
+      try {
+        if (stream.closed.aborted) throw new Error('stream closed');
+        await stream.push(job);
+      } catch {
+        await this.releaseJobs([job.key]).catch(() => undefined);
+        this.wake(this.jobWaiters, job.type);
+      }
+    }
+  }
+
   streamJobs(
     req: { type: string; worker: string; timeout: number; fetchVariable: string[]; tenantIds: string[] },
     push: (job: ActivatedJob) => Promise<void>,
   ): () => void {
     this.checkTenants(req.tenantIds);
     const abort = new AbortController();
+    const entry: JobStream = { req, push, closed: abort.signal };
+    this.streams.set(req.type, [...(this.streams.get(req.type) ?? []), entry]);
+    abort.signal.addEventListener('abort', () => {
+      const left = (this.streams.get(req.type) ?? []).filter((e) => e !== entry);
+      if (left.length > 0) this.streams.set(req.type, left);
+      else this.streams.delete(req.type);
+    });
     const STREAM_BATCH = 32;
     const loop = async () => {
       while (!abort.signal.aborted && !this.stopped) {

@@ -163,6 +163,14 @@ export class Run {
   readonly records: EngineRecord[] = [];
   /** Job types that got new activatable jobs: their long polls are woken after the commit. */
   readonly jobTypes = new Set<string>();
+  /** The jobs this run created, in order (a job push may take them in the command's last message). */
+  readonly createdJobs: { key: string; type: string }[] = [];
+  /**
+   * Offered the jobs this run created, before the commit (engine.ts: jobs pushed to an open stream are
+   * activated in the command's last message); answers the job types it took every job of — nobody else
+   * needs to hear of those.
+   */
+  takeJobs?: (jobs: readonly { key: string; type: string }[]) => Set<string>;
   /** Root process instances that ended in this run (waiters of CreateProcessInstanceWithResult). */
   readonly endedInstances = new Set<string>();
   /** Other engine processes may be listening: NOTIFY what they would wait for (engine.ts, `peers`). */
@@ -265,6 +273,9 @@ export class Run {
     }
     this.flush();
     writeRecords(this.db, this.records, this.now);
+    if (this.takeJobs && this.createdJobs.length > 0) {
+      for (const type of this.takeJobs(this.createdJobs)) this.jobTypes.delete(type);
+    }
     if (this.announce) for (const type of this.jobTypes) this.db.defer(`SELECT pg_notify('engine_jobs', $1)`, [type]);
     // Only a waiter somewhere needs to hear of an end, and not the one whose own creation it was (that
     // command answers it): every NOTIFY takes one database-wide lock at commit (measured: the wait of
@@ -2502,6 +2513,7 @@ export class Run {
       tenantId: ei.tenantId,
     });
     this.jobTypes.add(type.value);
+    this.createdJobs.push({ key, type: type.value });
   }
 
   jobValue(job: JobRow, extra: Record<string, unknown> = {}) {

@@ -34,6 +34,15 @@ export interface Db {
   defer(text: string, values?: unknown[]): void;
   /** Runs `fn` if this transaction rolls back (what it assumed is forgotten before a retry). */
   afterRollback(fn: () => void): void;
+  /**
+   * A statement sent last, just before COMMIT and in the same message (no round trip of its own); `onResult`
+   * gets its rows once the commit succeeded (never if the transaction rolls back).
+   */
+  atCommit<R extends pg.QueryResultRow = any>( // eslint-disable-line @typescript-eslint/no-explicit-any
+    text: string,
+    values: unknown[],
+    onResult: (result: pg.QueryResult<R>) => void,
+  ): void;
 }
 
 export function isConnectionError(err: unknown): boolean {
@@ -84,6 +93,7 @@ function nameOf(text: string): string | undefined {
 
 class Transaction implements Db {
   private pending: string[] = [];
+  private final: { text: string; onResult: (result: pg.QueryResult) => void }[] = [];
   readonly rollbackHooks: (() => void)[] = [];
   /** BEGIN not sent yet: it goes in front of the first message. */
   begun = false;
@@ -96,6 +106,14 @@ class Transaction implements Db {
 
   afterRollback(fn: () => void): void {
     this.rollbackHooks.push(fn);
+  }
+
+  atCommit<R extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[],
+    onResult: (result: pg.QueryResult<R>) => void,
+  ): void {
+    this.final.push({ text: inline(text, values), onResult: onResult as (result: pg.QueryResult) => void });
   }
 
   async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
@@ -115,12 +133,15 @@ class Transaction implements Db {
 
   /** Sends what is queued and COMMIT in one message. */
   async commit(): Promise<void> {
-    if (!this.begun && this.pending.length === 0) return; // nothing to send: BEGIN alone needs no COMMIT
+    const final = this.final.splice(0);
+    if (!this.begun && this.pending.length === 0 && final.length === 0) return; // BEGIN alone needs no COMMIT
     const statements = this.take();
-    statements.push('COMMIT');
+    const firstFinal = statements.length;
+    statements.push(...final.map((f) => f.text), 'COMMIT');
     transactionStats.roundTrips++;
     transactionStats.statements += statements.length;
-    await this.client.query(statements.join(';\n'));
+    const results = (await this.client.query(statements.join(';\n'))) as unknown as pg.QueryResult[];
+    final.forEach((f, i) => f.onResult(results[firstFinal + i]!));
   }
 
   private take(): string[] {
