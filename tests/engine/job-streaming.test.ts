@@ -46,7 +46,14 @@ async function openStream(type: string, worker: string, seen: Pushed[], fetchVar
     pollInterval: 600_000,
     tenantIds: [],
     fetchVariables,
-    taskHandler: (job) => {
+    taskHandler: (job: {
+      key: string;
+      processInstanceKey: string;
+      worker: string;
+      variables: Record<string, unknown>;
+      customHeaders: Record<string, unknown>;
+      complete: (variables: Record<string, unknown>) => Promise<unknown>;
+    }) => {
       seen.push({
         key: job.key,
         processInstanceKey: job.processInstanceKey,

@@ -529,11 +529,22 @@ export class Engine implements EngineApi {
     return (await this.createInstanceRun(req)).result;
   }
 
-  private async createInstanceRun(req: Parameters<EngineApi['createProcessInstance']>[0], awaited = false) {
+  /**
+   * `awaitMs` (CreateProcessInstanceWithResult): the caller's wait for the instance's end begins inside the
+   * creating command, before its commit, so a command that ends the instance at once (a job pushed, done
+   * and completed before this call returned) hands its result over instead of the caller asking for it.
+   */
+  private async createInstanceRun(req: Parameters<EngineApi['createProcessInstance']>[0], awaitMs?: number) {
     this.checkTenant(req.tenantId);
+    let ended: Promise<void> | undefined;
     const created = await this.commandRun(async (run) => {
       const def = await this.findDefinition(run.db, req);
-      const processInstanceKey = await run.createInstance(def, req.variables ?? {}, { awaited });
+      const processInstanceKey = await run.createInstance(def, req.variables ?? {}, { awaited: awaitMs !== undefined });
+      if (awaitMs !== undefined) {
+        const abort = new AbortController();
+        run.db.afterRollback(() => abort.abort());
+        ended = this.waitFor(this.endWaiters, processInstanceKey, awaitMs, abort.signal);
+      }
       return {
         processDefinitionKey: def.key,
         bpmnProcessId: def.bpmnProcessId,
@@ -543,12 +554,13 @@ export class Engine implements EngineApi {
       };
     });
     this.counters.instancesCreated++;
-    return created;
+    return { ...created, ended };
   }
 
   async createProcessInstanceWithResult(req: Parameters<EngineApi['createProcessInstanceWithResult']>[0]) {
     const timeout = req.requestTimeout > 0 ? req.requestTimeout : DEFAULT_RESULT_TIMEOUT_MS;
-    const { result: created, run } = await this.createInstanceRun(req, true);
+    const recheck = LONG_POLL_RECHECK_MS * 5;
+    const { result: created, run, ended: waiting } = await this.createInstanceRun(req, Math.min(timeout, recheck));
     const wanted = req.fetchVariables?.length ? new Set(req.fetchVariables) : undefined;
     const pick = (all: Record<string, unknown>) =>
       Object.fromEntries(Object.entries(all).filter(([name]) => !wanted || wanted.has(name)));
@@ -556,9 +568,13 @@ export class Engine implements EngineApi {
     const ended = run.endedInstances.has(created.processInstanceKey)
       ? run.bornScopeVariables(created.processInstanceKey)
       : undefined;
-    if (ended) return { ...created, variables: pick(ended) };
+    if (ended) {
+      this.endings.delete(created.processInstanceKey); // handed to the early waiter too: not needed
+      return { ...created, variables: pick(ended) };
+    }
     const deadline = Date.now() + timeout;
-    for (;;) {
+    for (let wait = waiting; ;) {
+      await wait;
       const handed = this.endings.get(created.processInstanceKey);
       this.endings.delete(created.processInstanceKey);
       if (handed?.state === 'COMPLETED') return { ...created, variables: pick(handed.variables) };
@@ -583,7 +599,7 @@ export class Engine implements EngineApi {
           `Time out between gateway and broker: Request timed out after ${timeout} ms waiting for process instance '${created.processInstanceKey}' to complete`,
         );
       }
-      await this.waitFor(this.endWaiters, created.processInstanceKey, Math.min(left, LONG_POLL_RECHECK_MS * 5));
+      wait = this.waitFor(this.endWaiters, created.processInstanceKey, Math.min(left, recheck));
     }
   }
 
