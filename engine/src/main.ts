@@ -4,8 +4,10 @@
  * or SIGINT stops the gateways first, then the engine's loops and its database pool. When every
  * port listens it prints one line `{"msg":"engine ready", …}` (the launcher waits for it).
  */
+import pg from 'pg';
 import { z } from 'zod';
 import { Engine } from './core/engine.js';
+import { historyQueries } from './core/search.js';
 import { startGrpcGateway } from './gateway/grpc.js';
 import { startManagement } from './gateway/management.js';
 import { startRestGateway } from './gateway/rest.js';
@@ -49,6 +51,9 @@ const configSchema = z
     }
   });
 
+/** Connections for the REST gateway's variable and XML searches (core/search.ts historyQueries). */
+const HISTORY_POOL_SIZE = 3;
+
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 
 async function main() {
@@ -77,9 +82,14 @@ async function main() {
     log,
   });
   const host = cfg.ENGINE_HOST;
+  // Variables and process XML for the REST search endpoints (what an API reading over REST asks): a few
+  // connections of their own, beside the command pool.
+  const historyPool = new pg.Pool({ connectionString: cfg.ENGINE_DATABASE_URL, max: HISTORY_POOL_SIZE });
+  historyPool.on('error', (err) => log('warn', 'idle history connection failed', { err: err.message }));
+  const history = historyQueries(historyPool);
   const [grpc, rest, management] = await Promise.all([
     startGrpcGateway(engine, { host, port: cfg.ENGINE_GRPC_PORT, auth, log }),
-    startRestGateway(engine, { host, port: cfg.ENGINE_REST_PORT, auth, log }),
+    startRestGateway(engine, { host, port: cfg.ENGINE_REST_PORT, auth, log, history }),
     startManagement(engine, { host, port: cfg.ENGINE_MANAGEMENT_PORT, log }),
   ]);
   log('info', 'engine ready', { grpcPort: grpc.port, restPort: rest.port, managementPort: management.port, host });
@@ -93,6 +103,7 @@ async function main() {
     await rest.close().catch(() => undefined);
     await management.close().catch(() => undefined);
     await engine.stop().catch(() => undefined);
+    await historyPool.end().catch(() => undefined);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

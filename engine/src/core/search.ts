@@ -21,7 +21,12 @@ interface Field {
   column: string;
   /** How the API value becomes the column's value. */
   kind?: 'key' | 'text' | 'int' | 'date' | 'array' | 'bool';
+  /** An array column's first element as its own indexed column (`$in` with many values looks it up). */
+  firstColumn?: string;
 }
+
+/** Above this many values an array `$in` goes by the first element's column (see buildWhere). */
+const MANY_VALUES = 32;
 
 function buildWhere(filter: Record<string, unknown> | undefined, fields: Record<string, Field>, params: unknown[]) {
   const where: string[] = [];
@@ -45,8 +50,18 @@ function buildWhere(filter: Record<string, unknown> | undefined, fields: Record<
               : '';
       if (field.kind === 'array') {
         if (op === '$eq') where.push(`${param(String(value))} = ANY(${field.column})`);
-        else if (op === '$in') where.push(`${field.column} && ${param((value as unknown[]).map(String))}::text[]`);
-        else throw new EngineFault('INVALID_ARGUMENT', `The operator '${op}' is not supported for '${name}'`);
+        else if (op === '$in') {
+          if (!Array.isArray(value)) throw new EngineFault('INVALID_ARGUMENT', `'${name}.$in' must be an array`);
+          const set = param(value.map(String));
+          // A county's thousands of candidate groups: `&&` compares every open task with every group (the
+          // GIN index's check too); the task's first group (its own indexed column) looked up in the set,
+          // then the few tasks with more groups, is an index scan (the API's read model does the same).
+          where.push(
+            field.firstColumn && value.length > MANY_VALUES
+              ? `(${field.firstColumn} = ANY(${set}::text[]) OR (cardinality(${field.column}) > 1 AND ${field.column} && ${set}::text[]))`
+              : `${field.column} && ${set}::text[]`,
+          );
+        } else throw new EngineFault('INVALID_ARGUMENT', `The operator '${op}' is not supported for '${name}'`);
         continue;
       }
       switch (op) {
@@ -131,7 +146,7 @@ export function searchUserTasks(pool: pg.Pool, q: SearchQuery): Promise<SearchPa
       assignee: { column: 'assignee' },
       elementId: { column: 'element_id' },
       elementInstanceKey: { column: 'element_instance_key', kind: 'key' },
-      candidateGroup: { column: 'candidate_groups', kind: 'array' },
+      candidateGroup: { column: 'candidate_groups', kind: 'array', firstColumn: 'first_candidate_group' },
       candidateUser: { column: 'candidate_users', kind: 'array' },
       processDefinitionId: { column: 'bpmn_process_id' },
       bpmnProcessId: { column: 'bpmn_process_id' },
@@ -287,3 +302,113 @@ export function searchIncidents(pool: pg.Pool, q: SearchQuery): Promise<SearchPa
     }),
   );
 }
+
+/** REST `/v2/variables/search` item (Camunda 8.8 field names); `value` is the JSON text of the value. */
+export interface VariableItem {
+  variableKey: string;
+  name: string;
+  value: string;
+  /** Never: this engine returns every value whole (Camunda truncates long ones unless `truncateValues=false`). */
+  isTruncated: boolean;
+  scopeKey: string;
+  processInstanceKey: string;
+  tenantId: string;
+}
+
+/**
+ * Each variable's latest value per scope, from the record log: engine_variable drops a scope's variables when
+ * the scope ends, while Camunda's secondary storage — what its search answers from — keeps them, so a task's
+ * variables stay readable after its instance ended. `where` narrows the log before the latest are picked
+ * (a process instance: zeebe_record_pi_idx). The DISTINCT ON columns are the instance, the scope and the
+ * name, so a filter on them is applied inside, by the index.
+ */
+function variablesTable(where = '') {
+  return `(SELECT DISTINCT ON (value->>'processInstanceKey', (value->>'scopeKey')::bigint, value->>'name')
+                  record_key, value->>'name' AS name, value->>'value' AS value,
+                  (value->>'scopeKey')::bigint AS scope_key, value->>'processInstanceKey' AS process_instance_key,
+                  value->>'tenantId' AS tenant_id, false AS is_truncated
+             FROM zeebe_record WHERE value_type = 'VARIABLE' ${where}
+            ORDER BY value->>'processInstanceKey', (value->>'scopeKey')::bigint, value->>'name', position DESC) v`;
+}
+
+const VARIABLE_COLUMNS = `record_key::text AS key, name, value, scope_key::text, process_instance_key, tenant_id`;
+
+const VARIABLE_FIELDS: Record<string, Field> = {
+  variableKey: { column: 'record_key', kind: 'key' },
+  name: { column: 'name' },
+  value: { column: 'value' },
+  scopeKey: { column: 'scope_key', kind: 'key' },
+  processInstanceKey: { column: 'process_instance_key' },
+  tenantId: { column: 'tenant_id' },
+  isTruncated: { column: 'is_truncated', kind: 'bool' },
+};
+
+const toVariable = (r: Record<string, unknown>): VariableItem => ({
+  variableKey: r.key as string,
+  name: r.name as string,
+  value: r.value as string,
+  isTruncated: false,
+  scopeKey: r.scope_key as string,
+  processInstanceKey: r.process_instance_key as string,
+  tenantId: r.tenant_id as string,
+});
+
+/**
+ * `POST /v2/variables/search`: the variables defined directly at their scopes ("it does not include variables
+ * from parent scopes"), filter by variableKey, name, value (JSON text), scopeKey, processInstanceKey, tenantId,
+ * isTruncated. docs: apis-tools/orchestration-cluster-api-rest/specifications/search-variables
+ */
+export function searchVariables(pool: pg.Pool, q: SearchQuery): Promise<SearchPage<VariableItem>> {
+  return search(pool, q, variablesTable(), VARIABLE_COLUMNS, VARIABLE_FIELDS, 'record_key', toVariable);
+}
+
+/**
+ * `POST /v2/user-tasks/{userTaskKey}/variables/search`: "all variable documents visible from the user task's
+ * scope, including variables from parent scopes in the scope hierarchy. If the same variable name exists at
+ * multiple scope levels, each scope's variable is returned as a separate result" — the task's element
+ * instance and each of its flow scopes up to the process instance (element instances are kept as history,
+ * so also after the task ended). Filter by name. An unknown task has none.
+ * docs: apis-tools/orchestration-cluster-api-rest/specifications/search-user-task-variables
+ */
+export function searchUserTaskVariables(
+  pool: pg.Pool,
+  userTaskKey: string,
+  q: SearchQuery,
+): Promise<SearchPage<VariableItem>> {
+  if (!/^\d{1,19}$/.test(userTaskKey)) throw new EngineFault('INVALID_ARGUMENT', `'${userTaskKey}' is not a valid key`);
+  const unknown = Object.keys(q.filter ?? {}).find((f) => f !== 'name');
+  if (unknown) throw new EngineFault('INVALID_ARGUMENT', `The filter field '${unknown}' is not supported`);
+  // The key is digits only (checked above), so it is written into the statement as a literal.
+  const table = `(WITH RECURSIVE task AS (SELECT element_instance_key, process_instance_key FROM engine_user_task
+                                          WHERE key = ${userTaskKey}),
+                  path(key, depth) AS (
+                    SELECT element_instance_key, 0 FROM task
+                    UNION ALL
+                    SELECT e.flow_scope_key, path.depth + 1 FROM engine_element_instance e JOIN path ON e.key = path.key
+                     WHERE e.flow_scope_key IS NOT NULL AND path.depth < 64)
+                SELECT v.* FROM ${variablesTable(`AND value->>'processInstanceKey' = (SELECT process_instance_key::text FROM task)`)}
+                 WHERE v.scope_key IN (SELECT key FROM path UNION SELECT process_instance_key FROM task)) tv`;
+  return search(pool, q, table, VARIABLE_COLUMNS, VARIABLE_FIELDS, 'record_key', toVariable);
+}
+
+/**
+ * `GET /v2/process-definitions/{processDefinitionKey}/xml`: the BPMN XML as deployed, or undefined when there is
+ * no such definition. docs: apis-tools/orchestration-cluster-api-rest/specifications/get-process-definition-xml
+ */
+export async function processDefinitionXml(pool: pg.Pool, processDefinitionKey: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ resource: string }>(
+    `SELECT resource FROM engine_process_definition WHERE key = $1::bigint`,
+    [processDefinitionKey],
+  );
+  return rows[0]?.resource;
+}
+
+/** The history queries above, over one pool, for the REST gateway. */
+export function historyQueries(pool: pg.Pool) {
+  return {
+    searchVariables: (q: SearchQuery) => searchVariables(pool, q),
+    searchUserTaskVariables: (userTaskKey: string, q: SearchQuery) => searchUserTaskVariables(pool, userTaskKey, q),
+    processDefinitionXml: (processDefinitionKey: string) => processDefinitionXml(pool, processDefinitionKey),
+  };
+}
+export type HistoryQueries = ReturnType<typeof historyQueries>;

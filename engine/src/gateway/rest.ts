@@ -7,6 +7,7 @@
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type EngineApi, EngineFault, type FaultCode, type SearchPage, type SearchQuery } from '../api.js';
+import type { HistoryQueries } from '../core/search.js';
 import {
   DEFAULT_TENANT,
   GATEWAY_VERSION,
@@ -23,6 +24,11 @@ export interface RestGatewayOptions {
   /** When set, every request must carry `Authorization: Basic …` with these credentials. */
   auth?: GatewayAuth;
   log: GatewayLog;
+  /**
+   * Variables and process XML as Camunda's search API answers them (core/search.ts); without it those
+   * endpoints are not served.
+   */
+  history?: HistoryQueries;
 }
 
 /** Largest request body accepted; Camunda's gateway also refuses bodies above 4 MB by default. */
@@ -254,6 +260,35 @@ export async function startRestGateway(api: EngineApi, opts: RestGatewayOptions)
     searchResult(await api.searchElementInstances(searchQuery(req.body))),
   );
   app.post('/v2/incidents/search', async (req) => searchResult(await api.searchIncidents(searchQuery(req.body))));
+
+  if (opts.history) {
+    const history = opts.history;
+    // `truncateValues` ("When true (default), long variable values in the response are truncated"): this
+    // engine never truncates, so both answers carry whole values; anything but true/false is refused.
+    const truncateValues = (req: FastifyRequest) => {
+      const v = (req.query as Record<string, unknown>).truncateValues;
+      if (v !== undefined && v !== 'true' && v !== 'false') {
+        throw new Refusal(400, 'INVALID_ARGUMENT', `'truncateValues' must be true or false, got '${String(v)}'`);
+      }
+    };
+    app.post('/v2/variables/search', async (req) => {
+      truncateValues(req);
+      return searchResult(await history.searchVariables(searchQuery(req.body)));
+    });
+    app.post('/v2/user-tasks/:userTaskKey/variables/search', async (req) => {
+      const key = keyParam(req, 'userTaskKey');
+      truncateValues(req);
+      return searchResult(await history.searchUserTaskVariables(key, searchQuery(req.body)));
+    });
+    app.get('/v2/process-definitions/:processDefinitionKey/xml', async (req, reply) => {
+      const key = keyParam(req, 'processDefinitionKey');
+      const xml = await history.processDefinitionXml(key);
+      if (xml === undefined) {
+        throw new EngineFault('NOT_FOUND', `Process definition with key '${key}' not found`);
+      }
+      return reply.type('text/xml').send(xml);
+    });
+  }
 
   app.post('/v2/process-instances/:processInstanceKey/cancellation', async (req, reply) => {
     const key = keyParam(req, 'processInstanceKey');
