@@ -40,6 +40,8 @@ export function engineHttpStatus(err: unknown): number | undefined {
 
 /** How long one REST call to the engine may take before it counts as unavailable. */
 const REST_TIMEOUT_MS = 10_000;
+/** Reading the engine's clock is one small local call: a slower answer counts as unavailable. */
+const CLOCK_TIMEOUT_MS = 1_000;
 
 /**
  * The SDK retries gRPC calls forever by default; a caseworker's request must fail fast instead
@@ -204,6 +206,24 @@ export function createEngineClient(cfg: Config) {
 
     async unassignUserTask(userTaskKey: string) {
       await restCall('DELETE', `/v2/user-tasks/${encodeURIComponent(userTaskKey)}/assignee`);
+    },
+
+    /**
+     * The engine's clock (epoch ms) from its management port (`GET /actuator/clock`): what its due dates,
+     * timers and FEEL `now()` are measured by — the wall clock in production, moved in tests.
+     */
+    async clock(): Promise<number> {
+      let res: Response;
+      try {
+        res = await fetch(`${addr.management}/actuator/clock`, { signal: AbortSignal.timeout(CLOCK_TIMEOUT_MS) });
+      } catch (err) {
+        throw new EngineUnavailableError(`engine clock unreachable at ${addr.management}: ${(err as Error).message}`);
+      }
+      if (!res.ok) throw new EngineHttpError(res.status, await res.text());
+      const { epochMilli } = (await res.json()) as { epochMilli?: unknown };
+      if (typeof epochMilli !== 'number')
+        throw new EngineHttpError(res.status, 'engine clock answer without epochMilli');
+      return epochMilli;
     },
 
     async close() {

@@ -1,0 +1,108 @@
+/**
+ * Engine-backed: "overdue" on the heatmap and on the 督导看板 is measured by the engine's clock, which set
+ * the due dates — not by the API server's. One review task (tests/fixtures/heatmap-probe.bpmn: due ten
+ * days after it opens, at the town's group) in a county of its own; the engine clock moves eleven days
+ * on, and without `asOf` both the heatmap's overdue share and the dashboard's overdue count show it. An
+ * explicit `asOf` of the API server's now still shows it on time: the default is not the server's clock.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createEngineClient } from '../../infra/camunda/client.js';
+import { createEngineRecords } from '../../infra/camunda/records.js';
+import { REPO_ROOT } from '../../infra/config.js';
+import { createPrisma } from '../../infra/db/prisma.js';
+import { engineClock } from '../../infra/engine/engine.js';
+import { as, type Caller, eventually } from './helpers.js';
+import { type FixtureCounty, fixtureCounty } from './fixture-county.js';
+import { testConfig } from './test-env.js';
+
+const DAY = 86_400_000;
+const PROCESS = 'test-heatmap-probe';
+/** The API reads the engine's clock again after a second (api/routes/supervision.ts ENGINE_CLOCK_TTL_MS). */
+const CLOCK_TTL_MS = 1000;
+const engine = createEngineClient(testConfig());
+const records = createEngineRecords(inject('engineDatabaseUrl'));
+const prisma = createPrisma(inject('appDatabaseUrl'));
+const clock = engineClock(inject('engineManagementUrl'));
+
+interface Heat {
+  asOf: string;
+  sla: { elementId: string; open: number; openOverdue: number; overdueShare: number | null }[];
+}
+interface Dashboard {
+  asOf: string;
+  tasks: { townCode: string; open: number; overdue: number }[];
+  verification: { daysLeft: number } | null;
+}
+
+let fx: FixtureCounty;
+let bureau: Caller;
+
+const heatmap = async (query = '') => {
+  const res = await bureau<Heat>('GET', `/api/supervision/heatmap?process=${PROCESS}${query}`);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return { ...res.body, review: res.body.sla.find((s) => s.elementId === 'review') };
+};
+const dashboard = async () => {
+  const res = await bureau<Dashboard>('GET', `/api/supervision/dashboard?county=${fx.county}`);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return { ...res.body, town: res.body.tasks.find((t) => t.townCode === fx.town) };
+};
+/** The answer's `asOf` is the engine's now (within the second the API may have read it before). */
+async function expectEngineTime(asOf: string) {
+  const engineNow = (await clock.now()).epochMilli;
+  expect(Math.abs(Date.parse(asOf) - engineNow)).toBeLessThan(CLOCK_TTL_MS + 2000);
+}
+
+beforeAll(async () => {
+  fx = await fixtureCounty(prisma, '379981', 2026, 1);
+  bureau = await as(fx.users.bureau);
+  await engine.grpc.deployResource({ processFilename: path.join(REPO_ROOT, 'tests/fixtures/heatmap-probe.bpmn') });
+  const { processInstanceKey } = await engine.startProcess(PROCESS, {
+    townCode: fx.town,
+    schoolId: fx.primary.id,
+    childId: fx.children[0]!.id,
+    path: 'done',
+  });
+  await eventually(
+    async () => (await records.openUserTasks({ processInstanceKey, elementId: 'review' })).data[0],
+    'the review task',
+  );
+}, 60_000);
+
+afterAll(async () => {
+  // The clock stays where the test moved it (never backwards for the files after this one).
+  await Promise.all([engine.close(), records.close(), prisma.$disconnect()]);
+});
+
+describe('overdue by the engine’s clock (heatmap and dashboard, no asOf given)', () => {
+  it('shows the open review on time while the engine’s clock has not reached its due date', async () => {
+    const h = await heatmap();
+    expect(h.review).toMatchObject({ open: 1, openOverdue: 0, overdueShare: 0 });
+    await expectEngineTime(h.asOf);
+    const d = await dashboard();
+    expect(d.town).toEqual({ townCode: fx.town, open: 1, overdue: 0 });
+  });
+
+  it('shows it overdue once the engine’s clock passes the due date, though the server’s has not', async () => {
+    await clock.add(11 * DAY);
+    // The API may hold the engine's time of up to a second ago.
+    await new Promise((r) => setTimeout(r, CLOCK_TTL_MS + 100));
+    const h = await heatmap();
+    expect(h.review).toMatchObject({ open: 1, openOverdue: 1, overdueShare: 1 });
+    await expectEngineTime(h.asOf);
+    expect(Date.parse(h.asOf) - Date.now()).toBeGreaterThan(10 * DAY);
+    const d = await dashboard();
+    expect(d.town).toEqual({ townCode: fx.town, open: 1, overdue: 1 });
+    await expectEngineTime(d.asOf);
+
+    // The API server's own now, given explicitly, still finds the review on time.
+    const byServer = await heatmap(`&asOf=${new Date().toISOString()}`);
+    expect(byServer.review).toMatchObject({ open: 1, openOverdue: 0, overdueShare: 0 });
+    const waiting = await bureau<{ data: { overdue: boolean }[] }>(
+      'GET',
+      `/api/supervision/heatmap/waiting?process=${PROCESS}&element=review`,
+    );
+    expect(waiting.body.data.map((w) => w.overdue)).toEqual([true]);
+  });
+});
