@@ -435,7 +435,12 @@ export function engineClockOf(read: () => Promise<number>, log: Pick<FastifyBase
  * The 督导看板's figures, each part on its own (bench/dashboard.ts times them one by one): the app's
  * records through `prisma`, the open user tasks from the engine's database (`engineDb`).
  */
-export function createDashboard(prisma: Prisma, engineDb: Pick<pg.Pool, 'query'>) {
+export function createDashboard(
+  prisma: Prisma,
+  engineDb: Pick<pg.Pool, 'query'>,
+  opts: { trendMinRefreshMs?: number; trendMaxAgeMs?: number } = {},
+) {
+  const { trendMinRefreshMs = TREND_MIN_REFRESH_MS, trendMaxAgeMs = TREND_MAX_AGE_MS } = opts;
   /** A county of the caller's region: its own (county roles), or the first under a city/province. */
   async function defaultCounty(actor: Actor): Promise<string> {
     if (actor.regionCode.length >= 6) return actor.regionCode.slice(0, 6);
@@ -591,7 +596,8 @@ export function createDashboard(prisma: Prisma, engineDb: Pick<pg.Pool, 'query'>
    * The trend from memory: five school years of registers cost seconds to count (bench/dashboard.ts), so
    * it is computed once per county, region and school year, and again — in the background, the previous
    * one served meanwhile — once the registers, base lists or children have been written to and it is
-   * over TREND_MIN_REFRESH_MS old, or in any case after TREND_MAX_AGE_MS. The first request computes it.
+   * over TREND_MIN_REFRESH_MS old, or in any case after TREND_MAX_AGE_MS (tests may pass shorter ones).
+   * The first request computes it.
    */
   async function cachedTrend(county: string, region: string, year: number): Promise<{ at: number; value: Trend }> {
     const key = `${county} ${region} ${year}`;
@@ -614,7 +620,7 @@ export function createDashboard(prisma: Prisma, engineDb: Pick<pg.Pool, 'query'>
       return first;
     }
     const age = Date.now() - hit.at;
-    const stale = age >= TREND_MAX_AGE_MS || (hit.writes !== writes && age >= TREND_MIN_REFRESH_MS);
+    const stale = age >= trendMaxAgeMs || (hit.writes !== writes && age >= trendMinRefreshMs);
     if (stale && !hit.refreshing) {
       hit.refreshing = true;
       const at = Date.now();

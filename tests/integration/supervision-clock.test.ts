@@ -4,12 +4,16 @@
  * days after it opens, at the town's group) in a county of its own; the engine clock moves eleven days
  * on, and without `asOf` both the heatmap's overdue share and the dashboard's overdue count show it. An
  * explicit `asOf` of the API server's now still shows it on time: the default is not the server's clock.
+ *
+ * And the dashboard's 巩固率/入学率 trend, kept in memory (api/routes/supervision.ts cachedTrend): a
+ * register written after it was counted is in the figures once the background count has run.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createEngineClient } from '../../infra/camunda/client.js';
 import { createEngineRecords } from '../../infra/camunda/records.js';
 import { REPO_ROOT } from '../../infra/config.js';
+import { createDashboard } from '../../api/routes/supervision.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { engineClock } from '../../infra/engine/engine.js';
 import { as, type Caller, eventually } from './helpers.js';
@@ -104,5 +108,40 @@ describe('overdue by the engine’s clock (heatmap and dashboard, no asOf given)
       `/api/supervision/heatmap/waiting?process=${PROCESS}&element=review`,
     );
     expect(waiting.body.data.map((w) => w.overdue)).toEqual([true]);
+  });
+});
+
+describe('the dashboard’s 巩固率/入学率 trend from memory', () => {
+  it('serves the counted trend, and after a register is written counts it again in the background', async () => {
+    const other = await fixtureCounty(prisma, '379982', 2026, 1);
+    // No wait between a write and a recount here (60 s in the API).
+    const dash = createDashboard(prisma, records.pool, { trendMinRefreshMs: 0 });
+    const rate2024 = (t: { value: { year: number; retentionRate: number | null }[] }) =>
+      t.value.find((y) => y.year === 2024)?.retentionRate;
+    const first = await dash.cachedTrend(other.county, other.county, 2026);
+    expect(first.value.map((y) => y.year)).toEqual([2022, 2023, 2024, 2025, 2026]);
+    expect(rate2024(first)).toBeNull(); // no cohort of 2024 in the county
+    // A graduate of 2024 on the county's register (the fixture's pupil is in grade 6 in 2025): the 2024
+    // cohort is that one child, who joined in grade 9 — 1 ÷ (0 + 1 − 0) = 100 %.
+    await prisma.registryRecord.create({
+      data: {
+        childId: other.children[0]!.id,
+        schoolYear: 2024,
+        schoolId: other.middle.id,
+        grade: 9,
+        status: 'GRADUATED',
+        regionCode: other.town,
+      },
+    });
+    // The request right after the write is answered from memory …
+    expect(rate2024(await dash.cachedTrend(other.county, other.county, 2026))).toBeNull();
+    // … and once PostgreSQL's statistics show the write, a later one gets the new count.
+    const fresh = await eventually(async () => {
+      const t = await dash.cachedTrend(other.county, other.county, 2026);
+      return rate2024(t) === 100 ? t : undefined;
+    }, 'the trend counted again');
+    expect(fresh.at).toBeGreaterThan(first.at);
+    // The statutory figure itself, counted now, agrees.
+    expect(rate2024({ value: await dash.trend(other.county, other.county, 2026) })).toBe(100);
   });
 });
