@@ -46,6 +46,11 @@ export const errorCatalog = {
   DIAGRAM_UNCHANGED: { status: 409, message: '与当前部署的版本完全相同，未产生新版本。' },
   DATABASE_UNAVAILABLE: { status: 503, message: '数据库暂时不可用，请稍后重试；本次操作未保存。' },
   ENGINE_UNAVAILABLE: { status: 503, message: '流程引擎暂时不可用，请稍后重试；已填写的内容未提交。' },
+  NEEDS_ENGINE_DATABASE: {
+    status: 501,
+    message:
+      '此功能（热力图、流程图部署历史与迁移计划、进度统计）需直接读取本系统流程引擎的数据库；当前经 REST 读取 Camunda 集群（ENGINE_READ_MODEL=rest），暂不提供。',
+  },
   INTERNAL: { status: 500, message: '系统内部错误，请稍后重试或联系管理员。' },
 } as const;
 

@@ -57,6 +57,12 @@ export const envSchema = z.object({
   ENGINE_USERNAME: z.string().min(1).optional(),
   /** That user's password (from a secret, never from the repository). */
   ENGINE_PASSWORD: z.string().min(1).optional(),
+  /**
+   * Where the API reads tasks, variables and instance state: `database` = our engine's tables (its database,
+   * ENGINE_DATABASE_URL); `rest` = the /v2 search API at ENGINE_REST_ADDRESS (a Camunda 8 cluster, which has
+   * no such tables). Views that need the engine's tables (heatmaps, diagram history, progress) answer 501 in rest.
+   */
+  ENGINE_READ_MODEL: z.enum(['database', 'rest']).default('database'),
   /** Tests only: lets tests move the engine clock (/actuator/clock). Never in production. */
   ENGINE_CLOCK_CONTROLLED: flag,
   /** Seconds to wait for the engine to become ready. */

@@ -17,7 +17,7 @@ import { LOG_REDACT_PATHS } from '../api/domain/mask.js';
 import { startWorkers } from '../workers/runtime.js';
 import { createEngineClient } from './camunda/client.js';
 import { deployedChecksums } from './camunda/deployed.js';
-import { createEngineRecords } from './camunda/records.js';
+import { createReadModel } from './camunda/records-rest.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { applyMigrations } from './db/migrate.js';
 import { startDatabases } from './db/postgres.js';
@@ -103,7 +103,7 @@ async function main() {
       await deployedChecksums(dbs.engineUrl),
     );
     log.info({ processes: processes.map((p) => `${p.bpmnProcessId} v${p.version}`), unchanged }, 'processes deployed');
-    const records = createEngineRecords(dbs.engineUrl);
+    const records = createReadModel(cfg, dbs.engineUrl);
     stops.push(records.close);
     const app = await buildApp({
       prisma,

@@ -11,7 +11,7 @@ import { LOG_REDACT_PATHS } from '../api/domain/mask.js';
 import { startWorkers } from '../workers/runtime.js';
 import { createEngineClient } from './camunda/client.js';
 import { deployedChecksums } from './camunda/deployed.js';
-import { createEngineRecords } from './camunda/records.js';
+import { createReadModel } from './camunda/records-rest.js';
 import { clientHost, type Config, REPO_ROOT } from './config.js';
 import { DEMO_PASSWORD, seedDemo } from './seed/demo.js';
 import { assertPortsFree } from './ports.js';
@@ -118,7 +118,7 @@ export async function startSystem(cfg: Config, opts: StartOptions = {}): Promise
     const logger = appLogger(cfg);
     // Stopped after everything that logs: pino writes asynchronously and would drop the last lines.
     stops.push({ name: 'logs', fn: () => new Promise<void>((resolve) => logger.flush(() => resolve())) });
-    const records = createEngineRecords(dbs.engineUrl);
+    const records = createReadModel(cfg, dbs.engineUrl);
     stops.push({ name: 'read model', fn: records.close });
 
     const workers = await step('workers', async () =>

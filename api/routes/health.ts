@@ -18,7 +18,8 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     async (_req, reply) => {
       try {
         await app.prisma.$queryRaw`SELECT 1`;
-        await app.records.pool.query('SELECT 1');
+        // The engine's database, or in ENGINE_READ_MODEL=rest the cluster's REST API.
+        await app.records.ping();
         return { status: 'UP' as const };
       } catch {
         return reply.code(503).send({ status: 'DOWN' as const, reason: 'database unreachable' });

@@ -177,7 +177,19 @@ export function createEngineRecords(engineDatabaseUrl: string) {
   }
 
   return {
+    /** Where the model reads: our engine's tables here; `rest` (records-rest.ts) over the /v2 search API. */
+    readModel: 'database' as 'database' | 'rest',
+
+    /**
+     * The engine's own database, for the views that read its tables beyond this interface (heatmaps, diagram
+     * history and migration plans, progress). With ENGINE_READ_MODEL=rest it is a stand-in that refuses.
+     */
     pool,
+
+    /** Rejects when the read model cannot be reached (health). */
+    async ping(): Promise<void> {
+      await pool.query('SELECT 1');
+    },
 
     /** Open user tasks narrowed by the filter, with the total before paging. */
     async openUserTasks(filter: TaskFilter = {}): Promise<{ data: UserTask[]; total: number }> {
