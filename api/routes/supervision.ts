@@ -189,6 +189,26 @@ export const supervisionRoutes: FastifyPluginAsyncZod = async (app) => {
   const asOfOf = async (asOf: string | undefined) => (asOf ? new Date(asOf) : engineNow());
   const roles = [...SUPERVISION_ROLES];
 
+  // Each county's 巩固率/入学率 trend costs seconds to count at a county's scale (bench/dashboard.ts): it is
+  // counted at start, in the background and one county after another, so the first dashboard request of a
+  // bureau (or of a supervisor looking at a county) finds it in memory. A request meanwhile shares the count.
+  let closing = false;
+  app.addHook('onReady', async () => {
+    void (async () => {
+      const counties = await app.prisma.region.findMany({ where: { level: 'COUNTY' }, select: { code: true } });
+      const year = schoolYearOf(chinaDay(await engineNow()));
+      for (const { code } of counties) {
+        if (closing) return;
+        await dashboard.cachedTrend(code, code, year);
+      }
+    })().catch((err: unknown) => {
+      if (!closing) app.log.warn({ err: (err as Error).message }, 'counting the dashboard trend at start failed');
+    });
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
   /** The definition of the query (404 when the process or version is not deployed), caught up. */
   async function definitionOf(q: Pick<HeatmapQuery, 'process' | 'version'>) {
     const def = await heat.definition(q.process, q.version);
@@ -597,7 +617,7 @@ export function createDashboard(
    * it is computed once per county, region and school year, and again — in the background, the previous
    * one served meanwhile — once the registers, base lists or children have been written to and it is
    * over TREND_MIN_REFRESH_MS old, or in any case after TREND_MAX_AGE_MS (tests may pass shorter ones).
-   * The first request computes it.
+   * Each county's is counted at the API's start (supervisionRoutes); another region's by its first request.
    */
   async function cachedTrend(county: string, region: string, year: number): Promise<{ at: number; value: Trend }> {
     const key = `${county} ${region} ${year}`;

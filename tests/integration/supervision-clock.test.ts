@@ -112,6 +112,21 @@ describe('overdue by the engine’s clock (heatmap and dashboard, no asOf given)
 });
 
 describe('the dashboard’s 巩固率/入学率 trend from memory', () => {
+  it('is counted for each county at the API’s start: a county’s first dashboard request finds it counted before it was sent', async () => {
+    const demoBureau = await prisma.user.findFirstOrThrow({
+      where: { role: 'BUREAU', username: { startsWith: 'bureau' } },
+      orderBy: { id: 'asc' },
+    });
+    const caller = await as(demoBureau.username);
+    const sent = Date.now();
+    const res = await caller<{ county: string; trendComputedAt: string }>(
+      'GET',
+      `/api/supervision/dashboard?county=${demoBureau.regionCode}`,
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(Date.parse(res.body.trendComputedAt)).toBeLessThan(sent);
+  });
+
   it('serves the counted trend, and after a register is written counts it again in the background', async () => {
     const other = await fixtureCounty(prisma, '379982', 2026, 1);
     // No wait between a write and a recount here (60 s in the API).
