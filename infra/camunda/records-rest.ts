@@ -23,7 +23,7 @@ import { createEngineRecords, type EngineRecords, type TaskFilter, type UserTask
 
 /** How long one search may take before the engine counts as unavailable (client.ts: REST_TIMEOUT_MS). */
 const REST_TIMEOUT_MS = 10_000;
-/** Page size when every item of a search is wanted (a task's variables, an instance's tasks). */
+/** Page size when more than one page is wanted (a task's variables, an instance's tasks, a long list). */
 const ALL_PAGE = 1000;
 /** Limit of openUserTasks() without one (records.ts answers up to 1,000 too). */
 const DEFAULT_LIMIT = 1000;
@@ -103,10 +103,13 @@ export interface RestReadModelOptions {
   restAddress: string;
   username?: string;
   password?: string;
+  /** Items per search request when more are wanted (default 1,000; Camunda bounds a page). */
+  pageSize?: number;
 }
 
 export function createRestRecords(opts: RestReadModelOptions): EngineRecords {
   const base = opts.restAddress.replace(/\/+$/, '');
+  const pageSize = opts.pageSize ?? ALL_PAGE;
   const authorization =
     opts.username && opts.password
       ? `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`
@@ -148,10 +151,10 @@ export function createRestRecords(opts: RestReadModelOptions): EngineRecords {
   /** Every item, page by page (`from`/`limit`). */
   async function searchAll<T>(pathname: string, body: { filter?: unknown; sort?: unknown }): Promise<T[]> {
     const items: T[] = [];
-    for (let from = 0; ; from += ALL_PAGE) {
-      const page = await search<T>(pathname, { ...body, page: { from, limit: ALL_PAGE } });
+    for (let from = 0; ; from += pageSize) {
+      const page = await search<T>(pathname, { ...body, page: { from, limit: pageSize } });
       items.push(...page.items);
-      if (page.items.length < ALL_PAGE || items.length >= page.page.totalItems) return items;
+      if (page.items.length < pageSize || items.length >= page.page.totalItems) return items;
     }
   }
 
@@ -185,13 +188,21 @@ export function createRestRecords(opts: RestReadModelOptions): EngineRecords {
     const offset = filter.offset ?? 0;
     const groups = filter.groupsAny;
     const inGroups = groups ? { candidateGroup: { $in: groups } } : {};
+    /** `size` tasks from `from` on, in pages of at most pageSize (a search's page is bounded); size 0: the total only. */
     const page = async (f: Record<string, unknown>, from: number, size: number) => {
-      const r = await search<UserTaskItem>('/v2/user-tasks/search', {
-        filter: f,
-        sort,
-        page: { from, limit: Math.max(size, 1) },
-      });
-      return { items: size > 0 ? r.items : [], total: r.page.totalItems };
+      const items: UserTaskItem[] = [];
+      for (let at = from; ;) {
+        const chunk = Math.min(Math.max(size - items.length, 1), pageSize);
+        const r = await search<UserTaskItem>('/v2/user-tasks/search', {
+          filter: f,
+          sort,
+          page: { from: at, limit: chunk },
+        });
+        const total = r.page.totalItems;
+        if (size > 0) items.push(...r.items);
+        at += r.items.length;
+        if (items.length >= size || r.items.length < chunk || at >= total) return { items, total };
+      }
     };
     if (groups && groups.length === 0 && !filter.assigneeOrGroups) return none;
     if (!(groups && filter.assigneeOrGroups)) {
