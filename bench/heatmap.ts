@@ -207,6 +207,46 @@ function recording(pool: pg.Pool) {
   return { pool: proxy, seen };
 }
 
+/**
+ * A pool whose connections time every statement (the catch-ups run on a connection of their own):
+ * `steps` gets each statement's first line and milliseconds.
+ */
+function timedConnections(pool: pg.Pool) {
+  const steps: { statement: string; ms: number }[] = [];
+  const proxy = new Proxy(pool, {
+    get(target, prop, receiver) {
+      if (prop === 'connect') {
+        return async () => {
+          const client = await target.connect();
+          return new Proxy(client, {
+            get(c, p, r) {
+              if (p === 'query') {
+                return async (text: string | { text: string }, values?: unknown[]) => {
+                  const t = performance.now();
+                  try {
+                    return await c.query(text as string, values);
+                  } finally {
+                    const sql = typeof text === 'string' ? text : text.text;
+                    steps.push({
+                      statement: sql.trim().split('\n')[0]!.slice(0, 120),
+                      ms: Math.round(performance.now() - t),
+                    });
+                  }
+                };
+              }
+              const v = Reflect.get(c, p, r) as unknown;
+              return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(c) : v;
+            },
+          });
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { pool: proxy, steps };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main() {
@@ -226,7 +266,8 @@ async function main() {
     let t = Date.now();
     const had = await db.query(`SELECT 1 FROM engine_process_definition WHERE key = 1`);
     if (!had.rowCount) await generate(db, xml);
-    const heat0 = createHeatmaps(db);
+    const timed = timedConnections(db);
+    const heat0 = createHeatmaps(timed.pool);
     // The projection: one row per instance (town among TOWNS, school among SCHOOLS), as catch-up writes it.
     await heat0.ensureTables();
     if (!had.rowCount)
@@ -250,6 +291,8 @@ async function main() {
     t = performance.now();
     await heat0.catchUp();
     results.rollupBuildSeconds = Math.round(performance.now() - t) / 1000;
+    // The build's statements taking over 100 ms, in order.
+    results.rollupBuildSteps = timed.steps.filter((s) => s.ms >= 100);
     await db.query('VACUUM ANALYZE');
     const rollupRows = await db.query<{ heat: string; histogramBuckets: string; live: string }>(
       `SELECT (SELECT count(*) FROM supervision_heat) AS heat,
@@ -258,9 +301,12 @@ async function main() {
     );
     results.rollupRows = rollupRows.rows[0];
     say(`• rollup built in ${results.rollupBuildSeconds} s: ${JSON.stringify(rollupRows.rows[0])} rows`);
+    for (const step of results.rollupBuildSteps as { statement: string; ms: number }[])
+      say(`    ${String(step.ms).padStart(6)} ms  ${step.statement}`);
 
     const { pool, seen } = recording(db);
-    const heat = createHeatmaps(pool);
+    const timedCatchUp = timedConnections(pool);
+    const heat = createHeatmaps(timedCatchUp.pool);
     const county: HeatmapFilter = { processDefinitionKey: '1', region: '370481' };
     const chinaDay = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
     const cases: [string, () => Promise<unknown>][] = [
@@ -325,8 +371,13 @@ async function main() {
     // Catch-up after new work: NEW instances started (3 steps done, a 4th open) and NEW open element
     // instances of older instances completed, written as the engine does (rows and records).
     const catchUps: number[] = [];
+    // After the last instance so far (a reused data directory has the last run's new ones).
+    const { rows: top } = await db.query<{ n: number }>(
+      `SELECT (max(key) / 100)::int AS n FROM engine_process_instance`,
+    );
     for (let r = 0; r < RUNS; r++) {
-      await newWork(db, INSTANCES + 1 + r * NEW, NEW);
+      await newWork(db, top[0]!.n + 1 + r * NEW, NEW);
+      timedCatchUp.steps.length = 0;
       t = performance.now();
       const took = await heat.catchUp();
       catchUps.push(performance.now() - t);
@@ -340,6 +391,10 @@ async function main() {
       maxMs: Math.round(Math.max(...catchUps)),
       queries: 0,
     };
+    // The last of those catch-ups, its statements taking 10 ms or more.
+    results.catchUpSteps = timedCatchUp.steps.filter((s) => s.ms >= 10);
+    for (const step of results.catchUpSteps as { statement: string; ms: number }[])
+      say(`    ${String(step.ms).padStart(6)} ms  ${step.statement}`);
     // The same-run reference and the check: yesterday's query over the raw element instances.
     t = performance.now();
     const raw = await rawHeatmap(db, county.region);

@@ -31,6 +31,8 @@ const CATCH_UP_LOCK = '7308900523498827118';
 const EXACT_PER_ROW = 16;
 /** How long one statement of the rollup's first build may take (the pool's own timeout is for requests). */
 const BUILD_STATEMENT_TIMEOUT_MS = 30 * 60_000;
+/** The build's work_mem (its transaction only). */
+const BUILD_WORK_MEM = '256MB';
 const EXACT_LIMIT = 5000;
 /**
  * Histogram buckets per doubling: bucket b holds durations in [2^(b/8), 2^((b+1)/8)) ms (b = −1: under
@@ -116,6 +118,7 @@ CREATE TABLE IF NOT EXISTS supervision_heat_live (
 CREATE INDEX IF NOT EXISTS supervision_heat_live_definition
   ON supervision_heat_live (process_definition_key, region_code text_pattern_ops);
 CREATE INDEX IF NOT EXISTS supervision_heat_live_instance ON supervision_heat_live (process_instance_key);
+CREATE INDEX IF NOT EXISTS supervision_heat_live_element ON supervision_heat_live (process_definition_key, element_id);
 `;
 
 /** Region fields out of a jsonb object of variables `v` (SQL expressions). */
@@ -184,31 +187,56 @@ SELECT e.key, e.process_instance_key AS pi, e.process_definition_key AS pdk, e.e
 const bucketOf = (d: string) =>
   `CASE WHEN ${d} < 1 THEN -1 ELSE floor(ln(${d}) / ln(2) * ${BUCKETS_PER_DOUBLING})::int END`;
 
-/** heat_ended into the rollup, at both grains. */
+/**
+ * heat_ended into the rollup, at both grains: counted per day and duration bucket first (a few rows per
+ * rollup row), the days' and months' rows and their histograms from those; the exact durations only of
+ * the rows that keep them (at most EXACT_PER_ROW).
+ */
+const KEYS = 'pdk, grain, element_id, region_code, school_id, period';
 const ROLL_UP = [
-  `WITH x AS MATERIALIZED (
-     SELECT e.pdk, g.grain, e.element_id, e.region_code, e.school_id,
-            CASE WHEN g.grain = 'D' THEN e.day ELSE date_trunc('month', e.day)::date END AS period,
-            e.element_type, e.first, e.state, e.duration, e.finished, e.finished_late, e.without_due
-       FROM heat_ended e CROSS JOIN (VALUES ('D'::"char"), ('M'::"char")) g(grain)),
-   b AS (SELECT pdk, grain, element_id, region_code, school_id, period, ${bucketOf('duration')}::smallint AS bucket,
-                count(*)::int AS n
-           FROM x WHERE duration IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7),
-   hb AS (SELECT pdk, grain, element_id, region_code, school_id, period, array_agg(bucket ORDER BY bucket) AS hist_b,
-                 array_agg(n ORDER BY bucket) AS hist_n
-            FROM b GROUP BY 1, 2, 3, 4, 5, 6),
-   a AS (SELECT pdk, grain, element_id, region_code, school_id, period, min(element_type) AS element_type,
-                (count(*) FILTER (WHERE first))::int AS reached, (count(*) FILTER (WHERE state = 'COMPLETED'))::int AS completed,
-                (count(*) FILTER (WHERE state = 'TERMINATED'))::int AS terminated, coalesce(sum(duration), 0) AS duration_sum,
-                CASE WHEN count(duration) <= ${EXACT_PER_ROW}
-                     THEN coalesce(array_agg(duration) FILTER (WHERE duration IS NOT NULL), '{}') END AS durations,
-                sum(finished)::int AS finished, sum(finished_late)::int AS finished_late, sum(without_due)::int AS without_due
-           FROM x GROUP BY 1, 2, 3, 4, 5, 6)
+  `WITH d AS MATERIALIZED (
+     SELECT pdk, element_id, region_code, school_id, day, ${bucketOf('duration')}::smallint AS bucket,
+            min(element_type) AS element_type, (count(*) FILTER (WHERE first))::int AS reached,
+            (count(*) FILTER (WHERE state = 'COMPLETED'))::int AS completed,
+            (count(*) FILTER (WHERE state = 'TERMINATED'))::int AS terminated, coalesce(sum(duration), 0) AS duration_sum,
+            count(duration)::int AS n, sum(finished)::int AS finished, sum(finished_late)::int AS finished_late,
+            sum(without_due)::int AS without_due
+       FROM heat_ended GROUP BY 1, 2, 3, 4, 5, 6),
+   g AS (
+     SELECT pdk, 'D'::"char" AS grain, element_id, region_code, school_id, day AS period, bucket, element_type, reached,
+            completed, terminated, duration_sum, n, finished, finished_late, without_due
+       FROM d
+     UNION ALL
+     SELECT pdk, 'M'::"char", element_id, region_code, school_id, date_trunc('month', day)::date, bucket, min(element_type),
+            sum(reached)::int, sum(completed)::int, sum(terminated)::int, sum(duration_sum), sum(n)::int, sum(finished)::int,
+            sum(finished_late)::int, sum(without_due)::int
+       FROM d GROUP BY pdk, element_id, region_code, school_id, date_trunc('month', day)::date, bucket),
+   a AS MATERIALIZED (
+     SELECT ${KEYS}, min(element_type) AS element_type, sum(reached)::int AS reached, sum(completed)::int AS completed,
+            sum(terminated)::int AS terminated, sum(duration_sum) AS duration_sum, sum(n)::int AS n,
+            sum(finished)::int AS finished, sum(finished_late)::int AS finished_late, sum(without_due)::int AS without_due,
+            coalesce(array_agg(bucket ORDER BY bucket) FILTER (WHERE bucket IS NOT NULL), '{}') AS hist_b,
+            coalesce(array_agg(n ORDER BY bucket) FILTER (WHERE bucket IS NOT NULL), '{}') AS hist_n
+       FROM g GROUP BY 1, 2, 3, 4, 5, 6),
+   ex AS (
+     SELECT a.pdk, a.grain, a.element_id, a.region_code, a.school_id, a.period, array_agg(x.duration) AS durations
+       FROM a JOIN heat_ended x ON x.pdk = a.pdk AND x.element_id = a.element_id AND x.region_code = a.region_code
+                               AND x.school_id = a.school_id AND x.day = a.period
+      WHERE a.grain = 'D' AND a.n BETWEEN 1 AND ${EXACT_PER_ROW} AND x.duration IS NOT NULL
+      GROUP BY 1, 2, 3, 4, 5, 6
+     UNION ALL
+     SELECT a.pdk, a.grain, a.element_id, a.region_code, a.school_id, a.period, array_agg(x.duration)
+       FROM a JOIN heat_ended x ON x.pdk = a.pdk AND x.element_id = a.element_id AND x.region_code = a.region_code
+                               AND x.school_id = a.school_id AND date_trunc('month', x.day)::date = a.period
+      WHERE a.grain = 'M' AND a.n BETWEEN 1 AND ${EXACT_PER_ROW} AND x.duration IS NOT NULL
+      GROUP BY 1, 2, 3, 4, 5, 6)
    INSERT INTO supervision_heat AS h (process_definition_key, grain, element_id, region_code, school_id, period,
      element_type, reached, completed, terminated, duration_sum, durations, finished, finished_late, without_due,
      hist_b, hist_n)
-   SELECT a.*, coalesce(hb.hist_b, '{}'), coalesce(hb.hist_n, '{}')
-     FROM a LEFT JOIN hb USING (pdk, grain, element_id, region_code, school_id, period)
+   SELECT a.pdk, a.grain, a.element_id, a.region_code, a.school_id, a.period, a.element_type, a.reached, a.completed,
+          a.terminated, a.duration_sum, CASE WHEN a.n <= ${EXACT_PER_ROW} THEN coalesce(ex.durations, '{}') END,
+          a.finished, a.finished_late, a.without_due, a.hist_b, a.hist_n
+     FROM a LEFT JOIN ex USING (${KEYS})
    ON CONFLICT (process_definition_key, grain, element_id, region_code, school_id, period) DO UPDATE SET
      reached = h.reached + EXCLUDED.reached, completed = h.completed + EXCLUDED.completed,
      terminated = h.terminated + EXCLUDED.terminated, duration_sum = h.duration_sum + EXCLUDED.duration_sum,
@@ -234,9 +262,10 @@ const LAYOUT = 2;
 
 /**
  * The live rows of the element instances `keys` names (SQL giving a column `key`) from their engine rows
- * as they are now: deleted, and inserted again while still active.
+ * as they are now: deleted, and inserted again while still active (only those `started` names can be: an
+ * element instance's key is never activated twice).
  */
-const LIVE_REFRESH = (keys: string) => [
+const LIVE_REFRESH = (keys: string, started: string) => [
   `DELETE FROM supervision_heat_live WHERE key IN (${keys})`,
   `INSERT INTO supervision_heat_live (key, process_instance_key, process_definition_key, element_id, element_type,
      region_code, school_id, start_day, new_pair)
@@ -244,7 +273,7 @@ const LIVE_REFRESH = (keys: string) => [
           r.school_id, r.start_day, false
      FROM engine_element_instance e
      LEFT JOIN supervision_instance_region r ON r.process_instance_key = e.process_instance_key
-    WHERE e.key IN (${keys}) AND e.state = 'ACTIVE' AND e.element_type <> 'MULTI_INSTANCE_BODY'`,
+    WHERE e.key IN (${started}) AND e.state = 'ACTIVE' AND e.element_type <> 'MULTI_INSTANCE_BODY'`,
 ];
 
 /** new_pair of the live rows of the instances `where` picks (over `l`), from the live rows and the pairs. */
@@ -463,6 +492,8 @@ export function createHeatmaps(pool: pg.Pool) {
     }
     await q('BEGIN ISOLATION LEVEL REPEATABLE READ');
     try {
+      // Its aggregations over every ended element instance hashed in memory, not sorted on disk.
+      await q(`SET LOCAL work_mem = '${BUILD_WORK_MEM}'`);
       await q(
         `TRUNCATE supervision_heat, supervision_heat_seen, supervision_heat_reached, supervision_heat_live,
                   supervision_heat_state`,
@@ -544,8 +575,11 @@ export function createHeatmaps(pool: pg.Pool) {
              JOIN engine_element_instance e ON e.key = b.key`),
         );
         await rollUp((text) => client.query(text), true);
-        const keys = `SELECT key FROM heat_batch`;
-        for (const q of LIVE_REFRESH(keys)) await client.query(q);
+        const refresh = LIVE_REFRESH(
+          `SELECT key FROM heat_batch`,
+          `SELECT key FROM heat_batch WHERE intent IN ('ELEMENT_ACTIVATING', 'ELEMENT_MIGRATED')`,
+        );
+        for (const q of refresh) await client.query(q);
         await client.query(livePairs('l.process_instance_key IN (SELECT pi FROM heat_batch)'));
       }
       await client.query('COMMIT');
@@ -642,16 +676,6 @@ export function createHeatmaps(pool: pg.Pool) {
     if (f.town) where.push(`starts_with(h.region_code, ${p(f.town)})`);
     if (f.school !== undefined) where.push(`h.school_id = ${p(f.school)}`);
     return where.join(' AND ');
-  }
-
-  /** The instances of the filter, as a CTE `inst(key)` (the waiting list); params appended. */
-  function instancesCte(f: HeatmapFilter, params: unknown[]): string {
-    params.push(f.processDefinitionKey);
-    const pdk = `$${params.length}`;
-    return `inst AS MATERIALIZED (
-      SELECT p.key FROM engine_process_instance p
-        JOIN supervision_instance_region r ON r.process_instance_key = p.key
-       WHERE p.process_definition_key = ${pdk}::bigint AND ${liveWhere(f, params)})`;
   }
 
   return {
@@ -867,8 +891,9 @@ export function createHeatmaps(pool: pg.Pool) {
      * Rows outside `f.region` are not returned.
      */
     async waiting(f: HeatmapFilter, elementId: string, limit: number) {
-      const params: unknown[] = [];
-      const cte = instancesCte(f, params);
+      // $1 the version, $2 the caller's region (liveWhere's first).
+      const params: unknown[] = [f.processDefinitionKey];
+      const lw = liveWhere(f, params, 'w');
       params.push(elementId, REGION_VARIABLES, limit);
       const [el, names, lim] = [params.length - 2, params.length - 1, params.length];
       const { rows } = await pool.query<{
@@ -883,21 +908,20 @@ export function createHeatmaps(pool: pg.Pool) {
         child_id: string | null;
         total: string;
       }>(
-        `WITH ${cte}
-         SELECT e.key::text, e.process_instance_key::text, e.start_date, t.key::text AS task_key, t.due_date,
+        `SELECT e.key::text, e.process_instance_key::text, e.start_date, t.key::text AS task_key, t.due_date,
                 coalesce(${town('l.v')}, r.region_code) AS region_code, coalesce(${town('l.v')}, r.town_code) AS town_code,
                 coalesce(${school('l.v')}, r.school_id) AS school_id, coalesce(${child('l.v')}, r.child_id) AS child_id,
                 count(*) OVER () AS total
-           FROM engine_element_instance e
-           JOIN inst ON inst.key = e.process_instance_key
-           JOIN supervision_instance_region r ON r.process_instance_key = e.process_instance_key
+           FROM supervision_heat_live w
+           JOIN engine_element_instance e ON e.key = w.key
+           JOIN supervision_instance_region r ON r.process_instance_key = w.process_instance_key
            LEFT JOIN engine_user_task t ON t.element_instance_key = e.key AND t.state = 'CREATED'
            CROSS JOIN LATERAL (
              SELECT coalesce(jsonb_object_agg(name, value), '{}') AS v FROM engine_variable
               WHERE scope_key = ANY(ARRAY[e.key, e.flow_scope_key]) AND scope_key <> e.process_instance_key
                 AND name = ANY($${names}::text[])) l
-          WHERE e.process_definition_key = $1::bigint AND e.element_id = $${el} AND e.state = 'ACTIVE'
-            AND e.element_type NOT IN ('MULTI_INSTANCE_BODY', 'PROCESS')
+          WHERE w.process_definition_key = $1::bigint AND w.element_id = $${el} AND w.element_type <> 'PROCESS' AND ${lw}
+            AND e.process_definition_key = $1::bigint AND e.element_id = $${el} AND e.state = 'ACTIVE'
             AND starts_with(coalesce(${town('l.v')}, r.region_code), $2)
           ORDER BY e.start_date, e.key
           LIMIT $${lim}`,
