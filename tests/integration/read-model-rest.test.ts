@@ -289,7 +289,7 @@ describe('the API on the REST read model (ENGINE_READ_MODEL=rest)', () => {
   });
 
   it('answers 501 naming our engine’s database for the views that read its tables; health stays up', async () => {
-    for (const url of ['/api/diagrams', `/api/diagrams/process/${PARENT}/versions`]) {
+    for (const url of ['/api/diagrams', `/api/diagrams/process/${PARENT}/versions`, '/api/supervision/processes']) {
       const res = await get('bureau', url);
       expect(res.status, url).toBe(501);
       expect(res.body).toMatchObject({ error: { code: 'NEEDS_ENGINE_DATABASE' } });
