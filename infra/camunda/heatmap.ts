@@ -68,12 +68,23 @@ CREATE TABLE IF NOT EXISTS supervision_heat_state (
 -- Which shape of the rollup the state describes: a build of an older one is rebuilt (LAYOUT).
 ALTER TABLE supervision_heat_state ADD COLUMN IF NOT EXISTS layout int NOT NULL DEFAULT 1;
 CREATE TABLE IF NOT EXISTS supervision_heat_seen (position bigint PRIMARY KEY);
--- (instance, element) pairs of running instances with an ended element instance in the rollup: an
--- instance counts once per element however often it passes it. Dropped when the instance ends.
+-- (instance, version, element) of running instances with an ended element instance in the rollup: an
+-- instance counts once per element of a version however often it passes it (a migrated one counts again
+-- at an element it passed on its old version). Dropped when the instance ends. A table of the older
+-- shape, without the version, goes, and with it the rollup's state: the next catch-up builds it again.
+DO $$ BEGIN
+  IF to_regclass('supervision_heat_reached') IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('supervision_heat_reached')
+          AND attname = 'process_definition_key' AND NOT attisdropped) THEN
+    DROP TABLE supervision_heat_reached;
+    DELETE FROM supervision_heat_state;
+  END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS supervision_heat_reached (
   process_instance_key bigint NOT NULL,
+  process_definition_key bigint NOT NULL,
   element_id text NOT NULL,
-  PRIMARY KEY (process_instance_key, element_id)
+  PRIMARY KEY (process_instance_key, process_definition_key, element_id)
 );
 -- Ended element instances per version, element, region, school and China day ('D') or month ('M') of
 -- the instance's start. region_code '' and school_id 0: none.
@@ -102,8 +113,8 @@ ALTER TABLE supervision_heat ADD COLUMN IF NOT EXISTS hist_b smallint[] NOT NULL
   ADD COLUMN IF NOT EXISTS hist_n int[] NOT NULL DEFAULT '{}';
 -- The active element instances (not multi-instance bodies) with where their instance belongs, caught up
 -- from the same records as the rollup: what the heatmap reads live, without the engine's wide table.
--- new_pair: this row stands for its (instance, element) pair, which supervision_heat_reached does not
--- hold yet (one row per such pair, the lowest key; never a PROCESS row).
+-- new_pair: this row stands for its (instance, version, element), which supervision_heat_reached does not
+-- hold yet (one row per such triple, the lowest key; never a PROCESS row).
 CREATE TABLE IF NOT EXISTS supervision_heat_live (
   key bigint PRIMARY KEY,
   process_instance_key bigint NOT NULL,
@@ -163,7 +174,7 @@ const MS = `(extract(epoch FROM e.end_date - e.start_date) * 1000)::float8`;
 /**
  * The ended element instances `source` names (a FROM clause giving `e`, an engine_element_instance row),
  * with where their instance belongs and their user task's SLA figures, as temp table heat_ended.
- * `first`: the pair (instance, element) is new to the rollup (set by the caller).
+ * `first`: the (instance, version, element) is new to the rollup (set by the caller).
  */
 const endedTable = (source: string) => `
 CREATE TEMP TABLE heat_ended ON COMMIT DROP AS
@@ -171,7 +182,8 @@ SELECT e.key, e.process_instance_key AS pi, e.process_definition_key AS pdk, e.e
        CASE WHEN e.state = 'COMPLETED' THEN ${MS} END AS duration,
        coalesce(r.region_code, '') AS region_code, coalesce(r.school_id, 0) AS school_id,
        coalesce(r.start_day, ${chinaDayOf('p.start_date')}) AS day,
-       row_number() OVER (PARTITION BY e.process_instance_key, e.element_id ORDER BY e.key) = 1 AS first_of_pair,
+       row_number() OVER (PARTITION BY e.process_instance_key, e.process_definition_key, e.element_id ORDER BY e.key) = 1
+         AS first_of_pair,
        false AS first, coalesce(t.finished, 0) AS finished, coalesce(t.finished_late, 0) AS finished_late,
        coalesce(t.without_due, 0) AS without_due
   FROM ${source}
@@ -280,9 +292,11 @@ const LIVE_REFRESH = (keys: string, started: string) => [
 const livePairs = (where: string) => `
 UPDATE supervision_heat_live l SET new_pair = n.v
   FROM (SELECT l.key, l.element_type <> 'PROCESS'
-                 AND l.key = min(l.key) OVER (PARTITION BY l.process_instance_key, l.element_id)
+                 AND l.key = min(l.key) OVER (PARTITION BY l.process_instance_key, l.process_definition_key, l.element_id)
                  AND NOT EXISTS (SELECT 1 FROM supervision_heat_reached x
-                                  WHERE x.process_instance_key = l.process_instance_key AND x.element_id = l.element_id) AS v
+                                  WHERE x.process_instance_key = l.process_instance_key
+                                    AND x.process_definition_key = l.process_definition_key
+                                    AND x.element_id = l.element_id) AS v
           FROM supervision_heat_live l WHERE ${where}) n
  WHERE l.key = n.key AND l.new_pair <> n.v`;
 
@@ -445,16 +459,17 @@ export function createHeatmaps(pool: pg.Pool) {
     return my.ready;
   }
 
-  /** heat_ended's new (instance, element) pairs are marked `first`; the pairs of ended instances go. */
+  /** heat_ended's new (instance, version, element) are marked `first`; those of ended instances go. */
   async function rollUp(query: (text: string) => Promise<unknown>, keepPairs: boolean) {
     if (keepPairs) {
       await query(
         `WITH ins AS (
-           INSERT INTO supervision_heat_reached (process_instance_key, element_id)
-           SELECT pi, element_id FROM heat_ended WHERE first_of_pair AND element_type <> 'PROCESS'
-           ON CONFLICT DO NOTHING RETURNING process_instance_key, element_id)
+           INSERT INTO supervision_heat_reached (process_instance_key, process_definition_key, element_id)
+           SELECT pi, pdk, element_id FROM heat_ended WHERE first_of_pair AND element_type <> 'PROCESS'
+           ON CONFLICT DO NOTHING RETURNING process_instance_key, process_definition_key, element_id)
          UPDATE heat_ended x SET first = true FROM ins
-          WHERE x.pi = ins.process_instance_key AND x.element_id = ins.element_id AND x.first_of_pair`,
+          WHERE x.pi = ins.process_instance_key AND x.pdk = ins.process_definition_key
+            AND x.element_id = ins.element_id AND x.first_of_pair`,
       );
     } else {
       await query(`UPDATE heat_ended SET first = true WHERE first_of_pair AND element_type <> 'PROCESS'`);
@@ -509,8 +524,8 @@ export function createHeatmaps(pool: pg.Pool) {
       await q(endedTable('engine_element_instance e'));
       // Pairs of running instances only (an ended instance passes no element again).
       await q(
-        `INSERT INTO supervision_heat_reached (process_instance_key, element_id)
-         SELECT DISTINCT x.pi, x.element_id FROM heat_ended x JOIN engine_process_instance p ON p.key = x.pi
+        `INSERT INTO supervision_heat_reached (process_instance_key, process_definition_key, element_id)
+         SELECT DISTINCT x.pi, x.pdk, x.element_id FROM heat_ended x JOIN engine_process_instance p ON p.key = x.pi
           WHERE p.state = 'ACTIVE' AND x.element_type <> 'PROCESS'`,
       );
       await rollUp(q, false);
