@@ -525,8 +525,8 @@ export function createDashboard(
       return kind === 'town' ? id : (townOfGroup.get(group) ?? county);
     };
     const { rows } = await engineDb.query<{ townCode: string; open: number; overdue: number }>(
-      `SELECT m.town AS "townCode", count(*)::int AS open,
-              (count(*) FILTER (WHERE t.due_date < $3::timestamptz))::int AS overdue
+      `SELECT m.town AS "townCode", count(DISTINCT t.key)::int AS open,
+              (count(DISTINCT t.key) FILTER (WHERE t.due_date < $3::timestamptz))::int AS overdue
          FROM unnest($1::text[], $2::text[]) AS m(grp, town)
          JOIN engine_user_task t ON t.candidate_groups @> ARRAY[m.grp] AND t.state = 'CREATED'
         GROUP BY m.town`,

@@ -14,6 +14,7 @@ import { createEngineClient } from '../../infra/camunda/client.js';
 import { createEngineRecords } from '../../infra/camunda/records.js';
 import { REPO_ROOT } from '../../infra/config.js';
 import { createDashboard } from '../../api/routes/supervision.js';
+import { groupsWithin } from '../../api/tasks/access.js';
 import { createPrisma } from '../../infra/db/prisma.js';
 import { engineClock } from '../../infra/engine/engine.js';
 import { as, type Caller, eventually } from './helpers.js';
@@ -52,6 +53,16 @@ const dashboard = async () => {
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return { ...res.body, town: res.body.tasks.find((t) => t.townCode === fx.town) };
 };
+/**
+ * The town's open and overdue tasks as the engine's own table has them at `asOf`: the review, and whatever
+ * else reached the fixture county's town meanwhile (the periodic duties' timers start for every county, and
+ * the files before this one have moved the engine clock to some date of the year).
+ */
+async function townTasks(asOf: string) {
+  const { data } = await records.openUserTasks({ groupsAny: await groupsWithin(prisma, fx.town) });
+  const overdue = data.filter((t) => t.dueDate !== null && Date.parse(t.dueDate) < Date.parse(asOf)).length;
+  return { townCode: fx.town, open: data.length, overdue };
+}
 /** The answer's `asOf` is the engine's now (within the second the API may have read it before). */
 async function expectEngineTime(asOf: string) {
   const engineNow = (await clock.now()).epochMilli;
@@ -85,7 +96,7 @@ describe('overdue by the engine’s clock (heatmap and dashboard, no asOf given)
     expect(h.review).toMatchObject({ open: 1, openOverdue: 0, overdueShare: 0 });
     await expectEngineTime(h.asOf);
     const d = await dashboard();
-    expect(d.town).toEqual({ townCode: fx.town, open: 1, overdue: 0 });
+    expect(d.town).toEqual(await townTasks(d.asOf));
   });
 
   it('shows it overdue once the engine’s clock passes the due date, though the server’s has not', async () => {
@@ -97,7 +108,8 @@ describe('overdue by the engine’s clock (heatmap and dashboard, no asOf given)
     await expectEngineTime(h.asOf);
     expect(Date.parse(h.asOf) - Date.now()).toBeGreaterThan(10 * DAY);
     const d = await dashboard();
-    expect(d.town).toEqual({ townCode: fx.town, open: 1, overdue: 1 });
+    expect(d.town).toEqual(await townTasks(d.asOf));
+    expect(d.town!.overdue).toBeGreaterThanOrEqual(1); // the review, by the engine's clock
     await expectEngineTime(d.asOf);
 
     // The API server's own now, given explicitly, still finds the review on time.
