@@ -279,14 +279,19 @@ const LAYOUT = 2;
  */
 const LIVE_REFRESH = (keys: string, started: string) => [
   `DELETE FROM supervision_heat_live WHERE key IN (${keys})`,
-  `INSERT INTO supervision_heat_live (key, process_instance_key, process_definition_key, element_id, element_type,
+  liveInsert(`e.key IN (${started})`),
+];
+
+/** Live rows for the engine's active element instances that `where` picks (the build: all of them). */
+function liveInsert(where: string): string {
+  return `INSERT INTO supervision_heat_live (key, process_instance_key, process_definition_key, element_id, element_type,
      region_code, school_id, start_day, new_pair)
    SELECT e.key, e.process_instance_key, e.process_definition_key, e.element_id, e.element_type, r.region_code,
           r.school_id, r.start_day, false
      FROM engine_element_instance e
      LEFT JOIN supervision_instance_region r ON r.process_instance_key = e.process_instance_key
-    WHERE e.key IN (${started}) AND e.state = 'ACTIVE' AND e.element_type <> 'MULTI_INSTANCE_BODY'`,
-];
+    WHERE ${where} AND e.state = 'ACTIVE' AND e.element_type <> 'MULTI_INSTANCE_BODY'`;
+}
 
 /** new_pair of the live rows of the instances `where` picks (over `l`), from the live rows and the pairs. */
 const livePairs = (where: string) => `
@@ -529,15 +534,7 @@ export function createHeatmaps(pool: pg.Pool) {
           WHERE p.state = 'ACTIVE' AND x.element_type <> 'PROCESS'`,
       );
       await rollUp(q, false);
-      await q(
-        `INSERT INTO supervision_heat_live (key, process_instance_key, process_definition_key, element_id, element_type,
-           region_code, school_id, start_day, new_pair)
-         SELECT e.key, e.process_instance_key, e.process_definition_key, e.element_id, e.element_type, r.region_code,
-                r.school_id, r.start_day, false
-           FROM engine_element_instance e
-           LEFT JOIN supervision_instance_region r ON r.process_instance_key = e.process_instance_key
-          WHERE e.state = 'ACTIVE' AND e.element_type <> 'MULTI_INSTANCE_BODY'`,
-      );
+      await q(liveInsert('true'));
       await q(livePairs('true'));
       // Records above the last position that the snapshot already holds are in the rollup now.
       await q(
