@@ -40,6 +40,48 @@ export function engineHttpStatus(err: unknown): number | undefined {
 
 /** How long one REST call to the engine may take before it counts as unavailable. */
 const REST_TIMEOUT_MS = 10_000;
+/** The engine REST API's basic authorization header, or undefined without credentials. */
+export function basicAuthorization(username?: string, password?: string): string | undefined {
+  return username && password ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : undefined;
+}
+
+/**
+ * One call to the engine's REST API at `base` through fetch: a connection that fails and a 503 (the engine is
+ * there but cannot work now — what became of the call is not known to us) throw EngineUnavailableError, any
+ * other refusal EngineHttpError; with `notFound: 'undefined'` a 404 answers undefined instead.
+ */
+export async function engineRest(
+  base: string,
+  authorization: string | undefined,
+  method: 'GET' | 'POST' | 'DELETE',
+  pathname: string,
+  body?: unknown,
+  opts: { accept?: string; notFound?: 'undefined' } = {},
+): Promise<Response | undefined> {
+  let res: Response;
+  try {
+    res = await fetch(`${base}${pathname}`, {
+      method,
+      headers: {
+        ...(opts.accept ? { accept: opts.accept } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(authorization ? { authorization } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(REST_TIMEOUT_MS),
+    });
+  } catch (err) {
+    const refused = (err as { cause?: { code?: unknown } }).cause?.code === 'ECONNREFUSED';
+    throw new EngineUnavailableError(`engine REST unreachable at ${base}: ${(err as Error).message}`, refused);
+  }
+  if (res.status === 404 && opts.notFound === 'undefined') return undefined;
+  if (res.status === 503) {
+    throw new EngineUnavailableError(`engine REST answered 503: ${(await res.text()).slice(0, 300)}`, false);
+  }
+  if (!res.ok) throw new EngineHttpError(res.status, await res.text());
+  return res;
+}
+
 /** Reading the engine's clock is one small local call: a slower answer counts as unavailable. */
 const CLOCK_TIMEOUT_MS = 1_000;
 
@@ -85,9 +127,7 @@ export function createEngineClient(cfg: Config) {
     cfg.ENGINE_USERNAME && cfg.ENGINE_PASSWORD
       ? { username: cfg.ENGINE_USERNAME, password: cfg.ENGINE_PASSWORD }
       : undefined;
-  const authorization = basic
-    ? `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}`
-    : undefined;
+  const authorization = basicAuthorization(basic?.username, basic?.password);
   const c8 = new Camunda8({
     ZEEBE_GRPC_ADDRESS: `grpc://${addr.grpc}`,
     ...(basic
@@ -113,27 +153,7 @@ export function createEngineClient(cfg: Config) {
    * the API server whenever the engine is down.
    */
   async function restCall(method: 'POST' | 'DELETE', pathname: string, body?: unknown): Promise<void> {
-    let res: Response;
-    try {
-      res = await fetch(`${addr.rest}${pathname}`, {
-        method,
-        headers: {
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(authorization ? { authorization } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(REST_TIMEOUT_MS),
-      });
-    } catch (err) {
-      const refused = (err as { cause?: { code?: unknown } }).cause?.code === 'ECONNREFUSED';
-      throw new EngineUnavailableError(`engine REST unreachable at ${addr.rest}: ${(err as Error).message}`, refused);
-    }
-    // 503: the engine is there but cannot work now (its own database is away): unavailable, and what
-    // became of the call is not known to us — the submission journal settles it.
-    if (res.status === 503) {
-      throw new EngineUnavailableError(`engine REST answered 503: ${(await res.text()).slice(0, 300)}`, false);
-    }
-    if (!res.ok) throw new EngineHttpError(res.status, await res.text());
+    await engineRest(addr.rest, authorization, method, pathname, body);
   }
 
   return {

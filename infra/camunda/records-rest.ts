@@ -18,11 +18,9 @@
 import pg from 'pg';
 import { AppError } from '../../api/errors.js';
 import { type Config, engineAddresses } from '../config.js';
-import { EngineHttpError, EngineUnavailableError } from './client.js';
+import { basicAuthorization, EngineHttpError, engineRest } from './client.js';
 import { createEngineRecords, type EngineRecords, type TaskFilter, type UserTask } from './records.js';
 
-/** How long one search may take before the engine counts as unavailable (client.ts: REST_TIMEOUT_MS). */
-const REST_TIMEOUT_MS = 10_000;
 /** Page size when more than one page is wanted (a task's variables, an instance's tasks, a long list). */
 const ALL_PAGE = 1000;
 /** Limit of openUserTasks() without one (records.ts answers up to 1,000 too). */
@@ -110,35 +108,14 @@ export interface RestReadModelOptions {
 export function createRestRecords(opts: RestReadModelOptions): EngineRecords {
   const base = opts.restAddress.replace(/\/+$/, '');
   const pageSize = opts.pageSize ?? ALL_PAGE;
-  const authorization =
-    opts.username && opts.password
-      ? `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`
-      : undefined;
+  const authorization = basicAuthorization(opts.username, opts.password);
 
   /** One call; a 404 answers undefined (no such resource), other refusals throw as client.ts does. */
   async function call(method: 'GET' | 'POST', pathname: string, body?: unknown): Promise<Response | undefined> {
-    let res: Response;
-    try {
-      res = await fetch(`${base}${pathname}`, {
-        method,
-        headers: {
-          accept: method === 'GET' ? 'text/xml, application/json' : 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(authorization ? { authorization } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(REST_TIMEOUT_MS),
-      });
-    } catch (err) {
-      const refused = (err as { cause?: { code?: unknown } }).cause?.code === 'ECONNREFUSED';
-      throw new EngineUnavailableError(`engine REST unreachable at ${base}: ${(err as Error).message}`, refused);
-    }
-    if (res.status === 404) return undefined;
-    if (res.status === 503) {
-      throw new EngineUnavailableError(`engine REST answered 503: ${(await res.text()).slice(0, 300)}`, false);
-    }
-    if (!res.ok) throw new EngineHttpError(res.status, await res.text());
-    return res;
+    return engineRest(base, authorization, method, pathname, body, {
+      accept: method === 'GET' ? 'text/xml, application/json' : 'application/json',
+      notFound: 'undefined',
+    });
   }
 
   async function search<T>(pathname: string, body: unknown): Promise<SearchResult<T>> {
