@@ -4,7 +4,7 @@
  * engine keeps every element instance it ran: the heatmaps' source) holds. The statement once joined the
  * chain's keys back to the table, and the planner — which estimates a recursive CTE at ~100 rows — hashed the
  * chain and scanned the whole history on every completion while that scan looked cheaper than ~100 index
- * probes (a few thousand to ~40,000 rows: a new engine's first weeks, every benchmark run). Found with `perf`
+ * probes (a few thousand to ~40,000 rows: a new engine's first weeks, a fresh test database). Found with `perf`
  * and pg_stat_user_tables under the benchmark's load: 7 ms of PostgreSQL per completion at 17,000 rows, and
  * one-task instances/s 138 → 174 on the same machine once fixed.
  *

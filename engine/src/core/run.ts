@@ -164,8 +164,8 @@ const ELEMENT_COLUMNS = `e.key::text, e.process_instance_key::text, e.process_de
  * children ($1 = the element instance's key). The rows travel through the recursion: joining the chain's
  * keys back to the table afterwards let the planner (which estimates a recursive CTE at ~100 rows) hash the
  * chain and scan the whole element-instance history on every job completion whenever that scan looked
- * cheaper than ~100 index probes — a history of a few thousand to ~40,000 rows, a new engine's first weeks
- * and every benchmark run (7 ms per completion at 17,000 rows; tests/engine/scope-chain-plan.test.ts).
+ * cheaper than ~100 index probes — a history of a few thousand to ~40,000 rows (a new engine's first weeks,
+ * a fresh test database): 7 ms per completion at 17,000 rows (tests/engine/scope-chain-plan.test.ts).
  */
 export const SCOPE_CHAIN_SQL = `WITH RECURSIVE chain AS (
          SELECT e.*, 0 AS depth FROM engine_element_instance e WHERE e.key = $1
