@@ -1,12 +1,8 @@
 /**
  * Engine-backed: a job's or user task's completion reads the completed element and its scopes with one
- * statement (`SCOPE_CHAIN_SQL`, engine/src/core/run.ts), by key, whatever the element-instance history (the
- * engine keeps every element instance it ran: the heatmaps' source) holds. The statement once joined the
- * chain's keys back to the table, and the planner — which estimates a recursive CTE at ~100 rows — hashed the
- * chain and scanned the whole history on every completion while that scan looked cheaper than ~100 index
- * probes (a few thousand to ~40,000 rows: a new engine's first weeks, a fresh test database). Found with `perf`
- * and pg_stat_user_tables under the benchmark's load: 7 ms of PostgreSQL per completion at 17,000 rows, and
- * one-task instances/s 138 → 174 on the same machine once fixed.
+ * statement (`SCOPE_CHAIN_SQL`, engine/src/core/run.ts: why the rows travel through the recursion). It must
+ * probe by key however large the element-instance history: the old statement scanned the whole history while
+ * it held a few thousand to ~40,000 rows.
  *
  * Semantics the statement serves (docs.camunda.io, components/concepts/variables, "Variable scopes"): a job's
  * variables come from its element's scope and every scope around it, innermost first.
