@@ -144,7 +144,12 @@ describe('jurisdiction and privacy', () => {
     const res = await teacher<Child>('GET', `/api/children/${people.pupil.id}`);
     expect(res.status).toBe(200);
     expect(res.body.idNumber).toBe(people.pupil.idNumber);
-    const after = await prisma.auditEvent.findMany({ where: { action: 'READ_PERSONAL', entityId: people.pupil.id } });
+    // Ordered by id: without an ORDER BY PostgreSQL returns rows in whatever order the plan gives
+    // (CI once returned an earlier reader's event last).
+    const after = await prisma.auditEvent.findMany({
+      where: { action: 'READ_PERSONAL', entityId: people.pupil.id },
+      orderBy: { id: 'asc' },
+    });
     expect(after.length).toBe(before + 1);
     expect(after.at(-1)).toMatchObject({ userId: people.teacher.id, entity: 'Child' });
   });
