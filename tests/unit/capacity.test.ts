@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { MIN_ENGINE_REPLICAS, plan, TARGET_UTILISATION } from '../../infra/helm/capacity.js';
 import { REPO_ROOT } from '../../infra/config.js';
 
-const results = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'bench', 'results-own-engine-5.json'), 'utf8'));
+const results = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'bench', 'results-own-engine-10.json'), 'utf8'));
 const measured = {
   engineStepsPerSecond: results.engine.ceilingOneTask as number,
   workerJobsPerSecond: results.engine.ours as number,
