@@ -4,6 +4,8 @@
  * Protocol rules: https://docs.camunda.io/docs/apis-tools/zeebe-api/gateway-service/ and zeebe.proto.
  */
 import { execFile } from 'node:child_process';
+import http2 from 'node:http2';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
@@ -114,6 +116,60 @@ describe('gRPC gateway: Topology', () => {
     });
     expect(topology.brokers).toHaveLength(1);
     expect(topology.brokers[0]!.partitions).toEqual([{ partitionId: 1, role: 'LEADER', health: 'HEALTHY' }]);
+  });
+});
+
+/** One gRPC call over a bare HTTP/2 stream: the response headers, the answer's frames and the trailers. */
+async function rawCall(port: number, path: string, frame: Buffer, headers: Record<string, string>) {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  cleanups.push(() => void session.close());
+  const stream = session.request({
+    ':method': 'POST',
+    ':path': path,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+    ...headers,
+  });
+  const answer = new Promise<{ head: http2.IncomingHttpHeaders; body: Buffer; trailers: http2.IncomingHttpHeaders }>(
+    (resolve, reject) => {
+      let head: http2.IncomingHttpHeaders = {};
+      let trailers: http2.IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      stream.on('response', (h) => (head = h));
+      stream.on('trailers', (t) => (trailers = t));
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => resolve({ head, body: Buffer.concat(chunks), trailers }));
+      stream.on('error', reject);
+    },
+  );
+  stream.end(frame);
+  return answer;
+}
+
+/** A gRPC length-prefixed message: compressed flag, 4-byte length, payload. */
+function grpcFrame(payload: Buffer, compressed: boolean): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt8(compressed ? 1 : 0, 0);
+  head.writeUInt32BE(payload.length, 1);
+  return Buffer.concat([head, payload]);
+}
+
+describe('gRPC gateway: message compression (grpc.io docs/guides/compression)', () => {
+  it('accepts a gzipped request but advertises identity only, so the SDK stops gzipping', async () => {
+    const { gw } = await gateway();
+    // TopologyRequest is an empty message; gzipped as the Camunda SDK sends every message.
+    const { head, body, trailers } = await rawCall(
+      gw.port,
+      '/gateway_protocol.Gateway/Topology',
+      grpcFrame(zlib.gzipSync(Buffer.alloc(0)), true),
+      { 'grpc-encoding': 'gzip', 'grpc-accept-encoding': 'identity,deflate,gzip' },
+    );
+    expect(trailers['grpc-status'] ?? head['grpc-status']).toBe('0');
+    // grpc-js clients compress on a channel only while the server's last grpc-accept-encoding lists the algorithm.
+    expect(head['grpc-accept-encoding']).toBe('identity');
+    // The answer itself is uncompressed (flag 0) and holds the topology.
+    expect(body.readUInt8(0)).toBe(0);
+    expect(body.length).toBeGreaterThan(5);
   });
 });
 
