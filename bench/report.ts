@@ -67,7 +67,7 @@ function capacitySection(r: R): string {
   const slower = (r.scaling?.ratios ?? []) as R[];
   const scalingNote = slower.length
     ? `On ${r.machine?.cpus ?? 2} cores three engine processes beside PostgreSQL and the load generator reached ${slower
-        .map((x) => `×${fmt(x.median, 2)} ${x.scenario}`)
+        .map((x) => `×${fmt(x.median, 2)} ${x.scenario}${countsWorkers(r.scaling, x) ? ` (${WORKERS_NOTE})` : ''}`)
         .join(
           ', ',
         )} of one (section 1b, ${from(r, 'scaling')})${slower.every((x) => x.median < 1) ? ": they compete for the same CPUs as PostgreSQL, which already waits for a CPU at one engine's ceiling" : ''}.`
@@ -117,6 +117,15 @@ ${scalingNote} The replicas above are therefore a plan for nodes with cores of t
 `;
 }
 
+/**
+ * A polling ratio from a run where one engine had one SDK worker and three engines three compares the workers'
+ * poll cadence (≈107 jobs/s each), not the engines: such a ratio is shown but never counted as met.
+ */
+function countsWorkers(s: R, x: R): boolean {
+  return x.scenario === 'bare-polling' && !s.workersPerSide;
+}
+const WORKERS_NOTE = 'one SDK worker vs three: measures the workers’ poll cadence, not the engines';
+
 /** Section 1b: three engines vs one, the profiled engine's top functions, its statements per instance. */
 export function scalingText(r: R): string {
   const s = r.scaling;
@@ -125,7 +134,7 @@ export function scalingText(r: R): string {
     const one = s.one.find((o: R) => o.scenario === x.scenario);
     const three = s.three.find((o: R) => o.scenario === x.scenario);
     const sp = (v: R) => `${fmt(v?.median, 0)} (${fmt(v?.min, 0)}–${fmt(v?.max, 0)})`;
-    return `| ${x.scenario} | ${sp(one?.rate)} inst/s, ${one?.concurrency} clients | ${sp(three?.rate)} inst/s, ${three?.concurrency} clients | **×${fmt(x.median, 2)}** (×${fmt(x.min, 2)}–×${fmt(x.max, 2)}) ${x.met ? '✅' : '❌'} | ${fmt(one?.cpuMsPerInstance?.engines, 1)} / ${fmt(three?.cpuMsPerInstance?.engines, 1)} ms | ${fmt(one?.cpuMsPerInstance?.postgres, 1)} / ${fmt(three?.cpuMsPerInstance?.postgres, 1)} ms | ${fmt(one?.load1, 1)} / ${fmt(three?.load1, 1)} |`;
+    return `| ${x.scenario} | ${sp(one?.rate)} inst/s, ${one?.concurrency} clients | ${sp(three?.rate)} inst/s, ${three?.concurrency} clients | **×${fmt(x.median, 2)}** (×${fmt(x.min, 2)}–×${fmt(x.max, 2)}) ${countsWorkers(s, x) ? `(${WORKERS_NOTE})` : x.met ? '✅' : '❌'} | ${fmt(one?.cpuMsPerInstance?.engines, 1)} / ${fmt(three?.cpuMsPerInstance?.engines, 1)} ms | ${fmt(one?.cpuMsPerInstance?.postgres, 1)} / ${fmt(three?.cpuMsPerInstance?.postgres, 1)} ms | ${fmt(one?.load1, 1)} / ${fmt(three?.load1, 1)} |`;
   });
   const profiles = (s.profiles ?? []).map((p: R) => {
     const top = (list: R[]) =>
@@ -272,6 +281,10 @@ export function readmeSection(r: R, side: SideBenches = readSideBenches()): stri
   if (s?.ratios?.length) {
     targets.push(`- **Three engine processes ≥ ×${fmt(s.target, 1)} one** (${from(r, 'scaling')}):`);
     for (const x of s.ratios) {
+      if (countsWorkers(s, x)) {
+        targets.push(`  - ${x.scenario} — not a measure of the engines (${WORKERS_NOTE}): ×${fmt(x.median, 2)}`);
+        continue;
+      }
       targets.push(`  - ${x.scenario} — **${yes(x.met)}**: ×${fmt(x.median, 2)} (×${fmt(x.min, 2)}–×${fmt(x.max, 2)})`);
       if (!x.met) missed.push(`three engines, ${x.scenario}`);
     }

@@ -8,7 +8,8 @@
  * database, each on its own ports (the bench slot's + 3 and + 6). The closed loop of section 1
  * (createProcessInstanceWithResult, clients doubled until > 1 % back-pressure or no growth, then the
  * measured runs) with the clients spread round-robin across the engines' gateways and, for the one-task
- * process, one bare SDK worker (streaming or polling) per gateway. Same run: pgbench on the same server.
+ * process, one bare SDK worker (streaming or polling) per gateway — and three on the one engine's gateway when
+ * it runs alone, so both sides have as many workers. Same run: pgbench on the same server.
  *
  * The profile: the two extra engines run with the inspector on a port of their own (NODE_OPTIONS
  * --inspect) and bench/pg-count.mjs loaded (NODE_OPTIONS --import; it wraps the pg driver's
@@ -130,6 +131,8 @@ export interface ScalingSection {
   three: ScalingRun[];
   ratios: { scenario: string; median: number; min: number; max: number; met: boolean }[];
   target: number;
+  /** Bare SDK workers on each side of a one-task comparison (absent in runs before both sides had three). */
+  workersPerSide?: number;
   profiles: ProfiledRun[];
   pgStatStatements: string;
   engines: { name: string; pid: number; grpcPort: number; bundleSha256: string }[];
@@ -293,6 +296,14 @@ export async function scalingSection(
   ];
   const starters: ZeebeGrpcClient[] = [gatewayClient(engine1Port, false)];
   const workerClients: ZeebeGrpcClient[] = [gatewayClient(engine1Port, true)];
+  // One engine gets as many bare workers as three do (all on its gateway): an SDK polling worker cannot pass
+  // maxJobsToActivate per poll tick (32 per 300 ms ≈ 107 jobs/s), so one worker against three would compare
+  // the workers, not the engines (section 1b run 2's "×1.71 polling" was that: 104 → 178).
+  const oneEngineWorkers: ZeebeGrpcClient[] = [
+    workerClients[0]!,
+    gatewayClient(engine1Port, true),
+    gatewayClient(engine1Port, true),
+  ];
   await starters[0]!.deployResources([
     { name: `${EMPTY}.bpmn`, process: Buffer.from(bpmn(EMPTY, false)) },
     { name: `${ONE_TASK}.bpmn`, process: Buffer.from(bpmn(ONE_TASK, true)) },
@@ -319,7 +330,9 @@ export async function scalingSection(
     const gateways = starters.slice(0, n);
     const type = `bench-scaling-${s.worker ?? 'none'}-${n}`;
     const vars = s.worker ? { jobType: type } : {};
-    const stop = s.worker ? await bareWorkers(workerClients.slice(0, n), s.worker, type) : async () => {};
+    const stop = s.worker
+      ? await bareWorkers(n === 1 ? oneEngineWorkers : workerClients.slice(0, n), s.worker, type)
+      : async () => {};
     try {
       let ramp: StepResult[] = [];
       let concurrency = forceConcurrency ?? 0;
@@ -426,7 +439,7 @@ export async function scalingSection(
     );
     pgbench = await pgbenchReference(sut, opts.pgbench, say);
   } finally {
-    await Promise.allSettled([...starters, ...workerClients].map((c) => c.close()));
+    await Promise.allSettled([...starters, ...new Set([...workerClients, ...oneEngineWorkers])].map((c) => c.close()));
     for (const e of extra) await e.proc!.stop().catch(() => undefined);
     await engineDb.end().catch(() => undefined);
   }
@@ -614,6 +627,7 @@ export async function scalingSection(
     three,
     ratios,
     target: TARGET_RATIO,
+    workersPerSide: oneEngineWorkers.length,
     profiles,
     pgStatStatements,
     engines: engines
