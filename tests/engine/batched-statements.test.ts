@@ -106,6 +106,34 @@ describe('batched statements: prepared once per connection, values as bound', ()
     expect(rows).toEqual([{ k: '4', label: 'after' }]);
   });
 
+  it('queries() answers each statement in order, and one after a FOR UPDATE reads what the lock holder committed', async () => {
+    // A real table: the lock holder is another connection (a job completion locks, then reads the scope chain).
+    const table = `batch_lock_${process.pid}_${Date.now()}`;
+    await pool.query(`CREATE TABLE ${table} (k int PRIMARY KEY, v text)`);
+    const holder = new pg.Client({ connectionString: inject('engineDbUrl') });
+    await holder.connect();
+    try {
+      await pool.query(`INSERT INTO ${table} VALUES (1, 'before')`);
+      await holder.query('BEGIN');
+      await holder.query(`UPDATE ${table} SET v = 'after' WHERE k = 1`); // holds the row lock
+      const answered = inTransaction(pool, (db) =>
+        db.queries([
+          { text: `SELECT k FROM ${table} WHERE k = $1 FOR UPDATE`, values: [1] },
+          { text: `SELECT v FROM ${table} WHERE k = $1`, values: [1] },
+        ]),
+      );
+      await new Promise((r) => setTimeout(r, 200)); // the first statement now waits for the lock
+      await holder.query('COMMIT');
+      const [locked, read] = await answered;
+      expect(locked!.rows).toEqual([{ k: 1 }]);
+      // Its own snapshot, taken after the lock was granted (READ COMMITTED): the holder's committed value.
+      expect(read!.rows).toEqual([{ v: 'after' }]);
+    } finally {
+      await holder.end();
+      await pool.query(`DROP TABLE ${table}`);
+    }
+  });
+
   it('a query sent with queued statements reads its answer through the same prepared path', async () => {
     const read = await inTransaction(pool, async (db) => {
       db.defer(`UPDATE batch_probe SET label = $2 WHERE k = $1::bigint`, ['3', 'read back']);

@@ -49,6 +49,9 @@ export interface EngineOptions {
 }
 
 const DEFAULT_POOL_SIZE = 10;
+/** What a job command reads of the job it locks (JobRow). */
+const JOB_COLUMNS = `j.key::text, j.type, j.state, j.process_instance_key::text, j.element_instance_key::text, j.element_id, j.retries,
+       j.custom_headers, j.worker, j.deadline, j.bpmn_process_id, j.process_definition_key::text, j.version, j.tenant_id`;
 const DEFAULT_MAX_IN_FLIGHT = 1000;
 /** ActivateJobs with requestTimeout 0 waits this long (Zeebe's gateway default long-poll timeout: 10 s). */
 const DEFAULT_LONG_POLL_MS = 10_000;
@@ -819,18 +822,24 @@ export class Engine implements EngineApi {
       throw new EngineFault('INVALID_ARGUMENT', `Expected a job key, but got '${jobKey}'`);
     const notFound = () =>
       new EngineFault('NOT_FOUND', `Expected to ${what} job with key '${jobKey}', but no such job was found`);
-    const job = await run.lockJobAndInstance<JobRow>(
-      jobKey,
-      `j.key::text, j.type, j.state, j.process_instance_key::text, j.element_instance_key::text, j.element_id, j.retries,
-       j.custom_headers, j.worker, j.deadline, j.bpmn_process_id, j.process_definition_key::text, j.version, j.tenant_id`,
-    );
+    const job = await run.lockJobAndInstance<JobRow>(jobKey, JOB_COLUMNS);
     if (!job) throw notFound();
     return job;
   }
 
+  /** `lockJob` and the job's element with its scope chain, read after the lock in the same message. */
+  private async lockJobWithScopes(run: Run, jobKey: string, what: string) {
+    if (!/^\d{1,19}$/.test(jobKey))
+      throw new EngineFault('INVALID_ARGUMENT', `Expected a job key, but got '${jobKey}'`);
+    const locked = await run.lockJobWithScopes<JobRow>(jobKey, JOB_COLUMNS);
+    if (!locked)
+      throw new EngineFault('NOT_FOUND', `Expected to ${what} job with key '${jobKey}', but no such job was found`);
+    return locked;
+  }
+
   async completeJob(jobKey: string, variables: Variables): Promise<void> {
     await this.command(async (run) => {
-      const job = await this.lockJob(run, jobKey, 'complete');
+      const { job, element: ei } = await this.lockJobWithScopes(run, jobKey, 'complete');
       if (job.state !== 'ACTIVATED' && job.state !== 'ACTIVATABLE') {
         throw new EngineFault(
           'FAILED_PRECONDITION',
@@ -839,7 +848,6 @@ export class Engine implements EngineApi {
       }
       run.db.defer(`DELETE FROM engine_job WHERE key = $1`, [jobKey]);
       run.record('JOB', 'COMPLETED', jobKey, run.jobValue(job, { variables }));
-      const ei = await run.elementInstanceWithScopes(job.element_instance_key);
       if (!ei || ei.state !== 'ACTIVE') return;
       // A listener's job (docs: concepts/execution-listeners, concepts/user-task-listeners).
       if (ei.data.listener) return run.listenerJobCompleted(ei, variables);

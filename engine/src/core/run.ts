@@ -180,6 +180,19 @@ export const SCOPE_CHAIN_SQL = `WITH RECURSIVE chain AS (
          FROM chain e JOIN engine_process_definition d ON d.key = e.process_definition_key
         ORDER BY e.depth`;
 
+/** SCOPE_CHAIN_SQL from a job's element instance ($1: the job key). */
+export const SCOPE_CHAIN_OF_JOB_SQL = SCOPE_CHAIN_SQL.replace(
+  'WHERE e.key = $1',
+  'WHERE e.key = (SELECT j.element_instance_key FROM engine_job j WHERE j.key = $1)',
+);
+
+/** A job and its process instance, both locked ($1: the job key). */
+function lockJobSql(jobColumns: string): string {
+  return `SELECT ${INSTANCE_COLUMNS}, ${jobColumns}
+         FROM engine_job j JOIN engine_process_instance p ON p.key = j.process_instance_key
+        WHERE j.key = $1 FOR UPDATE OF p, j`;
+}
+
 export class Run {
   readonly records: EngineRecord[] = [];
   /** Job types that got new activatable jobs: their long polls are woken after the commit. */
@@ -429,12 +442,7 @@ export class Run {
    * first as every command takes it); undefined when there is no such job.
    */
   async lockJobAndInstance<J extends object>(jobKey: string, jobColumns: string): Promise<J | undefined> {
-    const { rows } = await this.db.query(
-      `SELECT ${INSTANCE_COLUMNS}, ${jobColumns}
-         FROM engine_job j JOIN engine_process_instance p ON p.key = j.process_instance_key
-        WHERE j.key = $1 FOR UPDATE OF p, j`,
-      [jobKey],
-    );
+    const { rows } = await this.db.query(lockJobSql(jobColumns), [jobKey]);
     const r = rows[0];
     if (!r) return undefined;
     if (!this.instances.has(r.pi_key)) this.adoptInstance(r);
@@ -466,12 +474,38 @@ export class Run {
     if (this.elements.has(key)) return this.elementInstance(key);
     this.flush();
     const { rows } = await this.db.query(SCOPE_CHAIN_SQL, [key]);
+    this.adoptChain(rows);
+    return this.elements.get(key);
+  }
+
+  /**
+   * A job's completion: the job and its instance locked (`lockJobAndInstance`), then its element's scope
+   * chain read (`elementInstanceWithScopes`) — both in one message, the read after the lock, so one round trip
+   * fewer per completed job. Answers undefined for a job that does not exist.
+   */
+  async lockJobWithScopes<J extends { element_instance_key: string }>(
+    jobKey: string,
+    jobColumns: string,
+  ): Promise<{ job: J; element: ElementInstance | undefined } | undefined> {
+    this.flush();
+    const [locked, chain] = await this.db.queries([
+      { text: lockJobSql(jobColumns), values: [jobKey] },
+      { text: SCOPE_CHAIN_OF_JOB_SQL, values: [jobKey] },
+    ]);
+    const r = locked!.rows[0];
+    if (!r) return undefined;
+    if (!this.instances.has(r.pi_key)) this.adoptInstance(r);
+    this.adoptChain(chain!.rows);
+    return { job: r as J, element: this.elements.get(r.element_instance_key) };
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows of SCOPE_CHAIN_SQL
+  private adoptChain(rows: any[]): void {
     for (const r of rows) {
       if (!this.elements.has(r.key)) this.adoptElement(r);
       if (!this.vars.has(r.key)) this.vars.set(r.key, new Map(Object.entries(r.variables ?? {})));
       if (!this.storedChildren.has(r.key)) this.storedChildren.set(r.key, r.active_children);
     }
-    return this.elements.get(key);
   }
 
   async elementInstance(key: string): Promise<ElementInstance | undefined> {

@@ -39,6 +39,12 @@ const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 export interface Db {
   /** Runs the statement (after whatever `defer()` queued) and answers its result. */
   query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /**
+   * Runs several statements in one message, in order, and answers their results. Each statement takes its
+   * own snapshot when it starts (READ COMMITTED), so one that follows a `FOR UPDATE` reads what the lock's
+   * previous holder committed.
+   */
+  queries(statements: { text: string; values?: unknown[] }[]): Promise<pg.QueryResult[]>;
   /** Queues a statement whose result nobody reads; it runs, in order, before the next query or the commit. */
   defer(text: string, values?: unknown[]): void;
   /** Runs `fn` if this transaction rolls back (what it assumed is forgotten before a retry). */
@@ -177,6 +183,17 @@ class Transaction implements Db {
     transactionStats.statements += statements.length;
     const results = (await this.client.query(statements.join(';\n'))) as unknown as pg.QueryResult<R>[];
     return results[results.length - 1]!;
+  }
+
+  async queries(list: { text: string; values?: unknown[] }[]): Promise<pg.QueryResult[]> {
+    transactionStats.roundTrips++;
+    const texts = list.map((q) => this.batched(q.text, q.values));
+    const statements = this.take();
+    statements.push(...texts);
+    transactionStats.statements += statements.length;
+    // take() leads with BEGIN or the queued statements, so the message holds two or more: an array.
+    const results = (await this.client.query(statements.join(';\n'))) as unknown as pg.QueryResult[];
+    return results.slice(results.length - list.length);
   }
 
   /** Sends what is queued and COMMIT in one message. */
