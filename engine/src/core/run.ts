@@ -185,6 +185,7 @@ export const SCOPE_CHAIN_OF_JOB_SQL = SCOPE_CHAIN_SQL.replace(
   'WHERE e.key = $1',
   'WHERE e.key = (SELECT j.element_instance_key FROM engine_job j WHERE j.key = $1)',
 );
+if (SCOPE_CHAIN_OF_JOB_SQL === SCOPE_CHAIN_SQL) throw new Error('SCOPE_CHAIN_SQL lost its anchor `WHERE e.key = $1`');
 
 /** A job and its process instance, both locked ($1: the job key). */
 function lockJobSql(jobColumns: string): string {
