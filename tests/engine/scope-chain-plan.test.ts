@@ -12,7 +12,7 @@
  * ANALYZE in the same transaction, so the planner plans with statistics of a large history.
  */
 import { describe, expect, it } from 'vitest';
-import { SCOPE_CHAIN_SQL } from '../../engine/src/core/run.js';
+import { SCOPE_CHAIN_OF_JOB_SQL, SCOPE_CHAIN_SQL } from '../../engine/src/core/run.js';
 import { bpmn, chain, deploy, engineDb, serviceTask, uniqueId } from './helpers.js';
 
 interface PlanNode {
@@ -80,6 +80,21 @@ describe('the completion scope-chain read (docs: components/concepts/variables#v
       expect(rows.map((r) => r.key)).toEqual(['-3', '-2', '-1']);
       expect(rows.map((r) => r.variables)).toEqual([{}, { inner: 2 }, { outer: 1 }]);
       expect(rows.map((r) => r.active_children)).toEqual([[], ['-3'], ['-2']]);
+
+      // The job completion's variant starts from the job's element (SCOPE_CHAIN_OF_JOB_SQL): same plan, same rows.
+      await client.query(
+        `INSERT INTO engine_job (key, type, state, process_instance_key, element_instance_key, element_id,
+                bpmn_process_id, process_definition_key, version, retries, custom_headers, scope_path, created_at, tenant_id)
+         VALUES (-7, 'probe', 'ACTIVATED', -1, -3, 'work', $2, $1, 1, 3, '{}', '{-3,-2,-1}', now(), '<default>')`,
+        [definitionKey, id],
+      );
+      const { rows: jobPlan } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+        `EXPLAIN (FORMAT JSON) ${SCOPE_CHAIN_OF_JOB_SQL}`,
+        ['-7'],
+      );
+      expect(scansOf(jobPlan[0]!['QUERY PLAN'][0]!.Plan)).not.toContain('Seq Scan');
+      const { rows: ofJob } = await client.query<{ key: string }>(SCOPE_CHAIN_OF_JOB_SQL, ['-7']);
+      expect(ofJob.map((r) => r.key)).toEqual(['-3', '-2', '-1']);
     } finally {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release();
