@@ -53,6 +53,14 @@ const DEFAULT_POOL_SIZE = 10;
 const JOB_COLUMNS = `j.key::text, j.type, j.state, j.process_instance_key::text, j.element_instance_key::text, j.element_id, j.retries,
        j.custom_headers, j.worker, j.deadline, j.bpmn_process_id, j.process_definition_key::text, j.version, j.tenant_id`;
 const DEFAULT_MAX_IN_FLIGHT = 1000;
+
+function checkJobKey(jobKey: string): void {
+  if (!/^\d{1,19}$/.test(jobKey)) throw new EngineFault('INVALID_ARGUMENT', `Expected a job key, but got '${jobKey}'`);
+}
+
+function noSuchJob(jobKey: string, what: string): never {
+  throw new EngineFault('NOT_FOUND', `Expected to ${what} job with key '${jobKey}', but no such job was found`);
+}
 /** ActivateJobs with requestTimeout 0 waits this long (Zeebe's gateway default long-poll timeout: 10 s). */
 const DEFAULT_LONG_POLL_MS = 10_000;
 /** CreateProcessInstanceWithResult with requestTimeout 0 (Zeebe's default request timeout: 15 s). */
@@ -818,23 +826,14 @@ export class Engine implements EngineApi {
   }
 
   private async lockJob(run: Run, jobKey: string, what: string): Promise<JobRow> {
-    if (!/^\d{1,19}$/.test(jobKey))
-      throw new EngineFault('INVALID_ARGUMENT', `Expected a job key, but got '${jobKey}'`);
-    const notFound = () =>
-      new EngineFault('NOT_FOUND', `Expected to ${what} job with key '${jobKey}', but no such job was found`);
-    const job = await run.lockJobAndInstance<JobRow>(jobKey, JOB_COLUMNS);
-    if (!job) throw notFound();
-    return job;
+    checkJobKey(jobKey);
+    return (await run.lockJobAndInstance<JobRow>(jobKey, JOB_COLUMNS)) ?? noSuchJob(jobKey, what);
   }
 
   /** `lockJob` and the job's element with its scope chain, read after the lock in the same message. */
   private async lockJobWithScopes(run: Run, jobKey: string, what: string) {
-    if (!/^\d{1,19}$/.test(jobKey))
-      throw new EngineFault('INVALID_ARGUMENT', `Expected a job key, but got '${jobKey}'`);
-    const locked = await run.lockJobWithScopes<JobRow>(jobKey, JOB_COLUMNS);
-    if (!locked)
-      throw new EngineFault('NOT_FOUND', `Expected to ${what} job with key '${jobKey}', but no such job was found`);
-    return locked;
+    checkJobKey(jobKey);
+    return (await run.lockJobWithScopes<JobRow>(jobKey, JOB_COLUMNS)) ?? noSuchJob(jobKey, what);
   }
 
   async completeJob(jobKey: string, variables: Variables): Promise<void> {

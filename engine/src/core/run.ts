@@ -161,14 +161,14 @@ const ELEMENT_COLUMNS = `e.key::text, e.process_instance_key::text, e.process_de
 
 /**
  * An element instance and every scope around it, innermost first, with each scope's variables and active
- * children ($1 = the element instance's key). The rows travel through the recursion: joining the chain's
- * keys back to the table afterwards let the planner (which estimates a recursive CTE at ~100 rows) hash the
- * chain and scan the whole element-instance history on every job completion whenever that scan looked
+ * children, from the element instance whose key `anchor` gives. The rows travel through the recursion: joining
+ * the chain's keys back to the table afterwards let the planner (which estimates a recursive CTE at ~100 rows)
+ * hash the chain and scan the whole element-instance history on every job completion whenever that scan looked
  * cheaper than ~100 index probes — a history of a few thousand to ~40,000 rows (a new engine's first weeks,
  * a fresh test database): 7 ms per completion at 17,000 rows (tests/engine/scope-chain-plan.test.ts).
  */
-export const SCOPE_CHAIN_SQL = `WITH RECURSIVE chain AS (
-         SELECT e.*, 0 AS depth FROM engine_element_instance e WHERE e.key = $1
+const scopeChainSql = (anchor: string) => `WITH RECURSIVE chain AS (
+         SELECT e.*, 0 AS depth FROM engine_element_instance e WHERE e.key = ${anchor}
          UNION ALL
          SELECT s.*, c.depth + 1 FROM engine_element_instance s JOIN chain c ON s.key = c.flow_scope_key
        )
@@ -180,12 +180,12 @@ export const SCOPE_CHAIN_SQL = `WITH RECURSIVE chain AS (
          FROM chain e JOIN engine_process_definition d ON d.key = e.process_definition_key
         ORDER BY e.depth`;
 
-/** SCOPE_CHAIN_SQL from a job's element instance ($1: the job key). */
-export const SCOPE_CHAIN_OF_JOB_SQL = SCOPE_CHAIN_SQL.replace(
-  'WHERE e.key = $1',
-  'WHERE e.key = (SELECT j.element_instance_key FROM engine_job j WHERE j.key = $1)',
+/** The scope chain of an element instance ($1: its key). */
+export const SCOPE_CHAIN_SQL = scopeChainSql('$1');
+/** The scope chain of a job's element instance ($1: the job key). */
+export const SCOPE_CHAIN_OF_JOB_SQL = scopeChainSql(
+  '(SELECT j.element_instance_key FROM engine_job j WHERE j.key = $1)',
 );
-if (SCOPE_CHAIN_OF_JOB_SQL === SCOPE_CHAIN_SQL) throw new Error('SCOPE_CHAIN_SQL lost its anchor `WHERE e.key = $1`');
 
 /** A job and its process instance, both locked ($1: the job key). */
 function lockJobSql(jobColumns: string): string {

@@ -170,19 +170,15 @@ class Transaction implements Db {
   }
 
   async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    transactionStats.roundTrips++;
     if (this.begun && this.pending.length === 0) {
+      transactionStats.roundTrips++;
       transactionStats.statements++;
       if (!values || values.length === 0) return this.client.query<R>(text);
       const name = nameOf(text);
       return this.client.query<R>(name ? { name, text, values } : { text, values });
     }
-    const last = this.batched(text, values);
-    const statements = this.take();
-    statements.push(last);
-    transactionStats.statements += statements.length;
-    const results = (await this.client.query(statements.join(';\n'))) as unknown as pg.QueryResult<R>[];
-    return results[results.length - 1]!;
+    const [result] = await this.queries([{ text, values }]);
+    return result as pg.QueryResult<R>;
   }
 
   async queries(list: { text: string; values?: unknown[] }[]): Promise<pg.QueryResult[]> {
