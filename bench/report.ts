@@ -25,7 +25,7 @@ import {
   TARGET_UTILISATION,
 } from '../infra/helm/capacity.js';
 import { fmt } from './stats.js';
-import { renderTable } from './table.js';
+import { countsWorkers, renderTable, WORKERS_NOTE } from './table.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -116,15 +116,6 @@ province. *Assumed, not shown on this machine:* that engine processes add up unt
 ${scalingNote} The replicas above are therefore a plan for nodes with cores of their own, to be confirmed there.
 `;
 }
-
-/**
- * A polling ratio from a run where one engine had one SDK worker and three engines three compares the workers'
- * poll cadence (≈107 jobs/s each), not the engines: such a ratio is shown but never counted as met.
- */
-function countsWorkers(s: R, x: R): boolean {
-  return x.scenario === 'bare-polling' && !s.workersPerSide;
-}
-const WORKERS_NOTE = 'one SDK worker vs three: measures the workers’ poll cadence, not the engines';
 
 /** Section 1b: three engines vs one, the profiled engine's top functions, its statements per instance. */
 export function scalingText(r: R): string {

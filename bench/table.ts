@@ -1,6 +1,15 @@
 /** Renders the results JSON as the Markdown table printed at the end and pasted into the README. */
 import { fmt } from './stats.js';
 
+/**
+ * A polling ratio from a section-1b run where one engine had one SDK worker and three engines three compares the
+ * workers' poll cadence (≈107 jobs/s each), not the engines: such a ratio is shown but never counted as met.
+ */
+export function countsWorkers(scaling: { workersPerSide?: unknown }, ratio: { scenario?: unknown }): boolean {
+  return ratio.scenario === 'bare-polling' && !scaling.workersPerSide;
+}
+export const WORKERS_NOTE = 'one SDK worker vs three: measures the workers’ poll cadence, not the engines';
+
 type J = Record<string, unknown>;
 const get = (o: unknown, ...keys: string[]): unknown =>
   keys.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as J)[k] : undefined), o);
@@ -84,9 +93,7 @@ export function renderTable(r: J, withMachine = true): string {
         `${spreadText(three?.rate)} vs ${spreadText(one?.rate)} inst/s`,
         `${fmt(num(three, 'concurrency'), 0)} / ${fmt(num(one, 'concurrency'), 0)} clients; CPU engines ${((three?.cpu as J)?.engines as number[] | undefined)?.join(' + ') ?? '–'} vs ${fmt(num(one, 'cpu', 'engines', '0'), 2)}, pg ${fmt(num(three, 'cpu', 'postgres'), 2)} vs ${fmt(num(one, 'cpu', 'postgres'), 2)} cores; load ${fmt(num(three, 'load1'), 1)} / ${fmt(num(one, 'load1'), 1)}`,
         `×${fmt(num(ratio, 'median'), 2)} (×${fmt(num(ratio, 'min'), 2)}–×${fmt(num(ratio, 'max'), 2)})`,
-        ratio.scenario === 'bare-polling' && !scaling.workersPerSide
-          ? 'one SDK worker vs three: not a measure of the engines'
-          : `≥ ×${fmt(num(scaling, 'target'), 1)} ${mark(ratio.met)}`,
+        countsWorkers(scaling, ratio) ? WORKERS_NOTE : `≥ ×${fmt(num(scaling, 'target'), 1)} ${mark(ratio.met)}`,
       );
     }
     for (const p of (scaling.profiles as J[] | undefined) ?? []) {
