@@ -34,6 +34,8 @@ const configSchema = z
     ENGINE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     /** Commands in flight before the engine answers RESOURCE_EXHAUSTED. */
     ENGINE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(1000),
+    /** The record log: `read` keeps what its readers read, `full` all of Zeebe's record stream (core/records.ts). */
+    ENGINE_RECORD_LOG: z.enum(['read', 'full']).default('read'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })
   .superRefine((c, ctx) => {
@@ -79,6 +81,7 @@ async function main() {
     clockControlled: cfg.ENGINE_CLOCK_CONTROLLED,
     poolSize: cfg.ENGINE_DB_POOL_SIZE,
     maxInFlight: cfg.ENGINE_MAX_IN_FLIGHT,
+    recordLog: cfg.ENGINE_RECORD_LOG,
     log,
   });
   const host = cfg.ENGINE_HOST;

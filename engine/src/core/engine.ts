@@ -26,7 +26,7 @@ import { DefinitionStore } from './definitions.js';
 import { Decisions } from './decisions.js';
 import { KeyAllocator } from './keys.js';
 import { type ActivationRow, activatedJobs, activationStatement } from './activation.js';
-import { writeRecords } from './records.js';
+import { type RecordLog, writeRecords } from './records.js';
 import { type JobRow, Run, type StoredStep } from './run.js';
 import { searchElementInstances, searchIncidents, searchProcessInstances, searchUserTasks } from './search.js';
 import type { Services } from './services.js';
@@ -46,6 +46,8 @@ export interface EngineOptions {
   poolSize?: number;
   /** Commands waiting or running at once before the engine answers RESOURCE_EXHAUSTED. */
   maxInFlight?: number;
+  /** How much of Zeebe's record stream the record log keeps (records.ts); `read` unless told. */
+  recordLog?: RecordLog;
 }
 
 const DEFAULT_POOL_SIZE = 10;
@@ -147,6 +149,7 @@ export class Engine implements EngineApi {
     const clockFn = () => this.clock.now();
     this.decisions = new Decisions(clockFn);
     this.services = {
+      recordLog: opts.recordLog ?? 'read',
       evaluate: (expr, context) => evaluateExpression(expr, context, clockFn),
       scheduleTimer: (def, context, now) => nextDueDate(def, now, (expr) => evaluateExpression(expr, context, clockFn)),
       nextCycle: (cycle, now) => nextCycle(cycle, now),

@@ -22,7 +22,7 @@ import type {
   SequenceFlow,
 } from '../model/types.js';
 import type { KeyAllocator } from './keys.js';
-import { type EngineRecord, writeRecords } from './records.js';
+import { type EngineRecord, logged, writeRecords } from './records.js';
 import type { Definition, Services } from './services.js';
 
 export type ElementState = 'ACTIVE' | 'COMPLETED' | 'TERMINATED';
@@ -407,7 +407,7 @@ export class Run {
   }
 
   record(valueType: string, intent: string, key: string, value: Record<string, unknown>) {
-    this.records.push({ key, valueType, intent, value });
+    if (logged(this.services.recordLog, valueType, intent)) this.records.push({ key, valueType, intent, value });
   }
 
   async definition(key: string): Promise<Definition> {
@@ -578,6 +578,7 @@ export class Run {
   }
 
   private lifecycle(ei: ElementInstance, intent: string) {
+    if (!logged(this.services.recordLog, 'PROCESS_INSTANCE', intent)) return;
     this.record('PROCESS_INSTANCE', intent, ei.key, this.processInstanceValue(ei));
   }
 
@@ -1197,13 +1198,14 @@ export class Run {
     data: ElementData = {},
   ) {
     const def = await this.definition(flowScope.processDefinitionKey);
-    const flowKey = await this.key();
-    this.record(
-      'PROCESS_INSTANCE',
-      'SEQUENCE_FLOW_TAKEN',
-      flowKey,
-      this.processInstanceValue(from, 'SEQUENCE_FLOW', flow.id),
-    );
+    if (logged(this.services.recordLog, 'PROCESS_INSTANCE', 'SEQUENCE_FLOW_TAKEN')) {
+      this.record(
+        'PROCESS_INSTANCE',
+        'SEQUENCE_FLOW_TAKEN',
+        await this.key(),
+        this.processInstanceValue(from, 'SEQUENCE_FLOW', flow.id),
+      );
+    }
     const target = def.model.elements.get(flow.targetId)!;
     if (target.type === 'PARALLEL_GATEWAY' && target.incoming.length > 1) {
       // docs: components/modeler/bpmn/parallel-gateways — the join waits for a token on every incoming flow.

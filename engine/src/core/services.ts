@@ -5,6 +5,7 @@
  */
 import type { EventDefinition, Expression, ProcessModel } from '../model/types.js';
 import type { Db } from '../db/tx.js';
+import type { RecordLog } from './records.js';
 
 export type Evaluation = { ok: true; value: unknown } | { ok: false; message: string };
 
@@ -33,6 +34,8 @@ export interface DecisionOutcome {
 }
 
 export interface Services {
+  /** How much of Zeebe's record stream the log keeps (records.ts). */
+  readonly recordLog: RecordLog;
   evaluate(expr: Expression, context: Record<string, unknown>): Evaluation;
   /** First due date of a timer event (expressions evaluated in `context`). */
   scheduleTimer(def: TimerDefinition, context: Record<string, unknown>, now: number): TimerSchedule;
