@@ -27,6 +27,21 @@ import pgUtils from 'pg/lib/utils.js';
 import { EngineFault } from '../api.js';
 
 /**
+ * Every command's transaction plans without sequential scans (`SET LOCAL enable_seqscan = off`, sent with its
+ * BEGIN). A command addresses its rows by key, and each of its statements has an index for that; but a
+ * prepared statement keeps the generic plan PostgreSQL built at its sixth execution until the next ANALYZE of
+ * its tables, and while a table is small (under 10 pages it is estimated at 10, ~300 rows) a sequential scan
+ * is the cheaper plan. On a new database — until autovacuum first analyzes the tables, a minute or more into
+ * the load; every test and benchmark run — the job completion's scope-chain read and its element-instance
+ * update were planned as hash joins over a sequential scan of the element-instance history, and kept those
+ * plans while the history grew: three sequential scans per job completion, PostgreSQL's CPU per one-task instance 3.3 ms against 1.4 ms with index plans (a 15-second
+ * load on a fresh database; tests/engine/young-database-plans.test.ts). A statement with no index to use
+ * still gets its sequential scan; searches and the housekeeping loops, outside command transactions, are
+ * planned as PostgreSQL likes.
+ */
+const PLAN_BY_INDEX = 'SET LOCAL enable_seqscan = off';
+
+/**
  * Deadlock detected, serialization failure: PostgreSQL aborted the transaction, a retry may pass.
  * KC001: `engine_expect_latest` found a newer process version than the command assumed (definitions.ts).
  */
@@ -209,7 +224,7 @@ class Transaction implements Db {
     const prepared = preparedSet(this.client);
     const statements = this.prepares.map((p) => (prepared.add(p.name), p.text));
     this.prepares = [];
-    if (!this.begun) statements.push('BEGIN');
+    if (!this.begun) statements.push('BEGIN', PLAN_BY_INDEX);
     this.begun = true;
     statements.push(...this.pending);
     this.pending = [];
