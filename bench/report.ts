@@ -5,8 +5,10 @@
  * heatmap's and the dashboard's figures from bench/results-heatmap.json and bench/results-dashboard.json
  * when present.
  *
- *   node --import tsx bench/report.ts [bench/results.json …] [--out=DIR]
+ *   node --import tsx bench/report.ts [bench/results.json …] [--capacity=FILE] [--out=DIR]
  *
+ * --capacity=FILE sizes the capacity model (and the scale plan) from that file's engine section instead of the
+ * results' own: a plan is sized from a slow day's measurement, not from the fastest run.
  * --out=DIR writes DIR/README-section.md and DIR/helm-README.md instead of the tracked files.
  */
 import fs from 'node:fs';
@@ -215,7 +217,7 @@ function waits(activity: R, n = 4): string {
     .join(', ');
 }
 
-export function readmeSection(r: R, side: SideBenches = readSideBenches()): string {
+export function readmeSection(r: R, side: SideBenches = readSideBenches(), sized: R = r): string {
   const m = r.machine;
   const e = r.engine;
   const s = r.scaling;
@@ -552,7 +554,7 @@ ${targets.join('\n')}
 
 ${limits.length ? limits.join('\n') : 'Every target measured here is met.'}
 
-${capacitySection(r)}
+${capacitySection(sized)}
 The production shape — PostgreSQL by CloudNativePG, our engine as N replicas with a PodDisruptionBudget, our
 API and workers as Deployments with HPA, overlays per county / city / province, and how a bureau with a Camunda
 licence points the same API and workers at its cluster (addresses and credentials only) — is in \`infra/helm/\`
@@ -652,21 +654,31 @@ export function combine(files: { file: string; json: R }[]): R {
   return out;
 }
 
+function load(f: string): { file: string; json: R } {
+  const file = path.resolve(f);
+  return { file: path.relative(ROOT, file), json: JSON.parse(fs.readFileSync(file, 'utf8')) as R };
+}
+
+/** `r` with the engine section (what the capacity model is sized from) taken from another results file. */
+function withEngineFrom(r: R, f: { file: string; json: R }): R {
+  const c = combine([f]);
+  return { ...r, engine: c.engine, sources: { ...r.sources, engine: c.sources.engine } };
+}
+
 function main() {
   const args = process.argv.slice(2);
   const outDir = args.find((x) => x.startsWith('--out='))?.slice('--out='.length);
   const names = args.filter((x) => !x.startsWith('--'));
-  const files = (names.length ? names : [path.join(HERE, 'results.json')]).map((f) => {
-    const file = path.resolve(f);
-    return { file: path.relative(ROOT, file), json: JSON.parse(fs.readFileSync(file, 'utf8')) as R };
-  });
+  const files = (names.length ? names : [path.join(HERE, 'results.json')]).map(load);
   const r = combine(files);
+  const capacityFile = args.find((x) => x.startsWith('--capacity='))?.slice('--capacity='.length);
+  const sized = capacityFile ? withEngineFrom(r, load(capacityFile)) : r;
   const [section, helm] = outDir
     ? [path.join(path.resolve(outDir), 'README-section.md'), path.join(path.resolve(outDir), 'helm-README.md')]
     : [path.join(HERE, 'README-section.md'), path.join(ROOT, 'infra', 'helm', 'README.md')];
   if (outDir) fs.mkdirSync(path.resolve(outDir), { recursive: true });
-  fs.writeFileSync(section, readmeSection(r));
-  fs.writeFileSync(helm, helmReadme(r));
+  fs.writeFileSync(section, readmeSection(r, readSideBenches(), sized));
+  fs.writeFileSync(helm, helmReadme(sized));
   process.stdout.write(
     `wrote ${path.relative(ROOT, section)} and ${path.relative(ROOT, helm)} from ${files.map((f) => f.file).join(', ')}\n`,
   );
