@@ -34,10 +34,10 @@ import { EngineFault } from '../api.js';
  * is the cheaper plan. On a new database — until autovacuum first analyzes the tables, a minute or more into
  * the load; every test and benchmark run — the job completion's scope-chain read and its element-instance
  * update were planned as hash joins over a sequential scan of the element-instance history, and kept those
- * plans while the history grew: three sequential scans per job completion, PostgreSQL's CPU per one-task instance 3.3 ms against 1.2–1.4 ms with index plans (a 15-second
- * load on a fresh database; tests/engine/young-database-plans.test.ts). A statement with no index to use
- * still gets its sequential scan; searches and the housekeeping loops, outside command transactions, are
- * planned as PostgreSQL likes.
+ * plans while the history grew: three sequential scans per job completion, PostgreSQL's CPU per one-task
+ * instance 3.3 ms against 1.2–1.4 ms with index plans (a 15-second load on a fresh database;
+ * tests/engine/young-database-plans.test.ts). A statement with no index to use still gets its sequential
+ * scan; searches and the housekeeping loops, outside command transactions, are planned as PostgreSQL likes.
  */
 const PLAN_BY_INDEX = 'SET LOCAL enable_seqscan = off';
 
