@@ -4,21 +4,83 @@
  * ports, the controlled clock, and a small wrapper that turns a process body into a Zeebe-dialect
  * BPMN document.
  */
+import path from 'node:path';
 import { Camunda8 } from '@camunda8/sdk';
 import pg from 'pg';
 import { afterAll, inject } from 'vitest';
+import { type EngineProcess, startEngineProcess } from '../../infra/engine/launch.js';
+import { ENGINE_TEST_DIR } from './global-setup.js';
+
+export type Credentials = { username: string; password: string };
+export type ZeebeClient = ReturnType<Camunda8['getZeebeGrpcApiClient']>;
+
+/** An SDK client for the engine at `address` (host:port): quiet, no retries, basic authentication if given. */
+function sdk(address: string, auth?: Credentials): Camunda8 {
+  return new Camunda8({
+    ZEEBE_GRPC_ADDRESS: `grpc://${address}`,
+    ...(auth
+      ? {
+          CAMUNDA_AUTH_STRATEGY: 'BASIC' as const,
+          CAMUNDA_BASIC_AUTH_USERNAME: auth.username,
+          CAMUNDA_BASIC_AUTH_PASSWORD: auth.password,
+        }
+      : { CAMUNDA_AUTH_STRATEGY: 'NONE' as const }),
+    CAMUNDA_LOG_LEVEL: 'error',
+    zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: 'NONE', ZEEBE_GRPC_CLIENT_MAX_RETRIES: 0 },
+  });
+}
 
 let c8: Camunda8 | undefined;
 
 /** The SDK's gRPC client against the suite's engine (closed after the file). */
 export function zeebe() {
-  c8 ??= new Camunda8({
-    ZEEBE_GRPC_ADDRESS: `grpc://${inject('engineGrpcAddress')}`,
-    CAMUNDA_AUTH_STRATEGY: 'NONE',
-    CAMUNDA_LOG_LEVEL: 'error',
-    zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: 'NONE', ZEEBE_GRPC_CLIENT_MAX_RETRIES: 0 },
-  });
+  c8 ??= sdk(inject('engineGrpcAddress'));
   return c8.getZeebeGrpcApiClient();
+}
+
+export interface ExtraEngine extends EngineProcess {
+  /** A new SDK client on this engine's gRPC port (closed when the engine stops). */
+  client(auth?: Credentials): ZeebeClient;
+}
+
+const extraEngines: ExtraEngine[] = [];
+
+/**
+ * Another engine process (several may share one database): on the suite's database unless `databaseUrl`
+ * says otherwise, the real clock, production mode when given credentials, its log in the suite's logs as
+ * `engine-<name>.log`. Stopping it closes its clients first; whatever is still running stops after the file.
+ */
+export async function extraEngine(
+  name: string,
+  opts: { env?: Record<string, string>; databaseUrl?: string; auth?: Credentials } = {},
+): Promise<ExtraEngine> {
+  const engine = await startEngineProcess({
+    databaseUrl: opts.databaseUrl ?? inject('engineDbUrl'),
+    host: '127.0.0.1',
+    grpcPort: 0,
+    restPort: 0,
+    managementPort: 0,
+    clockControlled: false,
+    mode: opts.auth ? 'production' : 'local',
+    auth: opts.auth,
+    env: opts.env,
+    logFile: path.join(ENGINE_TEST_DIR, 'logs', `engine-${name}.log`),
+  });
+  const clients: Camunda8[] = [];
+  const extra: ExtraEngine = {
+    ...engine,
+    client(auth) {
+      const c = sdk(`127.0.0.1:${engine.grpcPort}`, auth);
+      clients.push(c);
+      return c.getZeebeGrpcApiClient();
+    },
+    async stop() {
+      for (const c of clients.splice(0)) await c.getZeebeGrpcApiClient().close();
+      await engine.stop();
+    },
+  };
+  extraEngines.push(extra);
+  return extra;
 }
 
 let pool: pg.Pool | undefined;
@@ -30,6 +92,7 @@ export function engineDb() {
 }
 
 afterAll(async () => {
+  for (const e of extraEngines.splice(0)) await e.stop();
   await c8?.getZeebeGrpcApiClient().close();
   c8 = undefined;
   await pool?.end();
@@ -107,6 +170,21 @@ export function chain(ids: string[]): string {
 
 export async function deploy(name: string, xml: string) {
   return zeebe().deployResource({ name, process: Buffer.from(xml) });
+}
+
+/** start → work (a service task of job type `type`, with optional extension XML) → end. */
+export const oneTaskBpmn = (id: string, type: string, ext = '') =>
+  bpmn(
+    id,
+    `<bpmn:startEvent id="start" />${serviceTask('work', type, ext)}<bpmn:endEvent id="end" />${chain(['start', 'work', 'end'])}`,
+  );
+
+/** Deploys a new start → work → end process (job type `<id>-work`) on the suite's engine. */
+export async function deployOneTask(prefix: string, ext = '') {
+  const id = uniqueId(prefix);
+  const type = `${id}-work`;
+  await deploy(`${id}.bpmn`, oneTaskBpmn(id, type, ext));
+  return { id, type };
 }
 
 /** Polls `probe` until it returns a value that is not undefined/false (or throws after `ms`). */

@@ -5,36 +5,11 @@
  * https://docs.camunda.io/docs/components/concepts/incidents/ (no retries left → incident, resolution).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  bpmn,
-  chain,
-  clock,
-  deploy,
-  engineDb,
-  eventually,
-  instanceState,
-  serviceTask,
-  uniqueId,
-  zeebe,
-  nextJob,
-} from './helpers.js';
-
-async function oneTaskProcess(extra = '') {
-  const id = uniqueId('one-task');
-  const type = `${id}-work`;
-  await deploy(
-    `${id}.bpmn`,
-    bpmn(
-      id,
-      `<bpmn:startEvent id="start" />${serviceTask('work', type, extra)}<bpmn:endEvent id="end" />${chain(['start', 'work', 'end'])}`,
-    ),
-  );
-  return { id, type };
-}
+import { clock, deployOneTask, engineDb, eventually, instanceState, uniqueId, zeebe, nextJob } from './helpers.js';
 
 describe('jobs', () => {
   it('a service task creates a job; completing it with variables merges them into the instance and ends it', async () => {
-    const { id, type } = await oneTaskProcess();
+    const { id, type } = await deployOneTask('one-task');
     const created = await zeebe().createProcessInstance({ bpmnProcessId: id, variables: { childId: 7, name: '张三' } });
     expect(created.processInstanceKey).toMatch(/^\d+$/);
     const jobs = await zeebe().activateJobs({
@@ -68,7 +43,7 @@ describe('jobs', () => {
   });
 
   it('ActivateJobs long-polls: the call is held until a job exists and answers with it', async () => {
-    const { id, type } = await oneTaskProcess();
+    const { id, type } = await deployOneTask('one-task');
     const started = Date.now();
     const poll = zeebe().activateJobs({
       type,
@@ -99,7 +74,7 @@ describe('jobs', () => {
   });
 
   it('an activated job is not handed out again until its timeout passes; then it is (controlled clock)', async () => {
-    const { id, type } = await oneTaskProcess();
+    const { id, type } = await deployOneTask('one-task');
     await zeebe().createProcessInstance({ bpmnProcessId: id, variables: {} });
     const first = await zeebe().activateJobs({
       type,
@@ -140,7 +115,7 @@ describe('jobs', () => {
   });
 
   it('a job completed twice: the second answers NOT_FOUND and nothing moves twice', async () => {
-    const { id, type } = await oneTaskProcess();
+    const { id, type } = await deployOneTask('one-task');
     const created = await zeebe().createProcessInstance({ bpmnProcessId: id, variables: {} });
     const job = await nextJob(type);
     await zeebe().completeJob({ jobKey: job!.key, variables: {} });
@@ -153,7 +128,7 @@ describe('jobs', () => {
   });
 
   it('failing with retries left offers the job again after the back-off; with none left it raises an incident that resolving (after new retries) clears', async () => {
-    const { id, type } = await oneTaskProcess();
+    const { id, type } = await deployOneTask('one-task');
     const created = await zeebe().createProcessInstance({ bpmnProcessId: id, variables: {} });
     const job = await nextJob(type);
     await zeebe().failJob({ jobKey: job!.key, retries: 1, errorMessage: 'database busy', retryBackOff: 60_000 });
@@ -185,7 +160,8 @@ describe('jobs', () => {
   });
 
   it('custom headers and fetchVariable reach the worker', async () => {
-    const { id, type } = await oneTaskProcess(
+    const { id, type } = await deployOneTask(
+      'one-task',
       '<zeebe:taskHeaders><zeebe:header key="stage" value="TOWN" /></zeebe:taskHeaders>',
     );
     await zeebe().createProcessInstance({ bpmnProcessId: id, variables: { a: 1, b: 2 } });
@@ -202,7 +178,7 @@ describe('jobs', () => {
   });
 
   it('createWorker (the SDK worker our workers use) works every job of 20 instances exactly once', async () => {
-    const { id, type } = await oneTaskProcess();
+    const { id, type } = await deployOneTask('one-task');
     const seen: string[] = [];
     const worker = zeebe().createWorker({
       taskType: type,

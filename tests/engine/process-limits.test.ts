@@ -7,55 +7,11 @@
  *   (basic authentication, as the SDK's CAMUNDA_AUTH_STRATEGY=BASIC sends it).
  */
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { promisify } from 'node:util';
-import { Camunda8 } from '@camunda8/sdk';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/config.js';
-import { ENGINE_MAIN, type EngineProcess, startEngineProcess } from '../../infra/engine/launch.js';
-import { ENGINE_TEST_DIR } from './global-setup.js';
-import { bpmn, chain, deploy, engineDb, uniqueId } from './helpers.js';
-
-const started: EngineProcess[] = [];
-const clients: Camunda8[] = [];
-afterAll(async () => {
-  for (const c of clients) await c.getZeebeGrpcApiClient().close();
-  for (const e of started) await e.stop();
-});
-
-async function secondEngine(env: Record<string, string>, auth?: { username: string; password: string }) {
-  const engine = await startEngineProcess({
-    databaseUrl: inject('engineDbUrl'),
-    host: '127.0.0.1',
-    grpcPort: 0,
-    restPort: 0,
-    managementPort: 0,
-    clockControlled: false,
-    mode: auth ? 'production' : 'local',
-    auth,
-    env,
-    logFile: path.join(ENGINE_TEST_DIR, 'logs', `engine-extra-${started.length}.log`),
-  });
-  started.push(engine);
-  return engine;
-}
-
-function client(port: number, auth?: { username: string; password: string }) {
-  const c8 = new Camunda8({
-    ZEEBE_GRPC_ADDRESS: `grpc://127.0.0.1:${port}`,
-    ...(auth
-      ? {
-          CAMUNDA_AUTH_STRATEGY: 'BASIC' as const,
-          CAMUNDA_BASIC_AUTH_USERNAME: auth.username,
-          CAMUNDA_BASIC_AUTH_PASSWORD: auth.password,
-        }
-      : { CAMUNDA_AUTH_STRATEGY: 'NONE' as const }),
-    CAMUNDA_LOG_LEVEL: 'error',
-    zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: 'NONE', ZEEBE_GRPC_CLIENT_MAX_RETRIES: 0 },
-  });
-  clients.push(c8);
-  return c8.getZeebeGrpcApiClient();
-}
+import { ENGINE_MAIN } from '../../infra/engine/launch.js';
+import { bpmn, chain, deploy, engineDb, extraEngine, uniqueId } from './helpers.js';
 
 describe('engine process limits', () => {
   it('answers RESOURCE_EXHAUSTED beyond its in-flight limit, and every accepted command took effect', async () => {
@@ -64,8 +20,8 @@ describe('engine process limits', () => {
       `${id}.bpmn`,
       bpmn(id, `<bpmn:startEvent id="start" /><bpmn:endEvent id="end" />${chain(['start', 'end'])}`),
     );
-    const engine = await secondEngine({ ENGINE_MAX_IN_FLIGHT: '2', ENGINE_DB_POOL_SIZE: '2' });
-    const z = client(engine.grpcPort);
+    const engine = await extraEngine('pressure', { env: { ENGINE_MAX_IN_FLIGHT: '2', ENGINE_DB_POOL_SIZE: '2' } });
+    const z = engine.client();
     const results = await Promise.allSettled(
       Array.from({ length: 60 }, () => z.createProcessInstance({ bpmnProcessId: id, variables: {} })),
     );
@@ -101,9 +57,9 @@ describe('engine process limits', () => {
 
   it('with credentials, a call without them is UNAUTHENTICATED and one with them works (gRPC and REST)', async () => {
     const auth = { username: 'kongchuo', password: 'a-test-only-secret' };
-    const engine = await secondEngine({}, auth);
-    await expect(client(engine.grpcPort).topology()).rejects.toThrow(/UNAUTHENTICATED/);
-    const topology = await client(engine.grpcPort, auth).topology();
+    const engine = await extraEngine('production', { auth });
+    await expect(engine.client().topology()).rejects.toThrow(/UNAUTHENTICATED/);
+    const topology = await engine.client(auth).topology();
     expect(topology.brokers).toHaveLength(1);
     const plain = await fetch(`http://127.0.0.1:${engine.restPort}/v2/topology`);
     expect(plain.status).toBe(401);

@@ -2,63 +2,34 @@
  * Engine-backed: what the record log (`zeebe_record`, engine/src/core/records.ts) keeps.
  *
  * Zeebe's record stream (docs.camunda.io, components/zeebe/technical-concepts/process-lifecycles: the commit
- * log of a process with a start event, a task and an end event, record by record) gives every element ELEMENT_ACTIVATING, ELEMENT_ACTIVATED, ELEMENT_COMPLETING and ELEMENT_COMPLETED (or
- * ELEMENT_TERMINATING and ELEMENT_TERMINATED), and every sequence flow taken a SEQUENCE_FLOW_TAKEN. By
- * default (ENGINE_RECORD_LOG=read) the log keeps what its readers read — an element's ELEMENT_ACTIVATING and
- * its ELEMENT_COMPLETED or ELEMENT_TERMINATED, and every other value type — and ENGINE_RECORD_LOG=full keeps
- * the whole stream: a second engine process on the suite's database runs with it.
+ * log of a process with a start event, a task and an end event, record by record) gives every element
+ * ELEMENT_ACTIVATING, ELEMENT_ACTIVATED, ELEMENT_COMPLETING and ELEMENT_COMPLETED (or ELEMENT_TERMINATING and
+ * ELEMENT_TERMINATED), and every sequence flow taken a SEQUENCE_FLOW_TAKEN. By default (ENGINE_RECORD_LOG=read)
+ * the log keeps what its readers read — an element's ELEMENT_ACTIVATING and its ELEMENT_COMPLETED or
+ * ELEMENT_TERMINATED, and every other value type — and ENGINE_RECORD_LOG=full keeps the whole stream: a second
+ * engine process on the suite's database runs with it.
  */
-import path from 'node:path';
-import { Camunda8 } from '@camunda8/sdk';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { type EngineProcess, startEngineProcess } from '../../infra/engine/launch.js';
-import { ENGINE_TEST_DIR } from './global-setup.js';
-import { bpmn, chain, deploy, engineDb, eventually, serviceTask, uniqueId, zeebe } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import {
+  bpmn,
+  chain,
+  completed,
+  deploy,
+  deployOneTask,
+  engineDb,
+  extraEngine,
+  serviceTask,
+  uniqueId,
+  zeebe,
+  type ZeebeClient,
+} from './helpers.js';
 
-let full: EngineProcess | undefined;
-let fullClient: Camunda8 | undefined;
-afterAll(async () => {
-  await fullClient?.getZeebeGrpcApiClient().close();
-  await full?.stop();
-});
-
-async function fullEngine() {
-  if (!full) {
-    full = await startEngineProcess({
-      databaseUrl: inject('engineDbUrl'),
-      host: '127.0.0.1',
-      grpcPort: 0,
-      restPort: 0,
-      managementPort: 0,
-      clockControlled: false,
-      env: { ENGINE_RECORD_LOG: 'full' },
-      logFile: path.join(ENGINE_TEST_DIR, 'logs', 'engine-record-log-full.log'),
-    });
-    fullClient = new Camunda8({
-      ZEEBE_GRPC_ADDRESS: `grpc://127.0.0.1:${full.grpcPort}`,
-      CAMUNDA_AUTH_STRATEGY: 'NONE',
-      CAMUNDA_LOG_LEVEL: 'error',
-      zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: 'NONE', ZEEBE_GRPC_CLIENT_MAX_RETRIES: 0 },
-    });
-  }
-  return fullClient!.getZeebeGrpcApiClient();
-}
-
-type Client = ReturnType<typeof zeebe>;
-
-/** start → work (a service task) → end; one instance run to its end through `client`. */
-async function runOne(client: Client): Promise<{ id: string; key: string }> {
-  const id = uniqueId('record-log');
-  await deploy(
-    `${id}.bpmn`,
-    bpmn(
-      id,
-      `<bpmn:startEvent id="start" />${serviceTask('work', `${id}-work`)}<bpmn:endEvent id="end" />${chain(['start', 'work', 'end'])}`,
-    ),
-  );
+/** start → work → end; one instance run to its end through `client`. */
+async function runOne(client: ZeebeClient): Promise<{ id: string; key: string }> {
+  const { id, type } = await deployOneTask('record-log');
   const { processInstanceKey } = await client.createProcessInstance({ bpmnProcessId: id, variables: { n: 1 } });
   const [job] = await client.activateJobs({
-    type: `${id}-work`,
+    type,
     worker: 'w',
     maxJobsToActivate: 1,
     timeout: 30_000,
@@ -66,13 +37,7 @@ async function runOne(client: Client): Promise<{ id: string; key: string }> {
   });
   expect(job, 'the service task has a job').toBeDefined();
   await client.completeJob({ jobKey: job!.key, variables: {} });
-  await eventually(async () => {
-    const { rows } = await engineDb().query(
-      `SELECT 1 FROM engine_process_instance WHERE key = $1 AND state = 'COMPLETED'`,
-      [processInstanceKey],
-    );
-    return rows.length === 1 || undefined;
-  });
+  await completed(processInstanceKey);
   return { id, key: processInstanceKey };
 }
 
@@ -127,7 +92,8 @@ describe('the record log (docs: components/zeebe/technical-concepts/process-life
   });
 
   it('keeps with ENGINE_RECORD_LOG=full the whole lifecycle and every sequence flow taken', async () => {
-    const { id, key } = await runOne(await fullEngine());
+    const full = await extraEngine('record-log-full', { env: { ENGINE_RECORD_LOG: 'full' } });
+    const { id, key } = await runOne(full.client());
     const steps = (el: string) => [
       `${el} ELEMENT_ACTIVATING`,
       `${el} ELEMENT_ACTIVATED`,

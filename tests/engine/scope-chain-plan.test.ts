@@ -13,7 +13,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SCOPE_CHAIN_OF_JOB_SQL, SCOPE_CHAIN_SQL } from '../../engine/src/core/run.js';
-import { bpmn, chain, deploy, engineDb, serviceTask, uniqueId } from './helpers.js';
+import { deployOneTask, engineDb } from './helpers.js';
 
 interface PlanNode {
   'Node Type': string;
@@ -29,14 +29,7 @@ function scansOf(node: PlanNode, out: string[] = []): string[] {
 
 describe('the completion scope-chain read (docs: components/concepts/variables#variable-scopes)', () => {
   it('reads the element and its scopes by key, without scanning a large element-instance history', async () => {
-    const id = uniqueId('scope-chain');
-    await deploy(
-      `${id}.bpmn`,
-      bpmn(
-        id,
-        `<bpmn:startEvent id="start" />${serviceTask('work', `${id}-work`)}<bpmn:endEvent id="end" />${chain(['start', 'work', 'end'])}`,
-      ),
-    );
+    const { id } = await deployOneTask('scope-chain');
     const client = await engineDb().connect();
     try {
       const { rows: defs } = await client.query<{ key: string }>(

@@ -12,24 +12,18 @@
  * PostgreSQL's table statistics (flushed when the engine's backend exits) tell how many element-instance rows
  * were read sequentially.
  */
-import path from 'node:path';
-import { Camunda8 } from '@camunda8/sdk';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { withDatabase } from '../../infra/db/postgres.js';
-import { type EngineProcess, startEngineProcess } from '../../infra/engine/launch.js';
-import { ENGINE_TEST_DIR } from './global-setup.js';
-import { bpmn, chain, serviceTask } from './helpers.js';
+import { type ExtraEngine, extraEngine, oneTaskBpmn } from './helpers.js';
 
 const DATABASE = 'engine_young_plans';
 const INSTANCES = 200;
 
-let engine: EngineProcess | undefined;
-let c8: Camunda8 | undefined;
+let engine: ExtraEngine | undefined;
 const admin = new pg.Client({ connectionString: withDatabase(inject('engineDbUrl'), 'postgres') });
 
 afterAll(async () => {
-  await c8?.getZeebeGrpcApiClient().close();
   await engine?.stop();
   await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`).catch(() => undefined);
   await admin.end();
@@ -41,32 +35,9 @@ describe('a new database (PostgreSQL docs: sql-prepare, generic plans)', () => {
     await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
     await admin.query(`CREATE DATABASE ${DATABASE}`);
     const databaseUrl = withDatabase(inject('engineDbUrl'), DATABASE);
-    engine = await startEngineProcess({
-      databaseUrl,
-      host: '127.0.0.1',
-      grpcPort: 0,
-      restPort: 0,
-      managementPort: 0,
-      clockControlled: false,
-      env: { ENGINE_DB_POOL_SIZE: '1' },
-      logFile: path.join(ENGINE_TEST_DIR, 'logs', 'engine-young-plans.log'),
-    });
-    c8 = new Camunda8({
-      ZEEBE_GRPC_ADDRESS: `grpc://127.0.0.1:${engine.grpcPort}`,
-      CAMUNDA_AUTH_STRATEGY: 'NONE',
-      CAMUNDA_LOG_LEVEL: 'error',
-      zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: 'NONE', ZEEBE_GRPC_CLIENT_MAX_RETRIES: 0 },
-    });
-    const zeebe = c8.getZeebeGrpcApiClient();
-    await zeebe.deployResource({
-      name: 'young.bpmn',
-      process: Buffer.from(
-        bpmn(
-          'young',
-          `<bpmn:startEvent id="start" />${serviceTask('work', 'young-work')}<bpmn:endEvent id="end" />${chain(['start', 'work', 'end'])}`,
-        ),
-      ),
-    });
+    engine = await extraEngine('young-plans', { databaseUrl, env: { ENGINE_DB_POOL_SIZE: '1' } });
+    const zeebe = engine.client();
+    await zeebe.deployResource({ name: 'young.bpmn', process: Buffer.from(oneTaskBpmn('young', 'young-work')) });
     for (let i = 0; i < INSTANCES; i++) {
       await zeebe.createProcessInstance({ bpmnProcessId: 'young', variables: { i } });
       const [job] = await zeebe.activateJobs({
@@ -78,11 +49,8 @@ describe('a new database (PostgreSQL docs: sql-prepare, generic plans)', () => {
       });
       await zeebe.completeJob({ jobKey: job!.key, variables: {} });
     }
-    await c8.getZeebeGrpcApiClient().close();
-    c8 = undefined;
-    // The engine's backend writes its table statistics when it exits.
+    // The engine's backend writes its table statistics when it exits (its client is closed first).
     await engine.stop();
-    engine = undefined;
 
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
