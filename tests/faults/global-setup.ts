@@ -5,7 +5,7 @@
  * removes containers a crashed earlier run left behind, and hands the image names to the test files.
  * Each test file then starts its own PostgreSQL and engine containers (tests/faults/environment.ts).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { loadConfig, REPO_ROOT } from '../../infra/config.js';
@@ -20,6 +20,17 @@ declare module 'vitest' {
 }
 
 const say = (line: string) => process.stderr.write(`[faults] ${line}\n`);
+
+/** The host tools the podman path needs (README, "Requirements"): named when missing, not a spawn ENOENT. */
+function requireTools(tools: string[]) {
+  const missing = tools.filter((t) => spawnSync('/bin/sh', ['-c', `command -v ${t}`]).status !== 0);
+  if (missing.length > 0) {
+    throw new Error(
+      `the fault tests need ${missing.join(', ')} (podman stands in for a Docker engine here): ` +
+        `apt-get install podman runc debootstrap (README, "Requirements"; .ci/run installs them)`,
+    );
+  }
+}
 
 function removeLeftovers() {
   const names = execFileSync('podman', ['ps', '-a', '--format', '{{.Names}}'], { encoding: 'utf8' })
@@ -49,6 +60,7 @@ function removeLeftovers() {
 export default async function setup(project: TestProject) {
   // Only on this kind of machine (podman, no Docker engine): elsewhere DOCKER_HOST or Docker's socket is used.
   if (usesPodman()) {
+    requireTools(['podman', 'runc', 'debootstrap']);
     removeLeftovers();
     execFileSync(path.join(REPO_ROOT, 'infra', 'containers', 'setup-podman.sh'), { stdio: 'inherit' });
   }
